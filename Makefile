@@ -1,0 +1,72 @@
+# Disagg — one entry point for building, running, testing and measuring.
+#   make run      build everything, start a host with its service domains and demo guests
+#   make test     every test project; ends with one line "N passed, N failed"
+#   make bench    every benchmark under bench/ (make bench ONLY=ring runs one)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+DOTNET ?= dotnet
+CONFIG ?= Release
+OUT := out/bin
+RESULTS := out/test-results
+DOTNET_FLAGS := -c $(CONFIG) --nologo -v q -clp:NoSummary
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Programs, in the order they exist. Each is an Exe project whose DisaggProgram is its name in out/bin.
+PROGRAMS := kernel/Disagg.Kernel/Disagg.Kernel.csproj
+TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
+BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
+
+.PHONY: all deps build guests test bench run publish fuzz clean help
+
+all: build
+
+help:
+	@sed -n '2,5p' Makefile
+
+deps:
+	@tools/deps.sh
+
+build: deps guests
+	$(DOTNET) build Disagg.sln $(DOTNET_FLAGS)
+	@echo "programs in $(OUT):" $$(cd $(OUT) 2>/dev/null && ls | grep -E '^disagg[a-z-]*$$' | tr '\n' ' ')
+
+guests: deps
+	$(MAKE) -s -C guests
+
+# Each test project runs on its own so one crashing test host is counted, not hidden.
+test: build
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
+	@status=0; for p in $(TEST_PROJECTS); do \
+	  n=$$(basename $$p .csproj); echo "== $$n"; \
+	  if ! $(DOTNET) test $$p -c $(CONFIG) --no-build --nologo \
+	      --logger "trx;LogFileName=$(CURDIR)/$(RESULTS)/$$n.trx" \
+	      --logger "console;verbosity=minimal" $(TEST_ARGS); then \
+	    status=1; [ -f $(RESULTS)/$$n.trx ] || echo "0 1" > $(RESULTS)/$$n.count; \
+	  fi; \
+	done; \
+	tools/test-summary.sh $(RESULTS) || status=1; exit $$status
+
+bench: build
+	@set -e; for b in $(if $(ONLY),$(ONLY),$(BENCHES)); do \
+	  [ -x bench/$$b/run ] || { echo "no benchmark '$$b' (have: $(BENCHES))"; exit 2; }; \
+	  echo "== bench $$b"; bench/$$b/run; \
+	done
+
+run: build
+	@tools/run-demo.sh $(ARGS)
+
+# NativeAOT builds of every program, same names, same folder.
+publish: deps
+	@mkdir -p $(OUT)
+	@for p in $(PROGRAMS); do \
+	  $(DOTNET) publish $$p -c Release -r linux-x64 -p:PublishAot=true --nologo -v q -o $(OUT) || exit 1; \
+	done
+	@rm -f $(OUT)/*.dbg
+
+fuzz: build
+	@tools/fuzz.sh $(ARGS)
+
+clean:
+	rm -rf artifacts out
+	$(MAKE) -s -C guests clean
