@@ -1,0 +1,8 @@
+namespace Disagg.Toolstack.Config;
+
+public enum XlValueKind
+{
+    String,
+    Number,
+    List,
+}
