@@ -1,0 +1,24 @@
+namespace Disagg.Toolstack.Supervision;
+
+/// <summary>How to run one service domain: its program, arguments, environment and how to tell it is serving.</summary>
+public sealed record ServiceSpec
+{
+    public required string Name { get; init; }
+
+    public required string Program { get; init; }
+
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Domain id the service is registered under with the kernel.</summary>
+    public int DomainId { get; init; }
+
+    /// <summary>Where its stdout and stderr go (appended across restarts).</summary>
+    public string? LogFile { get; init; }
+
+    /// <summary>Answers true once the service serves (for example its socket accepts). Null: started means ready.</summary>
+    public Func<CancellationToken, Task<bool>>? ReadinessProbe { get; init; }
+
+    public RestartPolicy Restart { get; init; } = RestartPolicy.Default;
+}

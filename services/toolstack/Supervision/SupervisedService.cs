@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Disagg.Toolstack.Supervision;
+
+/// <summary>
+/// Keeps one service domain's process alive: starts it, waits until it serves, and when it
+/// exits without being asked to, restarts it under its <see cref="RestartPolicy"/>, recording
+/// when, why, and how long it was down.
+/// </summary>
+public sealed class SupervisedService : IAsyncDisposable
+{
+    private readonly object _lock = new();
+    private readonly List<DateTimeOffset> _recentDeaths = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Action<RestartRecord> _onRestart;
+    private Process? _process;
+    private ServiceLog? _log;
+    private DateTimeOffset _startedAt;
+    private ServiceState _state = ServiceState.Starting;
+    private int _restarts;
+    private string? _lastExit;
+    private bool _plannedRestart;
+    private Task? _loop;
+    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SupervisedService(ServiceSpec spec, Action<RestartRecord>? onRestart = null)
+    {
+        Spec = spec;
+        _onRestart = onRestart ?? (_ => { });
+    }
+
+    public ServiceSpec Spec { get; }
+
+    /// <summary>Completes when the current process serves (reset at each restart).</summary>
+    public Task Ready
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ready.Task;
+            }
+        }
+    }
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>SIGKILL, for fault injection: the supervisor treats it as a crash and restarts the service.</summary>
+    public bool Kill()
+    {
+        lock (_lock)
+        {
+            return TryKill(_process);
+        }
+    }
+
+    /// <summary>A planned restart: the process is stopped and started again at once; it does not count against the policy.</summary>
+    public bool Restart()
+    {
+        lock (_lock)
+        {
+            _plannedRestart = true;
+            return TryKill(_process);
+        }
+    }
+
+    public ServiceStatus Status()
+    {
+        lock (_lock)
+        {
+            var pid = _process is { HasExited: false } p ? p.Id : (int?)null;
+            var uptime = pid is null ? TimeSpan.Zero : DateTimeOffset.UtcNow - _startedAt;
+            return new ServiceStatus(Spec.Name, Spec.DomainId, pid, _state, uptime, _restarts, pid is { } id ? RssBytes(id) : 0, _lastExit);
+        }
+    }
+
+    /// <summary>Stops supervising and ends the process.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        lock (_lock)
+        {
+            TryKill(_process);
+        }
+
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        lock (_lock)
+        {
+            _state = ServiceState.Stopped;
+        }
+
+        _stop.Dispose();
+    }
+
+    private static bool TryKill(Process? p)
+    {
+        try
+        {
+            if (p is { HasExited: false })
+            {
+                p.Kill();
+                return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill: nothing to do.
+        }
+
+        return false;
+    }
+
+    private static long RssBytes(int pid)
+    {
+        try
+        {
+            var statm = File.ReadAllText($"/proc/{pid}/statm").Split(' ');
+            return long.Parse(statm[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (IOException)
+        {
+            return 0; // it just exited
+        }
+    }
+
+    private static string DescribeExit(int code) => code > 128 && code < 128 + 65
+        ? $"killed by signal {code - 128}{(code == 137 ? " (SIGKILL)" : code == 143 ? " (SIGTERM)" : "")}"
+        : $"exited with code {code}";
+
+    private async Task RunAsync()
+    {
+        DateTimeOffset? diedAt = null;
+        string? cause = null;
+        while (!_stop.IsCancellationRequested)
+        {
+            Process process;
+            try
+            {
+                process = Launch();
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                lock (_lock)
+                {
+                    _state = ServiceState.Failed;
+                    _lastExit = $"could not start {Spec.Program}: {e.Message}";
+                }
+
+                return;
+            }
+
+            if (Spec.ReadinessProbe is { } probe)
+            {
+                await WaitReadyAsync(process, probe).ConfigureAwait(false);
+            }
+
+            lock (_lock)
+            {
+                if (!process.HasExited)
+                {
+                    _state = ServiceState.Running;
+                    _ready.TrySetResult();
+                }
+            }
+
+            if (diedAt is { } died)
+            {
+                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died));
+            }
+
+            // Returns once the process exited and its output was drained, so the log is complete.
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            diedAt = DateTimeOffset.UtcNow;
+            _log?.Dispose();
+            TimeSpan delay;
+            lock (_lock)
+            {
+                cause = DescribeExit(process.ExitCode);
+                _lastExit = cause;
+                _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (_plannedRestart)
+                {
+                    _plannedRestart = false;
+                    cause = "planned restart";
+                    delay = TimeSpan.Zero;
+                }
+                else
+                {
+                    _recentDeaths.RemoveAll(t => diedAt - t > Spec.Restart.Window);
+                    if (_recentDeaths.Count >= Spec.Restart.MaxRestarts)
+                    {
+                        _state = ServiceState.Failed;
+                        _lastExit = $"{cause}; gave up after {_recentDeaths.Count} restarts in {Spec.Restart.Window.TotalSeconds:0} s";
+                        return;
+                    }
+
+                    delay = Spec.Restart.DelayFor(_recentDeaths.Count);
+                    _recentDeaths.Add(diedAt.Value);
+                }
+
+                _restarts++;
+                _state = ServiceState.Restarting;
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private Process Launch()
+    {
+        var psi = new ProcessStartInfo(Spec.Program)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var a in Spec.Arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in Spec.Environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        var p = new Process { StartInfo = psi };
+        var log = Spec.LogFile is null ? null : new ServiceLog(Spec.LogFile);
+        p.OutputDataReceived += (_, e) => log?.Append(e.Data);
+        p.ErrorDataReceived += (_, e) => log?.Append(e.Data);
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        lock (_lock)
+        {
+            _process?.Dispose();
+            _process = p;
+            _log = log;
+            _startedAt = DateTimeOffset.UtcNow;
+            _state = ServiceState.Starting;
+        }
+
+        return p;
+    }
+
+    private async Task WaitReadyAsync(Process process, Func<CancellationToken, Task<bool>> probe)
+    {
+        var delay = TimeSpan.FromMilliseconds(1);
+        while (!process.HasExited && !_stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (await probe(_stop.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                // not serving yet
+            }
+
+            await Task.Delay(delay, CancellationToken.None).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
+        }
+    }
+}
