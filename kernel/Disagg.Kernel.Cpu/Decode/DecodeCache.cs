@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Disagg.Kernel.Cpu.Decode;
+
+/// <summary>
+/// Decoded instructions per guest-physical frame: 2048 slots (one per halfword) plus sentinel
+/// <see cref="Op.BlockEnd"/> slots, so the run loop falls off the page into a block end instead of
+/// testing a bound per instruction. Slots start <see cref="Op.Undecoded"/> and are decoded on first
+/// execution. Pages live on the pinned object heap, so ops are reached by pointer and the GC never
+/// moves them; flushed pages are kept for reuse.
+/// </summary>
+internal sealed unsafe class DecodeCache
+{
+    public const int SlotsPerPage = 2048;
+
+    /// <summary>
+    /// A guest that jumps through all of its RAM would otherwise make us hold 8x its RAM in decoded
+    /// pages; at this many pages the whole cache is dropped and rebuilt from what runs next.
+    /// </summary>
+    public const int MaxPages = 4096;
+
+    private readonly Dictionary<ulong, DecodedOp[]> _pages = [];
+    private readonly Stack<DecodedOp[]> _free = new();
+
+    public int Count => _pages.Count;
+
+    public long PagesDecoded { get; private set; }
+
+    /// <summary>The decoded page of a frame, or null when the frame holds no decoded code.</summary>
+    public DecodedOp* Find(ulong frame) => _pages.TryGetValue(frame, out var page) ? Pointer(page) : null;
+
+    public DecodedOp* GetOrCreate(ulong frame, out bool created)
+    {
+        if (_pages.TryGetValue(frame, out var page))
+        {
+            created = false;
+            return Pointer(page);
+        }
+
+        if (!_free.TryPop(out page))
+        {
+            page = GC.AllocateArray<DecodedOp>(SlotsPerPage + 2, pinned: true);
+            page[SlotsPerPage].Kind = Op.BlockEnd;
+            page[SlotsPerPage + 1].Kind = Op.BlockEnd;
+        }
+        else
+        {
+            Array.Clear(page, 0, SlotsPerPage);
+        }
+
+        _pages.Add(frame, page);
+        PagesDecoded++;
+        created = true;
+        return Pointer(page);
+    }
+
+    public void Flush()
+    {
+        foreach (var page in _pages.Values)
+        {
+            _free.Push(page);
+        }
+
+        _pages.Clear();
+    }
+
+    /// <summary>Marks the slots that a store to [offset, offset+size) may have changed as undecoded.</summary>
+    public static void Invalidate(DecodedOp* page, uint offset, int size)
+    {
+        // A 4-byte instruction starting 2 bytes earlier also covers the first byte written.
+        var first = offset >= 2 ? (offset - 2) >> 1 : 0;
+        var last = Math.Min((offset + (uint)size - 1) >> 1, SlotsPerPage - 1);
+        for (var i = first; i <= last; i++)
+        {
+            page[i].Kind = Op.Undecoded;
+        }
+    }
+
+    private static DecodedOp* Pointer(DecodedOp[] page) =>
+        (DecodedOp*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(page));
+}

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Disagg.Kernel.Cpu.Decode;
+using Disagg.Kernel.Cpu.Mmu;
+
+namespace Disagg.Kernel.Cpu;
+
+/// <summary>
+/// One RISC-V hart (RV64GC or RV32GC) running in S-mode and U-mode over a host-provided
+/// <see cref="PhysicalMemory"/>. It knows nothing of domains: the host runs it in slices with
+/// <see cref="Run"/>, answers SBI calls when it exits with <see cref="ExitReason.SupervisorCall"/>,
+/// injects interrupts (thread-safe) and saves/restores it as a <see cref="HartState"/>.
+/// Only <see cref="Kick"/>, <see cref="RaiseInterrupt"/> and <see cref="ClearInterrupt"/> may be called
+/// from another thread; everything else belongs to the thread that runs the hart.
+/// </summary>
+public sealed unsafe partial class Hart
+{
+    /// <summary>The `time` CSR counts at 10 MHz, as on QEMU's virt machine.</summary>
+    public const ulong TimebaseHz = 10_000_000;
+
+    private const int KickBit = 1 << 30;
+    private const int HostInterruptMask = (int)(Interrupts.SupervisorTimer | Interrupts.SupervisorExternal);
+
+    private readonly PhysicalMemory _memory;
+    private readonly bool _rv64;
+    private readonly ulong _addressMask;
+    private readonly ulong[] _registerFile;
+    private readonly ulong* _x;
+    private readonly ulong* _f;
+    private readonly TlbEntry[] _tlbStorage;
+    private readonly TlbEntry* _tlbUser;
+    private readonly TlbEntry* _tlbSupervisor;
+    private readonly DecodedOp[] _scratchStorage;
+    private readonly DecodedOp* _scratch;
+    private readonly DecodeCache _code = new();
+
+    private TlbEntry* _tlb;
+    private bool _tlbHasSuperpages;
+    private int _seenGeneration;
+    private ulong _pc;
+    private Privilege _privilege;
+
+    // Interrupt state: _hostPending is written by other threads (Interlocked), the rest only by the hart.
+    private int _hostPending;
+    private int _softwarePending;
+    private int _deliverable;
+
+    private long _timeEpoch;
+    private ulong _timerDeadline = ulong.MaxValue;
+    private ulong _instret;
+    private long _liveBudget;
+    private long _sliceBudget;
+    private long _sliceNotRetired;
+
+    public Hart(IsaWidth isa, PhysicalMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (isa is not (IsaWidth.Rv32 or IsaWidth.Rv64))
+        {
+            throw new ArgumentOutOfRangeException(nameof(isa));
+        }
+
+        Isa = isa;
+        _memory = memory;
+        _rv64 = isa == IsaWidth.Rv64;
+        _addressMask = _rv64 ? ulong.MaxValue : 0xFFFF_FFFF;
+        _registerFile = GC.AllocateArray<ulong>(64 + 8, pinned: true);
+        _x = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_registerFile));
+        _f = _x + 40;
+        _tlbStorage = GC.AllocateArray<TlbEntry>(2 * Tlb.Entries, pinned: true);
+        _tlbUser = (TlbEntry*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_tlbStorage));
+        _tlbSupervisor = _tlbUser + Tlb.Entries;
+        _scratchStorage = GC.AllocateArray<DecodedOp>(3, pinned: true);
+        _scratch = (DecodedOp*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scratchStorage));
+        _scratch[1].Kind = Op.BlockEnd;
+        _scratch[2].Kind = Op.BlockEnd;
+        _timeEpoch = Stopwatch.GetTimestamp();
+        _seenGeneration = memory.Generation;
+        _privilege = Privilege.Supervisor;
+        _tlb = _tlbSupervisor;
+
+        // OpenSBI hands an S-mode payload FS = Dirty; software written for it may use FP at once.
+        _sstatus = SstatusFs;
+        FlushTlb();
+        UpdateDeliverable();
+    }
+
+    public IsaWidth Isa { get; }
+
+    public ulong Pc
+    {
+        get => _pc;
+        set => _pc = value & _addressMask & ~1UL;
+    }
+
+    public Privilege Privilege
+    {
+        get => _privilege;
+        set
+        {
+            _privilege = value == Privilege.User ? Privilege.User : Privilege.Supervisor;
+            _tlb = _privilege == Privilege.User ? _tlbUser : _tlbSupervisor;
+            UpdateDeliverable();
+        }
+    }
+
+    /// <summary>Instructions retired since the hart was created (or restored).</summary>
+    public ulong InstructionsRetired => _instret;
+
+    /// <summary>The guest's `time` CSR value now.</summary>
+    public ulong Time => (ulong)((Int128)(Stopwatch.GetTimestamp() - _timeEpoch) * (long)TimebaseHz / Stopwatch.Frequency);
+
+    /// <summary>The SBI set_timer deadline (in <see cref="Time"/> units); ulong.MaxValue when none.</summary>
+    public ulong TimerDeadline => _timerDeadline;
+
+    /// <summary>True when an interrupt that sie enables is pending (what wakes a WFI), whatever sstatus.SIE says.</summary>
+    public bool InterruptPending => ((PendingBits() & (int)_sie) != 0) || Time >= _timerDeadline;
+
+    /// <summary>Pending interrupts as sip shows them.</summary>
+    public Interrupts PendingInterrupts => (Interrupts)PendingBits();
+
+    /// <summary>Engine counters for profiling; read on the hart's thread.</summary>
+    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps);
+
+    public ulong GetX(int index) => (uint)index < 32 ? _x[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>Writes an integer register; on RV32 the value is kept sign-extended from bit 31.</summary>
+    public void SetX(int index, ulong value)
+    {
+        if ((uint)index >= 32)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+
+        if (index != 0)
+        {
+            _x[index] = _rv64 ? value : (ulong)(long)(int)value;
+        }
+    }
+
+    public ulong GetF(int index) => (uint)index < 32 ? _f[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public void SetF(int index, ulong value) => _f[(uint)index < 32 ? index : throw new ArgumentOutOfRangeException(nameof(index))] = value;
+
+    /// <summary>Finishes an SBI call: a0 = error, a1 = value, pc steps over the ecall.</summary>
+    public void CompleteSbiCall(long error, long value)
+    {
+        SetX(10, (ulong)error);
+        SetX(11, (ulong)value);
+        _pc = (_pc + 4) & _addressMask;
+    }
+
+    /// <summary>Sets the timer deadline (SBI set_timer): clears a pending timer interrupt; raises it at once if the deadline has passed.</summary>
+    public void SetTimer(ulong deadline)
+    {
+        _timerDeadline = deadline;
+        Interlocked.And(ref _hostPending, ~(int)Interrupts.SupervisorTimer);
+        if (Time >= deadline)
+        {
+            Interlocked.Or(ref _hostPending, (int)Interrupts.SupervisorTimer);
+        }
+    }
+
+    /// <summary>Raises host-owned interrupt lines (timer, external). Thread-safe; the hart sees it at its next block boundary.</summary>
+    public void RaiseInterrupt(Interrupts lines)
+    {
+        if ((lines & Interrupts.SupervisorSoftware) != 0)
+        {
+            // SSIP is guest-writable state in sip; an IPI sets it through the same pending word.
+            Interlocked.Or(ref _hostPending, (int)Interrupts.SupervisorSoftware);
+        }
+
+        Interlocked.Or(ref _hostPending, (int)lines & HostInterruptMask);
+    }
+
+    /// <summary>Clears host-owned interrupt lines. Thread-safe.</summary>
+    public void ClearInterrupt(Interrupts lines) => Interlocked.And(ref _hostPending, ~((int)lines & HostInterruptMask));
+
+    /// <summary>Makes a running <see cref="Run"/> return <see cref="ExitReason.Kicked"/> at its next block boundary. Thread-safe.</summary>
+    public void Kick() => Interlocked.Or(ref _hostPending, KickBit);
+
+    /// <summary>Drops every cached translation and decoded page of this hart.</summary>
+    public void FlushTranslations()
+    {
+        _code.Flush();
+        FlushTlb();
+    }
+
+    private int PendingBits()
+    {
+        var host = Volatile.Read(ref _hostPending);
+        if ((host & (int)Interrupts.SupervisorSoftware) != 0)
+        {
+            Interlocked.And(ref _hostPending, ~(int)Interrupts.SupervisorSoftware);
+            _softwarePending = (int)Interrupts.SupervisorSoftware;
+        }
+
+        return (host & HostInterruptMask) | _softwarePending;
+    }
+
+    /// <summary>Recomputes which pending bits can trap now: sie, gated by sstatus.SIE in S-mode (always on in U-mode).</summary>
+    private void UpdateDeliverable()
+    {
+        var enabled = (int)_sie & 0x222;
+        if (_privilege == Privilege.Supervisor && (_sstatus & SstatusSie) == 0)
+        {
+            enabled = 0;
+        }
+
+        _deliverable = enabled | KickBit;
+    }
+
+    private void FlushTlb()
+    {
+        var p = _tlbUser;
+        for (var i = 0; i < 2 * Tlb.Entries; i++)
+        {
+            p[i].ReadTag = Tlb.Invalid;
+            p[i].WriteTag = Tlb.Invalid;
+            p[i].ExecTag = Tlb.Invalid;
+            p[i].Code = null;
+            p[i].Frame = ulong.MaxValue;
+        }
+
+        _tlbHasSuperpages = false;
+        _statTlbFlushes++;
+    }
+}
