@@ -1,0 +1,34 @@
+using Disagg.TestSupport;
+
+namespace Disagg.Kernel.Tests;
+
+/// <summary>Every ISA test program under guests/build (both widths) runs through run-elf and reports a pass via SRST.</summary>
+public class IsaGuestTests
+{
+    private const string Missing = "(no isa-*.elf under guests/build)";
+
+    public static TheoryData<string> IsaElfs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var elf in GuestElfs.Find("isa-*.elf"))
+        {
+            data.Add(elf);
+        }
+
+        if (data.Count == 0)
+        {
+            data.Add(Missing);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(IsaElfs))]
+    public void IsaTestPasses(string elf)
+    {
+        Assert.True(elf != Missing, $"no ISA test ELFs found in {RepoPaths.Guests} (run `make guests`). {GuestElfs.Error}");
+        var r = Kernel.RunElf(Path.Combine(RepoPaths.Guests, elf), "--max-instructions", "2000000000");
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+}

@@ -1,0 +1,48 @@
+using Disagg.TestSupport;
+
+namespace Disagg.Kernel.Tests;
+
+/// <summary>
+/// The same ELF prints the same on QEMU's virt machine (with its OpenSBI) as on run-elf. QEMU's output
+/// starts with the OpenSBI banner, so only the tail, the guest's part, is compared. (Debian 12's QEMU
+/// ships OpenSBI 1.2, without DBCN, so the built-in program prints through legacy putchar only.)
+/// </summary>
+public class QemuDifferentialTests
+{
+    private const string Qemu = "/usr/bin/qemu-system-riscv64";
+
+    public static TheoryData<string> Programs()
+    {
+        var data = new TheoryData<string> { "(built-in printer)" };
+        foreach (var elf in GuestElfs.Find("hello*.elf").Where(e => e.StartsWith("rv64", StringComparison.Ordinal)).Take(2))
+        {
+            data.Add(elf);
+        }
+
+        foreach (var elf in GuestElfs.Find("isa-*.elf").Where(e => e.StartsWith("rv64", StringComparison.Ordinal)).Take(2))
+        {
+            data.Add(elf);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void GuestPrintsTheSameOnQemu(string program)
+    {
+        Assert.True(File.Exists(Qemu), $"{Qemu} is missing (tools/deps.sh installs qemu-system-misc)");
+        var elf = program.StartsWith('(')
+            ? Kernel.WriteTemp(GuestImage.Printer(true, "same on both\n", "", 0), "differential.elf")
+            : Path.Combine(RepoPaths.Guests, program);
+        var ours = Kernel.RunElf(elf);
+        Assert.True(ours.ExitCode == 0, ours.ToString());
+        var qemu = HostProcess.Run(Qemu, ["-machine", "virt", "-nographic", "-bios", "default", "-kernel", elf], TimeSpan.FromSeconds(60));
+        Assert.False(qemu.TimedOut, qemu.ToString());
+        var expected = Normalize(ours.StdOut);
+        Assert.NotEmpty(expected);
+        Assert.EndsWith(expected, Normalize(qemu.StdOut), StringComparison.Ordinal);
+    }
+
+    private static string Normalize(string s) => s.Replace("\r", "", StringComparison.Ordinal).TrimEnd('\n');
+}

@@ -1,0 +1,78 @@
+namespace Disagg.Kernel.Tests;
+
+public class RunElfTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GuestOutputReachesStdoutAndShutdownExitsZero(bool is64)
+    {
+        var elf = Kernel.WriteTemp(GuestImage.Printer(is64, "legacy putchar\n", "debug console\n", 0), $"printer{(is64 ? 64 : 32)}.elf");
+        var r = Kernel.RunElf(elf, "--stats");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("legacy putchar\ndebug console\n", r.StdOut);
+        Assert.Contains("stats: instructions", r.StdErr);
+    }
+
+    [Fact]
+    public void SystemFailureReasonGivesANonZeroExit()
+    {
+        var elf = Kernel.WriteTemp(GuestImage.Printer(true, "x", "y", 1), "failure.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("system failure", r.StdErr);
+    }
+
+    [Fact]
+    public void InstructionLimitHasItsOwnExitCode()
+    {
+        var elf = Kernel.WriteTemp(GuestImage.Spinner(), "spinner.elf");
+        var r = Kernel.RunElf(elf, "--max-instructions", "100000");
+        Assert.True(r.ExitCode == 4, r.ToString());
+        Assert.Contains("instruction limit", r.StdErr);
+    }
+
+    [Fact]
+    public void MissingFileIsAClearError()
+    {
+        var r = Kernel.RunElf("/nonexistent/guest.elf");
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("cannot read", r.StdErr);
+    }
+
+    [Fact]
+    public void GarbageIsNotAnElf()
+    {
+        var elf = Kernel.WriteTemp(new byte[300], "garbage.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("not an ELF", r.StdErr);
+    }
+
+    [Fact]
+    public void SegmentBeyondRamIsRejectedWithTheNumbers()
+    {
+        var elf = Kernel.WriteTemp(GuestImage.Elf(true, 0x8000_0000, [0x6F, 0, 0, 0], 8 << 20), "big.elf");
+        var r = Kernel.RunElf(elf, "--mem", "4M");
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("does not fit in RAM", r.StdErr);
+        Assert.Contains("0x80400000", r.StdErr);
+    }
+
+    [Fact]
+    public void TruncatedProgramHeadersAreRejected()
+    {
+        var image = GuestImage.Printer(true, "a", "b", 0);
+        var elf = Kernel.WriteTemp(image[..70], "truncated.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 3, r.ToString());
+    }
+
+    [Fact]
+    public void BadArgumentsPrintUsage()
+    {
+        var r = Kernel.RunElf("--isa", "rv128", "x.elf");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("usage:", r.StdErr);
+    }
+}
