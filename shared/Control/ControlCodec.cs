@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using Disagg.Control.Messages;
+using Nerdbank.MessagePack;
+
+namespace Disagg.Control;
+
+/// <summary>
+/// Frames on a control connection: a little-endian u32 payload length, then one MessagePack-
+/// encoded <see cref="ControlMessage"/>. The peer is untrusted: a frame over
+/// <see cref="MaxFrame"/> or a payload that does not decode is a protocol violation (the
+/// connection is closed), never an exception escaping into the server.
+/// </summary>
+public static class ControlCodec
+{
+    public const int HeaderSize = 4;
+
+    /// <summary>The largest payload: big enough for a domain list of thousands, small enough that a liar cannot make us allocate much.</summary>
+    public const int MaxFrame = 4 << 20;
+
+    public const int ProtocolVersion = 1;
+
+    private static readonly MessagePackSerializer Serializer = new();
+
+    public static byte[] Encode(ControlMessage message)
+    {
+        var payload = Serializer.Serialize<ControlMessage, ControlWitness>(message);
+        if (payload.Length > MaxFrame)
+        {
+            throw new InvalidOperationException($"control message {message.GetType().Name} is {payload.Length} bytes, over the {MaxFrame}-byte frame limit");
+        }
+
+        var frame = new byte[HeaderSize + payload.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
+        payload.CopyTo(frame, HeaderSize);
+        return frame;
+    }
+
+    public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, out ControlMessage? message, out int consumed, out string? error)
+    {
+        message = null;
+        consumed = 0;
+        error = null;
+        if (buffer.Length < HeaderSize)
+        {
+            return FrameStatus.Incomplete;
+        }
+
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
+        if (length > MaxFrame)
+        {
+            error = $"frame of {length} bytes is over the {MaxFrame}-byte limit";
+            return FrameStatus.ProtocolViolation;
+        }
+
+        if (buffer.Length < HeaderSize + (int)length)
+        {
+            return FrameStatus.Incomplete;
+        }
+
+        try
+        {
+            message = Serializer.Deserialize<ControlMessage, ControlWitness>(buffer.Slice(HeaderSize, (int)length).ToArray());
+        }
+        catch (MessagePackSerializationException e)
+        {
+            error = "undecodable control message: " + e.Message;
+            return FrameStatus.ProtocolViolation;
+        }
+
+        if (message is null)
+        {
+            error = "empty control message";
+            return FrameStatus.ProtocolViolation;
+        }
+
+        consumed = HeaderSize + (int)length;
+        return FrameStatus.Message;
+    }
+}

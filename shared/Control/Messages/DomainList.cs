@@ -1,0 +1,3 @@
+namespace Disagg.Control.Messages;
+
+public sealed record DomainList(IReadOnlyList<DomainSummary> Domains) : ControlMessage;

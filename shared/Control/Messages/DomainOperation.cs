@@ -1,0 +1,14 @@
+namespace Disagg.Control.Messages;
+
+/// <summary>What <see cref="DomainCommand"/> asks. Wire values: append-only.</summary>
+public enum DomainOperation
+{
+    Pause = 0,
+    Unpause = 1,
+    Destroy = 2,
+    /// <summary>Marks the domain shut down with <see cref="DomainCommand.Reason"/> (SCHEDOP_remote_shutdown).</summary>
+    Shutdown = 3,
+    /// <summary>Starts or stops dirty logging (migration).</summary>
+    EnableDirtyLog = 4,
+    DisableDirtyLog = 5,
+}

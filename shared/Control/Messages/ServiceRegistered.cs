@@ -1,0 +1,3 @@
+namespace Disagg.Control.Messages;
+
+public sealed record ServiceRegistered(int DomainId, string Token) : ControlMessage;

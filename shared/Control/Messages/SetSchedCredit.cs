@@ -1,0 +1,3 @@
+namespace Disagg.Control.Messages;
+
+public sealed record SetSchedCredit(int DomainId, int Weight, int Cap) : ControlMessage;
