@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Disagg.Kernel.Cpu.Decode;
 using Disagg.Kernel.Cpu.Mmu;
 
@@ -46,6 +47,8 @@ public sealed unsafe partial class Hart
         return _exitReason;
     }
 
+    // Fully optimized from the first call: tiering would run this loop as Tier0 and then OSR code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long Loop(long budget)
     {
         var x = _x;
@@ -110,25 +113,24 @@ public sealed unsafe partial class Hart
             op = opBase + ((pc & 0xFFF) >> 1);
         }
 
-        while (true)
+        // The iterator steps over the op just executed; paths that must not step use goto dispatch.
+        for (; ; op += op->Len)
         {
-            var cur = op;
-            op += cur->Len;
+        dispatch:
             budget--;
-            switch (cur->Kind)
+            switch (op->Kind)
             {
                 case Op.Undecoded:
                     budget++;
-                    DecodeSlot(cur, opBase, hostPage);
-                    op = cur;
-                    continue;
+                    DecodeSlot(op, opBase, hostPage);
+                    goto dispatch;
                 case Op.BlockEnd:
                     budget++;
-                    pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
+                    pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
                     goto blockStart;
                 case Op.CrossPage:
                     budget++;
-                    pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
+                    pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
                     _pc = pc;
                     if (!FetchAcrossPages(pc))
                     {
@@ -141,91 +143,91 @@ public sealed unsafe partial class Hart
                     opBase = _scratch;
                     pcBase = pc;
                     op = _scratch;
-                    continue;
+                    goto dispatch;
                 case Op.Nop:
                     continue;
                 case Op.Lui:
                 case Op.Li:
-                    x[cur->Rd] = (ulong)cur->Imm;
+                    x[op->Rd] = (ulong)op->Imm;
                     continue;
                 case Op.Mv:
-                    x[cur->Rd] = x[cur->Rs1];
+                    x[op->Rd] = x[op->Rs1];
                     continue;
                 case Op.Auipc:
-                    x[cur->Rd] = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3) + (ulong)cur->Imm;
+                    x[op->Rd] = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm;
                     continue;
                 case Op.Auipc32:
-                    x[cur->Rd] = (ulong)(int)(uint)(pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3) + (ulong)cur->Imm);
+                    x[op->Rd] = (ulong)(int)(uint)(pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm);
                     continue;
                 case Op.Jal:
                     {
-                        var ipc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                        x[cur->Rd] = ipc + (ulong)(cur->Len * 2);
-                        pc = ipc + (ulong)cur->Imm;
-                        goto blockStart;
+                        var ipc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        x[op->Rd] = ipc + (ulong)(op->Len * 2);
+                        pc = ipc + (ulong)op->Imm;
+                        goto jump;
                     }
 
                 case Op.Jal32:
                     {
-                        var ipc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                        x[cur->Rd] = (ulong)(int)(uint)(ipc + (ulong)(cur->Len * 2));
-                        pc = (ipc + (ulong)cur->Imm) & amask;
-                        goto blockStart;
+                        var ipc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        x[op->Rd] = (ulong)(int)(uint)(ipc + (ulong)(op->Len * 2));
+                        pc = (ipc + (ulong)op->Imm) & amask;
+                        goto jump;
                     }
 
                 case Op.Jalr:
                     {
-                        var target = (x[cur->Rs1] + (ulong)cur->Imm) & ~1UL;
-                        x[cur->Rd] = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3) + (ulong)(cur->Len * 2);
+                        var target = (x[op->Rs1] + (ulong)op->Imm) & ~1UL;
+                        x[op->Rd] = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)(op->Len * 2);
                         pc = target;
-                        goto blockStart;
+                        goto jump;
                     }
 
                 case Op.Jalr32:
                     {
-                        var target = (x[cur->Rs1] + (ulong)cur->Imm) & ~1UL & amask;
-                        x[cur->Rd] = (ulong)(int)(uint)(pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3) + (ulong)(cur->Len * 2));
+                        var target = (x[op->Rs1] + (ulong)op->Imm) & ~1UL & amask;
+                        x[op->Rd] = (ulong)(int)(uint)(pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)(op->Len * 2));
                         pc = target;
-                        goto blockStart;
+                        goto jump;
                     }
 
                 case Op.Beq:
-                    if (x[cur->Rs1] == x[cur->Rs2])
+                    if (x[op->Rs1] == x[op->Rs2])
                     {
                         goto taken;
                     }
 
                     continue;
                 case Op.Bne:
-                    if (x[cur->Rs1] != x[cur->Rs2])
+                    if (x[op->Rs1] != x[op->Rs2])
                     {
                         goto taken;
                     }
 
                     continue;
                 case Op.Blt:
-                    if ((long)x[cur->Rs1] < (long)x[cur->Rs2])
+                    if ((long)x[op->Rs1] < (long)x[op->Rs2])
                     {
                         goto taken;
                     }
 
                     continue;
                 case Op.Bge:
-                    if ((long)x[cur->Rs1] >= (long)x[cur->Rs2])
+                    if ((long)x[op->Rs1] >= (long)x[op->Rs2])
                     {
                         goto taken;
                     }
 
                     continue;
                 case Op.Bltu:
-                    if (x[cur->Rs1] < x[cur->Rs2])
+                    if (x[op->Rs1] < x[op->Rs2])
                     {
                         goto taken;
                     }
 
                     continue;
                 case Op.Bgeu:
-                    if (x[cur->Rs1] >= x[cur->Rs2])
+                    if (x[op->Rs1] >= x[op->Rs2])
                     {
                         goto taken;
                     }
@@ -233,108 +235,157 @@ public sealed unsafe partial class Hart
                     continue;
 
                 case Op.Lb:
-                case Op.Lbu:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
-                        ulong v;
                         if (e->ReadTag == (va & Tlb.Mask1))
                         {
-                            v = *(byte*)(e->Addend + va);
-                        }
-                        else
-                        {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!LoadSlow(va, 1, out v))
-                            {
-                                goto trapped;
-                            }
+                            x[op->Rd] = (ulong)(sbyte)*(byte*)(e->Addend + va);
+                            continue;
                         }
 
-                        x[cur->Rd] = cur->Kind == Op.Lb ? (ulong)(sbyte)v : (byte)v;
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 1, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = (ulong)(sbyte)v;
+                        continue;
+                    }
+
+                case Op.Lbu:
+                    {
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
+                        var e = tlb + ((va >> 12) & Tlb.IndexMask);
+                        if (e->ReadTag == (va & Tlb.Mask1))
+                        {
+                            x[op->Rd] = (ulong)*(byte*)(e->Addend + va);
+                            continue;
+                        }
+
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 1, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = v;
                         continue;
                     }
 
                 case Op.Lh:
-                case Op.Lhu:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
-                        ulong v;
                         if (e->ReadTag == (va & Tlb.Mask2))
                         {
-                            v = *(ushort*)(e->Addend + va);
-                        }
-                        else
-                        {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!LoadSlow(va, 2, out v))
-                            {
-                                goto trapped;
-                            }
+                            x[op->Rd] = (ulong)(short)*(ushort*)(e->Addend + va);
+                            continue;
                         }
 
-                        x[cur->Rd] = cur->Kind == Op.Lh ? (ulong)(short)v : (ushort)v;
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 2, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = (ulong)(short)v;
+                        continue;
+                    }
+
+                case Op.Lhu:
+                    {
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
+                        var e = tlb + ((va >> 12) & Tlb.IndexMask);
+                        if (e->ReadTag == (va & Tlb.Mask2))
+                        {
+                            x[op->Rd] = (ulong)*(ushort*)(e->Addend + va);
+                            continue;
+                        }
+
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 2, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = v;
                         continue;
                     }
 
                 case Op.Lw:
-                case Op.Lwu:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
-                        ulong v;
                         if (e->ReadTag == (va & Tlb.Mask4))
                         {
-                            v = *(uint*)(e->Addend + va);
-                        }
-                        else
-                        {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!LoadSlow(va, 4, out v))
-                            {
-                                goto trapped;
-                            }
+                            x[op->Rd] = (ulong)(int)*(uint*)(e->Addend + va);
+                            continue;
                         }
 
-                        x[cur->Rd] = cur->Kind == Op.Lw ? (ulong)(int)v : (uint)v;
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 4, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = (ulong)(int)v;
+                        continue;
+                    }
+
+                case Op.Lwu:
+                    {
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
+                        var e = tlb + ((va >> 12) & Tlb.IndexMask);
+                        if (e->ReadTag == (va & Tlb.Mask4))
+                        {
+                            x[op->Rd] = (ulong)*(uint*)(e->Addend + va);
+                            continue;
+                        }
+
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 4, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = v;
                         continue;
                     }
 
                 case Op.Ld:
                     {
-                        var va = x[cur->Rs1] + (ulong)cur->Imm;
+                        var va = x[op->Rs1] + (ulong)op->Imm;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
-                        ulong v;
                         if (e->ReadTag == (va & Tlb.Mask8))
                         {
-                            v = *(ulong*)(e->Addend + va);
-                        }
-                        else
-                        {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!LoadSlow(va, 8, out v))
-                            {
-                                goto trapped;
-                            }
+                            x[op->Rd] = *(ulong*)(e->Addend + va);
+                            continue;
                         }
 
-                        x[cur->Rd] = v;
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                        if (!LoadSlow(va, 8, out var v))
+                        {
+                            goto trapped;
+                        }
+
+                        x[op->Rd] = v;
                         continue;
                     }
 
                 case Op.Sb:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
                         if (e->WriteTag == (va & Tlb.Mask1))
                         {
-                            *(byte*)(e->Addend + va) = (byte)x[cur->Rs2];
+                            *(byte*)(e->Addend + va) = (byte)x[op->Rs2];
                         }
                         else
                         {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!StoreSlow(va, 1, x[cur->Rs2]))
+                            _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                            if (!StoreSlow(va, 1, x[op->Rs2]))
                             {
                                 goto trapped;
                             }
@@ -345,16 +396,16 @@ public sealed unsafe partial class Hart
 
                 case Op.Sh:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
                         if (e->WriteTag == (va & Tlb.Mask2))
                         {
-                            *(ushort*)(e->Addend + va) = (ushort)x[cur->Rs2];
+                            *(ushort*)(e->Addend + va) = (ushort)x[op->Rs2];
                         }
                         else
                         {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!StoreSlow(va, 2, x[cur->Rs2]))
+                            _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                            if (!StoreSlow(va, 2, x[op->Rs2]))
                             {
                                 goto trapped;
                             }
@@ -365,16 +416,16 @@ public sealed unsafe partial class Hart
 
                 case Op.Sw:
                     {
-                        var va = (x[cur->Rs1] + (ulong)cur->Imm) & amask;
+                        var va = (x[op->Rs1] + (ulong)op->Imm) & amask;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
                         if (e->WriteTag == (va & Tlb.Mask4))
                         {
-                            *(uint*)(e->Addend + va) = (uint)x[cur->Rs2];
+                            *(uint*)(e->Addend + va) = (uint)x[op->Rs2];
                         }
                         else
                         {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!StoreSlow(va, 4, x[cur->Rs2]))
+                            _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                            if (!StoreSlow(va, 4, x[op->Rs2]))
                             {
                                 goto trapped;
                             }
@@ -385,16 +436,16 @@ public sealed unsafe partial class Hart
 
                 case Op.Sd:
                     {
-                        var va = x[cur->Rs1] + (ulong)cur->Imm;
+                        var va = x[op->Rs1] + (ulong)op->Imm;
                         var e = tlb + ((va >> 12) & Tlb.IndexMask);
                         if (e->WriteTag == (va & Tlb.Mask8))
                         {
-                            *(ulong*)(e->Addend + va) = x[cur->Rs2];
+                            *(ulong*)(e->Addend + va) = x[op->Rs2];
                         }
                         else
                         {
-                            _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
-                            if (!StoreSlow(va, 8, x[cur->Rs2]))
+                            _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
+                            if (!StoreSlow(va, 8, x[op->Rs2]))
                             {
                                 goto trapped;
                             }
@@ -403,36 +454,36 @@ public sealed unsafe partial class Hart
                         continue;
                     }
 
-                case Op.Addi: x[cur->Rd] = x[cur->Rs1] + (ulong)cur->Imm; continue;
-                case Op.Slti: x[cur->Rd] = (long)x[cur->Rs1] < cur->Imm ? 1UL : 0; continue;
-                case Op.Sltiu: x[cur->Rd] = x[cur->Rs1] < (ulong)cur->Imm ? 1UL : 0; continue;
-                case Op.Xori: x[cur->Rd] = x[cur->Rs1] ^ (ulong)cur->Imm; continue;
-                case Op.Ori: x[cur->Rd] = x[cur->Rs1] | (ulong)cur->Imm; continue;
-                case Op.Andi: x[cur->Rd] = x[cur->Rs1] & (ulong)cur->Imm; continue;
-                case Op.Slli: x[cur->Rd] = x[cur->Rs1] << (int)cur->Imm; continue;
-                case Op.Srli: x[cur->Rd] = x[cur->Rs1] >> (int)cur->Imm; continue;
-                case Op.Srai: x[cur->Rd] = (ulong)((long)x[cur->Rs1] >> (int)cur->Imm); continue;
-                case Op.Add: x[cur->Rd] = x[cur->Rs1] + x[cur->Rs2]; continue;
-                case Op.Sub: x[cur->Rd] = x[cur->Rs1] - x[cur->Rs2]; continue;
-                case Op.Sll: x[cur->Rd] = x[cur->Rs1] << (int)(x[cur->Rs2] & 63); continue;
-                case Op.Slt: x[cur->Rd] = (long)x[cur->Rs1] < (long)x[cur->Rs2] ? 1UL : 0; continue;
-                case Op.Sltu: x[cur->Rd] = x[cur->Rs1] < x[cur->Rs2] ? 1UL : 0; continue;
-                case Op.Xor: x[cur->Rd] = x[cur->Rs1] ^ x[cur->Rs2]; continue;
-                case Op.Srl: x[cur->Rd] = x[cur->Rs1] >> (int)(x[cur->Rs2] & 63); continue;
-                case Op.Sra: x[cur->Rd] = (ulong)((long)x[cur->Rs1] >> (int)(x[cur->Rs2] & 63)); continue;
-                case Op.Or: x[cur->Rd] = x[cur->Rs1] | x[cur->Rs2]; continue;
-                case Op.And: x[cur->Rd] = x[cur->Rs1] & x[cur->Rs2]; continue;
-                case Op.Addiw: x[cur->Rd] = (ulong)(int)(uint)(x[cur->Rs1] + (ulong)cur->Imm); continue;
-                case Op.Slliw: x[cur->Rd] = (ulong)(int)((uint)x[cur->Rs1] << (int)cur->Imm); continue;
-                case Op.Srliw: x[cur->Rd] = (ulong)(int)((uint)x[cur->Rs1] >> (int)cur->Imm); continue;
-                case Op.Sraiw: x[cur->Rd] = (ulong)((int)x[cur->Rs1] >> (int)cur->Imm); continue;
-                case Op.Addw: x[cur->Rd] = (ulong)(int)(uint)(x[cur->Rs1] + x[cur->Rs2]); continue;
-                case Op.Subw: x[cur->Rd] = (ulong)(int)(uint)(x[cur->Rs1] - x[cur->Rs2]); continue;
-                case Op.Sllw: x[cur->Rd] = (ulong)(int)((uint)x[cur->Rs1] << (int)(x[cur->Rs2] & 31)); continue;
-                case Op.Srlw: x[cur->Rd] = (ulong)(int)((uint)x[cur->Rs1] >> (int)(x[cur->Rs2] & 31)); continue;
-                case Op.Sraw: x[cur->Rd] = (ulong)((int)x[cur->Rs1] >> (int)(x[cur->Rs2] & 31)); continue;
-                case Op.Mul: x[cur->Rd] = x[cur->Rs1] * x[cur->Rs2]; continue;
-                case Op.Mulw: x[cur->Rd] = (ulong)(int)(uint)(x[cur->Rs1] * x[cur->Rs2]); continue;
+                case Op.Addi: x[op->Rd] = x[op->Rs1] + (ulong)op->Imm; continue;
+                case Op.Slti: x[op->Rd] = (long)x[op->Rs1] < op->Imm ? 1UL : 0; continue;
+                case Op.Sltiu: x[op->Rd] = x[op->Rs1] < (ulong)op->Imm ? 1UL : 0; continue;
+                case Op.Xori: x[op->Rd] = x[op->Rs1] ^ (ulong)op->Imm; continue;
+                case Op.Ori: x[op->Rd] = x[op->Rs1] | (ulong)op->Imm; continue;
+                case Op.Andi: x[op->Rd] = x[op->Rs1] & (ulong)op->Imm; continue;
+                case Op.Slli: x[op->Rd] = x[op->Rs1] << (int)op->Imm; continue;
+                case Op.Srli: x[op->Rd] = x[op->Rs1] >> (int)op->Imm; continue;
+                case Op.Srai: x[op->Rd] = (ulong)((long)x[op->Rs1] >> (int)op->Imm); continue;
+                case Op.Add: x[op->Rd] = x[op->Rs1] + x[op->Rs2]; continue;
+                case Op.Sub: x[op->Rd] = x[op->Rs1] - x[op->Rs2]; continue;
+                case Op.Sll: x[op->Rd] = x[op->Rs1] << (int)(x[op->Rs2] & 63); continue;
+                case Op.Slt: x[op->Rd] = (long)x[op->Rs1] < (long)x[op->Rs2] ? 1UL : 0; continue;
+                case Op.Sltu: x[op->Rd] = x[op->Rs1] < x[op->Rs2] ? 1UL : 0; continue;
+                case Op.Xor: x[op->Rd] = x[op->Rs1] ^ x[op->Rs2]; continue;
+                case Op.Srl: x[op->Rd] = x[op->Rs1] >> (int)(x[op->Rs2] & 63); continue;
+                case Op.Sra: x[op->Rd] = (ulong)((long)x[op->Rs1] >> (int)(x[op->Rs2] & 63)); continue;
+                case Op.Or: x[op->Rd] = x[op->Rs1] | x[op->Rs2]; continue;
+                case Op.And: x[op->Rd] = x[op->Rs1] & x[op->Rs2]; continue;
+                case Op.Addiw: x[op->Rd] = (ulong)(int)(uint)(x[op->Rs1] + (ulong)op->Imm); continue;
+                case Op.Slliw: x[op->Rd] = (ulong)(int)((uint)x[op->Rs1] << (int)op->Imm); continue;
+                case Op.Srliw: x[op->Rd] = (ulong)(int)((uint)x[op->Rs1] >> (int)op->Imm); continue;
+                case Op.Sraiw: x[op->Rd] = (ulong)((int)x[op->Rs1] >> (int)op->Imm); continue;
+                case Op.Addw: x[op->Rd] = (ulong)(int)(uint)(x[op->Rs1] + x[op->Rs2]); continue;
+                case Op.Subw: x[op->Rd] = (ulong)(int)(uint)(x[op->Rs1] - x[op->Rs2]); continue;
+                case Op.Sllw: x[op->Rd] = (ulong)(int)((uint)x[op->Rs1] << (int)(x[op->Rs2] & 31)); continue;
+                case Op.Srlw: x[op->Rd] = (ulong)(int)((uint)x[op->Rs1] >> (int)(x[op->Rs2] & 31)); continue;
+                case Op.Sraw: x[op->Rd] = (ulong)((int)x[op->Rs1] >> (int)(x[op->Rs2] & 31)); continue;
+                case Op.Mul: x[op->Rd] = x[op->Rs1] * x[op->Rs2]; continue;
+                case Op.Mulw: x[op->Rd] = (ulong)(int)(uint)(x[op->Rs1] * x[op->Rs2]); continue;
                 case Op.Mulh:
                 case Op.Mulhsu:
                 case Op.Mulhu:
@@ -447,14 +498,14 @@ public sealed unsafe partial class Hart
                 case Op.Mulh32:
                 case Op.Mulhsu32:
                 case Op.Mulhu32:
-                    x[cur->Rd] = MultiplyDivide(cur->Kind, x[cur->Rs1], x[cur->Rs2]);
+                    x[op->Rd] = MultiplyDivide(op->Kind, x[op->Rs1], x[op->Rs2]);
                     continue;
 
                 default:
                     {
-                        _pc = pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3);
+                        _pc = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3);
                         _liveBudget = budget;
-                        var flow = ExecuteOutOfLine(cur);
+                        var flow = ExecuteOutOfLine(op);
                         if (flow == Flow.Next)
                         {
                             continue;
@@ -471,7 +522,17 @@ public sealed unsafe partial class Hart
             }
 
         taken:
-            pc = (pcBase + ((ulong)((byte*)cur - (byte*)opBase) >> 3) + (ulong)cur->Imm) & amask;
+            pc = (pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm) & amask;
+
+        jump:
+            // A jump within the page chains straight to its target's op. Pending interrupts are then
+            // seen at the next checkpoint (at most CheckInterval instructions away) instead of now.
+            if (budget > checkAt && ((pc ^ pcBase) & ~0xFFFUL) == 0 && (pcBase & 0xFFF) == 0)
+            {
+                op = opBase + ((pc & 0xFFF) >> 1);
+                goto dispatch;
+            }
+
             goto blockStart;
 
         trapped:
