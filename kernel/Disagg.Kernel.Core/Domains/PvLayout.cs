@@ -34,5 +34,5 @@ public static class PvLayout
 
     public static bool IsSpecialFrame(ulong frame) => frame - SpecialFirstFrame < SpecialPages;
 
-    public static ulong RamFirstFrame => RamBase / PageSize;
+    public const ulong RamFirstFrame = RamBase / PageSize;
 }
