@@ -153,7 +153,13 @@ public sealed unsafe partial class Hart
                     double addend = negateAddend ? -c : c;
                     var s = p + addend;
                     var err = double.IsFinite(s) ? SoftFloat.TwoSumError(p, addend, s) : 0;
-                    WriteSingle(op->Rd, SoftFloat.FinishSingle(s, Math.Sign(err), finite && float.IsFinite(c), rm, ref flags));
+                    var bits = SoftFloat.FinishSingle(s, Math.Sign(err), finite && float.IsFinite(c), rm, ref flags);
+                    if (s == 0 && err == 0 && rm == SoftFloat.Rdn && double.IsNegative(p) != double.IsNegative(addend))
+                    {
+                        bits = 0x8000_0000; // an exact zero sum of opposite signs is -0 when rounding down
+                    }
+
+                    WriteSingle(op->Rd, bits);
                     return true;
                 }
 

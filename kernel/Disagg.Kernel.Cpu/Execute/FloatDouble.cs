@@ -50,9 +50,25 @@ public sealed unsafe partial class Hart
                 if (!Nan2Double(a, b, ref flags, op->Rd))
                 {
                     var p = a * b;
-                    var err = double.IsFinite(p) ? Math.FusedMultiplyAdd(a, b, -p) : 0;
-                    var tie = err != 0 && err == ((err > 0 ? Math.BitIncrement(p) : Math.BitDecrement(p)) - p) / 2;
-                    WriteDouble(op->Rd, SoftFloat.FinishDouble(p, Math.Sign(err), tie, finite, rm, ref flags));
+                    int sign;
+                    bool tie;
+                    if (!double.IsFinite(p) || a == 0 || b == 0)
+                    {
+                        sign = 0;
+                        tie = false;
+                    }
+                    else if (Math.Abs(p) < SoftFloat.Tiny)
+                    {
+                        sign = SoftFloat.TinyProductError(a, b, p, out tie);
+                    }
+                    else
+                    {
+                        var err = Math.FusedMultiplyAdd(a, b, -p);
+                        sign = Math.Sign(err);
+                        tie = err != 0 && err == ((err > 0 ? Math.BitIncrement(p) : Math.BitDecrement(p)) - p) / 2;
+                    }
+
+                    WriteDouble(op->Rd, SoftFloat.FinishDouble(p, sign, tie, finite, rm, ref flags));
                 }
 
                 return true;
@@ -65,8 +81,25 @@ public sealed unsafe partial class Hart
                     }
 
                     var q = a / b;
-                    var sign = double.IsFinite(q) && q != 0 ? Math.Sign(Math.FusedMultiplyAdd(-q, b, a)) * Math.Sign(b) : 0;
-                    WriteDouble(op->Rd, SoftFloat.FinishDouble(q, sign, false, finite && b != 0, rm, ref flags));
+                    var sign = 0;
+                    var tie = false;
+                    if (double.IsFinite(q) && a != 0 && double.IsFinite(b))
+                    {
+                        if (Math.Abs(q) < SoftFloat.Tiny)
+                        {
+                            sign = SoftFloat.TinyQuotientError(a, b, q, out tie);
+                        }
+                        else
+                        {
+                            // With a tiny operand the residual q*b - a is subnormal: compute it 2^600 higher.
+                            var small = Math.Abs(a) < SoftFloat.Tiny || Math.Abs(b) < SoftFloat.Tiny;
+                            var sa = small ? Math.ScaleB(a, 600) : a;
+                            var sb = small ? Math.ScaleB(b, 600) : b;
+                            sign = Math.Sign(Math.FusedMultiplyAdd(-q, sb, sa)) * Math.Sign(b);
+                        }
+                    }
+
+                    WriteDouble(op->Rd, SoftFloat.FinishDouble(q, sign, tie, finite && b != 0, rm, ref flags));
                 }
 
                 return true;
@@ -74,7 +107,9 @@ public sealed unsafe partial class Hart
                 if (!Nan2Double(a, 0, ref flags, op->Rd))
                 {
                     var r = Math.Sqrt(a);
-                    var sign = double.IsFinite(r) && r != 0 ? Math.Sign(Math.FusedMultiplyAdd(-r, r, a)) : 0;
+                    var sign = !double.IsFinite(r) || r == 0 ? 0
+                        : a < SoftFloat.Tiny ? SoftFloat.TinyRootError(a, r)
+                        : Math.Sign(Math.FusedMultiplyAdd(-r, r, a));
                     WriteDouble(op->Rd, SoftFloat.FinishDouble(r, sign, false, double.IsFinite(a), rm, ref flags));
                 }
 
@@ -193,18 +228,7 @@ public sealed unsafe partial class Hart
 
         var r = Math.FusedMultiplyAdd(a, b, c);
         var finite = double.IsFinite(a) && double.IsFinite(b) && double.IsFinite(c);
-        var sign = 0;
-        if (double.IsFinite(r) && finite)
-        {
-            var ph = a * b;
-            var pl = Math.FusedMultiplyAdd(a, b, -ph);
-            if (double.IsFinite(ph) && double.IsFinite(pl))
-            {
-                var s = ph + c;
-                var e1 = SoftFloat.TwoSumError(ph, c, s);
-                sign = Math.Sign((s - r) + (e1 + pl));
-            }
-        }
+        var sign = double.IsFinite(r) && finite ? SoftFloat.FusedError(a, b, c, r) : 0;
 
         var bits = SoftFloat.FinishDouble(r, sign, false, finite, rm, ref flags);
         if (r == 0 && sign == 0 && rm == SoftFloat.Rdn && double.IsNegative(a * b) != double.IsNegative(c))
