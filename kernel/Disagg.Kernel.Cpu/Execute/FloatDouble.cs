@@ -228,9 +228,10 @@ public sealed unsafe partial class Hart
 
         var r = Math.FusedMultiplyAdd(a, b, c);
         var finite = double.IsFinite(a) && double.IsFinite(b) && double.IsFinite(c);
-        var sign = double.IsFinite(r) && finite ? SoftFloat.FusedError(a, b, c, r) : 0;
+        var tie = false;
+        var sign = double.IsFinite(r) && finite ? SoftFloat.FusedError(a, b, c, r, out tie) : 0;
 
-        var bits = SoftFloat.FinishDouble(r, sign, false, finite, rm, ref flags);
+        var bits = SoftFloat.FinishDouble(r, sign, tie, finite, rm, ref flags);
         if (r == 0 && sign == 0 && rm == SoftFloat.Rdn && double.IsNegative(a * b) != double.IsNegative(c))
         {
             bits = 0x8000_0000_0000_0000;

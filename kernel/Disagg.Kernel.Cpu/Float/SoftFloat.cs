@@ -263,8 +263,10 @@ internal static class SoftFloat
     /// product's error; when the product overflows or is too tiny for pl to be exact, everything is
     /// rescaled, and if the addend leaves the range at that scale the product is negligible beside it.
     /// </summary>
-    public static int FusedError(double a, double b, double c, double r)
+    public static int FusedError(double a, double b, double c, double r, out bool tie)
     {
+        tie = false;
+        var original = r;
         var ph = a * b;
         if (a != 0 && b != 0 && (!double.IsFinite(ph) || Math.Abs(ph) < Tiny))
         {
@@ -313,7 +315,9 @@ internal static class SoftFloat
         var pl = Math.FusedMultiplyAdd(a, b, -ph);
         var s = ph + c;
         var e1 = TwoSumError(ph, c, s);
-        return Math.Sign((s - r) + (e1 + pl));
+        var err = (s - r) + (e1 + pl);
+        tie = err != 0 && Math.Abs(err) == (Math.BitIncrement(Math.Abs(r)) - Math.Abs(r)) / 2 && original == r;
+        return Math.Sign(err);
     }
 
     /// <summary>Rounds a double to an integral double in mode rm.</summary>

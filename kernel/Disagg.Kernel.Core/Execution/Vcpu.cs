@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Disagg.Kernel.Core.Sched;
+using Disagg.Kernel.Cpu;
+
+namespace Disagg.Kernel.Core.Execution;
+
+/// <summary>
+/// A guest vCPU: a hart, its place in the scheduler, and a timer that wakes it when it waits in
+/// WFI for the guest's next timer deadline. Runs only on the pCPU thread the scheduler gives it;
+/// the wake-ups (event upcall, IPI, timer) are safe from any thread.
+/// </summary>
+public sealed class Vcpu : ITimerTarget
+{
+    /// <summary>Instructions per Run call: short enough that slice ends and interrupt re-checks are prompt.</summary>
+    private const long Chunk = 200_000;
+
+    private readonly CreditScheduler _scheduler;
+    private readonly TimerQueue _timers;
+    private readonly IVcpuPlatform _platform;
+
+    public Vcpu(int domainId, int id, Hart hart, SchedVcpu sched, CreditScheduler scheduler, TimerQueue timers, IVcpuPlatform platform)
+    {
+        DomainId = domainId;
+        Id = id;
+        Hart = hart;
+        Sched = sched;
+        _scheduler = scheduler;
+        _timers = timers;
+        _platform = platform;
+        Timer = new KernelTimer(this);
+        Memory = new VcpuMemoryAccess(hart);
+    }
+
+    public int DomainId { get; }
+
+    public int Id { get; }
+
+    public Hart Hart { get; }
+
+    public SchedVcpu Sched { get; }
+
+    public KernelTimer Timer { get; }
+
+    public VcpuMemoryAccess Memory { get; }
+
+    /// <summary>SBI HSM: started (running or able to), or stopped until another hart starts it.</summary>
+    public bool Started { get; set; }
+
+    /// <summary>Set by the platform when the guest's upcall flag is clear again, so SEIP can drop.</summary>
+    public Func<bool>? UpcallPending { get; set; }
+
+    /// <summary>An event channel upcall or an interrupt line for this vCPU.</summary>
+    public void RaiseInterrupt(Interrupts lines)
+    {
+        Hart.RaiseInterrupt(lines);
+        _scheduler.Wake(Sched);
+    }
+
+    public void OnTimer(long deadlineNs) => _scheduler.Wake(Sched);
+
+    /// <summary>Runs the vCPU for up to <paramref name="sliceNs"/>, on the pCPU thread.</summary>
+    internal void RunSlice(long sliceNs)
+    {
+        var end = Stopwatch.GetTimestamp() + (sliceNs * Stopwatch.Frequency / 1_000_000_000);
+        try
+        {
+            while (true)
+            {
+                SyncUpcallLine();
+                var exit = Hart.Run(Chunk);
+                switch (exit)
+                {
+                    case ExitReason.SliceDone:
+                        if (Stopwatch.GetTimestamp() >= end)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    case ExitReason.Kicked:
+                        return;
+                    case ExitReason.Idle:
+                        if (BlockUntilInterrupt())
+                        {
+                            return;
+                        }
+
+                        continue;
+                    case ExitReason.SupervisorCall:
+                        switch (_platform.HandleEcall(this))
+                        {
+                            case VcpuAction.Continue:
+                                continue;
+                            case VcpuAction.Yield:
+                            case VcpuAction.Deschedule:
+                                return;
+                        }
+
+                        continue;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _platform.OnInternalError(this, e);
+        }
+    }
+
+    /// <summary>
+    /// WFI: block in the scheduler first, then look for a pending interrupt; one that arrived in
+    /// between finds the vCPU blocked and wakes it, so no wake-up is lost. True: descheduled.
+    /// </summary>
+    internal bool BlockUntilInterrupt()
+    {
+        _scheduler.Block(Sched);
+        SyncUpcallLine();
+        if (Hart.InterruptPending)
+        {
+            _scheduler.Wake(Sched);
+            return false;
+        }
+
+        ArmGuestTimer();
+        return true;
+    }
+
+    /// <summary>Arms the kernel timer for the guest's stimecmp, so a WFI with a deadline wakes on time.</summary>
+    internal void ArmGuestTimer()
+    {
+        var deadline = Hart.TimerDeadline;
+        if (deadline == ulong.MaxValue)
+        {
+            _timers.Cancel(Timer);
+            return;
+        }
+
+        var now = Hart.Time;
+        var ticks = deadline > now ? deadline - now : 0;
+        var ns = ticks > long.MaxValue / 200 ? long.MaxValue / 2 : (long)ticks * (long)(1_000_000_000 / Hart.TimebaseHz);
+        _timers.Arm(Timer, MonotonicClock.Instance.NowNs + ns);
+    }
+
+    private void SyncUpcallLine()
+    {
+        if (UpcallPending is { } pending && !pending())
+        {
+            Hart.ClearInterrupt(Interrupts.SupervisorExternal);
+        }
+    }
+}
