@@ -140,11 +140,19 @@ public sealed class Vcpu : ITimerTarget
         _timers.Arm(Timer, MonotonicClock.Instance.NowNs + ns);
     }
 
+    /// <summary>
+    /// The upcall is level-triggered (ARCHITECTURE §2: raised while evtchn_upcall_pending is set).
+    /// Clear-then-recheck: an upcall raised between our read and our clear re-raises the line.
+    /// </summary>
     private void SyncUpcallLine()
     {
         if (UpcallPending is { } pending && !pending())
         {
             Hart.ClearInterrupt(Interrupts.SupervisorExternal);
+            if (pending())
+            {
+                Hart.RaiseInterrupt(Interrupts.SupervisorExternal);
+            }
         }
     }
 }

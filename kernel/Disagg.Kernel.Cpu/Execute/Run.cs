@@ -522,6 +522,13 @@ public sealed unsafe partial class Hart
             }
 
         taken:
+            // Decode marked branches whose target lies in the same page (Rs3 = 1): step the op pointer.
+            if (op->Rs3 != 0 && budget > checkAt)
+            {
+                op += op->Imm >> 1;
+                goto dispatch;
+            }
+
             pc = (pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm) & amask;
 
         jump:
@@ -575,5 +582,9 @@ public sealed unsafe partial class Hart
         }
 
         *slot = Decoder.Decode(raw, _rv64);
+        if (slot->Kind is >= Op.Beq and <= Op.Bgeu && (ulong)((long)offset + slot->Imm) < 0x1000)
+        {
+            slot->Rs3 = 1;
+        }
     }
 }

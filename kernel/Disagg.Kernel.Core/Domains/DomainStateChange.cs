@@ -1,0 +1,6 @@
+using Disagg.Abi.Hypercalls;
+
+namespace Disagg.Kernel.Core.Domains;
+
+/// <summary>Pushed to the control domain whenever a domain's state changes (the kernel never waits to be polled).</summary>
+public readonly record struct DomainStateChange(int DomainId, DomainState State, ShutdownReason Reason, long TimestampNs);
