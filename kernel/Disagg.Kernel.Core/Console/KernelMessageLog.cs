@@ -36,6 +36,9 @@ public sealed class KernelMessageLog
 
     public void WriteKernel(string line) => Append(-1, Encoding.UTF8.GetBytes(line.EndsWith('\n') ? line : line + "\n"));
 
+    /// <summary>Text with no prefix (a domain's own console log, where every line is that domain's).</summary>
+    public void WriteRaw(ReadOnlySpan<byte> text) => Append(-1, text);
+
     /// <summary>Text a domain wrote (console_io write, or an SBI debug console).</summary>
     public void WriteGuest(int domainId, ReadOnlySpan<byte> text) => Append(domainId, text);
 

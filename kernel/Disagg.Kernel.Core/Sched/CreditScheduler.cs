@@ -67,6 +67,15 @@ public sealed partial class CreditScheduler
         return v;
     }
 
+    /// <summary>Names the execution-side object a vCPU entry schedules, when it could not exist before the entry.</summary>
+    public void Bind(SchedVcpu v, object owner)
+    {
+        lock (_lock)
+        {
+            v.Owner = owner;
+        }
+    }
+
     public void SetParams(SchedDomain domain, int weight, int cap)
     {
         ValidateParams(weight, cap);

@@ -20,7 +20,7 @@ public sealed class SchedVcpu
     public int VcpuId { get; }
 
     /// <summary>The execution-side object (the kernel's Vcpu) this entry schedules.</summary>
-    public object? Owner { get; }
+    public object? Owner { get; internal set; }
 
     /// <summary>Hard affinity: bit n set means pCPU n may run this vCPU.</summary>
     public ulong Affinity { get; internal set; }

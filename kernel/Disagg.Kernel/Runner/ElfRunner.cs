@@ -47,9 +47,18 @@ internal static class ElfRunner
         var console = new SbiConsole(stdout, Console.OpenStandardInput);
         var sbi = new SbiFirmware(console);
         var clock = Stopwatch.StartNew();
-        var code = Execute(hart, sbi, options.MaxInstructions, stderr);
+        int code;
+        try
+        {
+            code = Execute(hart, sbi, options.MaxInstructions, stderr);
+        }
+        finally
+        {
+            // Whatever happens, what the guest printed reaches stdout first.
+            console.Flush();
+        }
+
         clock.Stop();
-        console.Flush();
         if (options.Stats)
         {
             var seconds = clock.Elapsed.TotalSeconds;

@@ -1,0 +1,319 @@
+using Disagg.Abi.Boot;
+using Disagg.Abi.Grants;
+using Disagg.Abi.Hypercalls;
+using Disagg.Kernel.Core.Console;
+using Disagg.Kernel.Core.Execution;
+using Disagg.Kernel.Core.Ipc.Events;
+using Disagg.Kernel.Core.Ipc.Grants;
+using Disagg.Kernel.Core.Memory;
+using Disagg.Kernel.Core.Sched;
+using Disagg.Kernel.Cpu;
+
+namespace Disagg.Kernel.Core.Domains;
+
+/// <summary>
+/// A guest domain: its memory (P2M), vCPUs, event channels and grant table, and its life cycle
+/// as Xen has it — created paused, running or blocked, paused by the control domain, shut down
+/// by itself (with a reason), dying while destroyed. Every state change is reported through the
+/// hypervisor, never polled for.
+/// </summary>
+public sealed unsafe partial class Domain : IUpcallSink
+{
+    private readonly Hypervisor _hypervisor;
+    private readonly object _lock = new();
+    private int _controlPauses = 1; // created paused
+    private DomainState _shutdownState = DomainState.Running;
+
+    internal Domain(Hypervisor hypervisor, int id, DomainSpec spec, P2m memory, long createdNs)
+    {
+        _hypervisor = hypervisor;
+        Id = id;
+        Spec = spec;
+        Memory = memory;
+        CreatedNs = createdNs;
+        GrantFrames = new GrantFrames();
+        var frames = new byte*[PvLayout.MaxGrantFrames];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            frames[i] = memory.Special(PvLayout.FirstGrantPage + i);
+        }
+
+        Grants = new GrantTable(id, frames);
+        GrantView = new GrantDomain(id, Grants, memory);
+        Events = hypervisor.EventChannels.AddDomain(id, privileged: false, spec.MaxVcpus, new TwoLevelEventDelivery(memory.Special(PvLayout.SharedInfoPage), spec.MaxVcpus, this));
+        Sched = hypervisor.Scheduler.AddDomain(id, spec.Weight, spec.Cap);
+        var vcpus = new Vcpu[spec.MaxVcpus];
+        Hart? first = null;
+        for (var i = 0; i < vcpus.Length; i++)
+        {
+            var hart = new Hart(spec.Isa, memory);
+            if (first is null)
+            {
+                first = hart;
+            }
+            else
+            {
+                hart.ShareTimeBase(first);
+            }
+
+            var affinity = spec.Affinity.Count == 0 ? ulong.MaxValue : spec.Affinity[Math.Min(i, spec.Affinity.Count - 1)];
+            var sched = hypervisor.Scheduler.AddVcpu(Sched, i, affinity & hypervisor.Scheduler.AllPcpus);
+            var vcpu = new Vcpu(id, i, hart, sched, hypervisor.Scheduler, hypervisor.Timers, hypervisor.Platform);
+            var info = (VcpuInfo*)memory.Special(PvLayout.SharedInfoPage) + i;
+            vcpu.UpcallPending = () => Volatile.Read(ref info->UpcallPending) != 0;
+            vcpus[i] = vcpu;
+            hypervisor.Scheduler.Bind(sched, vcpu);
+            if (i > 0)
+            {
+                hypervisor.Scheduler.Pause(sched); // SBI HSM: secondary harts start stopped
+            }
+        }
+
+        Vcpus = vcpus;
+        vcpus[0].Started = true;
+        EarlyConsole = new KernelMessageLog(64 * 1024);
+    }
+
+    public int Id { get; }
+
+    public string Name => Spec.Name;
+
+    public DomainSpec Spec { get; }
+
+    public P2m Memory { get; }
+
+    public EventChannelTable Events { get; }
+
+    public GrantTable Grants { get; }
+
+    public GrantDomain GrantView { get; }
+
+    internal GrantFrames GrantFrames { get; }
+
+    public SchedDomain Sched { get; }
+
+    public IReadOnlyList<Vcpu> Vcpus { get; }
+
+    /// <summary>What the guest printed through the SBI console (DBCN, legacy putchar), for its console log.</summary>
+    public KernelMessageLog EarlyConsole { get; }
+
+    public long CreatedNs { get; }
+
+    public int ConsolePort { get; private set; }
+
+    public int XenstorePort { get; private set; }
+
+    public ShutdownReason ShutdownReason { get; private set; }
+
+    /// <summary>Set by SCHEDOP_shutdown_code: the reason a later shutdown will report.</summary>
+    public ShutdownReason? PendingShutdownCode { get; set; }
+
+    public bool Dying { get; private set; }
+
+    public DomainState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (Dying)
+                {
+                    return DomainState.Dying;
+                }
+
+                if (_shutdownState != DomainState.Running)
+                {
+                    return _shutdownState;
+                }
+
+                if (_controlPauses > 0)
+                {
+                    return DomainState.Paused;
+                }
+
+                foreach (var v in Vcpus)
+                {
+                    if (v.Sched.State is VcpuRunState.Running or VcpuRunState.Runnable or VcpuRunState.Parked)
+                    {
+                        return DomainState.Running;
+                    }
+                }
+
+                return DomainState.Blocked;
+            }
+        }
+    }
+
+    public long CpuTimeNs
+    {
+        get
+        {
+            long t = 0;
+            foreach (var v in Vcpus)
+            {
+                t += _hypervisor.Scheduler.RunTimeNs(v.Sched);
+            }
+
+            return t;
+        }
+    }
+
+    public void RaiseUpcall(int vcpu) => Vcpus[vcpu].RaiseInterrupt(Interrupts.SupervisorExternal);
+
+    /// <summary>
+    /// Wires a PV boot: console and xenstore event channels for their backends, grant refs 0 and 1
+    /// for their pages (spec §3), start_info, and vCPU 0 at the entry with a1 = start_info.
+    /// </summary>
+    public void PrepareBoot(IReadOnlyList<ImageSegment> image, ulong entry, string commandLine)
+    {
+        foreach (var segment in image)
+        {
+            Load(segment);
+        }
+
+        ConsolePort = _hypervisor.EventChannels.AllocUnbound(Events, Id, Spec.ConsoleBackend);
+        XenstorePort = _hypervisor.EventChannels.AllocUnbound(Events, Id, Spec.XenstoreDomain);
+        var entries = (GrantEntryV1*)Memory.Special(PvLayout.FirstGrantPage);
+        entries[ReservedGrantRefs.Console] = new GrantEntryV1 { DomId = (ushort)Spec.ConsoleBackend, Frame = (uint)PvLayout.SpecialFrame(PvLayout.ConsolePage), Flags = (ushort)GrantFlags.PermitAccess };
+        entries[ReservedGrantRefs.Xenstore] = new GrantEntryV1 { DomId = (ushort)Spec.XenstoreDomain, Frame = (uint)PvLayout.SpecialFrame(PvLayout.XenstorePage), Flags = (ushort)GrantFlags.PermitAccess };
+        StartInfoWriter.Write(
+            (StartInfo*)Memory.Special(PvLayout.StartInfoPage),
+            Spec.Isa == IsaWidth.Rv64,
+            (ulong)Memory.PopulatedPages,
+            (uint)ConsolePort,
+            (uint)XenstorePort,
+            commandLine,
+            0,
+            0);
+        WriteTimeInfo();
+        var boot = Vcpus[0].Hart;
+        boot.Pc = entry;
+        boot.Privilege = Privilege.Supervisor;
+        boot.SetX(10, 0);
+        boot.SetX(11, PvLayout.SpecialAddress(PvLayout.StartInfoPage));
+    }
+
+    /// <summary>Control domain pause (xl pause); nests.</summary>
+    public void Pause()
+    {
+        lock (_lock)
+        {
+            _controlPauses++;
+        }
+
+        foreach (var v in Vcpus)
+        {
+            _hypervisor.Scheduler.Pause(v.Sched);
+        }
+
+        _hypervisor.Report(this);
+    }
+
+    /// <summary>Control domain unpause; false if it was not paused.</summary>
+    public bool Unpause()
+    {
+        lock (_lock)
+        {
+            if (_controlPauses == 0 || Dying)
+            {
+                return false;
+            }
+
+            _controlPauses--;
+        }
+
+        foreach (var v in Vcpus)
+        {
+            _hypervisor.Scheduler.Unpause(v.Sched);
+        }
+
+        _hypervisor.Report(this);
+        return true;
+    }
+
+    /// <summary>The guest shut itself down (SRST, sched_op shutdown) or the control domain did: its vCPUs stop for good.</summary>
+    public void Shutdown(ShutdownReason reason)
+    {
+        lock (_lock)
+        {
+            if (_shutdownState != DomainState.Running || Dying)
+            {
+                return;
+            }
+
+            ShutdownReason = reason;
+            _shutdownState = reason == ShutdownReason.Crash ? DomainState.Crashed : DomainState.Shutdown;
+        }
+
+        foreach (var v in Vcpus)
+        {
+            _hypervisor.Scheduler.Pause(v.Sched);
+        }
+
+        _hypervisor.Report(this);
+    }
+
+    /// <summary>Marks the domain dying and stops its vCPUs; the hypervisor frees it once no pCPU runs it.</summary>
+    internal bool BeginDestroy()
+    {
+        lock (_lock)
+        {
+            if (Dying)
+            {
+                return false;
+            }
+
+            Dying = true;
+        }
+
+        foreach (var v in Vcpus)
+        {
+            _hypervisor.Scheduler.Remove(v.Sched);
+            _hypervisor.Timers.Cancel(v.Timer);
+        }
+
+        return true;
+    }
+
+    private void Load(ImageSegment segment)
+    {
+        var end = segment.PhysicalAddress + segment.MemorySize;
+        if (segment.MemorySize < (ulong)segment.Data.Length || end < segment.PhysicalAddress)
+        {
+            throw new ArgumentException($"domain {Id}: image segment at 0x{segment.PhysicalAddress:x} is malformed");
+        }
+
+        for (var a = segment.PhysicalAddress & ~0xFFFUL; a < end; a += 4096)
+        {
+            var page = Memory.Frame(a >> 12, forWrite: true);
+            if (page == null || PvLayout.IsSpecialFrame(a >> 12))
+            {
+                throw new ArgumentException($"domain {Id}: image segment 0x{segment.PhysicalAddress:x}-0x{end:x} does not fit its {Memory.PopulatedPages * 4} KiB of RAM at 0x{PvLayout.RamBase:x}");
+            }
+        }
+
+        var hart = Vcpus[0].Hart;
+        hart.TryWritePhysical(segment.PhysicalAddress, segment.Data);
+        var zeros = new byte[4096];
+        for (var a = segment.PhysicalAddress + (ulong)segment.Data.Length; a < end;)
+        {
+            var n = (int)Math.Min((ulong)zeros.Length, end - a);
+            hart.TryWritePhysical(a, zeros.AsSpan(0, n));
+            a += (ulong)n;
+        }
+    }
+
+    /// <summary>vcpu_time_info: Xen system time (ns) from the time CSR at 10 MHz: ns = (ticks &lt;&lt; 7) * mul &gt;&gt; 32.</summary>
+    private void WriteTimeInfo()
+    {
+        for (var i = 0; i < Vcpus.Count; i++)
+        {
+            var info = (VcpuInfo*)Memory.Special(PvLayout.SharedInfoPage) + i;
+            info->Time.Version = 2;
+            info->Time.TscTimestamp = 0;
+            info->Time.SystemTime = 0;
+            info->Time.TscShift = 7;
+            info->Time.TscToSystemMul = 3_355_443_200; // 100 ns per tick / 128, as a 32.32 fraction
+        }
+    }
+}

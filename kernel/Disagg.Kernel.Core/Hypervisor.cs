@@ -1,0 +1,145 @@
+using Disagg.Abi.Events;
+using Disagg.Kernel.Core.Console;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Execution;
+using Disagg.Kernel.Core.Ipc.Events;
+using Disagg.Kernel.Core.Ipc.Grants;
+using Disagg.Kernel.Core.Memory;
+using Disagg.Kernel.Core.Sched;
+
+namespace Disagg.Kernel.Core;
+
+/// <summary>
+/// The hypervisor's root: the host memory budget, the domains, the scheduler and the pCPU
+/// threads that run vCPUs, timers, event channels, grant copy and the message log. The kernel
+/// process builds one and drives it from its control socket.
+/// </summary>
+public sealed class Hypervisor : IDisposable
+{
+    private readonly Func<long, IRamBacking> _ramBacking;
+    private readonly PcpuSet _pcpus = new();
+
+    public Hypervisor(int pcpus, long memoryBytes, Func<long, IRamBacking>? ramBacking = null, CreditSchedulerOptions? schedOptions = null)
+    {
+        _ramBacking = ramBacking ?? (pages => new NativeRamBacking(pages));
+        Budget = new HostMemoryBudget(memoryBytes);
+        Scheduler = new CreditScheduler(pcpus, MonotonicClock.Instance, _pcpus, schedOptions);
+        Timers = new TimerQueue(MonotonicClock.Instance);
+        Log = new KernelMessageLog();
+        GrantCopier = new GrantCopier(id => Domains[id] is { } d ? d.GrantView : ServiceGrantView(id));
+        Platform = new DomainPlatform(this);
+        StartedNs = MonotonicClock.Instance.NowNs;
+        _pcpus.Start(Scheduler);
+        Log.WriteKernel($"disagg: {pcpus} pCPUs, {memoryBytes >> 20} MiB for guests");
+    }
+
+    public HostMemoryBudget Budget { get; }
+
+    public DomainTable<Domain> Domains { get; } = new();
+
+    public CreditScheduler Scheduler { get; }
+
+    public IReadOnlyList<Pcpu> Pcpus => _pcpus.Pcpus;
+
+    public TimerQueue Timers { get; }
+
+    public EventChannels EventChannels { get; } = new();
+
+    public GrantCopier GrantCopier { get; }
+
+    public KernelMessageLog Log { get; }
+
+    public IVcpuPlatform Platform { get; }
+
+    public long StartedNs { get; }
+
+    /// <summary>Service domains' grant views (their copy buffers), registered when they connect.</summary>
+    public Func<int, GrantDomain?> ServiceGrantView { get; set; } = _ => null;
+
+    /// <summary>Every domain state change, pushed as it happens (the control connection forwards them).</summary>
+    public event Action<DomainStateChange>? StateChanged;
+
+    /// <summary>Creates a paused domain with its memory reserved; throws <see cref="MemoryBudgetExceededException"/> past the budget.</summary>
+    public Domain CreateDomain(DomainSpec spec)
+    {
+        if (spec.Vcpus < 1 || spec.MaxVcpus < spec.Vcpus || spec.MaxVcpus > Abi.Boot.SharedInfo.LegacyMaxVcpus)
+        {
+            throw new ArgumentException($"domain '{spec.Name}': {spec.Vcpus} vCPUs of at most {spec.MaxVcpus} (1..{Abi.Boot.SharedInfo.LegacyMaxVcpus})");
+        }
+
+        if (spec.MemoryPages < 1 || spec.MaxMemoryPages < spec.MemoryPages)
+        {
+            throw new ArgumentException($"domain '{spec.Name}': memory {spec.MemoryPages} pages, maxmem {spec.MaxMemoryPages}");
+        }
+
+        Domain? created = null;
+        var id = Domains.Add(newId =>
+        {
+            var p2m = new P2m(newId, _ramBacking(spec.MaxMemoryPages), _ramBacking(PvLayout.SpecialPages), spec.MemoryPages, Budget);
+            try
+            {
+                created = new Domain(this, newId, spec, p2m, MonotonicClock.Instance.NowNs);
+            }
+            catch
+            {
+                p2m.Dispose();
+                throw;
+            }
+
+            return created;
+        });
+        if (id < 0)
+        {
+            throw new InvalidOperationException($"domain '{spec.Name}': no free domain id");
+        }
+
+        Log.WriteKernel($"created domain {id} '{spec.Name}': {spec.MemoryPages * 4} KiB, {spec.Vcpus} vCPU(s)");
+        Report(created!);
+        return created!;
+    }
+
+    /// <summary>Destroys a domain: stops its vCPUs, waits until no pCPU runs them, frees its memory and ports.</summary>
+    public void DestroyDomain(Domain domain)
+    {
+        if (!domain.BeginDestroy())
+        {
+            return;
+        }
+
+        Report(domain);
+        foreach (var v in domain.Vcpus)
+        {
+            // A pCPU drops a removed vCPU at its next decision: a block boundary away.
+            SpinWait.SpinUntil(() => !Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10));
+        }
+
+        EventChannels.RemoveDomain(domain.Events);
+        Domains.Remove(domain.Id, domain);
+        domain.Memory.Dispose();
+        Log.WriteKernel($"destroyed domain {domain.Id} '{domain.Name}'");
+    }
+
+    /// <summary>Tells the control domain a domain changed state (and raises VIRQ_DOM_EXC in the privileged domains that bound it).</summary>
+    internal void Report(Domain domain)
+    {
+        StateChanged?.Invoke(new DomainStateChange(domain.Id, domain.State, domain.ShutdownReason, MonotonicClock.Instance.NowNs));
+        foreach (var table in PrivilegedTables)
+        {
+            EventChannels.RaiseVirq(table, Virq.DomExc);
+        }
+    }
+
+    /// <summary>Event tables of service domains that watch domain state (xenstored, the toolstack).</summary>
+    public List<EventChannelTable> PrivilegedTables { get; } = [];
+
+    public void Dispose()
+    {
+        foreach (var d in Domains.Snapshot())
+        {
+            DestroyDomain(d);
+        }
+
+        _pcpus.Dispose();
+        Timers.Dispose();
+    }
+}
