@@ -5,6 +5,7 @@ using Disagg.Kernel.Core.Execution;
 using Disagg.Kernel.Core.Ipc.Events;
 using Disagg.Kernel.Core.Ipc.Grants;
 using Disagg.Kernel.Core.Memory;
+using Disagg.Kernel.Core.Platform;
 using Disagg.Kernel.Core.Sched;
 
 namespace Disagg.Kernel.Core;

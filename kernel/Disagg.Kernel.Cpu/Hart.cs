@@ -115,7 +115,19 @@ public sealed unsafe partial class Hart
     public ulong TimerDeadline => _timerDeadline;
 
     /// <summary>True when an interrupt that sie enables is pending (what wakes a WFI), whatever sstatus.SIE says.</summary>
-    public bool InterruptPending => ((PendingBits() & (int)_sie) != 0) || Time >= _timerDeadline;
+    public bool InterruptPending
+    {
+        get
+        {
+            var pending = PendingBits();
+            if (_timerDeadline != ulong.MaxValue && Time >= _timerDeadline)
+            {
+                pending |= (int)Interrupts.SupervisorTimer;
+            }
+
+            return (pending & (int)_sie) != 0;
+        }
+    }
 
     /// <summary>Pending interrupts as sip shows them.</summary>
     public Interrupts PendingInterrupts => (Interrupts)PendingBits();

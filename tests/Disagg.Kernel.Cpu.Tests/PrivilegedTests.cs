@@ -79,6 +79,17 @@ public class PrivilegedTests
     }
 
     [Fact]
+    public void APassedDeadlineDoesNotWakeWfiWhileTheTimerIsMasked()
+    {
+        // Otherwise the host would spin: WFI -> Idle -> "pending" -> run -> WFI ...
+        using var m = new TestMachine(IsaWidth.Rv64, Wfi, Ecall);
+        m.Hart.SetTimer(0);
+        Assert.Equal(ExitReason.Idle, m.Hart.Run(1000));
+        Assert.False(m.Hart.InterruptPending);
+        Assert.Equal(Interrupts.SupervisorTimer, m.Hart.PendingInterrupts);
+    }
+
+    [Fact]
     public void KickFromAnotherThreadEndsAnEndlessLoop()
     {
         using var m = new TestMachine(IsaWidth.Rv64, Jal(0, 0));

@@ -40,7 +40,9 @@ public sealed unsafe partial class Domain : IUpcallSink
 
         Grants = new GrantTable(id, frames);
         GrantView = new GrantDomain(id, Grants, memory);
-        Events = hypervisor.EventChannels.AddDomain(id, privileged: false, spec.MaxVcpus, new TwoLevelEventDelivery(memory.Special(PvLayout.SharedInfoPage), spec.MaxVcpus, this));
+        var delivery = new TwoLevelEventDelivery(memory.Special(PvLayout.SharedInfoPage), spec.MaxVcpus, this);
+        delivery.NewlyPending = WakePollers;
+        Events = hypervisor.EventChannels.AddDomain(id, privileged: false, spec.MaxVcpus, delivery);
         Sched = hypervisor.Scheduler.AddDomain(id, spec.Weight, spec.Cap);
         var vcpus = new Vcpu[spec.MaxVcpus];
         Hart? first = null;
@@ -159,6 +161,25 @@ public sealed unsafe partial class Domain : IUpcallSink
     }
 
     public void RaiseUpcall(int vcpu) => Vcpus[vcpu].RaiseInterrupt(Interrupts.SupervisorExternal);
+
+    /// <summary>A port became pending: vCPUs in SCHEDOP_poll look again (Xen wakes pollers even for masked ports).</summary>
+    private void WakePollers()
+    {
+        var vcpus = Vcpus;
+        if (vcpus is null)
+        {
+            return;
+        }
+
+        foreach (var v in vcpus)
+        {
+            if (v.Polling)
+            {
+                v.Polling = false;
+                v.Wake();
+            }
+        }
+    }
 
     /// <summary>
     /// Wires a PV boot: console and xenstore event channels for their backends, grant refs 0 and 1

@@ -43,6 +43,12 @@ public sealed class Vcpu : ITimerTarget
 
     public VcpuMemoryAccess Memory { get; }
 
+    /// <summary>In SCHEDOP_poll: any port of its domain becoming pending wakes it.</summary>
+    public bool Polling { get; set; }
+
+    /// <summary>Wakes the vCPU if it blocked (an event it polls for, a timer it set through Xen's interface).</summary>
+    public void Wake() => _scheduler.Wake(Sched);
+
     /// <summary>SBI HSM: started (running or able to), or stopped until another hart starts it.</summary>
     public bool Started { get; set; }
 
@@ -62,6 +68,8 @@ public sealed class Vcpu : ITimerTarget
     internal void RunSlice(long sliceNs)
     {
         var end = Stopwatch.GetTimestamp() + (sliceNs * Stopwatch.Frequency / 1_000_000_000);
+        Polling = false; // a poll this vCPU was in has returned by now
+        PollDeadline = null;
         try
         {
             while (true)
@@ -110,24 +118,27 @@ public sealed class Vcpu : ITimerTarget
     /// WFI: block in the scheduler first, then look for a pending interrupt; one that arrived in
     /// between finds the vCPU blocked and wakes it, so no wake-up is lost. True: descheduled.
     /// </summary>
-    internal bool BlockUntilInterrupt()
+    internal bool BlockUntilInterrupt(bool orEvent = false, Func<bool>? orCondition = null)
     {
         _scheduler.Block(Sched);
         SyncUpcallLine();
-        if (Hart.InterruptPending)
+        if (Hart.InterruptPending || (orEvent && UpcallPending?.Invoke() == true) || orCondition?.Invoke() == true)
         {
             _scheduler.Wake(Sched);
             return false;
         }
 
-        ArmGuestTimer();
+        ArmGuestTimer(PollDeadline);
         return true;
     }
 
+    /// <summary>A SCHEDOP_poll timeout in `time` ticks, if one is pending.</summary>
+    internal ulong? PollDeadline { get; set; }
+
     /// <summary>Arms the kernel timer for the guest's stimecmp, so a WFI with a deadline wakes on time.</summary>
-    internal void ArmGuestTimer()
+    internal void ArmGuestTimer(ulong? earlierDeadline = null)
     {
-        var deadline = Hart.TimerDeadline;
+        var deadline = Math.Min(Hart.TimerDeadline, earlierDeadline ?? ulong.MaxValue);
         if (deadline == ulong.MaxValue)
         {
             _timers.Cancel(Timer);

@@ -25,6 +25,9 @@ public sealed unsafe class TwoLevelEventDelivery : IEventDelivery
         _upcall = upcall;
     }
 
+    /// <summary>Called when a port becomes pending, masked or not: SCHEDOP_poll waits on masked ports.</summary>
+    public Action? NewlyPending { get; set; }
+
     public void SetPending(int port, int vcpu)
     {
         var (word, bit) = Split(port);
@@ -32,6 +35,8 @@ public sealed unsafe class TwoLevelEventDelivery : IEventDelivery
         {
             return; // already pending: the guest has not handled the last one yet
         }
+
+        NewlyPending?.Invoke();
 
         if ((Volatile.Read(ref Mask(word)) & bit) != 0)
         {
