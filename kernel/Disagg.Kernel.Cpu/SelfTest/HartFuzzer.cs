@@ -43,7 +43,20 @@ public static class HartFuzzer
         using var ram = new GuardedRam(RamBase, RamFrames);
         FillRam(r, ram.Bytes, isa);
         var hart = new Hart(isa, ram);
-        hart.Restore(RandomState(r, isa));
+        var state = RandomState(r, isa);
+        if (r.Next(2) == 0)
+        {
+            // Half the programs get a handler that steps over the faulting instruction and returns,
+            // so execution goes deep into the random stream instead of looping on one trap.
+            var handler = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(ram.Bytes);
+            handler[0] = 0x141_02F73;  // csrr  t5, sepc
+            handler[1] = 0x004F0F13;   // addi  t5, t5, 4
+            handler[2] = 0x141F1073;   // csrw  sepc, t5
+            handler[3] = 0x10200073;   // sret
+            state = state with { Stvec = RamBase };
+        }
+
+        hart.Restore(state);
         try
         {
             long done = 0;
@@ -166,6 +179,7 @@ public static class HartFuzzer
                 < 4 => (w & ~0x7FU) | Opcodes[r.Next(Opcodes.Length)],
                 4 => w & ~3U | (uint)r.Next(3),
                 5 => Pte(r),
+                6 => Special(r, w),
                 _ => w,
             };
 
@@ -175,6 +189,21 @@ public static class HartFuzzer
                 words[++i] = 0;
             }
         }
+    }
+
+    private static readonly uint[] Specials = [0x00000073, 0x10500073, 0x10200073, 0x12000073, 0x0000100F, 0x00100073];
+    private static readonly uint[] Csrs = [0x100, 0x104, 0x105, 0x106, 0x10A, 0x140, 0x141, 0x142, 0x143, 0x144, 0x180, 0x001, 0x002, 0x003, 0xC00, 0xC01, 0xC02, 0xC81, 0x300];
+
+    /// <summary>System instructions and accesses to real CSRs, which random bits almost never hit.</summary>
+    private static uint Special(Random r, uint w)
+    {
+        if (r.Next(3) == 0)
+        {
+            return Specials[r.Next(Specials.Length)];
+        }
+
+        var f3 = (uint)r.Next(1, 8);
+        return (Csrs[r.Next(Csrs.Length)] << 20) | (w & 0x000F_8F80) | (f3 << 12) | 0x73;
     }
 
     private static uint Pte(Random r)
