@@ -1,0 +1,457 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+
+namespace Disagg.Blkback.Formats.Qcow2;
+
+/// <summary>
+/// A qcow2 version 3 image (qemu docs/interop/qcow2.txt): reads through the L1/L2 mapping,
+/// writes with allocation on write, copy-on-write from a backing file, discard.
+/// </summary>
+/// <remarks>
+/// Concurrency: reads and in-place writes of allocated clusters do their data I/O outside
+/// the metadata lock, so requests in flight proceed in parallel; a write that needs a new
+/// cluster holds the metadata lock for its data and metadata writes (ordering them is the
+/// crash-consistency argument, docs/BLKBACK.md). Discard takes the I/O gate exclusively so no
+/// read or write is still using a cluster it frees.
+/// Write order (qcow2.txt "Host cluster management": every used cluster is counted):
+/// refcount (durable) -> data -> L2 entry -> L1 entry. Discard: L2 entry -> fdatasync -> refcount.
+/// </remarks>
+public sealed class Qcow2Image : IDiskImage
+{
+    /// <summary>Default L2 cache: 64 tables = 4 MiB, mapping 32 GiB with 64 KiB clusters.</summary>
+    private const int L2CacheTables = 64;
+
+    private readonly SafeFileHandle _file;
+    private readonly Qcow2Geometry _g;
+    private readonly ulong[] _l1;
+    private readonly long _l1Offset;
+    private readonly L2TableCache _l2;
+    private readonly HashSet<long> _l2Tables = [];
+    private readonly Qcow2Overlap _overlap;
+    private readonly ClusterAllocator? _allocator;
+    private readonly IDiskImage? _backing;
+    private readonly Lock _meta = new();
+    private readonly ReaderWriterLockSlim _gate = new();
+    private readonly List<long> _toRelease = [];
+    private bool _disposed;
+
+    private Qcow2Image(string path, SafeFileHandle file, Qcow2Metadata meta, IDiskImage? backing, bool readOnly)
+    {
+        Path = path;
+        _file = file;
+        _g = meta.Geometry;
+        _l1 = meta.L1;
+        _l1Offset = (long)meta.Header.L1TableOffset;
+        _backing = backing;
+        ReadOnly = readOnly;
+        SectorCount = _g.VirtualSize / IDiskImage.SectorSize;
+        BackingFile = meta.BackingFile;
+        _l2 = new L2TableCache(file, path, _g, L2CacheTables);
+        foreach (var e in _l1)
+        {
+            if (L2Entry.HostOffset(e) != 0)
+            {
+                _l2Tables.Add(L2Entry.HostOffset(e));
+            }
+        }
+
+        var refcounts = new RefcountTable(file, path, _g, (long)meta.Header.RefcountTableOffset, meta.RefcountTable);
+        _overlap = new Qcow2Overlap(_g, meta.Header, refcounts, _l2Tables);
+        if (!readOnly)
+        {
+            _allocator = new ClusterAllocator(file, path, _g, refcounts);
+        }
+    }
+
+    public string Path { get; }
+
+    public DiskImageFormat Format => DiskImageFormat.Qcow2;
+
+    public long SectorCount { get; }
+
+    public bool ReadOnly { get; }
+
+    /// <summary>The backing file name as stored in the header (null if none).</summary>
+    public string? BackingFile { get; }
+
+    public int ClusterSize => _g.ClusterSize;
+
+    public static Qcow2Image Open(string path, bool readOnly) => Open(path, readOnly, depth: 0);
+
+    /// <summary>Creates an empty image; see <see cref="Qcow2Formatter"/>.</summary>
+    public static void Create(string path, long? sizeBytes, string? backingFile = null, DiskImageFormat? backingFormat = null, int clusterBits = 16) =>
+        Qcow2Formatter.Create(path, sizeBytes, backingFile, backingFormat, clusterBits);
+
+    internal static Qcow2Image Open(string path, bool readOnly, int depth)
+    {
+        var file = ImageFile.Open(path, readOnly);
+        IDiskImage? backing = null;
+        try
+        {
+            var meta = Qcow2Metadata.Read(file, path, readOnly);
+            if (meta.BackingFile is not null)
+            {
+                backing = BackingChain.Open(path, meta.BackingFile, meta.BackingFormat, depth);
+            }
+
+            if (!readOnly && meta.Header.AutoclearFeatures != 0)
+            {
+                // qcow2.txt: a writer that does not maintain an autoclear feature (e.g. dirty
+                // bitmaps) clears its bit first, so readers know the data is stale.
+                ImageFile.WriteAt(file, path, stackalloc byte[8], 88);
+                ImageFile.FlushToDisk(file, path);
+            }
+
+            return new Qcow2Image(path, file, meta, backing, readOnly);
+        }
+        catch
+        {
+            backing?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public void Read(long sector, Span<byte> buffer)
+    {
+        var offset = SectorRange.Check(this, sector, buffer.Length);
+        _gate.EnterReadLock();
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                Qcow2Mapping m;
+                lock (_meta)
+                {
+                    m = Lookup(offset, buffer.Length, forWrite: false);
+                }
+
+                var part = buffer[..m.Length];
+                switch (m.Kind)
+                {
+                    case ClusterKind.Data:
+                        ImageFile.ReadAt(_file, Path, part, m.HostOffset);
+                        break;
+                    case ClusterKind.Zero:
+                        part.Clear();
+                        break;
+                    default:
+                        ReadBacking(offset, part);
+                        break;
+                }
+
+                offset += m.Length;
+                buffer = buffer[m.Length..];
+            }
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    public void Write(long sector, ReadOnlySpan<byte> buffer)
+    {
+        SectorRange.CheckWritable(this);
+        var offset = SectorRange.Check(this, sector, buffer.Length);
+        _gate.EnterReadLock();
+        try
+        {
+            WriteLocked(offset, buffer);
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    public void Flush()
+    {
+        if (!ReadOnly)
+        {
+            ImageFile.FlushToDisk(_file, Path);
+        }
+    }
+
+    public void Discard(long sector, long count)
+    {
+        SectorRange.CheckWritable(this);
+        SectorRange.CheckSectors(this, sector, count);
+        var offset = sector * IDiskImage.SectorSize;
+        var end = offset + (count * IDiskImage.SectorSize);
+        _gate.EnterWriteLock();
+        try
+        {
+            lock (_meta)
+            {
+                _toRelease.Clear();
+                while (offset < end)
+                {
+                    var inCluster = _g.OffsetInCluster(offset);
+                    var n = (int)Math.Min(end - offset, _g.ClusterSize - inCluster);
+                    if (n == _g.ClusterSize)
+                    {
+                        DiscardCluster(offset);
+                    }
+                    else
+                    {
+                        ZeroPartial(offset, n);
+                    }
+
+                    offset += n;
+                }
+
+                if (_toRelease.Count > 0)
+                {
+                    // The unlinked L2 entries must be durable before the clusters can be reused.
+                    ImageFile.FlushToDisk(_file, Path);
+                    foreach (var host in _toRelease)
+                    {
+                        _allocator!.Release(host);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            lock (_meta)
+            {
+                _allocator?.ReturnReservations();
+            }
+        }
+        finally
+        {
+            _backing?.Dispose();
+            _file.Dispose();
+            _gate.Dispose();
+        }
+    }
+
+    /// <summary>The run of clusters from <paramref name="offset"/> that read the same way (contiguous on the host for data).</summary>
+    private Qcow2Mapping Lookup(long offset, int maxBytes, bool forWrite)
+    {
+        var inCluster = _g.OffsetInCluster(offset);
+        var first = (int)Math.Min(maxBytes, _g.ClusterSize - inCluster);
+        var l2Offset = L2Entry.HostOffset(_l1[_g.L1Index(offset)]);
+        if (l2Offset == 0)
+        {
+            // Nothing in this L2's range is allocated: the whole rest of the request up to its end reads alike.
+            var l2End = ((offset >> (_g.ClusterBits + _g.L2Bits)) + 1) << (_g.ClusterBits + _g.L2Bits);
+            return new Qcow2Mapping(ClusterKind.Unallocated, 0, (int)Math.Min(maxBytes, l2End - offset));
+        }
+
+        var table = _l2.Get(l2Offset);
+        var index = _g.L2Index(offset);
+        var entry = table[index];
+        var kind = Classify(entry);
+        var host = L2Entry.HostOffset(entry);
+        if (kind == ClusterKind.Data && forWrite)
+        {
+            _overlap.Check(host, Path);
+        }
+
+        var length = first;
+        for (var i = index + 1; length < maxBytes && i < table.Length; i++)
+        {
+            var next = table[i];
+            if (Classify(next) != kind ||
+                (kind == ClusterKind.Data && L2Entry.HostOffset(next) != host + ((long)(i - index) << _g.ClusterBits)))
+            {
+                break;
+            }
+
+            if (kind == ClusterKind.Data && forWrite)
+            {
+                _overlap.Check(L2Entry.HostOffset(next), Path);
+            }
+
+            length = (int)Math.Min(maxBytes, length + (long)_g.ClusterSize);
+        }
+
+        return new Qcow2Mapping(kind, kind == ClusterKind.Data ? host + inCluster : 0, length);
+    }
+
+    private ClusterKind Classify(ulong entry) =>
+        L2Entry.IsCompressed(entry)
+            ? throw new DiskImageException(Path, DiskImageError.Unsupported, "compressed cluster")
+            : L2Entry.Classify(entry);
+
+    /// <summary>An unallocated range: the backing file's bytes (zeros past its end), or zeros without one.</summary>
+    private void ReadBacking(long offset, Span<byte> part)
+    {
+        var backingBytes = _backing is null ? 0 : _backing.SectorCount * IDiskImage.SectorSize;
+        var n = (int)Math.Clamp(backingBytes - offset, 0, part.Length);
+        if (n > 0)
+        {
+            _backing!.Read(offset / IDiskImage.SectorSize, part[..n]);
+        }
+
+        part[n..].Clear();
+    }
+
+    private void WriteLocked(long offset, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            Qcow2Mapping m;
+            lock (_meta)
+            {
+                m = Lookup(offset, data.Length, forWrite: true);
+            }
+
+            if (m.Kind == ClusterKind.Data)
+            {
+                ImageFile.WriteAt(_file, Path, data[..m.Length], m.HostOffset);
+            }
+            else
+            {
+                m = m with { Length = Math.Min(data.Length, _g.ClusterSize - _g.OffsetInCluster(offset)) };
+                lock (_meta)
+                {
+                    WriteAllocating(offset, data[..m.Length]);
+                }
+            }
+
+            offset += m.Length;
+            data = data[m.Length..];
+        }
+    }
+
+    /// <summary>
+    /// A write into one cluster that has no data cluster yet (unallocated or zero). The new
+    /// cluster is written whole — the guest's bytes over the backing file's (or zeros) — so an
+    /// L2 entry never points at a cluster with stale host bytes (copy-on-write).
+    /// </summary>
+    private void WriteAllocating(long offset, ReadOnlySpan<byte> data)
+    {
+        var l1Index = _g.L1Index(offset);
+        var l2Index = _g.L2Index(offset);
+        var inCluster = _g.OffsetInCluster(offset);
+        var clusterStart = offset - inCluster;
+        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
+        var entry = l2Offset == 0 ? 0 : _l2.Get(l2Offset)[l2Index];
+        var kind = Classify(entry);
+        if (kind == ClusterKind.Data)
+        {
+            // Another request allocated it while we waited for the lock.
+            var existing = L2Entry.HostOffset(entry);
+            _overlap.Check(existing, Path);
+            ImageFile.WriteAt(_file, Path, data, existing + inCluster);
+            return;
+        }
+
+        // A preallocated zero cluster (offset set, bit 0 set) is already ours (refcount 1): reuse it.
+        var host = kind == ClusterKind.Zero && L2Entry.HostOffset(entry) != 0 ? L2Entry.HostOffset(entry) : _allocator!.Allocate();
+        if (data.Length == _g.ClusterSize)
+        {
+            ImageFile.WriteAt(_file, Path, data, host);
+        }
+        else
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(_g.ClusterSize);
+            try
+            {
+                var cluster = buffer.AsSpan(0, _g.ClusterSize);
+                if (kind == ClusterKind.Zero)
+                {
+                    cluster.Clear();
+                }
+                else
+                {
+                    ReadBacking(clusterStart, cluster);
+                }
+
+                data.CopyTo(cluster[inCluster..]);
+                ImageFile.WriteAt(_file, Path, cluster, host);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        SetL2Entry(l1Index, l2Index, (ulong)host | L2Entry.Copied);
+    }
+
+    /// <summary>Points guest cluster (l1Index, l2Index) at <paramref name="entry"/>, creating its L2 table if needed (table before L1).</summary>
+    private void SetL2Entry(long l1Index, int l2Index, ulong entry)
+    {
+        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
+        if (l2Offset != 0)
+        {
+            _l2.SetEntry(l2Offset, l2Index, entry);
+            return;
+        }
+
+        var table = _allocator!.Allocate();
+        _l2.WriteNew(table, l2Index, entry);
+        _l2Tables.Add(table);
+        var l1Entry = (ulong)table | L2Entry.Copied;
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, l1Entry);
+        ImageFile.WriteAt(_file, Path, bytes, _l1Offset + (l1Index * 8));
+        _l1[l1Index] = l1Entry;
+    }
+
+    /// <summary>A whole cluster: unlink it (zero flag if a backing file would otherwise show through); free later.</summary>
+    private void DiscardCluster(long offset)
+    {
+        var l1Index = _g.L1Index(offset);
+        var l2Index = _g.L2Index(offset);
+        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
+        var entry = l2Offset == 0 ? 0 : _l2.Get(l2Offset)[l2Index];
+        var target = _backing is null ? 0 : L2Entry.ZeroFlag;
+        if (entry == target)
+        {
+            return;
+        }
+
+        var host = L2Entry.HostOffset(entry);
+        if (host == 0 && L2Entry.IsZero(entry))
+        {
+            return; // already reads as zeros, nothing to free
+        }
+
+        SetL2Entry(l1Index, l2Index, target);
+        if (host != 0)
+        {
+            _toRelease.Add(host);
+        }
+    }
+
+    /// <summary>Part of a cluster: write zeros, unless it already reads as zeros.</summary>
+    private void ZeroPartial(long offset, int length)
+    {
+        var m = Lookup(offset, length, forWrite: false);
+        if (m.Kind == ClusterKind.Zero || (m.Kind == ClusterKind.Unallocated && _backing is null))
+        {
+            return;
+        }
+
+        var zeros = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Array.Clear(zeros, 0, length);
+            WriteLocked(offset, zeros.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(zeros);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+
+namespace Disagg.Blkback.Formats.Qcow2;
+
+/// <summary>
+/// The two-level refcount structure (qcow2.txt, "Host cluster management"): a table of
+/// refcount block offsets, each block an array of 16-bit big-endian refcounts
+/// (refcount_order 4). Every change is written through before it is used. Callers hold the
+/// image's metadata lock.
+/// </summary>
+internal sealed class RefcountTable
+{
+    private readonly SafeFileHandle _file;
+    private readonly string _path;
+    private readonly Qcow2Geometry _geometry;
+    private readonly long _tableOffset;
+    private readonly ulong[] _table;
+    private readonly Dictionary<long, ushort[]> _blocks = [];
+    private readonly HashSet<long> _blockOffsets = [];
+
+    public RefcountTable(SafeFileHandle file, string path, Qcow2Geometry geometry, long tableOffset, ulong[] table)
+    {
+        _file = file;
+        _path = path;
+        _geometry = geometry;
+        _tableOffset = tableOffset;
+        _table = table;
+        foreach (var e in table)
+        {
+            if ((e & L2Entry.OffsetMask) != 0)
+            {
+                _blockOffsets.Add((long)(e & L2Entry.OffsetMask));
+            }
+        }
+    }
+
+    /// <summary>True if a refcount block lives at <paramref name="hostOffset"/> (for the overlap check).</summary>
+    public bool IsBlock(long hostOffset) => _blockOffsets.Contains(hostOffset);
+
+    /// <summary>Clusters the table can describe; allocation past this would need the table to grow.</summary>
+    public long CoveredClusters => (long)_table.Length * _geometry.RefcountBlockEntries;
+
+    public int Length => _table.Length;
+
+    /// <summary>Host offset of refcount block <paramref name="index"/>, 0 if none.</summary>
+    public long BlockOffset(int index) => (long)(_table[index] & L2Entry.OffsetMask);
+
+    public int Get(long cluster)
+    {
+        var block = BlockFor(cluster);
+        return block is null ? 0 : block[(int)(cluster % _geometry.RefcountBlockEntries)];
+    }
+
+    /// <summary>True if the block covering <paramref name="cluster"/> exists (so its refcount can be set).</summary>
+    public bool IsCovered(long cluster)
+    {
+        var index = cluster / _geometry.RefcountBlockEntries;
+        return index < _table.Length && BlockOffset((int)index) != 0;
+    }
+
+    /// <summary>Sets the refcounts of clusters [first, first+count), all in one block, with one write.</summary>
+    public void SetRun(long first, int count, ushort value)
+    {
+        var block = BlockFor(first) ?? throw Corrupt($"no refcount block for cluster {first}");
+        var start = (int)(first % _geometry.RefcountBlockEntries);
+        Span<byte> bytes = stackalloc byte[Math.Min(count, 256) * 2];
+        var done = 0;
+        while (done < count)
+        {
+            var n = Math.Min(count - done, 256);
+            for (var i = 0; i < n; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(bytes[(i * 2)..], value);
+            }
+
+            var blockOffset = BlockOffset((int)(first / _geometry.RefcountBlockEntries));
+            ImageFile.WriteAt(_file, _path, bytes[..(n * 2)], blockOffset + ((start + done) * 2L));
+            for (var i = 0; i < n; i++)
+            {
+                block[start + done + i] = value;
+            }
+
+            done += n;
+        }
+    }
+
+    public void Set(long cluster, ushort value) => SetRun(cluster, 1, value);
+
+    /// <summary>
+    /// Creates refcount block <paramref name="index"/> inside the range it covers, at its first
+    /// cluster: every cluster of an uncovered range has refcount 0 (so that one is free), and the
+    /// block describes itself, so no other block has to change. Block first, table entry second:
+    /// a crash in between leaves an unreferenced cluster past the end, not a dangling pointer.
+    /// </summary>
+    public void AddSelfDescribingBlock(int index)
+    {
+        var entries = _geometry.RefcountBlockEntries;
+        var offset = _geometry.ClusterOffset((long)index * entries);
+        var block = new ushort[entries];
+        block[0] = 1;
+        var bytes = ArrayPool<byte>.Shared.Rent(_geometry.ClusterSize);
+        try
+        {
+            var span = bytes.AsSpan(0, _geometry.ClusterSize);
+            span.Clear();
+            BinaryPrimitives.WriteUInt16BigEndian(span, 1);
+            ImageFile.WriteAt(_file, _path, span, offset);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+
+        Span<byte> entry = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(entry, (ulong)offset);
+        ImageFile.WriteAt(_file, _path, entry, _tableOffset + (index * 8L));
+        _table[index] = (ulong)offset;
+        _blocks[index] = block;
+        _blockOffsets.Add(offset);
+    }
+
+    private ushort[]? BlockFor(long cluster)
+    {
+        var index = cluster / _geometry.RefcountBlockEntries;
+        if (index >= _table.Length)
+        {
+            return null;
+        }
+
+        if (_blocks.TryGetValue(index, out var block))
+        {
+            return block;
+        }
+
+        var offset = BlockOffset((int)index);
+        if (offset == 0)
+        {
+            return null;
+        }
+
+        block = new ushort[_geometry.RefcountBlockEntries];
+        var bytes = ArrayPool<byte>.Shared.Rent(_geometry.ClusterSize);
+        try
+        {
+            var span = bytes.AsSpan(0, _geometry.ClusterSize);
+            ImageFile.ReadAt(_file, _path, span, offset);
+            for (var i = 0; i < block.Length; i++)
+            {
+                block[i] = BinaryPrimitives.ReadUInt16BigEndian(span[(i * 2)..]);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+
+        _blocks[index] = block;
+        return block;
+    }
+
+    private DiskImageException Corrupt(string reason) => new(_path, DiskImageError.Corrupt, reason);
+}
