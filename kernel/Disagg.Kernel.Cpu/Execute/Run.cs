@@ -10,6 +10,7 @@ namespace Disagg.Kernel.Cpu;
 /// out-of-line op that changes state, or the sentinel at the end of the page. Interrupts, the timer,
 /// host invalidations and the budget are checked only at block starts. Nothing here allocates or locks.
 /// The integer base is executed inline; F, D, A, CSRs and system ops go to <see cref="ExecuteOutOfLine"/>.
+/// This file is long on purpose: the dispatch must stay one method (one jump table, locals in registers).
 /// </summary>
 public sealed unsafe partial class Hart
 {
@@ -546,45 +547,6 @@ public sealed unsafe partial class Hart
             pc = _pc;
             _sliceNotRetired++;
             goto blockStart;
-        }
-    }
-
-    /// <summary>Block-start housekeeping every <see cref="CheckInterval"/> instructions: host invalidations and the timer.</summary>
-    private void PollHost()
-    {
-        var generation = _memory.Generation;
-        if (generation != _seenGeneration)
-        {
-            _seenGeneration = generation;
-            FlushTranslations();
-        }
-
-        if (_timerDeadline != ulong.MaxValue && (Volatile.Read(ref _hostPending) & (int)Interrupts.SupervisorTimer) == 0 && Time >= _timerDeadline)
-        {
-            Interlocked.Or(ref _hostPending, (int)Interrupts.SupervisorTimer);
-        }
-    }
-
-    private void DecodeSlot(DecodedOp* slot, DecodedOp* opBase, byte* hostPage)
-    {
-        var offset = (uint)((byte*)slot - (byte*)opBase) >> 3;
-        _statDecodes++;
-        uint raw = *(ushort*)(hostPage + offset);
-        if ((raw & 3) == 3)
-        {
-            if (offset == 0xFFE)
-            {
-                *slot = new DecodedOp { Kind = Op.CrossPage, Len = 2 };
-                return;
-            }
-
-            raw |= (uint)*(ushort*)(hostPage + offset + 2) << 16;
-        }
-
-        *slot = Decoder.Decode(raw, _rv64);
-        if (slot->Kind is >= Op.Beq and <= Op.Bgeu && (ulong)((long)offset + slot->Imm) < 0x1000)
-        {
-            slot->Rs3 = 1;
         }
     }
 }
