@@ -14,8 +14,11 @@ public static class ControlCodec
 {
     public const int HeaderSize = 4;
 
-    /// <summary>The largest payload: big enough for a domain list of thousands, small enough that a liar cannot make us allocate much.</summary>
-    public const int MaxFrame = 4 << 20;
+    /// <summary>The largest payload any peer may send: a kernel image for the control domain.</summary>
+    public const int MaxFrame = 64 << 20;
+
+    /// <summary>The limit before a peer has said who it is (Hello): a stranger cannot make us buffer much.</summary>
+    public const int MaxUnauthenticatedFrame = 4096;
 
     public const int ProtocolVersion = 1;
 
@@ -35,7 +38,11 @@ public static class ControlCodec
         return frame;
     }
 
-    public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, out ControlMessage? message, out int consumed, out string? error)
+    public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, out ControlMessage? message, out int consumed, out string? error) =>
+        TryDecode(buffer, MaxFrame, out message, out consumed, out error);
+
+    /// <summary>Decodes one frame no larger than <paramref name="maxFrame"/> (the limit for this peer).</summary>
+    public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, int maxFrame, out ControlMessage? message, out int consumed, out string? error)
     {
         message = null;
         consumed = 0;
@@ -46,9 +53,9 @@ public static class ControlCodec
         }
 
         var length = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
-        if (length > MaxFrame)
+        if (length > (uint)maxFrame)
         {
-            error = $"frame of {length} bytes is over the {MaxFrame}-byte limit";
+            error = $"frame of {length} bytes is over the {maxFrame}-byte limit";
             return FrameStatus.ProtocolViolation;
         }
 

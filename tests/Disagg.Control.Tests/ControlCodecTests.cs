@@ -14,7 +14,7 @@ public class ControlCodecTests
         new ErrorReply(12, "domain 3: needs 64 MiB but the host has 16 MiB free of 64 MiB") { Id = 2 },
         new CreateDomain("web", GuestIsa.Rv32, 2, 4, 65536, 131072, 256, 25, [0b11UL, 0b10UL], 0, 1) { Id = 3 },
         new DomainCreated(7, 1, 2, 0x7FF02, 0x7FF03) { Id = 3 },
-        new LoadKernel(7, "app=hello", HasRamdisk: false) { Id = 4 },
+        new LoadKernel(7, [0x7F, 0x45, 0x4C, 0x46], null, "app=hello") { Id = 4 },
         new DomainCommand(7, DomainOperation.Shutdown, 1) { Id = 5 },
         new DomainList([new DomainSummary(0, "Domain-0", "r", 0, 0, 0, 0, 1, 1, 10, false), new DomainSummary(7, "web", "b", 0, 65536, 131072, 65536, 2, 4, 123456789, false)]) { Id = 6 },
         new SetMemory(7, 32768, null) { Id = 7 },

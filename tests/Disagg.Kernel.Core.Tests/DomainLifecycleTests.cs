@@ -8,6 +8,7 @@ using Disagg.Kernel.Cpu.Tests;
 namespace Disagg.Kernel.Core.Tests;
 
 /// <summary>Domains on a real hypervisor: real pCPU threads running real harts.</summary>
+[Collection(RealHypervisorCollection.Name)]
 public sealed class DomainLifecycleTests : IDisposable
 {
     private readonly HypervisorFixture _hv = new();

@@ -74,6 +74,14 @@ public sealed unsafe partial class Domain : IUpcallSink
         Vcpus = vcpus;
         vcpus[0].Started = true;
         EarlyConsole = new KernelMessageLog(64 * 1024);
+
+        // Console and xenstore channels and grant refs 0/1 exist from creation, before any image,
+        // so the toolstack can connect their backends while the domain is still paused.
+        ConsolePort = hypervisor.EventChannels.AllocUnbound(Events, id, spec.ConsoleBackend);
+        XenstorePort = hypervisor.EventChannels.AllocUnbound(Events, id, spec.XenstoreDomain);
+        var entries = (GrantEntryV1*)memory.Special(PvLayout.FirstGrantPage);
+        entries[ReservedGrantRefs.Console] = new GrantEntryV1 { DomId = (ushort)spec.ConsoleBackend, Frame = (uint)PvLayout.SpecialFrame(PvLayout.ConsolePage), Flags = (ushort)GrantFlags.PermitAccess };
+        entries[ReservedGrantRefs.Xenstore] = new GrantEntryV1 { DomId = (ushort)spec.XenstoreDomain, Frame = (uint)PvLayout.SpecialFrame(PvLayout.XenstorePage), Flags = (ushort)GrantFlags.PermitAccess };
     }
 
     public int Id { get; }
@@ -182,21 +190,32 @@ public sealed unsafe partial class Domain : IUpcallSink
     }
 
     /// <summary>
-    /// Wires a PV boot: console and xenstore event channels for their backends, grant refs 0 and 1
-    /// for their pages (spec §3), start_info, and vCPU 0 at the entry with a1 = start_info.
+    /// Loads a PV kernel image (and an optional ramdisk, placed page-aligned at the top of RAM),
+    /// writes start_info, and puts vCPU 0 at the entry with a0 = 0, a1 = start_info (ARCHITECTURE §2).
     /// </summary>
-    public void PrepareBoot(IReadOnlyList<ImageSegment> image, ulong entry, string commandLine)
+    public void PrepareBoot(IReadOnlyList<ImageSegment> image, ulong entry, string commandLine, byte[]? ramdisk = null)
     {
         foreach (var segment in image)
         {
             Load(segment);
         }
 
-        ConsolePort = _hypervisor.EventChannels.AllocUnbound(Events, Id, Spec.ConsoleBackend);
-        XenstorePort = _hypervisor.EventChannels.AllocUnbound(Events, Id, Spec.XenstoreDomain);
-        var entries = (GrantEntryV1*)Memory.Special(PvLayout.FirstGrantPage);
-        entries[ReservedGrantRefs.Console] = new GrantEntryV1 { DomId = (ushort)Spec.ConsoleBackend, Frame = (uint)PvLayout.SpecialFrame(PvLayout.ConsolePage), Flags = (ushort)GrantFlags.PermitAccess };
-        entries[ReservedGrantRefs.Xenstore] = new GrantEntryV1 { DomId = (ushort)Spec.XenstoreDomain, Frame = (uint)PvLayout.SpecialFrame(PvLayout.XenstorePage), Flags = (ushort)GrantFlags.PermitAccess };
+        ulong ramdiskAddress = 0;
+        if (ramdisk is { Length: > 0 })
+        {
+            var ramTop = PvLayout.RamBase + ((ulong)Memory.PopulatedPages * PvLayout.PageSize);
+            ramdiskAddress = (ramTop - (ulong)ramdisk.Length) & ~(PvLayout.PageSize - 1);
+            foreach (var segment in image)
+            {
+                if (segment.PhysicalAddress + segment.MemorySize > ramdiskAddress)
+                {
+                    throw new ArgumentException($"domain {Id}: a {ramdisk.Length}-byte ramdisk does not fit above the kernel in {Memory.PopulatedPages * 4} KiB of RAM");
+                }
+            }
+
+            Load(new ImageSegment(ramdiskAddress, ramdisk, (ulong)ramdisk.Length));
+        }
+
         StartInfoWriter.Write(
             (StartInfo*)Memory.Special(PvLayout.StartInfoPage),
             Spec.Isa == IsaWidth.Rv64,
@@ -204,8 +223,8 @@ public sealed unsafe partial class Domain : IUpcallSink
             (uint)ConsolePort,
             (uint)XenstorePort,
             commandLine,
-            0,
-            0);
+            ramdiskAddress,
+            (ulong)(ramdisk?.Length ?? 0));
         WriteTimeInfo();
         var boot = Vcpus[0].Hart;
         boot.Pc = entry;

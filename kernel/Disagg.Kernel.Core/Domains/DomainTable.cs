@@ -14,6 +14,7 @@ public sealed class DomainTable<T>
 
     private readonly object _lock = new();
     private readonly T?[] _byId = new T?[FirstReserved];
+    private readonly bool[] _reserved = new bool[FirstReserved];
     private int _next;
     private int _count;
 
@@ -39,7 +40,7 @@ public sealed class DomainTable<T>
 
         lock (_lock)
         {
-            if (_byId[domainId] is not null)
+            if (_byId[domainId] is not null || _reserved[domainId])
             {
                 return false;
             }
@@ -49,6 +50,28 @@ public sealed class DomainTable<T>
             return true;
         }
     }
+
+    /// <summary>Holds an id for something that is not a <typeparamref name="T"/> (a service domain), so the rover skips it.</summary>
+    public bool TryReserve(int domainId)
+    {
+        if ((uint)domainId >= (uint)_byId.Length)
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            if (_byId[domainId] is not null || _reserved[domainId])
+            {
+                return false;
+            }
+
+            _reserved[domainId] = true;
+            return true;
+        }
+    }
+
+    public bool IsReserved(int domainId) => (uint)domainId < (uint)_reserved.Length && Volatile.Read(ref _reserved[domainId]);
 
     /// <summary>Picks the next free id and binds it to the object <paramref name="create"/> makes for it; -1 when all are used.</summary>
     public int Add(Func<int, T> create)
@@ -60,7 +83,7 @@ public sealed class DomainTable<T>
             {
                 var id = _next;
                 _next = _next + 1 >= FirstReserved ? FirstDynamicId : _next + 1;
-                if (_byId[id] is null)
+                if (_byId[id] is null && !_reserved[id])
                 {
                     Volatile.Write(ref _byId[id], create(id));
                     _count++;

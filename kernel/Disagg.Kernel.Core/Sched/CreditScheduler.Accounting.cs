@@ -2,6 +2,8 @@ namespace Disagg.Kernel.Core.Sched;
 
 public sealed partial class CreditScheduler
 {
+    private const long MaxDebtNs = 1_000_000_000;
+
     /// <summary>
     /// Hands out one period of every pCPU's time as credit to the active domains, by weight,
     /// limited by each domain's cap and by what its vCPUs could use; resets cap budgets and
@@ -50,8 +52,10 @@ public sealed partial class CreditScheduler
                     continue;
                 }
 
-                // Bounded both ways: an idle vCPU cannot hoard credit, a busy one cannot sink without limit.
-                v.CreditNs = Math.Clamp(v.CreditNs + perVcpu, -2 * period, period);
+                // Capped above so an idle vCPU cannot hoard credit. The floor is low (a second of debt):
+                // time a vCPU held its pCPU — including host stalls mid-slice — is repaid, so long-run
+                // shares stay exact on a loaded host, yet no vCPU waits more than about a second.
+                v.CreditNs = Math.Clamp(v.CreditNs + perVcpu, -MaxDebtNs, period);
                 Requeue(v);
             }
         }

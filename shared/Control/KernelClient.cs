@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Disagg.Control.Messages;
+
+namespace Disagg.Control;
+
+/// <summary>
+/// A client of the kernel's control socket (the toolstack, a service): sends requests, matches
+/// replies by id, and delivers pushed events on <see cref="Events"/>. Thread-safe.
+/// </summary>
+public sealed class KernelClient : IAsyncDisposable
+{
+    private readonly ControlConnection _connection;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ControlMessage>> _pending = new();
+    private readonly Channel<DomainEvent> _events = Channel.CreateUnbounded<DomainEvent>();
+    private readonly Task _reader;
+    private long _nextId;
+
+    private KernelClient(ControlConnection connection)
+    {
+        _connection = connection;
+        _reader = Task.Run(ReadLoop);
+    }
+
+    public HelloReply? Identity { get; private set; }
+
+    public ChannelReader<DomainEvent> Events => _events.Reader;
+
+    public static async Task<KernelClient> ConnectAsync(string socketPath, string token, CancellationToken cancel = default)
+    {
+        var client = new KernelClient(await ControlConnection.ConnectAsync(socketPath, cancel).ConfigureAwait(false));
+        try
+        {
+            var reply = await client.RequestAsync(new Hello(token, ControlCodec.ProtocolVersion), cancel).ConfigureAwait(false);
+            client.Identity = reply as HelloReply ?? throw new KernelRequestException(reply);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return client;
+    }
+
+    /// <summary>Sends a request and waits for its reply (which may be an <see cref="ErrorReply"/>).</summary>
+    public async Task<ControlMessage> RequestAsync(ControlMessage request, CancellationToken cancel = default)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var done = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = done;
+        try
+        {
+            await _connection.SendAsync(request with { Id = id }, cancel).ConfigureAwait(false);
+            return await done.Task.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Sends a request and returns its reply as <typeparamref name="T"/>, or throws with the kernel's error.</summary>
+    public async Task<T> CallAsync<T>(ControlMessage request, CancellationToken cancel = default)
+        where T : ControlMessage
+    {
+        var reply = await RequestAsync(request, cancel).ConfigureAwait(false);
+        return reply as T ?? throw new KernelRequestException(reply);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _reader.ConfigureAwait(false);
+    }
+
+    private async Task ReadLoop()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (await _connection.ReceiveAsync().ConfigureAwait(false) is { } message)
+            {
+                if (message is DomainEvent e && e.Id == 0)
+                {
+                    _events.Writer.TryWrite(e);
+                }
+                else if (_pending.TryRemove(message.Id, out var waiter))
+                {
+                    waiter.TrySetResult(message);
+                }
+            }
+        }
+        catch (Exception e) when (e is ControlProtocolException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+        {
+            failure = e;
+        }
+
+        var gone = new KernelConnectionLostException(failure);
+        foreach (var (_, waiter) in _pending)
+        {
+            waiter.TrySetException(gone);
+        }
+
+        _events.Writer.TryComplete(failure is null ? null : gone);
+    }
+}
