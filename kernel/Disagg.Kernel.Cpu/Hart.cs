@@ -38,6 +38,7 @@ public sealed unsafe partial class Hart
     private TlbEntry* _tlb;
     private bool _tlbHasSuperpages;
     private int _seenGeneration;
+    private int _flushRequested;
     private ulong _pc;
     private Privilege _privilege;
 
@@ -68,7 +69,7 @@ public sealed unsafe partial class Hart
         _registerFile = GC.AllocateArray<ulong>(64 + 8, pinned: true);
         _x = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_registerFile));
         _f = _x + 40;
-        _tlbStorage = GC.AllocateArray<TlbEntry>(2 * Tlb.Entries, pinned: true);
+        _tlbStorage = GC.AllocateArray<TlbEntry>(4 * Tlb.Entries, pinned: true);
         _tlbUser = (TlbEntry*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_tlbStorage));
         _tlbSupervisor = _tlbUser + Tlb.Entries;
         _scratchStorage = GC.AllocateArray<DecodedOp>(3, pinned: true);
@@ -192,7 +193,18 @@ public sealed unsafe partial class Hart
     /// <summary>Makes a running <see cref="Run"/> return <see cref="ExitReason.Kicked"/> at its next block boundary. Thread-safe.</summary>
     public void Kick() => Interlocked.Or(ref _hostPending, KickBit);
 
-    /// <summary>Drops every cached translation and decoded page of this hart.</summary>
+    /// <summary>
+    /// From another thread (SBI RFENCE, a remote FENCE.I): makes the hart drop its translations and
+    /// decoded code before it executes another instruction, and return <see cref="ExitReason.Kicked"/>
+    /// from a running <see cref="Run"/> so the caller knows it has been seen. Thread-safe.
+    /// </summary>
+    public void RequestTranslationFlush()
+    {
+        Volatile.Write(ref _flushRequested, 1);
+        Kick();
+    }
+
+    /// <summary>Drops every cached translation and decoded page of this hart. Only on the hart's own thread.</summary>
     public void FlushTranslations()
     {
         _code.Flush();
@@ -226,7 +238,7 @@ public sealed unsafe partial class Hart
     private void FlushTlb()
     {
         var p = _tlbUser;
-        for (var i = 0; i < 2 * Tlb.Entries; i++)
+        for (var i = 0; i < 4 * Tlb.Entries; i++)
         {
             p[i].ReadTag = Tlb.Invalid;
             p[i].WriteTag = Tlb.Invalid;

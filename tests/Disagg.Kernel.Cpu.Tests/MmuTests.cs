@@ -83,6 +83,34 @@ public class MmuTests
     }
 
     [Fact]
+    public void RemoteFlushRequestMakesTheHartSeeAChangedPageTable()
+    {
+        using var m = new TestMachine(IsaWidth.Rv64, Csrw(Satp, 5), Csrrs(0, Sstatus, 8), Ld(7, 6, 0), Ecall, Ld(7, 6, 0), Ecall, Ld(7, 6, 0), Ecall);
+        BuildSv39(m, V | R | W | U | A | D);
+        // Use leaf 1 (virtual page 0x40001): TLB index 1, clear of the code page's index 0.
+        BitConverter.TryWriteBytes(m.Ram.Span(Leaf + 8, 8), Pte(TestMachine.Data, V | R | W | U | A | D));
+        m.Hart.SetX(6, UserVa + 0x1000);
+        m.Hart.SetX(8, 1UL << 18);
+        m.Load(TestMachine.Data, 111);
+        m.Load(TestMachine.Data + 0x1000, 222);
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(111UL, m.X(7));
+
+        BitConverter.TryWriteBytes(m.Ram.Span(Leaf + 8, 8), Pte(TestMachine.Data + 0x1000, V | R | W | U | A | D));
+        m.Hart.CompleteSbiCall(0, 0);
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(111UL, m.X(7)); // no SFENCE.VMA: the cached translation still holds
+
+        var other = new Thread(m.Hart.RequestTranslationFlush);
+        other.Start();
+        other.Join();
+        m.Hart.CompleteSbiCall(0, 0);
+        Assert.Equal(ExitReason.Kicked, m.Hart.Run(1000));
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(222UL, m.X(7));
+    }
+
+    [Fact]
     public void Sv32MegapageAndFourKilobytePageTranslate()
     {
         using var m = new TestMachine(IsaWidth.Rv32, Csrw(Satp, 5), Csrrs(0, Sstatus, 8), Lw(7, 6, 4), Ecall);

@@ -9,7 +9,7 @@ public sealed unsafe partial class Hart
     private void PollHost()
     {
         var generation = _memory.Generation;
-        if (generation != _seenGeneration)
+        if (generation != _seenGeneration || Interlocked.Exchange(ref _flushRequested, 0) != 0)
         {
             _seenGeneration = generation;
             FlushTranslations();

@@ -95,7 +95,7 @@ public sealed unsafe partial class Hart
 
         tlb = _tlb;
         {
-            var te = tlb + ((pc >> 12) & Tlb.IndexMask);
+            var te = tlb + Tlb.FetchOffset + ((pc >> 12) & Tlb.IndexMask);
             if (te->ExecTag != (pc & Tlb.Mask1))
             {
                 _pc = pc;

@@ -157,6 +157,8 @@ public sealed unsafe partial class Hart
         var index = (va >> 12) & Tlb.IndexMask;
         ClearEntry(_tlbUser + index);
         ClearEntry(_tlbSupervisor + index);
+        ClearEntry(_tlbUser + Tlb.FetchOffset + index);
+        ClearEntry(_tlbSupervisor + Tlb.FetchOffset + index);
     }
 
     private static void ClearEntry(TlbEntry* e)

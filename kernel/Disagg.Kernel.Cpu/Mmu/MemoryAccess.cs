@@ -16,9 +16,9 @@ public sealed unsafe partial class Hart
     private long _statDecodes;
     private long _statTlbFlushes;
 
-    private TlbEntry* EntryFor(ulong va, ulong frame, ulong addend)
+    private TlbEntry* EntryFor(ulong va, ulong frame, ulong addend, bool fetch = false)
     {
-        var e = _tlb + ((va >> 12) & Tlb.IndexMask);
+        var e = _tlb + (fetch ? Tlb.FetchOffset : 0) + ((va >> 12) & Tlb.IndexMask);
         var tag = va & Tlb.Mask1;
         if (e->Frame != frame || e->Addend != addend || (e->ReadTag != tag && e->WriteTag != tag && e->ExecTag != tag))
         {
@@ -62,7 +62,7 @@ public sealed unsafe partial class Hart
 
         _tlbHasSuperpages |= superpage;
         var pageVa = pc & Tlb.Mask1;
-        var e = EntryFor(pc, frame, (ulong)host - pageVa);
+        var e = EntryFor(pc, frame, (ulong)host - pageVa, fetch: true);
         e->ExecTag = pageVa;
         e->Code = code;
         return true;

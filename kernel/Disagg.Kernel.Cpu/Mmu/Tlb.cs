@@ -8,6 +8,12 @@ internal static class Tlb
 
     public const ulong IndexMask = Entries - 1;
 
+    /// <summary>
+    /// The storage holds [user data][supervisor data][user fetch][supervisor fetch]: the fetch TLB of the
+    /// current privilege is the data TLB plus this, so code and data pages never evict each other.
+    /// </summary>
+    public const int FetchOffset = 2 * Entries;
+
     /// <summary>No masked address has all of bits 0-11 set, so this tag never matches.</summary>
     public const ulong Invalid = 0xFFF;
 
