@@ -40,6 +40,24 @@ public class MemoryTests
     }
 
     [Fact]
+    public void InstructionSpanningTwoPagesRunsAndSeesChangesToItsSecondHalf()
+    {
+        // jal to base+0xFFE, where a 32-bit addi straddles the page boundary; then ecall at base+0x1002.
+        using var m = new TestMachine(IsaWidth.Rv64, Jal(0, 0xFFE));
+        var addi = Addi(10, 10, 5);
+        m.Load16(TestMachine.Base + 0xFFE, (ushort)addi, (ushort)(addi >> 16), (ushort)Ecall, (ushort)(Ecall >> 16));
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(5UL, m.X(10));
+
+        var changed = Addi(10, 10, 0x7F0); // differs only in the upper half, which lies in the second page
+        Assert.Equal((ushort)addi, (ushort)changed);
+        m.Load16(TestMachine.Base + 0x1000, (ushort)(changed >> 16));
+        m.Hart.Pc = TestMachine.Base;
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(5UL + 0x7F0, m.X(10));
+    }
+
+    [Fact]
     public void DirtyLoggingSeesTheFirstWriteOfEveryRound()
     {
         using var m = new TestMachine(IsaWidth.Rv64, Sd(6, 5, 0), Sd(6, 5, 8), Ecall, Sd(6, 5, 16), Ecall);
