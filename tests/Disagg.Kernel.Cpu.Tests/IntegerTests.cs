@@ -103,6 +103,39 @@ public class IntegerTests
     }
 
     [Fact]
+    public void QuadrantZeroOneOneIsFlwOnRv32AndLdOnRv64()
+    {
+        // 0x6188: c.flw fa0, 0(a1) on RV32, c.ld a0, 0(a1) on RV64.
+        using var rv64 = new TestMachine(IsaWidth.Rv64);
+        rv64.Load16(TestMachine.Base, 0x6188, 0x0073, 0x0000);
+        rv64.Load(TestMachine.Data, 0x4048_F5C3, 0x1122_3344);
+        rv64.Hart.SetX(11, TestMachine.Data);
+        Assert.Equal(ExitReason.SupervisorCall, rv64.Run());
+        Assert.Equal(0x1122_3344_4048_F5C3UL, rv64.X(10));
+
+        using var rv32 = new TestMachine(IsaWidth.Rv32);
+        rv32.Load16(TestMachine.Base, 0x6188, 0x0073, 0x0000);
+        rv32.Load(TestMachine.Data, 0x4048_F5C3);
+        rv32.Hart.SetX(11, TestMachine.Data);
+        Assert.Equal(ExitReason.SupervisorCall, rv32.Run());
+        Assert.Equal(0xFFFF_FFFF_4048_F5C3UL, rv32.Hart.GetF(10));
+        Assert.Equal(0UL, rv32.X(10));
+    }
+
+    [Fact]
+    public void Rv32ShiftAmountBitFiveAndWordOpsAreIllegal()
+    {
+        using var shift = new TestMachine(IsaWidth.Rv32, Slli(5, 5, 32));
+        shift.RunToTrap(2);
+        using var word = new TestMachine(IsaWidth.Rv32, Addw(5, 5, 5));
+        word.RunToTrap(2);
+        using var counterHigh = new TestMachine(IsaWidth.Rv32, Csrr(5, 0xC82), Ecall);
+        Assert.Equal(ExitReason.SupervisorCall, counterHigh.Run());
+        using var noHighOnRv64 = new TestMachine(IsaWidth.Rv64, Csrr(5, 0xC82));
+        noHighOnRv64.RunToTrap(2);
+    }
+
+    [Fact]
     public void InstructionsRetiredCountsEveryInstruction()
     {
         using var m = Run(IsaWidth.Rv64, null, Addi(5, 0, 100), Addi(5, 5, -1), Bne(5, 0, -4));
