@@ -73,6 +73,14 @@ public sealed unsafe partial class Domain : IUpcallSink
 
         Vcpus = vcpus;
         vcpus[0].Started = true;
+        TargetPages = spec.MemoryPages;
+        OnlineVcpus = spec.MaxVcpus;
+        for (var i = spec.Vcpus; i < spec.MaxVcpus; i++)
+        {
+            hypervisor.Scheduler.Pause(vcpus[i].Sched); // maxvcpus above vcpus: present but offline
+        }
+
+        OnlineVcpus = spec.Vcpus;
         EarlyConsole = new KernelMessageLog(64 * 1024);
 
         // Console and xenstore channels and grant refs 0/1 exist from creation, before any image,
@@ -119,6 +127,35 @@ public sealed unsafe partial class Domain : IUpcallSink
     public ShutdownReason? PendingShutdownCode { get; set; }
 
     public bool Dying { get; private set; }
+
+    /// <summary>The balloon target the control domain set (mem-set), in pages; the guest's balloon driver follows it via xenstore.</summary>
+    public long TargetPages { get; set; }
+
+    /// <summary>vCPUs the control domain has online (vcpu-set); the others are held off their pCPUs.</summary>
+    public int OnlineVcpus { get; private set; }
+
+    /// <summary>vcpu-set: vCPUs 0..count-1 may run, the rest are held (an extra pause each).</summary>
+    public void SetOnlineVcpus(int count)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < Vcpus.Count; i++)
+            {
+                var wasOnline = i < OnlineVcpus;
+                var online = i < count;
+                if (wasOnline && !online)
+                {
+                    _hypervisor.Scheduler.Pause(Vcpus[i].Sched);
+                }
+                else if (!wasOnline && online)
+                {
+                    _hypervisor.Scheduler.Unpause(Vcpus[i].Sched);
+                }
+            }
+
+            OnlineVcpus = count;
+        }
+    }
 
     public DomainState State
     {

@@ -25,6 +25,7 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
     private readonly object _balloonLock = new();
     private volatile bool _dirtyLogging;
     private long _populated;
+    private long _limit;
 
     /// <param name="initialPages">RAM populated at creation (memory=); the backing holds maxmem.</param>
     public P2m(int domainId, IRamBacking ram, IRamBacking special, long initialPages, HostMemoryBudget budget)
@@ -53,6 +54,17 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
         }
 
         _populated = initialPages;
+        _limit = ram.Pages;
+    }
+
+    /// <summary>
+    /// mem-max: the balloon may not grow the domain past this many pages (at most the backing's
+    /// size). A limit below what the guest has now leaves it be; it just cannot grow.
+    /// </summary>
+    public long Limit
+    {
+        get => Volatile.Read(ref _limit);
+        set => Volatile.Write(ref _limit, Math.Clamp(value, 0, _ram.Length));
     }
 
     public int DomainId { get; }
@@ -143,7 +155,7 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
                 return true; // already there: populate is idempotent
             }
 
-            if (!_budget.TryReserve(1))
+            if (_populated >= _limit || !_budget.TryReserve(1))
             {
                 return false;
             }

@@ -8,7 +8,8 @@ internal static class KernelCommand
 {
     private const string Usage =
         "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats]\n" +
-        "       disagg-kernel fuzz [--seconds N] [--seed S]";
+        "       disagg-kernel fuzz [--seconds N] [--seed S]\n" +
+        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE]";
 
     public static int Run(string[] args)
     {
@@ -36,6 +37,14 @@ internal static class KernelCommand
 
                 case "fuzz":
                     return Fuzz(args[1..]);
+                case "serve":
+                    if (!Control.ServeOptions.TryParse(args[1..], out var serve, out var serveError))
+                    {
+                        Console.Error.WriteLine($"serve: {serveError}\n{Usage}");
+                        return ExitCodes.Usage;
+                    }
+
+                    return Control.KernelService.Run(serve!);
                 default:
                     Console.Error.WriteLine(Usage);
                     return ExitCodes.Usage;

@@ -1,0 +1,159 @@
+using System.Threading.Channels;
+using Disagg.Abi.Hypercalls;
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Kernel.Core.Domains;
+
+namespace Disagg.Kernel.Control;
+
+/// <summary>
+/// One control connection: it must first say who it is (Hello with a token); then each request
+/// gets exactly one reply. Only the control domain may manage domains or register services.
+/// A request that fails gets an ErrorReply naming the domain and the reason; a peer that breaks
+/// the protocol is disconnected; neither disturbs any other connection.
+/// </summary>
+internal sealed partial class ControlSession(KernelServer server, ControlConnection connection) : IAsyncDisposable
+{
+    private readonly Channel<ControlMessage> _outbox = Channel.CreateUnbounded<ControlMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private bool _privileged;
+    private int _domainId = -1;
+    private bool _subscribed;
+
+    public async Task RunAsync()
+    {
+        var writer = Task.Run(WriteLoop);
+        try
+        {
+            while (await connection.ReceiveAsync().ConfigureAwait(false) is { } request)
+            {
+                var reply = Handle(request) with { Id = request.Id };
+                _outbox.Writer.TryWrite(reply);
+                if (_domainId < 0)
+                {
+                    break; // a failed Hello: nothing more from this peer
+                }
+            }
+        }
+        catch (Exception e) when (e is ControlProtocolException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+        {
+            server.Hypervisor.Log.WriteKernel($"control connection dropped: {e.Message}");
+        }
+        finally
+        {
+            if (_subscribed)
+            {
+                server.Hypervisor.StateChanged -= OnStateChanged;
+            }
+
+            _outbox.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await connection.DisposeAsync().ConfigureAwait(false);
+
+    private static ErrorReply Error(XenErrno errno, string message) => new((int)errno, message);
+
+    private async Task WriteLoop()
+    {
+        try
+        {
+            await foreach (var message in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                await connection.SendAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+        {
+            // the peer went away; the reader side notices too
+        }
+    }
+
+    private void OnStateChanged(DomainStateChange change) =>
+        _outbox.Writer.TryWrite(new DomainEvent(change.DomainId, DomainRequests.StateLetter(change.State), (int)change.Reason, change.TimestampNs));
+
+    private ControlMessage Handle(ControlMessage request)
+    {
+        if (_domainId < 0)
+        {
+            return request is Hello hello ? Authenticate(hello) : Error(XenErrno.EACCES, "say Hello with a token first");
+        }
+
+        try
+        {
+            return request switch
+            {
+                GetHostInfo => DomainRequests.HostInfo(server.Hypervisor),
+                ListDomains => DomainRequests.List(server.Hypervisor),
+                ReadMessageLog r => DomainRequests.ReadLog(server.Hypervisor, r),
+                Subscribe => SubscribeToEvents(),
+                _ when !_privileged => Error(XenErrno.EPERM, $"domain {_domainId} may not {request.GetType().Name}: only the control domain may"),
+                CreateDomain c => DomainRequests.Create(server.Hypervisor, c),
+                LoadKernel l => DomainRequests.Load(server.Hypervisor, l),
+                DomainCommand d => DomainRequests.Command(server.Hypervisor, d),
+                SetMemory m => DomainRequests.SetMemory(server.Hypervisor, m),
+                SetSchedCredit s => DomainRequests.SetSchedCredit(server.Hypervisor, s),
+                SetVcpuAffinity a => DomainRequests.SetAffinity(server.Hypervisor, a),
+                SetVcpusOnline o => DomainRequests.SetVcpusOnline(server.Hypervisor, o),
+                ListVcpus v => DomainRequests.ListVcpus(server.Hypervisor, v),
+                RegisterService r => Register(r),
+                Hello => Error(XenErrno.EINVAL, "already said Hello"),
+                _ => Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a request"),
+            };
+        }
+        catch (DomainRequestException e)
+        {
+            return Error(e.Errno, e.Message);
+        }
+    }
+
+    private ControlMessage Authenticate(Hello hello)
+    {
+        if (hello.ProtocolVersion != ControlCodec.ProtocolVersion)
+        {
+            return Error(XenErrno.EINVAL, $"protocol version {hello.ProtocolVersion}; this kernel speaks {ControlCodec.ProtocolVersion}");
+        }
+
+        if (hello.Token == server.ControlToken)
+        {
+            _privileged = true;
+            _domainId = 0;
+        }
+        else if (server.ServiceTokens.TryGetValue(hello.Token, out var service))
+        {
+            _domainId = service;
+        }
+        else
+        {
+            return Error(XenErrno.EACCES, "unknown token");
+        }
+
+        connection.MaxFrame = _privileged ? ControlCodec.MaxFrame : 1 << 20;
+        return new HelloReply(_domainId, _privileged, KernelVersion.Value, ControlCodec.ProtocolVersion);
+    }
+
+    private OkReply SubscribeToEvents()
+    {
+        if (!_subscribed)
+        {
+            _subscribed = true;
+            server.Hypervisor.StateChanged += OnStateChanged;
+        }
+
+        return new OkReply();
+    }
+
+    private ControlMessage Register(RegisterService r)
+    {
+        if (r.DomainId <= 0 || !server.Hypervisor.Domains.TryReserve(r.DomainId))
+        {
+            return Error(XenErrno.EEXIST, $"service '{r.Name}': domain id {r.DomainId} is taken or invalid");
+        }
+
+        var token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        server.ServiceTokens[token] = r.DomainId;
+        server.Hypervisor.Log.WriteKernel($"registered service '{r.Name}' as domain {r.DomainId}");
+        return new ServiceRegistered(r.DomainId, token);
+    }
+}

@@ -1,0 +1,2 @@
+// The kernel runs on Linux only (memfd, eventfd, SCM_RIGHTS, POSIX signals).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

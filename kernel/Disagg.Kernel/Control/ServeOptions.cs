@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Disagg.Kernel.Control;
+
+/// <summary>`disagg-kernel serve` arguments: where to listen, how many pCPUs, how much memory for guests.</summary>
+internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes)
+{
+    public static bool TryParse(string[] args, out ServeOptions? options, out string error)
+    {
+        options = null;
+        string? socket = null;
+        var pcpus = Environment.ProcessorCount;
+        long memory = 1L << 30;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (i + 1 >= args.Length)
+            {
+                error = $"{args[i]} needs a value";
+                return false;
+            }
+
+            var value = args[++i];
+            switch (args[i - 1])
+            {
+                case "--socket":
+                    socket = value;
+                    break;
+                case "--pcpus" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out pcpus) && pcpus is >= 1 and <= 64:
+                    break;
+                case "--memory" when Runner.RunElfOptions.TryParseSize(value, out var size) && size >= 1 << 20 && size <= long.MaxValue:
+                    memory = (long)size;
+                    break;
+                default:
+                    error = $"bad option {args[i - 1]} {value}";
+                    return false;
+            }
+        }
+
+        if (socket is null)
+        {
+            error = "--socket PATH is required";
+            return false;
+        }
+
+        options = new ServeOptions(socket, pcpus, memory);
+        error = "";
+        return true;
+    }
+}
