@@ -105,17 +105,39 @@ public sealed partial class DomainPlatform
     }
 
     /// <summary>
-    /// remote_fence_i / remote_sfence_vma(_asid): every hart of the domain drops its translations and
-    /// decoded code before its next block — a superset of what was asked, which the spec allows.
+    /// remote_fence_i / remote_sfence_vma(_asid): each named hart drops its translations and decoded
+    /// code before its next instruction (a superset of an address- or ASID-ranged fence, which the
+    /// spec allows); the caller flushes itself at once, on its own thread.
     /// </summary>
-    private static long RemoteFence(Domain domain, ulong mask, ulong maskBase)
+    private static long RemoteFence(Domain domain, Vcpu self, ulong mask, ulong maskBase)
     {
-        if (mask != AllHarts && !TryTargets(domain, mask, maskBase, out _))
+        ulong targets;
+        if (mask == AllHarts)
+        {
+            targets = ulong.MaxValue;
+        }
+        else if (!TryTargets(domain, mask, maskBase, out targets))
         {
             return SbiExtension.ErrInvalidParam;
         }
 
-        domain.Memory.InvalidateTranslations();
+        for (var i = 0; i < domain.Vcpus.Count; i++)
+        {
+            if ((targets & (1UL << i)) == 0)
+            {
+                continue;
+            }
+
+            if (i == self.Id)
+            {
+                self.Hart.FlushTranslations();
+            }
+            else
+            {
+                domain.Vcpus[i].Hart.RequestTranslationFlush();
+            }
+        }
+
         return SbiExtension.ErrSuccess;
     }
 
