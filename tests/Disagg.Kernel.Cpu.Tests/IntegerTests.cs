@@ -136,6 +136,23 @@ public class IntegerTests
     }
 
     [Fact]
+    public void FusedConstantPairsComputeCountAndInvalidateLikeTwoInstructions()
+    {
+        uint auipc = ((uint)1 << 12) | (11 << 7) | 0x17; // auipc a1, 1
+        using var m = new TestMachine(IsaWidth.Rv64, Lui(10, 0x12345000), Addi(10, 10, 0x678), auipc, Addi(11, 11, -4), Ecall);
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(0x1234_5678UL, m.X(10));
+        Assert.Equal(TestMachine.Base + 8 + 0x1000 - 4, m.X(11));
+        Assert.Equal(5UL, m.Hart.InstructionsRetired); // four fused into two dispatches, plus the ecall
+
+        // Rewrite only the addi half of the first pair, as a device or loader would.
+        Assert.True(m.Hart.TryWritePhysical(TestMachine.Base + 4, BitConverter.GetBytes(Addi(10, 10, 1))));
+        m.Hart.Pc = TestMachine.Base;
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(0x1234_5001UL, m.X(10));
+    }
+
+    [Fact]
     public void InstructionsRetiredCountsEveryInstruction()
     {
         using var m = Run(IsaWidth.Rv64, null, Addi(5, 0, 100), Addi(5, 5, -1), Bne(5, 0, -4));

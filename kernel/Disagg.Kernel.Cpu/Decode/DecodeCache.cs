@@ -68,8 +68,9 @@ internal sealed unsafe class DecodeCache
     /// <summary>Marks the slots that a store to [offset, offset+size) may have changed as undecoded.</summary>
     public static void Invalidate(DecodedOp* page, uint offset, int size)
     {
-        // A 4-byte instruction starting 2 bytes earlier also covers the first byte written.
-        var first = offset >= 2 ? (offset - 2) >> 1 : 0;
+        // A 4-byte instruction starting 2 bytes earlier also covers the first byte written, and a fused
+        // pair (two 4-byte instructions) starting up to 7 bytes earlier does too.
+        var first = offset >= 8 ? (offset - 8) >> 1 : 0;
         var last = Math.Min((offset + (uint)size - 1) >> 1, SlotsPerPage - 1);
         for (var i = first; i <= last; i++)
         {

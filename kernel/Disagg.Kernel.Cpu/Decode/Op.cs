@@ -84,6 +84,11 @@ internal enum Op : ushort
     Mv,
     Li,
 
+    // Fused pairs (decode-time): one dispatch, two instructions retired.
+    LuiAddi,
+    AuipcAddi,
+    Auipc32Addi,
+
     // Everything below runs out of line.
     FirstOutOfLine,
     Illegal = FirstOutOfLine,

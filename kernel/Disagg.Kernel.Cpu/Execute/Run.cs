@@ -154,6 +154,18 @@ public sealed unsafe partial class Hart
                 case Op.Mv:
                     x[op->Rd] = x[op->Rs1];
                     continue;
+                case Op.LuiAddi:
+                    x[op->Rd] = (ulong)op->Imm;
+                    budget--;
+                    continue;
+                case Op.AuipcAddi:
+                    x[op->Rd] = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm;
+                    budget--;
+                    continue;
+                case Op.Auipc32Addi:
+                    x[op->Rd] = (ulong)(int)(uint)(pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm);
+                    budget--;
+                    continue;
                 case Op.Auipc:
                     x[op->Rd] = pcBase + ((ulong)((byte*)op - (byte*)opBase) >> 3) + (ulong)op->Imm;
                     continue;
