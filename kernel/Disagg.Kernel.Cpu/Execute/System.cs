@@ -36,7 +36,7 @@ public sealed unsafe partial class Hart
             case Op.FenceI:
                 // Another hart's stores to code become visible here (Zifencei); our own already invalidated.
                 FlushTranslations();
-                _pc += (ulong)op->Len * 2;
+                _pc = (_pc + ((ulong)op->Len * 2)) & _addressMask;
                 return Flow.Jump;
             case Op.Ecall:
                 if (_privilege == Privilege.User)
@@ -67,7 +67,7 @@ public sealed unsafe partial class Hart
                 }
 
                 FenceVma(op->Rs1 == 0 ? null : _x[op->Rs1]);
-                _pc += 4;
+                _pc = (_pc + 4) & _addressMask;
                 return Flow.Jump;
             case Op.Csrrw:
             case Op.Csrrs:
@@ -82,7 +82,7 @@ public sealed unsafe partial class Hart
                 }
 
                 // A CSR write may enable interrupts, change translation or the FP state: end the block.
-                _pc += 4;
+                _pc = (_pc + 4) & _addressMask;
                 return Flow.Jump;
             default:
                 return Illegal(op);

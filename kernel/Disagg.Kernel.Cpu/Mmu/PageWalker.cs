@@ -118,7 +118,7 @@ public sealed unsafe partial class Hart
                     return PageFaultCause(access);
                 }
 
-                var verdict = CheckLeaf(pteAddress, ptep, pte, access);
+                var verdict = CheckLeaf(pteAddress, pte, access);
                 if (verdict == LeafVerdict.Retry)
                 {
                     break;
@@ -179,7 +179,7 @@ public sealed unsafe partial class Hart
                     return PageFaultCause(access);
                 }
 
-                var verdict = CheckLeaf(pteAddress, ptep, pte, access);
+                var verdict = CheckLeaf(pteAddress, pte, access);
                 if (verdict == LeafVerdict.Retry)
                 {
                     break;
@@ -209,7 +209,7 @@ public sealed unsafe partial class Hart
     }
 
     /// <summary>Permission checks (U, SUM, MXR) and the A/D update for a leaf PTE of either format.</summary>
-    private LeafVerdict CheckLeaf(ulong pteAddress, void* ptep, ulong pte, Access access)
+    private LeafVerdict CheckLeaf(ulong pteAddress, ulong pte, Access access)
     {
         var user = (pte & PteU) != 0;
         if (_privilege == Privilege.User ? !user : user && (access == Access.Execute || (_sstatus & SstatusSum) == 0))
@@ -252,7 +252,6 @@ public sealed unsafe partial class Hart
             swapped = Interlocked.CompareExchange(ref *(uint*)(host + offset), (uint)wanted, (uint)pte) == (uint)pte;
         }
 
-        _ = ptep;
         return swapped ? LeafVerdict.Ok : LeafVerdict.Retry;
     }
 }
