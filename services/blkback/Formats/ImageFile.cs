@@ -84,6 +84,11 @@ internal static class ImageFile
         {
             throw new DiskImageException(path, DiskImageError.Io, $"read at {offset} failed: {e.Message}", e);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // EFBIG/EINVAL from an offset the file system cannot address: only a corrupt image names one.
+            throw new DiskImageException(path, DiskImageError.Corrupt, $"read at {offset} is beyond what the file system can address", e);
+        }
     }
 
     public static void WriteAt(SafeFileHandle file, string path, ReadOnlySpan<byte> buffer, long offset)
@@ -95,6 +100,10 @@ internal static class ImageFile
         catch (IOException e)
         {
             throw new DiskImageException(path, DiskImageError.Io, $"write at {offset} failed: {e.Message}", e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new DiskImageException(path, DiskImageError.Corrupt, $"write at {offset} is beyond what the file system can address", e);
         }
     }
 
@@ -131,6 +140,10 @@ internal static class ImageFile
         catch (IOException e)
         {
             throw new DiskImageException(path, DiskImageError.Io, "cannot resize: " + e.Message, e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new DiskImageException(path, DiskImageError.InvalidArgument, $"length {length} is beyond what the file system can hold", e);
         }
     }
 
