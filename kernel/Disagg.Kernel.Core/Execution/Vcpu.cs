@@ -11,8 +11,13 @@ namespace Disagg.Kernel.Core.Execution;
 /// </summary>
 public sealed class Vcpu : ITimerTarget
 {
-    /// <summary>Instructions per Run call: short enough that slice ends and interrupt re-checks are prompt.</summary>
-    private const long Chunk = 200_000;
+    /// <summary>The most instructions per Run call, so interrupt re-checks stay prompt.</summary>
+    private const long MaxChunk = 200_000;
+
+    private const long MinChunk = 1_000;
+
+    /// <summary>Measured instructions per Stopwatch tick, so a chunk ends near the slice's end (caps depend on it).</summary>
+    private double _instructionsPerTick = 0.05;
 
     private readonly CreditScheduler _scheduler;
     private readonly TimerQueue _timers;
@@ -75,7 +80,16 @@ public sealed class Vcpu : ITimerTarget
             while (true)
             {
                 SyncUpcallLine();
-                var exit = Hart.Run(Chunk);
+                var started = Stopwatch.GetTimestamp();
+                var retired = Hart.InstructionsRetired;
+                var chunk = (long)Math.Clamp((end - started) * _instructionsPerTick, MinChunk, MaxChunk);
+                var exit = Hart.Run(chunk);
+                var took = Stopwatch.GetTimestamp() - started;
+                if (exit == ExitReason.SliceDone && took > 0)
+                {
+                    _instructionsPerTick = (0.75 * _instructionsPerTick) + (0.25 * (Hart.InstructionsRetired - retired) / took);
+                }
+
                 switch (exit)
                 {
                     case ExitReason.SliceDone:

@@ -44,7 +44,9 @@ public sealed partial class CreditScheduler
             var share = creditTotal * d.Weight / weightTotal;
             share = Math.Min(share, Math.Min(d.CapBudgetNs(period), period * Math.Max(runnable, 1)));
             var perVcpu = runnable == 0 ? 0 : share / runnable;
-            d.UsedThisPeriodNs = 0;
+            // A capped domain that overran its budget (a slice stretched by a host stall) starts the
+            // next period in debt, so over time it gets exactly its cap.
+            d.UsedThisPeriodNs = d.Cap == 0 ? 0 : Math.Max(0, d.UsedThisPeriodNs - d.CapBudgetNs(period));
             foreach (var v in d.VcpuList)
             {
                 if (v.PauseCount > 0 || v.Removed)

@@ -338,9 +338,9 @@ public sealed partial class CreditScheduler
     {
         // Own BOOST, own UNDER, then steal BOOST/UNDER, then own OVER, then steal OVER.
         var own = _pcpus[pcpu].Queues;
-        var v = own[(int)CreditPriority.Boost].FirstFor(pcpu) ?? own[(int)CreditPriority.Under].FirstFor(pcpu)
+        var v = own[(int)CreditPriority.Boost].BestFor(pcpu) ?? own[(int)CreditPriority.Under].BestFor(pcpu)
             ?? Steal(pcpu, CreditPriority.Boost) ?? Steal(pcpu, CreditPriority.Under)
-            ?? own[(int)CreditPriority.Over].FirstFor(pcpu) ?? Steal(pcpu, CreditPriority.Over);
+            ?? own[(int)CreditPriority.Over].BestFor(pcpu) ?? Steal(pcpu, CreditPriority.Over);
         v?.Queue!.Remove(v);
         return v;
     }
@@ -350,7 +350,7 @@ public sealed partial class CreditScheduler
         for (var i = 1; i < _pcpus.Length; i++)
         {
             var other = (pcpu + i) % _pcpus.Length;
-            if (_pcpus[other].Queues[(int)priority].FirstFor(pcpu) is { } v)
+            if (_pcpus[other].Queues[(int)priority].BestFor(pcpu) is { } v)
             {
                 return v;
             }

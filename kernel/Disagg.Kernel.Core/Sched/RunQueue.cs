@@ -53,17 +53,22 @@ internal sealed class RunQueue
         Count--;
     }
 
-    /// <summary>The first vCPU in the queue that may run on <paramref name="pcpu"/>.</summary>
-    public SchedVcpu? FirstFor(int pcpu)
+    /// <summary>
+    /// The vCPU with the most credit that may run on <paramref name="pcpu"/>; among equals the one
+    /// queued first. Choosing by credit, not only by class, brings shares back quickly after a
+    /// host stall has pushed everyone OVER (plain round-robin would split 1:1 until then).
+    /// </summary>
+    public SchedVcpu? BestFor(int pcpu)
     {
+        SchedVcpu? best = null;
         for (var v = _head; v is not null; v = v.Next)
         {
-            if (v.MayRunOn(pcpu))
+            if (v.MayRunOn(pcpu) && (best is null || v.CreditNs > best.CreditNs))
             {
-                return v;
+                best = v;
             }
         }
 
-        return null;
+        return best;
     }
 }
