@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 
 namespace Disagg.Blkback.Formats.Qcow2;
@@ -27,11 +26,7 @@ public sealed class Qcow2Image : IDiskImage
 
     private readonly SafeFileHandle _file;
     private readonly Qcow2Geometry _g;
-    private readonly ulong[] _l1;
-    private readonly long _l1Offset;
-    private readonly L2TableCache _l2;
-    private readonly HashSet<long> _l2Tables = [];
-    private readonly Qcow2Overlap _overlap;
+    private readonly ClusterMap _map;
     private readonly ClusterAllocator? _allocator;
     private readonly IDiskImage? _backing;
     private readonly Lock _meta = new();
@@ -46,25 +41,14 @@ public sealed class Qcow2Image : IDiskImage
         Path = path;
         _file = file;
         _g = meta.Geometry;
-        _l1 = meta.L1;
-        _l1Offset = (long)meta.Header.L1TableOffset;
         _backing = backing;
         ReadOnly = readOnly;
         SectorCount = _g.VirtualSize / IDiskImage.SectorSize;
         BackingFile = meta.BackingFile;
-        _l2 = new L2TableCache(file, path, _g, L2CacheTables);
         _fileEnd = ImageFile.Length(file, path);
         _fileLength = _fileEnd;
-        foreach (var e in _l1)
-        {
-            if (L2Entry.HostOffset(e) != 0)
-            {
-                _l2Tables.Add(L2Entry.HostOffset(e));
-            }
-        }
-
         var refcounts = new RefcountTable(file, path, _g, (long)meta.Header.RefcountTableOffset, meta.RefcountTable);
-        _overlap = new Qcow2Overlap(_g, meta.Header, refcounts, _l2Tables);
+        _map = new ClusterMap(file, path, meta, refcounts, L2CacheTables);
         if (!readOnly)
         {
             _allocator = new ClusterAllocator(file, path, _g, refcounts);
@@ -131,7 +115,7 @@ public sealed class Qcow2Image : IDiskImage
                 Qcow2Mapping m;
                 lock (_meta)
                 {
-                    m = Lookup(offset, buffer.Length, forWrite: false);
+                    m = _map.Lookup(offset, buffer.Length, forWrite: false);
                 }
 
                 var part = buffer[..m.Length];
@@ -249,55 +233,6 @@ public sealed class Qcow2Image : IDiskImage
         }
     }
 
-    /// <summary>The run of clusters from <paramref name="offset"/> that read the same way (contiguous on the host for data).</summary>
-    private Qcow2Mapping Lookup(long offset, int maxBytes, bool forWrite)
-    {
-        var inCluster = _g.OffsetInCluster(offset);
-        var first = (int)Math.Min(maxBytes, _g.ClusterSize - inCluster);
-        var l2Offset = L2Entry.HostOffset(_l1[_g.L1Index(offset)]);
-        if (l2Offset == 0)
-        {
-            // Nothing in this L2's range is allocated: the whole rest of the request up to its end reads alike.
-            var l2End = ((offset >> (_g.ClusterBits + _g.L2Bits)) + 1) << (_g.ClusterBits + _g.L2Bits);
-            return new Qcow2Mapping(ClusterKind.Unallocated, 0, (int)Math.Min(maxBytes, l2End - offset));
-        }
-
-        var table = _l2.Get(l2Offset);
-        var index = _g.L2Index(offset);
-        var entry = table[index];
-        var kind = Classify(entry);
-        var host = L2Entry.HostOffset(entry);
-        if (kind == ClusterKind.Data && forWrite)
-        {
-            _overlap.Check(host, Path);
-        }
-
-        var length = first;
-        for (var i = index + 1; length < maxBytes && i < table.Length; i++)
-        {
-            var next = table[i];
-            if (Classify(next) != kind ||
-                (kind == ClusterKind.Data && L2Entry.HostOffset(next) != host + ((long)(i - index) << _g.ClusterBits)))
-            {
-                break;
-            }
-
-            if (kind == ClusterKind.Data && forWrite)
-            {
-                _overlap.Check(L2Entry.HostOffset(next), Path);
-            }
-
-            length = (int)Math.Min(maxBytes, length + (long)_g.ClusterSize);
-        }
-
-        return new Qcow2Mapping(kind, kind == ClusterKind.Data ? host + inCluster : 0, length);
-    }
-
-    private ClusterKind Classify(ulong entry) =>
-        L2Entry.IsCompressed(entry)
-            ? throw new DiskImageException(Path, DiskImageError.Unsupported, "compressed cluster")
-            : L2Entry.Classify(entry);
-
     /// <summary>An unallocated range: the backing file's bytes (zeros past its end), or zeros without one.</summary>
     private void ReadBacking(long offset, Span<byte> part)
     {
@@ -318,7 +253,7 @@ public sealed class Qcow2Image : IDiskImage
             Qcow2Mapping m;
             lock (_meta)
             {
-                m = Lookup(offset, data.Length, forWrite: true);
+                m = _map.Lookup(offset, data.Length, forWrite: true);
             }
 
             if (m.Kind == ClusterKind.Data)
@@ -346,18 +281,15 @@ public sealed class Qcow2Image : IDiskImage
     /// </summary>
     private void WriteAllocating(long offset, ReadOnlySpan<byte> data)
     {
-        var l1Index = _g.L1Index(offset);
-        var l2Index = _g.L2Index(offset);
         var inCluster = _g.OffsetInCluster(offset);
         var clusterStart = offset - inCluster;
-        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
-        var entry = l2Offset == 0 ? 0 : _l2.Get(l2Offset)[l2Index];
-        var kind = Classify(entry);
+        var entry = _map.Entry(offset);
+        var kind = _map.Classify(entry);
         if (kind == ClusterKind.Data)
         {
             // Another request allocated it while we waited for the lock.
             var existing = L2Entry.HostOffset(entry);
-            _overlap.Check(existing, Path);
+            _map.CheckDataCluster(existing);
             ImageFile.WriteAt(_file, Path, data, existing + inCluster);
             return;
         }
@@ -402,7 +334,7 @@ public sealed class Qcow2Image : IDiskImage
         }
 
         _fileEnd = Math.Max(_fileEnd, host + _g.ClusterSize);
-        SetL2Entry(l1Index, l2Index, (ulong)host | L2Entry.Copied);
+        SetEntry(offset, (ulong)host | L2Entry.Copied);
     }
 
     private void GrowFile(long end)
@@ -421,34 +353,16 @@ public sealed class Qcow2Image : IDiskImage
         }
     }
 
-    /// <summary>Points guest cluster (l1Index, l2Index) at <paramref name="entry"/>, creating its L2 table if needed (table before L1).</summary>
-    private void SetL2Entry(long l1Index, int l2Index, ulong entry)
+    private void SetEntry(long offset, ulong entry)
     {
-        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
-        if (l2Offset != 0)
-        {
-            _l2.SetEntry(l2Offset, l2Index, entry);
-            return;
-        }
-
-        var table = _allocator!.Allocate();
-        _l2.WriteNew(table, l2Index, entry);
-        _fileEnd = Math.Max(_fileEnd, table + _g.ClusterSize);
-        _l2Tables.Add(table);
-        var l1Entry = (ulong)table | L2Entry.Copied;
-        Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, l1Entry);
-        ImageFile.WriteAt(_file, Path, bytes, _l1Offset + (l1Index * 8));
-        _l1[l1Index] = l1Entry;
+        var newTable = _map.SetEntry(offset, entry, _allocator!);
+        _fileEnd = Math.Max(_fileEnd, newTable + _g.ClusterSize);
     }
 
     /// <summary>A whole cluster: unlink it (zero flag if a backing file would otherwise show through); free later.</summary>
     private void DiscardCluster(long offset)
     {
-        var l1Index = _g.L1Index(offset);
-        var l2Index = _g.L2Index(offset);
-        var l2Offset = L2Entry.HostOffset(_l1[l1Index]);
-        var entry = l2Offset == 0 ? 0 : _l2.Get(l2Offset)[l2Index];
+        var entry = _map.Entry(offset);
         var target = _backing is null ? 0 : L2Entry.ZeroFlag;
         if (entry == target)
         {
@@ -461,7 +375,7 @@ public sealed class Qcow2Image : IDiskImage
             return; // already reads as zeros, nothing to free
         }
 
-        SetL2Entry(l1Index, l2Index, target);
+        SetEntry(offset, target);
         if (host != 0)
         {
             _toRelease.Add(host);
@@ -471,7 +385,7 @@ public sealed class Qcow2Image : IDiskImage
     /// <summary>Part of a cluster: write zeros, unless it already reads as zeros.</summary>
     private void ZeroPartial(long offset, int length)
     {
-        var m = Lookup(offset, length, forWrite: false);
+        var m = _map.Lookup(offset, length, forWrite: false);
         if (m.Kind == ClusterKind.Zero || (m.Kind == ClusterKind.Unallocated && _backing is null))
         {
             return;
