@@ -1,2 +1,0 @@
-// The kernel runs on Linux only (memfd, eventfd, SCM_RIGHTS, POSIX signals).
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,20 @@
+using System.Runtime.InteropServices;
+
+namespace Disagg.Interop;
+
+/// <summary>An owned Linux file descriptor, closed exactly once when disposed (or finalized).</summary>
+public sealed class FileDescriptor : SafeHandle
+{
+    public FileDescriptor(int fd)
+        : base(-1, ownsHandle: true)
+    {
+        SetHandle(fd);
+    }
+
+    public override bool IsInvalid => handle < 0;
+
+    /// <summary>The number, for passing to a system call while this object is alive.</summary>
+    public int Value => (int)handle;
+
+    protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
+}
