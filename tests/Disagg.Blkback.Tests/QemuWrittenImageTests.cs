@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Disagg.Blkback.Formats;
 
 namespace Disagg.Blkback.Tests;
@@ -54,6 +55,35 @@ public sealed class QemuWrittenImageTests : IDisposable
     }
 
     [Fact]
+    public void RefcountTableOfAQemuImageGrowsWhenTheFileOutgrowsIt()
+    {
+        // 512-byte clusters: qemu's one-cluster refcount table describes only 8 MiB of file.
+        const int size = 48 << 20;
+        var path = _dir.File("small.qcow2");
+        var expected = _dir.File("expected.raw");
+        Qemu.Create(path, "qcow2", "48M", "-o", "cluster_size=512");
+        var tableBefore = Qcow2Field(path, 48);
+        var model = new byte[size];
+        using (var image = DiskImage.Open(path, DiskImageFormat.Qcow2, readOnly: false))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                Qcow2ImageTests.Write(image, model, i * 4096L, Pattern.Bytes(1 << 20, i)); // 20 MiB spread over 40 MiB
+            }
+
+            Qcow2ImageTests.AssertReads(image, model);
+        }
+
+        Assert.NotEqual(tableBefore, Qcow2Field(path, 48));
+        File.WriteAllBytes(expected, model);
+        var check = Qemu.Check(path);
+        Assert.True(check.ExitCode == 0, "qemu-img check: " + check);
+        Qemu.AssertSameContent(path, "qcow2", expected);
+        using var reopened = DiskImage.Open(path, DiskImageFormat.Qcow2, readOnly: true);
+        Qcow2ImageTests.AssertReads(reopened, model);
+    }
+
+    [Fact]
     public void QemuReadsWhatWeWroteWithQemuIoVerify()
     {
         var path = _dir.File("d.qcow2");
@@ -82,5 +112,14 @@ public sealed class QemuWrittenImageTests : IDisposable
         Qemu.Io(path, "qcow2", "write -P 0x77 512k 1M", "discard 0 64k");
         Qemu.AssertClean(path);
         Qemu.Io(path, "qcow2", "read -P 0x77 512k 1M", "read -P 0 0 64k");
+    }
+
+    private static ulong Qcow2Field(string path, int offset)
+    {
+        var b = new byte[8];
+        using var f = File.OpenRead(path);
+        f.Position = offset;
+        f.ReadExactly(b);
+        return BinaryPrimitives.ReadUInt64BigEndian(b);
     }
 }

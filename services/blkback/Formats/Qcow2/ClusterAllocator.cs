@@ -87,15 +87,9 @@ internal sealed class ClusterAllocator
         {
             if (cluster >= _refcounts.CoveredClusters)
             {
-                if (_reserved.Count > 0)
-                {
-                    break;
-                }
-
-                throw new DiskImageException(
-                    _path,
-                    DiskImageError.Unsupported,
-                    "refcount table is full (growing it is not implemented); the image cannot grow further");
+                // Refcounts of what we reserved so far are written; the table move syncs them too.
+                _refcounts.Grow(Release);
+                continue;
             }
 
             if (!_refcounts.IsCovered(cluster))

@@ -11,8 +11,6 @@ internal sealed class Qcow2Overlap
     private readonly Qcow2Geometry _g;
     private readonly long _l1Start;
     private readonly long _l1End;
-    private readonly long _refTableStart;
-    private readonly long _refTableEnd;
     private readonly RefcountTable _refcounts;
     private readonly HashSet<long> _l2Tables;
 
@@ -21,8 +19,6 @@ internal sealed class Qcow2Overlap
         _g = geometry;
         _l1Start = (long)header.L1TableOffset;
         _l1End = _l1Start + (header.L1Size * 8L);
-        _refTableStart = (long)header.RefcountTableOffset;
-        _refTableEnd = _refTableStart + ((long)header.RefcountTableClusters << geometry.ClusterBits);
         _refcounts = refcounts;
         _l2Tables = l2Tables;
     }
@@ -30,9 +26,11 @@ internal sealed class Qcow2Overlap
     public void Check(long host, string path)
     {
         var end = host + _g.ClusterSize;
+        var refTableStart = _refcounts.TableOffset;
+        var refTableEnd = refTableStart + _refcounts.TableBytes;
         if (host < _g.ClusterSize ||
             (host < _l1End && end > _l1Start) ||
-            (host < _refTableEnd && end > _refTableStart) ||
+            (host < refTableEnd && end > refTableStart) ||
             _refcounts.IsBlock(host) ||
             _l2Tables.Contains(host))
         {

@@ -15,8 +15,8 @@ internal sealed class RefcountTable
     private readonly SafeFileHandle _file;
     private readonly string _path;
     private readonly Qcow2Geometry _geometry;
-    private readonly long _tableOffset;
-    private readonly ulong[] _table;
+    private long _tableOffset;
+    private ulong[] _table;
     private readonly Dictionary<long, ushort[]> _blocks = [];
     private readonly HashSet<long> _blockOffsets = [];
 
@@ -43,6 +43,11 @@ internal sealed class RefcountTable
     public long CoveredClusters => (long)_table.Length * _geometry.RefcountBlockEntries;
 
     public int Length => _table.Length;
+
+    /// <summary>Where the table lives now (it moves when it grows); for the overlap check.</summary>
+    public long TableOffset => _tableOffset;
+
+    public long TableBytes => (long)_table.Length * 8;
 
     /// <summary>Host offset of refcount block <paramref name="index"/>, 0 if none.</summary>
     public long BlockOffset(int index) => (long)(_table[index] & L2Entry.OffsetMask);
@@ -119,6 +124,66 @@ internal sealed class RefcountTable
         _table[index] = (ulong)offset;
         _blocks[index] = block;
         _blockOffsets.Add(offset);
+    }
+
+    /// <summary>
+    /// Moves the table to a bigger one when allocation reaches the end of what it can describe
+    /// (qcow2.txt, "Host cluster management": the table may be reallocated). Everything new goes
+    /// into the first uncovered range: at its first cluster a refcount block that counts itself and
+    /// the new table, right after it the new table (old entries plus that block). Both are written
+    /// and synced before the header switches to the new table in one 12-byte write (offset and
+    /// cluster count, bytes 48-59); only then are the old table's clusters released. A crash
+    /// before the switch leaves unreferenced clusters past the old coverage, after it a leak.
+    /// </summary>
+    public void Grow(ClusterAllocatorRelease releaseOld)
+    {
+        var entries = _geometry.RefcountBlockEntries;
+        var oldClusters = (int)(TableBytes >> _geometry.ClusterBits);
+        var newClusters = oldClusters * 2;
+        if (newClusters + 1 > entries || (long)newClusters << _geometry.ClusterBits > (8L << 20))
+        {
+            throw new DiskImageException(_path, DiskImageError.Unsupported, "refcount table cannot grow further");
+        }
+
+        var blockIndex = _table.Length;
+        var first = (long)blockIndex * entries;
+        var blockOffset = _geometry.ClusterOffset(first);
+        var tableOffset = _geometry.ClusterOffset(first + 1);
+        var block = new ushort[entries];
+        var newTable = new ulong[(long)newClusters << (_geometry.ClusterBits - 3)];
+        Array.Copy(_table, newTable, _table.Length);
+        newTable[blockIndex] = (ulong)blockOffset;
+        var bytes = new byte[Math.Max(_geometry.ClusterSize, newTable.Length * 8)];
+        for (var i = 0; i <= newClusters; i++)
+        {
+            block[i] = 1;
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(i * 2), 1);
+        }
+
+        ImageFile.WriteAt(_file, _path, bytes.AsSpan(0, _geometry.ClusterSize), blockOffset);
+        Array.Clear(bytes);
+        for (var i = 0; i < newTable.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), newTable[i]);
+        }
+
+        ImageFile.WriteAt(_file, _path, bytes.AsSpan(0, newTable.Length * 8), tableOffset);
+        ImageFile.FlushToDisk(_file, _path);
+        Span<byte> header = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)tableOffset);
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)newClusters);
+        ImageFile.WriteAt(_file, _path, header, 48);
+        ImageFile.FlushToDisk(_file, _path);
+
+        var oldOffset = _tableOffset;
+        _tableOffset = tableOffset;
+        _table = newTable;
+        _blocks[blockIndex] = block;
+        _blockOffsets.Add(blockOffset);
+        for (var i = 0; i < oldClusters; i++)
+        {
+            releaseOld(oldOffset + ((long)i << _geometry.ClusterBits));
+        }
     }
 
     private ushort[]? BlockFor(long cluster)
