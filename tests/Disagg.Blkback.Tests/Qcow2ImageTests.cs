@@ -182,6 +182,86 @@ public sealed class Qcow2ImageTests : IDisposable
         Qemu.AssertSameContent(path, "qcow2", expected);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConcurrentWritesDiscardsAndReadsStayConsistent(bool withBacking)
+    {
+        // Each thread owns a 2 MiB region (sharing L2 tables and the allocator with the others)
+        // and checks its own reads against its own model while the others allocate and free.
+        const int threads = 4, region = 2 << 20, size = threads * region;
+        var path = _dir.File("d.qcow2");
+        var expected = _dir.File("expected.raw");
+        var model = new byte[size];
+        if (withBacking)
+        {
+            var basePath = _dir.File("base.raw");
+            Pattern.Bytes(size, 77).CopyTo(model, 0);
+            File.WriteAllBytes(basePath, model);
+            DiskImage.CreateQcow2(path, null, "base.raw", DiskImageFormat.Raw, clusterBits: 12);
+        }
+        else
+        {
+            DiskImage.CreateQcow2(path, size, clusterBits: 12);
+        }
+
+        var failures = new List<string>();
+        using (var image = DiskImage.Open(path, DiskImageFormat.Qcow2, readOnly: false))
+        {
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                var random = new Random(t);
+                var buf = new byte[64 << 10];
+                var first = (long)t * region / 512;
+                try
+                {
+                    for (var i = 0; i < 400; i++)
+                    {
+                        var count = random.Next(1, buf.Length / 512);
+                        var sector = first + random.Next(0, (region / 512) - count);
+                        var mine = model.AsSpan((int)(sector * 512), count * 512); // only this thread touches it
+                        switch (random.Next(4))
+                        {
+                            case 0:
+                            case 1:
+                                random.NextBytes(buf.AsSpan(0, count * 512));
+                                image.Write(sector, buf.AsSpan(0, count * 512));
+                                buf.AsSpan(0, count * 512).CopyTo(mine);
+                                break;
+                            case 2:
+                                image.Discard(sector, count);
+                                mine.Clear();
+                                break;
+                            default:
+                                image.Read(sector, buf.AsSpan(0, count * 512));
+                                if (!buf.AsSpan(0, count * 512).SequenceEqual(mine))
+                                {
+                                    throw new InvalidOperationException($"thread {t} op {i}: read of {sector}+{count} differs");
+                                }
+
+                                break;
+                        }
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException or DiskImageException)
+                {
+                    lock (failures)
+                    {
+                        failures.Add(e.Message);
+                    }
+                }
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            Assert.All(workers, w => Assert.True(w.Join(TimeSpan.FromSeconds(120))));
+            Assert.Empty(failures);
+            AssertReads(image, model);
+        }
+
+        File.WriteAllBytes(expected, model);
+        Qemu.AssertClean(path);
+        Qemu.AssertSameContent(path, "qcow2", expected);
+    }
+
     [Fact]
     public void CreateRejectsBadArguments()
     {
