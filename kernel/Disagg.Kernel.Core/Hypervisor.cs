@@ -22,7 +22,7 @@ public sealed class Hypervisor : IDisposable
 
     public Hypervisor(int pcpus, long memoryBytes, Func<long, IRamBacking>? ramBacking = null, CreditSchedulerOptions? schedOptions = null)
     {
-        _ramBacking = ramBacking ?? (pages => new NativeRamBacking(pages));
+        _ramBacking = ramBacking ?? (pages => new MemfdRamBacking("disagg-guest-ram", pages));
         Budget = new HostMemoryBudget(memoryBytes);
         Scheduler = new CreditScheduler(pcpus, MonotonicClock.Instance, _pcpus, schedOptions);
         Timers = new TimerQueue(MonotonicClock.Instance);
