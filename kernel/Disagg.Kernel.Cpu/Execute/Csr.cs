@@ -150,8 +150,12 @@ public sealed unsafe partial class Hart
                 UpdateDeliverable();
                 return true;
             case 0x105:
-                // Modes 2 and 3 are reserved; WARL keeps the base and falls back to direct.
-                _stvec = (value & 3) == 1 ? value & ~2UL : value & ~3UL;
+                // Modes 2 and 3 are reserved; WARL: the write is ignored, as QEMU does.
+                if ((value & 3) < 2)
+                {
+                    _stvec = value;
+                }
+
                 return true;
             case 0x106: _scounteren = value & 0xFFFF_FFFF; return true;
             case 0x10A: _senvcfg = 0; return true; // no Zicbo*/Svpbmt/Zicfi: every field is read-only zero
