@@ -64,6 +64,30 @@ public sealed class BackingChainTests : IDisposable
     }
 
     [Fact]
+    public void WeWriteIntoAQemuMadeOverlayAndQemuAgrees()
+    {
+        var basePath = _dir.File("base.qcow2");
+        var overlay = _dir.File("overlay.qcow2");
+        var expected = _dir.File("expected.raw");
+        Qemu.Create(basePath, "qcow2", "8M");
+        Qemu.Io(basePath, "qcow2", "write -P 0x11 0 8M");
+        Qemu.Img("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", overlay);
+        Qemu.Io(overlay, "qcow2", "write -P 0x22 1M 4k");
+        var model = Pattern.Filled(Size, 0x11);
+        Array.Fill(model, (byte)0x22, 1 << 20, 4096);
+        using (var image = DiskImage.Open(overlay, DiskImageFormat.Qcow2, readOnly: false))
+        {
+            Qcow2ImageTests.Write(image, model, ((1 << 20) / 512) + 20, Pattern.Bytes(512, 1)); // next to qemu's write
+            Qcow2ImageTests.Write(image, model, 7777, Pattern.Bytes(3 * 512, 2));              // COW from the base
+            Qcow2ImageTests.Discard(image, model, 4096, 1024);                               // zero flag over the base
+        }
+
+        File.WriteAllBytes(expected, model);
+        Qemu.AssertClean(overlay);
+        Qemu.AssertSameContent(overlay, "qcow2", expected);
+    }
+
+    [Fact]
     public void ThreeLevelChainMixedAuthorsReadsTopDown()
     {
         var a = _dir.File("a.raw");

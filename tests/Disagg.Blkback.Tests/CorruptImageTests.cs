@@ -98,6 +98,27 @@ public sealed class CorruptImageTests : IDisposable
     }
 
     [Fact]
+    public void OtherRefcountWidthsAndSnapshotsAreReadableButNotWritable()
+    {
+        var bits8 = QemuImage("4M", "-o", "refcount_bits=8");
+        Qemu.Io(bits8, "qcow2", "write -P 0x42 0 64k");
+        var snap = QemuImage("4M");
+        Qemu.Io(snap, "qcow2", "write -P 0x42 0 64k");
+        Assert.Equal(0, Qemu.Img("snapshot", "-c", "s1", snap).ExitCode);
+        foreach (var path in new[] { bits8, snap })
+        {
+            using (var image = DiskImage.Open(path, DiskImageFormat.Qcow2, readOnly: true))
+            {
+                var buf = new byte[65536];
+                image.Read(0, buf);
+                Assert.All(buf, b => Assert.Equal(0x42, b));
+            }
+
+            Assert.Equal(DiskImageError.Unsupported, Open(path, readOnly: false).Error);
+        }
+    }
+
+    [Fact]
     public void AutoclearBitsAreClearedWhenOpenedForWriting()
     {
         var path = QemuImage("1M");
