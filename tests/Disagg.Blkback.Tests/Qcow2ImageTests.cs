@@ -88,6 +88,28 @@ public sealed class Qcow2ImageTests : IDisposable
     }
 
     [Fact]
+    public void DiscardingAHugeMostlyEmptyDiskIsQuickAndExact()
+    {
+        var path = _dir.File("d.qcow2");
+        var size = 4L << 40; // 4 TiB virtual
+        DiskImage.CreateQcow2(path, size);
+        using (var image = DiskImage.Open(path, DiskImageFormat.Qcow2, readOnly: false))
+        {
+            image.Write(0, Pattern.Bytes(1 << 20, 1));
+            image.Write((size / 512) - 2048, Pattern.Bytes(1 << 20, 2));
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            image.Discard(8, image.SectorCount - 16);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), $"discard of 4 TiB took {started.Elapsed}");
+            var head = new byte[8192];
+            image.Read(0, head);
+            Assert.Equal(Pattern.Bytes(1 << 20, 1).AsSpan(0, 4096).ToArray(), head[..4096]);
+            Assert.All(head[4096..], b => Assert.Equal(0, b));
+        }
+
+        Qemu.AssertClean(path);
+    }
+
+    [Fact]
     public void ReadOnlyImageRefusesWritesAndDiscards()
     {
         var path = _dir.File("d.qcow2");

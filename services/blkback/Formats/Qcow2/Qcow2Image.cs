@@ -179,6 +179,18 @@ public sealed class Qcow2Image : IDiskImage
                 _toRelease.Clear();
                 while (offset < end)
                 {
+                    if (_backing is null)
+                    {
+                        // Unallocated runs already read as zeros: a guest discarding its whole
+                        // disk costs one lookup per unmapped L2 range, not one per cluster.
+                        var run = _map.Lookup(offset, (int)Math.Min(end - offset, 1 << 30), forWrite: false);
+                        if (run.Kind == ClusterKind.Unallocated)
+                        {
+                            offset += run.Length;
+                            continue;
+                        }
+                    }
+
                     var inCluster = _g.OffsetInCluster(offset);
                     var n = (int)Math.Min(end - offset, _g.ClusterSize - inCluster);
                     if (n == _g.ClusterSize)
