@@ -17,6 +17,9 @@ internal sealed class RefcountTable
     private readonly Qcow2Geometry _geometry;
     private long _tableOffset;
     private ulong[] _table;
+    // Blocks stay cached for the image's lifetime: one cluster of memory per cluster_size/2 clusters
+    // of file (64 KiB per 2 GiB at 64 KiB clusters), bounded by the image size the toolstack chose;
+    // a guest cannot grow the file past its virtual size plus metadata.
     private readonly Dictionary<long, ushort[]> _blocks = [];
     private readonly HashSet<long> _blockOffsets = [];
 
