@@ -27,7 +27,9 @@ internal sealed class ClusterAllocator
     private readonly Qcow2Geometry _geometry;
     private readonly RefcountTable _refcounts;
     private readonly Queue<long> _reserved = new(FirstBatch);
+    private readonly Queue<long> _pending = new(FirstBatch);
     private int _batch = FirstBatch;
+    private bool _prefetching;
     private long _searchFrom;
 
     public ClusterAllocator(SafeFileHandle file, string path, Qcow2Geometry geometry, RefcountTable refcounts)
@@ -43,11 +45,46 @@ internal sealed class ClusterAllocator
     {
         if (_reserved.Count == 0)
         {
-            Reserve();
+            // No durable reservation left (a prefetch may be syncing; its clusters are not usable
+            // yet): reserve and sync here, under the caller's lock.
+            ReserveInto(_reserved);
+            ImageFile.FlushToDisk(_file, _path);
         }
 
         return _geometry.ClusterOffset(_reserved.Dequeue());
     }
+
+    /// <summary>
+    /// Keeps the metadata lock free of fdatasync in steady state: when the durable reservations run
+    /// low, the caller (holding the lock) writes the next batch's refcounts here, then syncs the
+    /// file after releasing the lock and calls <see cref="CompletePrefetch"/>. Returns true if the
+    /// caller must do that.
+    /// </summary>
+    public bool StartPrefetch()
+    {
+        if (_prefetching || _reserved.Count > _batch / 4)
+        {
+            return false;
+        }
+
+        ReserveInto(_pending);
+        _prefetching = true;
+        return true;
+    }
+
+    /// <summary>Under the lock again, after a successful fdatasync that began after <see cref="StartPrefetch"/>.</summary>
+    public void CompletePrefetch()
+    {
+        while (_pending.TryDequeue(out var cluster))
+        {
+            _reserved.Enqueue(cluster);
+        }
+
+        _prefetching = false;
+    }
+
+    /// <summary>The sync failed: the written refcounts stay pending (returned on close, or made durable by a later sync).</summary>
+    public void AbandonPrefetch() => _prefetching = false;
 
     /// <summary>Drops one reference to a cluster the caller has already unlinked; at zero the file space is released.</summary>
     public void Release(long hostOffset)
@@ -71,19 +108,23 @@ internal sealed class ClusterAllocator
     /// <summary>Returns unused reservations so a cleanly closed image has no leaks.</summary>
     public void ReturnReservations()
     {
-        while (_reserved.TryDequeue(out var cluster))
+        foreach (var queue in new[] { _reserved, _pending })
         {
-            _refcounts.Set(cluster, 0);
-            _searchFrom = Math.Min(_searchFrom, cluster);
+            while (queue.TryDequeue(out var cluster))
+            {
+                _refcounts.Set(cluster, 0);
+                _searchFrom = Math.Min(_searchFrom, cluster);
+            }
         }
     }
 
-    private void Reserve()
+    /// <summary>Finds free clusters and writes their refcounts (1) into <paramref name="into"/>; the caller syncs.</summary>
+    private void ReserveInto(Queue<long> into)
     {
         var cluster = _searchFrom;
-        var batch = _batch;
+        var batch = into.Count + _batch;
         _batch = Math.Min(MaxBatch, _batch * 2);
-        while (_reserved.Count < batch)
+        while (into.Count < batch)
         {
             if (cluster >= _refcounts.CoveredClusters)
             {
@@ -100,7 +141,7 @@ internal sealed class ClusterAllocator
             // Runs of free clusters inside one refcount block become one refcount write.
             var blockEnd = (cluster / _geometry.RefcountBlockEntries + 1) * _geometry.RefcountBlockEntries;
             var runStart = -1L;
-            while (cluster < blockEnd && _reserved.Count < batch)
+            while (cluster < blockEnd && into.Count < batch)
             {
                 if (_refcounts.Get(cluster) == 0)
                 {
@@ -109,7 +150,7 @@ internal sealed class ClusterAllocator
                         runStart = cluster;
                     }
 
-                    _reserved.Enqueue(cluster);
+                    into.Enqueue(cluster);
                 }
                 else if (runStart >= 0)
                 {
@@ -127,6 +168,5 @@ internal sealed class ClusterAllocator
         }
 
         _searchFrom = cluster;
-        ImageFile.FlushToDisk(_file, _path);
     }
 }

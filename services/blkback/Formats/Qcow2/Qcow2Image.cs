@@ -275,9 +275,16 @@ public sealed class Qcow2Image : IDiskImage
             else
             {
                 m = m with { Length = Math.Min(data.Length, _g.ClusterSize - _g.OffsetInCluster(offset)) };
+                bool prefetch;
                 lock (_meta)
                 {
                     WriteAllocating(offset, data[..m.Length]);
+                    prefetch = _allocator!.StartPrefetch();
+                }
+
+                if (prefetch)
+                {
+                    SyncPrefetch();
                 }
             }
 
@@ -347,6 +354,29 @@ public sealed class Qcow2Image : IDiskImage
 
         _fileEnd = Math.Max(_fileEnd, host + _g.ClusterSize);
         SetEntry(offset, (ulong)host | L2Entry.Copied);
+    }
+
+    /// <summary>The next reservation's fdatasync, outside the metadata lock so other requests keep going.</summary>
+    private void SyncPrefetch()
+    {
+        try
+        {
+            ImageFile.FlushToDisk(_file, Path);
+        }
+        catch
+        {
+            lock (_meta)
+            {
+                _allocator!.AbandonPrefetch();
+            }
+
+            throw;
+        }
+
+        lock (_meta)
+        {
+            _allocator!.CompletePrefetch();
+        }
     }
 
     private void GrowFile(long end)
