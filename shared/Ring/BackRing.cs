@@ -109,14 +109,7 @@ public sealed unsafe class BackRing<TReq, TRsp>
     }
 
     /// <summary>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY.</summary>
-    public bool PushResponses()
-    {
-        var old = _shared->RspProd;
-        var current = _rspProdPvt;
-        Volatile.Write(ref _shared->RspProd, current);
-        Interlocked.MemoryBarrier();
-        return current - Volatile.Read(ref _shared->RspEvent) < current - old;
-    }
+    public bool PushResponses() => RingNotify.Publish(ref _shared->RspProd, _rspProdPvt, ref _shared->RspEvent);
 
     /// <summary>RING_FINAL_CHECK_FOR_REQUESTS: only a false answer makes sleeping safe.</summary>
     public bool FinalCheckForRequests()
@@ -131,8 +124,7 @@ public sealed unsafe class BackRing<TReq, TRsp>
             return false;
         }
 
-        Volatile.Write(ref _shared->ReqEvent, _reqCons + 1);
-        Interlocked.MemoryBarrier();
+        RingNotify.RequestWake(ref _shared->ReqEvent, _reqCons);
         return UnconsumedRequests > 0;
     }
 }

@@ -57,14 +57,7 @@ public sealed unsafe class FrontRing<TReq, TRsp>
     }
 
     /// <summary>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: publish, and say whether the backend asked to be woken.</summary>
-    public bool PushRequests()
-    {
-        var old = _shared->ReqProd;
-        var current = _reqProdPvt;
-        Volatile.Write(ref _shared->ReqProd, current); // release: the requests are visible before the index
-        Interlocked.MemoryBarrier(); // the index is visible before we read req_event
-        return current - Volatile.Read(ref _shared->ReqEvent) < current - old;
-    }
+    public bool PushRequests() => RingNotify.Publish(ref _shared->ReqProd, _reqProdPvt, ref _shared->ReqEvent);
 
     /// <summary>Responses published and not yet taken (0 after a fault).</summary>
     public int UnconsumedResponses
@@ -125,8 +118,7 @@ public sealed unsafe class FrontRing<TReq, TRsp>
             return true;
         }
 
-        Volatile.Write(ref _shared->RspEvent, _rspCons + 1);
-        Interlocked.MemoryBarrier();
+        RingNotify.RequestWake(ref _shared->RspEvent, _rspCons);
         return UnconsumedResponses > 0;
     }
 }
