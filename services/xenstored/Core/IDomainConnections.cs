@@ -1,0 +1,15 @@
+using Disagg.Xenstored.Domains;
+
+namespace Disagg.Xenstored.Core;
+
+/// <summary>How the protocol reaches guests' connections without knowing what carries them (a ring page today).</summary>
+public interface IDomainConnections
+{
+    /// <summary>The connection of an introduced domain, made (and its ring attached when possible) if needed.</summary>
+    XsConnection Attach(GuestDomain domain);
+
+    XsConnection? Find(uint domainId);
+
+    /// <summary>Stops serving a released domain and forgets its connection.</summary>
+    void Detach(uint domainId);
+}

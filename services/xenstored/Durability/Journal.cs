@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Disagg.Xenstored.Core;
+using Disagg.Xenstored.Domains;
+using Disagg.Xenstored.Store;
+using Microsoft.Win32.SafeHandles;
+
+namespace Disagg.Xenstored.Durability;
+
+/// <summary>
+/// The append-only journal: one record per state-changing request,
+/// [u32 length][u32 CRC32 of the rest][u64 sequence][operations]. Records of one event-loop batch
+/// are written and fdatasync'd together (group commit) before any reply of that batch is sent, so
+/// a reply means "on disk". A crash mid-write leaves a tail whose length or CRC does not check out;
+/// loading drops it whole.
+/// </summary>
+public sealed class Journal : IDurableLog, IDisposable
+{
+    public const string FileName = "journal";
+    public const int RecordHeader = 8;
+
+    private readonly SafeFileHandle _file;
+    private readonly RecordWriter _request = new();
+    private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
+    private readonly string _path;
+
+    public Journal(string stateDirectory, long validLength, ulong lastSequence)
+    {
+        _path = Path.Combine(stateDirectory, FileName);
+        _file = File.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        if (RandomAccess.GetLength(_file) != validLength)
+        {
+            // Drop a torn tail now, so new records never follow garbage.
+            RandomAccess.SetLength(_file, validLength);
+            FileSync.DataSync(_file, _path);
+        }
+
+        Length = validLength;
+        Sequence = lastSequence;
+    }
+
+    public long Length { get; private set; }
+
+    public ulong Sequence { get; private set; }
+
+    public long Syncs { get; private set; }
+
+    public bool HasPending => _batch.WrittenCount > 0;
+
+    public void NodeWritten(string path, Node node) => _request.PutNode(path, node);
+
+    public void SubtreeRemoved(string path) => _request.Path(RecordKind.RemoveSubtree, path);
+
+    public void DomainIntroduced(GuestDomain domain) => _request.Introduce(domain.DomainId, domain.RingFrame, domain.EventChannel);
+
+    public void DomainReleased(uint domainId) => _request.Domain(RecordKind.Release, domainId);
+
+    public void TargetSet(uint domainId, uint target) => _request.SetTarget(domainId, target);
+
+    public void WatchAdded(uint domainId, string path, string token, bool relative) => _request.Watch(RecordKind.WatchAdd, domainId, path, token, relative);
+
+    public void WatchRemoved(uint domainId, string path, string token) => _request.Watch(RecordKind.WatchRemove, domainId, path, token, false);
+
+    public void WatchesReset(uint domainId) => _request.Domain(RecordKind.WatchReset, domainId);
+
+    public void EndRequest()
+    {
+        if (_request.Length == 0)
+        {
+            return;
+        }
+
+        var ops = _request.Written;
+        var bodyLength = 8 + ops.Length;
+        var span = _batch.GetSpan(RecordHeader + bodyLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)bodyLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[RecordHeader..], ++Sequence);
+        ops.CopyTo(span[(RecordHeader + 8)..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32.HashToUInt32(span.Slice(RecordHeader, bodyLength)));
+        _batch.Advance(RecordHeader + bodyLength);
+        _request.Clear();
+    }
+
+    /// <summary>Writes the batch's records and waits for the disk; false if there was nothing to write.</summary>
+    public bool Sync()
+    {
+        if (_batch.WrittenCount == 0)
+        {
+            return false;
+        }
+
+        RandomAccess.Write(_file, _batch.WrittenSpan, Length);
+        FileSync.DataSync(_file, _path);
+        Length += _batch.WrittenCount;
+        _batch.ResetWrittenCount();
+        Syncs++;
+        return true;
+    }
+
+    /// <summary>After a snapshot holding everything up to <see cref="Sequence"/> is durable: start the journal over.</summary>
+    public void Truncate()
+    {
+        RandomAccess.SetLength(_file, 0);
+        FileSync.DataSync(_file, _path);
+        Length = 0;
+    }
+
+    public void Dispose() => _file.Dispose();
+}
