@@ -1,24 +1,31 @@
 using System.CommandLine;
 using System.Text.Json;
 using Disagg.Toolstack.Config;
+using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
 
-/// <summary>`disagg create CONFIG`, as xl create: -n/--dryrun parses and prints the domain config without creating it.</summary>
+/// <summary>
+/// `disagg create CONFIG`, as xl create: the domain is created paused, its kernel loaded, then
+/// unpaused (-p leaves it paused; -c attaches its console); -n/--dryrun parses and prints the
+/// config without creating anything. The config is checked here first, so errors name file,
+/// line and column before the daemon is asked.
+/// </summary>
 internal static class CreateCommand
 {
     public static Command Build()
     {
         var config = new Argument<FileInfo>("CONFIG") { Description = "domain config file in xl.cfg syntax" };
         var dryRun = new Option<bool>("--dryrun", "-n") { Description = "parse and check the config, print it as JSON, create nothing" };
-        var command = new Command("create", "create a domain from a config file") { config, dryRun };
-        command.SetAction(parse =>
+        var paused = new Option<bool>("--paused", "-p") { Description = "leave the domain paused after creating it" };
+        var console = new Option<bool>("--console", "-c") { Description = "attach to the domain's console once it is created" };
+        var command = new Command("create", "create a domain from a config file") { config, dryRun, paused, console };
+        Verb.SetAction(command, async (parse, cancel) =>
         {
             var file = parse.GetValue(config)!;
             if (!file.Exists)
             {
-                Console.Error.WriteLine($"disagg create: config file '{file.FullName}' does not exist");
-                return 1;
+                throw new CliException($"config file '{file.FullName}' does not exist");
             }
 
             DomainConfig domain;
@@ -27,13 +34,12 @@ internal static class CreateCommand
                 domain = DomainConfigReader.Read(file.FullName, out var warnings);
                 foreach (var w in warnings)
                 {
-                    Console.Error.WriteLine(w);
+                    await Console.Error.WriteLineAsync(w).ConfigureAwait(false);
                 }
             }
             catch (ConfigException e)
             {
-                Console.Error.WriteLine($"disagg create: {e.Message}");
-                return 1;
+                throw new CliException(e.Message);
             }
 
             if (parse.GetValue(dryRun))
@@ -42,8 +48,11 @@ internal static class CreateCommand
                 return 0;
             }
 
-            Console.Error.WriteLine($"disagg create: domain '{domain.Name}': creating domains needs the host daemon, which this build does not have yet (use -n to check a config)");
-            return 1;
+            var created = await Verb.CallAsync<CreatedReply>(parse, new CreateRequest(file.FullName, parse.GetValue(paused)), cancel).ConfigureAwait(false);
+            Console.WriteLine($"created domain '{created.Name}' (id {created.DomainId}){(parse.GetValue(paused) ? ", paused" : "")}");
+            return parse.GetValue(console)
+                ? await ConsoleCommand.AttachAsync(Verb.State(parse), created.DomainId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancel).ConfigureAwait(false)
+                : 0;
         });
         return command;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Disagg.Toolstack.Config;
+using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
 
@@ -10,4 +11,11 @@ namespace Disagg.Toolstack.Cli;
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DomainConfig))]
+[JsonSerializable(typeof(HostStatusReply))]
+[JsonSerializable(typeof(IReadOnlyList<ServiceRow>))]
+[JsonSerializable(typeof(IReadOnlyList<DomainRow>))]
+[JsonSerializable(typeof(IReadOnlyList<VcpuRow>))]
+[JsonSerializable(typeof(IReadOnlyList<SchedCreditRow>))]
+[JsonSerializable(typeof(IReadOnlyList<TopRow>))]
+[JsonSerializable(typeof(InfoReply))]
 internal sealed partial class ToolstackJsonContext : JsonSerializerContext;

@@ -1,12 +1,12 @@
 namespace Disagg.Toolstack.Supervision;
 
 /// <summary>A service's stdout and stderr, line by line, appended to its log file with a timestamp.</summary>
-internal sealed class ServiceLog : IDisposable
+internal sealed class ServiceLogWriter : IDisposable
 {
     private readonly object _lock = new();
     private StreamWriter? _writer;
 
-    public ServiceLog(string path)
+    public ServiceLogWriter(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };

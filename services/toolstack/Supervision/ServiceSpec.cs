@@ -20,5 +20,8 @@ public sealed record ServiceSpec
     /// <summary>Answers true once the service serves (for example its socket accepts). Null: started means ready.</summary>
     public Func<CancellationToken, Task<bool>>? ReadinessProbe { get; init; }
 
+    /// <summary>The service serves once it prints a stdout line starting with this (as `disagg-kernel serve` prints "ready ..."). Null: no such line.</summary>
+    public string? ReadyLinePrefix { get; init; }
+
     public RestartPolicy Restart { get; init; } = RestartPolicy.Default;
 }

@@ -15,13 +15,14 @@ public sealed class SupervisedService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<RestartRecord> _onRestart;
     private Process? _process;
-    private ServiceLog? _log;
+    private ServiceLogWriter? _log;
     private DateTimeOffset _startedAt;
     private ServiceState _state = ServiceState.Starting;
     private int _restarts;
     private string? _lastExit;
     private bool _plannedRestart;
     private Task? _loop;
+    private TaskCompletionSource _readyLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SupervisedService(ServiceSpec spec, Action<RestartRecord>? onRestart = null)
@@ -154,6 +155,11 @@ public sealed class SupervisedService : IAsyncDisposable
                 return;
             }
 
+            if (Spec.ReadyLinePrefix is not null)
+            {
+                await WaitReadyLineAsync(process).ConfigureAwait(false);
+            }
+
             if (Spec.ReadinessProbe is { } probe)
             {
                 await WaitReadyAsync(process, probe).ConfigureAwait(false);
@@ -246,8 +252,16 @@ public sealed class SupervisedService : IAsyncDisposable
         }
 
         var p = new Process { StartInfo = psi };
-        var log = Spec.LogFile is null ? null : new ServiceLog(Spec.LogFile);
-        p.OutputDataReceived += (_, e) => log?.Append(e.Data);
+        var log = Spec.LogFile is null ? null : new ServiceLogWriter(Spec.LogFile);
+        var readyLine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        p.OutputDataReceived += (_, e) =>
+        {
+            log?.Append(e.Data);
+            if (Spec.ReadyLinePrefix is { } prefix && e.Data is { } line && line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                readyLine.TrySetResult();
+            }
+        };
         p.ErrorDataReceived += (_, e) => log?.Append(e.Data);
         p.Start();
         p.BeginOutputReadLine();
@@ -257,11 +271,35 @@ public sealed class SupervisedService : IAsyncDisposable
             _process?.Dispose();
             _process = p;
             _log = log;
+            _readyLine = readyLine;
             _startedAt = DateTimeOffset.UtcNow;
             _state = ServiceState.Starting;
         }
 
         return p;
+    }
+
+    /// <summary>Waits for the ready line, or for the process to exit without printing it.</summary>
+    private async Task WaitReadyLineAsync(Process process)
+    {
+        Task readyLine;
+        lock (_lock)
+        {
+            readyLine = _readyLine.Task;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var exited = process.WaitForExitAsync(stop.Token);
+        await Task.WhenAny(readyLine, exited).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await exited.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // it is running and ready: the main loop waits for its exit
+        }
     }
 
     private async Task WaitReadyAsync(Process process, Func<CancellationToken, Task<bool>> probe)

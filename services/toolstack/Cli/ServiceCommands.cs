@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Disagg.Toolstack.Protocol;
+
+namespace Disagg.Toolstack.Cli;
+
+/// <summary>`disagg service list|restart|kill`: the supervised service domains.</summary>
+internal static class ServiceCommands
+{
+    public static Command Build() => new("service", "the service domains the supervisor keeps running")
+    {
+        List(),
+        Action("restart", "stop a service and start it again (a planned restart, not counted against its restart limit)", ServiceAction.Restart),
+        Action("kill", "SIGKILL a service, for fault injection: the supervisor sees a crash and restarts it", ServiceAction.Kill),
+    };
+
+    public static void PrintTable(IReadOnlyList<ServiceRow> services) => Tables.Print(
+        ["Name", "Domain", "PID", "State", "Uptime(s)", "Restarts", "RSS(MiB)", "Last exit"],
+        services.Select(s => (IReadOnlyList<string>)
+        [
+            s.Name,
+            s.DomainId.ToString(CultureInfo.InvariantCulture),
+            s.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            s.State,
+            (s.UptimeMs / 1000.0).ToString("F1", CultureInfo.InvariantCulture),
+            s.Restarts.ToString(CultureInfo.InvariantCulture),
+            (s.RssBytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
+            s.LastExit ?? "",
+        ]),
+        new HashSet<int> { 1, 2, 4, 5, 6 });
+
+    private static Command List()
+    {
+        var json = Verb.JsonOption();
+        var command = new Command("list", "each service: domain id, pid, state, uptime, restarts, RSS") { json };
+        Verb.SetAction(command, async (parse, cancel) =>
+        {
+            var reply = await Verb.CallAsync<ServiceListReply>(parse, new ServiceListRequest(), cancel).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(reply.Services, ToolstackJsonContext.Default.IReadOnlyListServiceRow));
+            }
+            else
+            {
+                PrintTable(reply.Services);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Action(string name, string description, ServiceAction action)
+    {
+        var service = new Argument<string>("NAME") { Description = "service name (see `disagg service list`)" };
+        var command = new Command(name, description) { service };
+        Verb.SetAction(command, async (parse, cancel) =>
+        {
+            var ok = await Verb.CallAsync<OkReply>(parse, new ServiceActionRequest(parse.GetValue(service)!, action), cancel).ConfigureAwait(false);
+            Console.WriteLine(ok.Message);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,128 @@
+using Disagg.Control;
+using Disagg.Toolstack.Host;
+using Disagg.Toolstack.Protocol;
+
+namespace Disagg.Toolstack.Daemon;
+
+/// <summary>One CLI connection: each request gets one reply; `console` turns the connection into a stream.</summary>
+internal static class DaemonSession
+{
+    /// <summary>Bytes of a console's log an attaching client sees first.</summary>
+    private const int ConsoleReplayBytes = 16 * 1024;
+
+    public static async Task RunAsync(HostDaemon host, DaemonConnection connection)
+    {
+        while (await connection.ReceiveAsync().ConfigureAwait(false) is { } request)
+        {
+            if (request is ConsoleAttachRequest attach)
+            {
+                await ConsoleAsync(host, connection, attach).ConfigureAwait(false);
+                return;
+            }
+
+            DaemonMessage reply;
+            try
+            {
+                reply = await HandleAsync(host, request, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DomainOperationException or ToolstackException or KernelRequestException)
+            {
+                reply = new ErrorReply(e.Message);
+            }
+            catch (KernelConnectionLostException)
+            {
+                reply = new ErrorReply(host.Status().KernelState is "running" ? "the connection to the kernel was lost" : "the kernel " + host.Status().KernelState);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug of ours in one request must not take the host down with it; it is logged with its stack.
+                host.Log.RequestFailed(request.GetType().Name, e);
+                reply = new ErrorReply($"internal error in the daemon ({e.GetType().Name}: {e.Message}); see {host.State.DaemonLog}");
+            }
+
+            await connection.SendAsync(reply with { Id = request.Id }).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<DaemonMessage> HandleAsync(HostDaemon host, DaemonMessage request, CancellationToken cancel) => request switch
+    {
+        HostStatusRequest => host.Status(),
+        HostDownRequest => Down(host),
+        ServiceListRequest => new ServiceListReply(host.Services.List()),
+        ServiceActionRequest s => new OkReply(host.Services.Act(s.Name, s.Action) ?? throw new ToolstackException($"no service '{s.Name}' (see `disagg service list`)")),
+        CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, cancel).ConfigureAwait(false),
+        DomainActionRequest a => new OkReply(await host.Guests.ActAsync(a.Domain, a.Action, a.Wait, cancel).ConfigureAwait(false)),
+        ListRequest => await host.Guests.ListAsync(cancel).ConfigureAwait(false),
+        MemoryRequest m => new OkReply(await host.Guests.SetMemoryAsync(m, cancel).ConfigureAwait(false)),
+        VcpuSetRequest v => new OkReply(await host.Guests.SetVcpusAsync(v, cancel).ConfigureAwait(false)),
+        VcpuPinRequest p => new OkReply(await host.Guests.PinAsync(p, cancel).ConfigureAwait(false)),
+        VcpuListRequest v => await host.Guests.ListVcpusAsync(v.Domain, cancel).ConfigureAwait(false),
+        SchedCreditRequest s => await host.Guests.SchedCreditAsync(s, cancel).ConfigureAwait(false),
+        DmesgRequest d => await DmesgAsync(host, d, cancel).ConfigureAwait(false),
+        InfoRequest => await host.InfoAsync(cancel).ConfigureAwait(false),
+        _ => new ErrorReply($"{request.GetType().Name} is not a request"),
+    };
+
+    private static OkReply Down(HostDaemon host)
+    {
+        host.RequestDown("disagg host down");
+        return new OkReply($"host {host.State.Path} going down");
+    }
+
+    private static async Task<DmesgReply> DmesgAsync(HostDaemon host, DmesgRequest d, CancellationToken cancel)
+    {
+        var chunk = await host.Kernel.CallAsync<Control.Messages.MessageLogChunk>(new Control.Messages.ReadMessageLog(d.Offset, 1 << 20), cancel).ConfigureAwait(false);
+        return new DmesgReply(chunk.Text, chunk.NextOffset, chunk.Missed);
+    }
+
+    private static async Task ConsoleAsync(HostDaemon host, DaemonConnection connection, ConsoleAttachRequest attach)
+    {
+        ConsoleSubscriber? subscriber = null;
+        try
+        {
+            var id = await host.Guests.ResolveIdAsync(attach.Domain, CancellationToken.None).ConfigureAwait(false);
+            subscriber = host.Consoles.Attach(id, Math.Clamp(attach.ReplayBytes, 0, ConsoleReplayBytes))
+                ?? throw new DomainOperationException(attach.Domain, "has no console (it was not created by this toolstack)");
+        }
+        catch (Exception e) when (e is DomainOperationException or ToolstackException or KernelRequestException)
+        {
+            await connection.SendAsync(new ErrorReply(e.Message) { Id = attach.Id }).ConfigureAwait(false);
+            return;
+        }
+
+        await connection.SendAsync(new OkReply($"attached to {attach.Domain}") { Id = attach.Id }).ConfigureAwait(false);
+        using var detached = new CancellationTokenSource();
+        var input = Task.Run(async () =>
+        {
+            // Input reaches the guest once the PV console ring backend exists; until then it is read and dropped,
+            // and the end of the stream is the client detaching.
+            while (await connection.ReceiveAsync().ConfigureAwait(false) is not null)
+            {
+            }
+
+            await detached.CancelAsync().ConfigureAwait(false);
+        });
+        try
+        {
+            while (await subscriber.Output.WaitToReadAsync(detached.Token).ConfigureAwait(false))
+            {
+                while (subscriber.Output.TryRead(out var chunk))
+                {
+                    await connection.SendAsync(new ConsoleOutput(chunk, subscriber.TakeDropped()), detached.Token).ConfigureAwait(false);
+                }
+            }
+
+            await connection.SendAsync(new ConsoleClosed(subscriber.ClosedReason ?? "console closed"), detached.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // the client detached (Ctrl-]) or went away
+        }
+        finally
+        {
+            host.Consoles.Detach(subscriber);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            await input.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using Disagg.Toolstack.Config;
+
+namespace Disagg.Toolstack.Daemon;
+
+/// <summary>A guest the daemon created: its config (kept for on_reboot=restart), current domain id and what the kernel cannot tell us.</summary>
+internal sealed class Guest
+{
+    public required string Name { get; init; }
+
+    public required DomainConfig Config { get; init; }
+
+    public required string ConfigPath { get; init; }
+
+    public int Id { get; set; }
+
+    /// <summary>When this domain id was created (Environment.TickCount64), for uptime.</summary>
+    public long CreatedAtMs { get; set; }
+
+    /// <summary>The scheduler parameters last set (the kernel has no query for them).</summary>
+    public int Weight { get; set; }
+
+    public int Cap { get; set; }
+
+    /// <summary>Times of recent automatic restarts: a guest that reboots in a tight loop is stopped.</summary>
+    public List<long> RecentRestartsMs { get; } = [];
+
+    /// <summary>Completes when the current domain has shut down and its on_* action was carried out.</summary>
+    public TaskCompletionSource Settled { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Toolstack.Host;
+using Disagg.Toolstack.Protocol;
+using Disagg.Toolstack.Supervision;
+
+namespace Disagg.Toolstack.Daemon;
+
+/// <summary>
+/// The host's service domains: which exist (built-in ones whose program is in the toolstack's
+/// folder, plus the host config's extra ones), each registered with the kernel under its own
+/// domain id and run by a <see cref="SupervisedService"/>. A service learns how to reach the kernel
+/// from its environment: DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN, DISAGG_DOMAIN_ID.
+/// </summary>
+internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisposable
+{
+    /// <summary>How long `host up` waits for a service's ready line before it carries on without it.</summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly List<SupervisedService> _services = [];
+
+    /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
+    public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1)];
+
+    /// <summary>The domain id guests are told to find xenstored at (0 when it is not running).</summary>
+    public int XenstoreDomain { get; private set; }
+
+    public IReadOnlyDictionary<string, string> Sockets =>
+        _services.Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
+
+    public async Task StartAsync(HostConfig config, KernelClient kernel, string kernelSocket, CancellationToken cancel)
+    {
+        var bin = AppContext.BaseDirectory;
+        var nextExtraId = 16;
+        var wanted = new List<(string Name, int DomainId, string Program, IReadOnlyList<string> Args)>();
+        foreach (var (name, id) in Builtin)
+        {
+            var program = Path.Combine(bin, "disagg-" + name);
+            var asked = config.BuiltinServices?.Contains(name) ?? File.Exists(program);
+            if (asked)
+            {
+                wanted.Add((name, id, program, ["--socket", state.ServiceSocket(name), "--state-dir", state.Combine(name)]));
+            }
+        }
+
+        foreach (var extra in config.ExtraServices)
+        {
+            wanted.Add((extra.Name, nextExtraId++, extra.Program, extra.Arguments));
+        }
+
+        foreach (var (name, id, program, args) in wanted)
+        {
+            var registered = await kernel.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
+            var service = new SupervisedService(
+                new ServiceSpec
+                {
+                    Name = name,
+                    Program = program,
+                    Arguments = args,
+                    DomainId = registered.DomainId,
+                    LogFile = state.ServiceLog(name),
+                    ReadyLinePrefix = "ready",
+                    Environment = new Dictionary<string, string>
+                    {
+                        ["DISAGG_KERNEL_SOCKET"] = kernelSocket,
+                        ["DISAGG_SERVICE_TOKEN"] = registered.Token,
+                        ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
+                    },
+                },
+                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds));
+            _services.Add(service);
+            service.Start();
+            try
+            {
+                await service.Ready.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);
+                log.ServiceReady(name, registered.DomainId, service.Status().Pid ?? 0);
+                if (name == "xenstored")
+                {
+                    XenstoreDomain = registered.DomainId;
+                }
+            }
+            catch (TimeoutException)
+            {
+                log.ServiceNotReady(name, ReadyTimeout.TotalSeconds, service.Status().LastExit ?? "no ready line");
+            }
+        }
+    }
+
+    public IReadOnlyList<ServiceRow> List() => [.. _services.Select(s => Row(s.Status()))];
+
+    /// <summary>restart (planned) or kill (SIGKILL, seen as a crash); null when no such service.</summary>
+    public string? Act(string name, ServiceAction action)
+    {
+        var service = _services.FirstOrDefault(s => s.Spec.Name == name);
+        if (service is null)
+        {
+            return null;
+        }
+
+        var pid = service.Status().Pid;
+        var done = action == ServiceAction.Kill ? service.Kill() : service.Restart();
+        return done
+            ? $"service '{name}' (pid {pid}): {(action == ServiceAction.Kill ? "sent SIGKILL" : "restarting")}"
+            : $"service '{name}' has no running process ({service.Status().State.ToString().ToLowerInvariant()})";
+    }
+
+    /// <summary>Stops every service, last started first.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _services.Count - 1; i >= 0; i--)
+        {
+            await _services[i].DisposeAsync().ConfigureAwait(false);
+            log.ServiceStopped(_services[i].Spec.Name);
+        }
+
+        _services.Clear();
+    }
+
+    private static ServiceRow Row(ServiceStatus s) => new(
+        s.Name,
+        s.DomainId,
+        s.Pid,
+        s.State.ToString().ToLowerInvariant(),
+        (long)s.Uptime.TotalMilliseconds,
+        s.Restarts,
+        s.RssBytes,
+        s.LastExit);
+}

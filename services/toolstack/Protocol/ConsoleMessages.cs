@@ -1,0 +1,17 @@
+namespace Disagg.Toolstack.Protocol;
+
+/// <summary>
+/// `disagg console DOMAIN`: after the OkReply, the daemon pushes <see cref="ConsoleOutput"/> on
+/// this connection until the client closes it or the domain goes (<see cref="ConsoleClosed"/>).
+/// ReplayBytes of the domain's console log are sent first, so an attach shows recent output.
+/// </summary>
+internal sealed record ConsoleAttachRequest(string Domain, int ReplayBytes) : DaemonMessage;
+
+/// <summary>Keystrokes for the guest (delivered once the console ring backend exists).</summary>
+internal sealed record ConsoleInput(byte[] Data) : DaemonMessage;
+
+/// <summary>Guest console bytes; Dropped counts bytes this client lost because it read too slowly.</summary>
+internal sealed record ConsoleOutput(byte[] Data, long Dropped) : DaemonMessage;
+
+/// <summary>The console ended (domain destroyed, host going down).</summary>
+internal sealed record ConsoleClosed(string Reason) : DaemonMessage;

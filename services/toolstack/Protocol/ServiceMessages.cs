@@ -1,0 +1,30 @@
+namespace Disagg.Toolstack.Protocol;
+
+/// <summary>`disagg service list`.</summary>
+internal sealed record ServiceListRequest : DaemonMessage;
+
+internal sealed record ServiceListReply(IReadOnlyList<ServiceRow> Services) : DaemonMessage;
+
+/// <summary>`disagg service restart|kill NAME`.</summary>
+internal sealed record ServiceActionRequest(string Name, ServiceAction Action) : DaemonMessage;
+
+/// <summary>What to do to a service. Wire values: append-only.</summary>
+internal enum ServiceAction
+{
+    /// <summary>A planned stop and start; not counted against the restart policy.</summary>
+    Restart = 0,
+
+    /// <summary>SIGKILL, for fault injection: the supervisor sees a crash.</summary>
+    Kill = 1,
+}
+
+/// <summary>One row of `disagg service list`.</summary>
+internal sealed record ServiceRow(
+    string Name,
+    int DomainId,
+    int? Pid,
+    string State,
+    long UptimeMs,
+    int Restarts,
+    long RssBytes,
+    string? LastExit);
