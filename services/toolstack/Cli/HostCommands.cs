@@ -119,7 +119,7 @@ internal static class HostCommands
             var pid = PidFile.ReadLive(state.PidFile);
             await Verb.CallAsync<OkReply>(parse, new HostDownRequest(parse.GetValue(timeout)), cancel).ConfigureAwait(false);
             var until = Stopwatch.StartNew();
-            while ((pid is { } p && Signals.IsAlive(p)) || File.Exists(state.DaemonSocket))
+            while (pid is { } p && Signals.IsAlive(p))
             {
                 if (until.Elapsed > TimeSpan.FromSeconds(parse.GetValue(timeout) + 30))
                 {
@@ -127,6 +127,12 @@ internal static class HostCommands
                 }
 
                 await Task.Delay(20, cancel).ConfigureAwait(false);
+            }
+
+            if (File.Exists(state.DaemonSocket))
+            {
+                File.Delete(state.DaemonSocket);
+                throw new CliException($"the daemon exited without cleaning up (stale socket removed); see {state.DaemonLog}");
             }
 
             Console.WriteLine($"host {state.Path} is down");

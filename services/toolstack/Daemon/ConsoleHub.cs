@@ -21,6 +21,7 @@ internal sealed class ConsoleHub : IAsyncDisposable
     private readonly ConsoleDemux _demux = new();
     private readonly StateDir _state;
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _draining = new(1, 1);
     private KernelClient? _kernel;
     private Task _pump = Task.CompletedTask;
     private long _offset;
@@ -109,8 +110,25 @@ internal sealed class ConsoleHub : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>Reads whatever the log has now; returns false when the kernel is gone.</summary>
+    /// <summary>
+    /// Reads whatever the log has now; returns false when the kernel is gone. Called by the pump,
+    /// and before a domain id is unbound, so what a guest wrote just before it shut down still
+    /// reaches its console.
+    /// </summary>
     public async Task<bool> DrainOnceAsync(CancellationToken cancel)
+    {
+        await _draining.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            return await DrainLockedAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _draining.Release();
+        }
+    }
+
+    private async Task<bool> DrainLockedAsync(CancellationToken cancel)
     {
         while (true)
         {
@@ -119,7 +137,7 @@ internal sealed class ConsoleHub : IAsyncDisposable
             {
                 chunk = await _kernel!.CallAsync<MessageLogChunk>(new ReadMessageLog(_offset, 64 * 1024), cancel).ConfigureAwait(false);
             }
-            catch (KernelConnectionLostException)
+            catch (Exception e) when (e is KernelConnectionLostException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
             {
                 return false;
             }

@@ -90,6 +90,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
             };
             if (action == DomainAction.Destroy && guest is not null)
             {
+                await consoles.DrainOnceAsync(cancel).ConfigureAwait(false);
                 Forget(guest, "destroyed");
             }
 
@@ -362,6 +363,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
         }
 
         log.DomainLifecycle(guest.Id, guest.Name, what, action.ToString().ToLowerInvariant());
+        await consoles.DrainOnceAsync(cancel).ConfigureAwait(false);
         switch (action)
         {
             case LifecycleAction.Preserve:

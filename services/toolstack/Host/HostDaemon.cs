@@ -119,60 +119,52 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
         finally
         {
             _stopping = true;
-            if (_guests is not null && _kernelDeath is null)
-            {
-                try
-                {
-                    await _guests.ShutdownAllAsync(TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds)).ConfigureAwait(false);
-                }
-                catch (KernelConnectionLostException)
-                {
-                    // the kernel went first: nothing left to shut down
-                }
-            }
-
-            await stop.CancelAsync().ConfigureAwait(false);
-            if (_consoles is not null)
-            {
-                await _consoles.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (_services is not null)
-            {
-                await _services.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (_client is not null)
-            {
-                await _client.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await events.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_kernel is not null)
-            {
-                await _kernel.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (server is not null)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-
-            foreach (var leftover in new[] { state.KernelSocket, state.DaemonSocket, state.PidFile })
-            {
-                File.Delete(leftover);
-            }
-
-            foreach (var (name, _) in ServiceDomains.Builtin)
-            {
-                File.Delete(state.ServiceSocket(name));
-            }
-
-            _log.HostDown();
+            await TearDownAsync(stop, server, events, watcher).ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    /// <summary>Guests, consoles, services, kernel, socket, in that order; each step runs even when one before it failed.</summary>
+    private async Task TearDownAsync(CancellationTokenSource stop, DaemonServer? server, Task events, Task watcher)
+    {
+        if (_guests is not null && _kernelDeath is null)
+        {
+            await Step(() => _guests.ShutdownAllAsync(TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds))).ConfigureAwait(false);
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        await Step(async () => await (_consoles?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        await Step(async () => await (_services?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        await Step(async () => await (_client?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        await events.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Step(async () => await (_kernel?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Step(async () => await (server?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false)).ConfigureAwait(false);
+        foreach (var leftover in new[] { state.KernelSocket, state.DaemonSocket, state.PidFile })
+        {
+            File.Delete(leftover);
+        }
+
+        foreach (var (name, _) in ServiceDomains.Builtin)
+        {
+            File.Delete(state.ServiceSocket(name));
+        }
+
+        _log.HostDown();
+    }
+
+    /// <summary>One teardown step: a failure is logged with its stack, and the next step still runs.</summary>
+    private async Task Step(Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.RequestFailed("teardown", e);
+        }
     }
 
     private static async Task FollowEventsAsync(KernelClient client, GuestDomains guests, CancellationToken cancel)

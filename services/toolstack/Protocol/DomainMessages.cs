@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Disagg.Toolstack.Protocol;
 
 /// <summary>`disagg create CONFIG [-p]`: ConfigPath is absolute; the daemon reads it (and keeps it for on_reboot=restart).</summary>
@@ -27,8 +29,8 @@ internal sealed record DomainListReply(IReadOnlyList<DomainRow> Domains, long Sa
 internal sealed record DomainRow(
     string Name,
     int Id,
-    long MemoryMiB,
-    long MaxMemoryMiB,
+    [property: JsonPropertyName("mem_mib")] long MemoryMiB,
+    [property: JsonPropertyName("maxmem_mib")] long MaxMemoryMiB,
     int Vcpus,
     string State,
     long CpuTimeNs,

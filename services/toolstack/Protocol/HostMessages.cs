@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Disagg.Toolstack.Protocol;
 
 /// <summary>`disagg host status`.</summary>
@@ -23,8 +25,8 @@ internal sealed record InfoRequest : DaemonMessage;
 
 internal sealed record InfoReply(
     int Pcpus,
-    long TotalMemoryMiB,
-    long FreeMemoryMiB,
+    [property: JsonPropertyName("total_memory_mib")] long TotalMemoryMiB,
+    [property: JsonPropertyName("free_memory_mib")] long FreeMemoryMiB,
     string KernelVersion,
     string XenInterface,
     string ToolstackVersion,

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using Disagg.TestSupport;
+
+namespace Disagg.Toolstack.Tests;
+
+/// <summary>
+/// A real host (`disagg host up`, daemonized) in a temp state dir, driven through the real
+/// out/bin/disagg binary. Its services are fixed by its host.conf (no built-in ones, one probe
+/// service that is a shell script), so tests do not depend on which service programs exist.
+/// Always brought down (and the dir removed) on dispose.
+/// </summary>
+public sealed class TestHost : IDisposable
+{
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    public TestHost()
+    {
+        // Short paths: a Unix socket path has at most 107 bytes.
+        Dir = Directory.CreateTempSubdirectory("dts-").FullName;
+        GuestDir = Directory.CreateDirectory(Path.Combine(Dir, "guests")).FullName;
+        var probe = Path.Combine(Dir, "probe.sh");
+        File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
+        File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = none\nservice.probe = {probe}\n");
+        var up = Run("host", "up");
+        Assert.True(up.ExitCode == 0, up.ToString());
+    }
+
+    public string Dir { get; }
+
+    public string GuestDir { get; }
+
+    public ProcessResult Run(params string[] args) =>
+        HostProcess.Run(RepoPaths.Program("disagg"), [.. args, "--state-dir", Dir], Bound);
+
+    public ProcessResult MustRun(params string[] args)
+    {
+        var r = Run(args);
+        Assert.True(r.ExitCode == 0, $"disagg {string.Join(' ', args)}: {r}");
+        return r;
+    }
+
+    public JsonElement Json(params string[] args) => JsonDocument.Parse(MustRun([.. args, "--json"]).StdOut).RootElement.Clone();
+
+    /// <summary>The domain row of `list --json` with this name, or null.</summary>
+    public JsonElement? Domain(string name)
+    {
+        foreach (var d in Json("list").EnumerateArray())
+        {
+            if (d.GetProperty("name").GetString() == name)
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
+
+    public string ConsoleLog(string name)
+    {
+        var path = Path.Combine(Dir, "console", $"guest-{name}.log");
+        return File.Exists(path) ? File.ReadAllText(path) : "";
+    }
+
+    public static bool Eventually(Func<bool> condition, double seconds = 20)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < until)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            Thread.Sleep(25);
+        }
+
+        return condition();
+    }
+
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public static int Int(JsonElement e, string property) => e.GetProperty(property).GetInt32();
+
+    public static string Id(JsonElement e) => Int(e, "id").ToString(CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        if (File.Exists(Path.Combine(Dir, "disagg.sock")))
+        {
+            Run("host", "down", "--timeout", "2");
+        }
+
+        Directory.Delete(Dir, recursive: true);
+    }
+}
