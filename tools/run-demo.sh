@@ -1,25 +1,58 @@
 #!/usr/bin/env bash
-# `make run`: shows what this build of Disagg can do right now.
-# Until the host daemon exists it boots the demo guests straight on the kernel's ELF runner.
-# Usage: tools/run-demo.sh [--once]   (--once is accepted for scripts; the demo always ends by itself today)
+# `make run`: a host in a temporary state dir, two demo guests from examples/*.cfg, `disagg list`
+# and their consoles; runs until Ctrl-C, then `disagg host down`.
+# Usage: tools/run-demo.sh [--once]   (--once: show everything once, bring the host down, exit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=out/bin
-echo "Disagg — programs in $bin:"
-for p in "$bin"/disagg*; do
-  [ -x "$p" ] && [ ! -d "$p" ] && case "$p" in *.dll|*.json|*.pdb) ;; *) echo "  $(basename "$p")";; esac
-done
-echo
-echo "Guest images in guests/build:"
-for w in rv64 rv32; do
-  n=$(ls guests/build/$w/*.elf 2>/dev/null | wc -l)
-  echo "  $w: $n ELF images"
-done
-echo
-for w in rv64 rv32; do
-  elf=guests/build/$w/hello.elf
-  [ -f "$elf" ] || continue
-  echo "== booting $elf on disagg-kernel (run-elf)"
-  "$bin/disagg-kernel" run-elf "$elf" --stats || echo "(exit code $?)"
+once=false
+[ "${1:-}" = "--once" ] && once=true
+disagg=out/bin/disagg
+export DISAGG_STATE_DIR
+DISAGG_STATE_DIR=$(mktemp -d /tmp/disagg-demo-XXXXXX)
+down() {
+  trap - INT TERM EXIT
   echo
+  echo "== disagg host down"
+  "$disagg" host down || true
+  rm -rf "$DISAGG_STATE_DIR"
+}
+trap down INT TERM EXIT
+
+echo "== disagg host up (state dir $DISAGG_STATE_DIR)"
+"$disagg" host up --memory 256M
+"$disagg" service list
+echo
+
+created=()
+for cfg in examples/*.cfg; do
+  kernel=$(sed -n 's/^kernel *= *"\(.*\)"/\1/p' "$cfg")
+  if [ ! -f "examples/$kernel" ]; then
+    echo "== skipping $cfg: its kernel examples/$kernel does not exist (run \`make guests\`)"
+    continue
+  fi
+  echo "== disagg create $cfg"
+  "$disagg" create "$cfg"
+  created+=("$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$cfg")")
 done
+sleep 1
+echo
+echo "== disagg list"
+"$disagg" list
+for name in "${created[@]}"; do
+  echo
+  echo "== console of $name ($DISAGG_STATE_DIR/console/guest-$name.log)"
+  log="$DISAGG_STATE_DIR/console/guest-$name.log"
+  if [ -s "$log" ]; then
+    cat "$log"
+  else
+    echo "(empty: this guest prints through the SBI console, which the kernel does not yet export to the toolstack; see docs/USER-GUIDE.md, Consoles)"
+  fi
+done
+
+if $once; then
+  exit 0
+fi
+echo
+echo "The host keeps running; try: DISAGG_STATE_DIR=$DISAGG_STATE_DIR $disagg top"
+echo "Ctrl-C brings it down."
+while true; do sleep 3600; done
