@@ -1,0 +1,228 @@
+// bench/xenstored: reads, writes and transaction commits per second over the socket with N clients,
+// next to an echo floor over the same kind of socket in the same run; watch-fire latency; restart
+// time (SIGKILL to serving again) with a 100k-node store.
+//   Disagg.Bench.Xenstored [--clients N] [--seconds S] [--nodes N]
+using System.Diagnostics;
+using System.Globalization;
+using Disagg.Abi.Io;
+using Disagg.Bench.Xenstored;
+
+var clients = Arg("--clients", 4);
+var seconds = Arg("--seconds", 2);
+var nodes = Arg("--nodes", 100_000);
+var dir = Path.Combine(Path.GetTempPath(), "xs-bench-" + Environment.ProcessId);
+Directory.CreateDirectory(dir);
+try
+{
+    using var xs = new XenstoredUnderTest(dir);
+    xs.Start();
+    using (var setup = new WireClient(xs.Socket))
+    {
+        for (var c = 0; c < clients; c++)
+        {
+            setup.Call(XsMessageType.Write, 0, $"/bench/c{c}/key", "0123456789abcdef", nulAfterSecond: false);
+        }
+    }
+
+    using (var floor = new EchoFloor(Path.Combine(dir, "echo")))
+    {
+        var echo = Rate(floor.Path, clients, seconds, (w, c, i) => w.Build(XsMessageType.Read, 0, $"/bench/c{c}/key", null, false));
+        Print($"echo-floor-{clients}-clients", echo, "ops/s");
+        var reads = Rate(xs.Socket, clients, seconds, (w, c, i) => w.Build(XsMessageType.Read, 0, $"/bench/c{c}/key", null, false));
+        Print($"reads-{clients}-clients", reads, "ops/s", reads / echo, "echo-floor");
+        var writes = Rate(xs.Socket, clients, seconds, (w, c, i) => w.Build(XsMessageType.Write, 0, $"/bench/c{c}/key", i.ToString(CultureInfo.InvariantCulture), false));
+        Print($"writes-{clients}-clients", writes, "ops/s", writes / echo, "echo-floor");
+        var oneWriter = Rate(xs.Socket, 1, seconds, (w, c, i) => w.Build(XsMessageType.Write, 0, "/bench/c0/key", i.ToString(CultureInfo.InvariantCulture), false));
+        var sync = SyncFloor(Path.Combine(dir, "sync-floor"), seconds);
+        Print("append-fsync-floor", sync, "ops/s");
+        Print("writes-1-client", oneWriter, "ops/s", oneWriter / sync, "append-fsync-floor");
+        Print($"writes-{clients}-clients-vs-sync", writes, "ops/s", writes / sync, "append-fsync-floor (group commit)");
+        var commits = TransactionRate(xs.Socket, clients, seconds);
+        Print($"tx-commits-{clients}-clients", commits, "commits/s", commits * 3 / echo, "echo-floor (3 round trips each)");
+    }
+
+    WatchLatency(xs.Socket, 2000);
+    Restart(xs, nodes);
+}
+finally
+{
+    Directory.Delete(dir, recursive: true);
+}
+
+return 0;
+
+static double Rate(string socket, int clients, int seconds, Func<WireClient, int, int, int> build)
+{
+    var counts = new long[clients];
+    var stop = false;
+    var threads = Enumerable.Range(0, clients).Select(c => new Thread(() =>
+    {
+        using var w = new WireClient(socket);
+        for (var i = 0; i < 200; i++)
+        {
+            w.Roundtrip(build(w, c, i)); // warm-up
+        }
+
+        long n = 0;
+        while (!Volatile.Read(ref stop))
+        {
+            var t = w.Roundtrip(build(w, c, (int)n));
+            if (t == XsMessageType.Error)
+            {
+                throw new InvalidOperationException("bench request failed");
+            }
+
+            n++;
+        }
+
+        counts[c] = n;
+    })).ToArray();
+    foreach (var t in threads)
+    {
+        t.Start();
+    }
+
+    Thread.Sleep(300);
+    var clock = Stopwatch.StartNew();
+    Thread.Sleep(seconds * 1000);
+    Volatile.Write(ref stop, true);
+    var elapsed = clock.Elapsed.TotalSeconds + 0.3;
+    foreach (var t in threads)
+    {
+        t.Join();
+    }
+
+    return counts.Sum() / elapsed;
+}
+
+// The durability floor: a 64-byte append and an fsync, the least a durable write can cost on this disk.
+static double SyncFloor(string path, int seconds)
+{
+    using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1);
+    var record = new byte[64];
+    var clock = Stopwatch.StartNew();
+    long n = 0;
+    while (clock.Elapsed.TotalSeconds < seconds)
+    {
+        file.Write(record);
+        file.Flush(flushToDisk: true);
+        n++;
+    }
+
+    return n / clock.Elapsed.TotalSeconds;
+}
+
+static double TransactionRate(string socket, int clients, int seconds)
+{
+    var counts = new long[clients];
+    var conflicts = new long[clients];
+    var stop = false;
+    var threads = Enumerable.Range(0, clients).Select(c => new Thread(() =>
+    {
+        using var w = new WireClient(socket);
+        while (!Volatile.Read(ref stop))
+        {
+            var tx = w.StartTransaction();
+            w.Call(XsMessageType.Write, tx, $"/bench/c{c}/key", counts[c].ToString(CultureInfo.InvariantCulture), nulAfterSecond: false);
+            if (w.Call(XsMessageType.TransactionEnd, tx, "T") == XsMessageType.TransactionEnd)
+            {
+                counts[c]++;
+            }
+            else
+            {
+                conflicts[c]++;
+            }
+        }
+    })).ToArray();
+    var clock = Stopwatch.StartNew();
+    foreach (var t in threads)
+    {
+        t.Start();
+    }
+
+    Thread.Sleep(seconds * 1000);
+    Volatile.Write(ref stop, true);
+    foreach (var t in threads)
+    {
+        t.Join();
+    }
+
+    if (conflicts.Sum() > 0)
+    {
+        Console.WriteLine($"# {conflicts.Sum()} commits got EAGAIN (each client has its own key: none expected)");
+    }
+
+    return counts.Sum() / clock.Elapsed.TotalSeconds;
+}
+
+static void WatchLatency(string socket, int samples)
+{
+    using var watcher = new WireClient(socket);
+    using var writer = new WireClient(socket);
+    watcher.Call(XsMessageType.Watch, 0, "/lat", "t");
+    watcher.Receive(); // the registration event
+    var latencies = new double[samples];
+    for (var i = 0; i < samples; i++)
+    {
+        var len = writer.Build(XsMessageType.Write, 0, "/lat/x", i.ToString(CultureInfo.InvariantCulture), false);
+        var start = Stopwatch.GetTimestamp();
+        writer.SendOnly(len);
+        while (watcher.Receive() != XsMessageType.WatchEvent)
+        {
+        }
+
+        latencies[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        writer.Receive(); // the write's reply
+    }
+
+    Array.Sort(latencies);
+    Print("watch-fire-latency-p50", latencies[samples / 2], "us");
+    Print("watch-fire-latency-p99", latencies[samples * 99 / 100], "us");
+}
+
+static void Restart(XenstoredUnderTest xs, int nodes)
+{
+    using (var w = new WireClient(xs.Socket))
+    {
+        // 100 pipelined writes per transaction: one journal record per commit keeps the fill quick.
+        for (var i = 0; i < nodes;)
+        {
+            var tx = w.StartTransaction();
+            var sent = 0;
+            for (; sent < 100 && i < nodes; sent++, i++)
+            {
+                w.SendOnly(w.Build(XsMessageType.Write, tx, $"/big/d{i / 1000}/n{i}", "value-" + i.ToString(CultureInfo.InvariantCulture), false));
+            }
+
+            for (; sent > 0; sent--)
+            {
+                w.Receive();
+            }
+
+            w.Call(XsMessageType.TransactionEnd, tx, "T");
+        }
+    }
+
+    xs.Kill();
+    var clock = Stopwatch.StartNew();
+    xs.Start();
+    using (var w = new WireClient(xs.Socket))
+    {
+        if (w.Call(XsMessageType.Read, 0, $"/big/d{(nodes - 1) / 1000}/n{nodes - 1}") != XsMessageType.Read)
+        {
+            throw new InvalidOperationException("the last node is missing after the restart");
+        }
+    }
+
+    Print($"restart-{nodes / 1000}k-nodes", clock.Elapsed.TotalMilliseconds, "ms");
+}
+
+static void Print(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"bench: xenstored/{figure} {value:0.#} {unit}{(ratio is { } r ? $" ratio {r:0.###} vs {versus}" : "")}"));
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
