@@ -4,11 +4,11 @@
 #include "test.h"
 
 /* U-mode code, position independent, alone on its page (see link.ld). */
-__attribute__((section(".text.user"), naked, noinline)) static void user_ecall(void) { asm volatile("li a7, 42\n ecall"); }
-__attribute__((section(".text.user"), naked, noinline)) static void user_sret(void) { asm volatile("sret"); }
-__attribute__((section(".text.user"), naked, noinline)) static void user_csr(void) { asm volatile("csrr a0, sstatus\n ecall"); }
-__attribute__((section(".text.user"), naked, noinline)) static void user_wfi(void) { asm volatile("wfi\n ecall"); }
-__attribute__((section(".text.user"), naked, noinline)) static void user_cycle(void) { asm volatile("csrr a0, instret\n ecall"); }
+__attribute__((section(".user_text"), naked, noinline)) static void user_ecall(void) { asm volatile("li a7, 42\n ecall"); }
+__attribute__((section(".user_text"), naked, noinline)) static void user_sret(void) { asm volatile("sret"); }
+__attribute__((section(".user_text"), naked, noinline)) static void user_csr(void) { asm volatile("csrr a0, sstatus\n ecall"); }
+__attribute__((section(".user_text"), naked, noinline)) static void user_wfi(void) { asm volatile("wfi\n ecall"); }
+__attribute__((section(".user_text"), naked, noinline)) static void user_cycle(void) { asm volatile("csrr a0, instret\n ecall"); }
 
 static void illegal_instructions(void)
 {

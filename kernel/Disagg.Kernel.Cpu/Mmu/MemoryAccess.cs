@@ -190,8 +190,7 @@ public sealed unsafe partial class Hart
     private bool LoadMisaligned(ulong va, int size, out ulong value)
     {
         value = 0;
-        var last = (va + (ulong)size - 1) & _addressMask;
-        if (!DataAddress(va, Access.Read, out var first) || !DataAddress(last, Access.Read, out var second))
+        if (!DataAddress(va, Access.Read, out var first) || !DataAddress(SecondPart(va, size), Access.Read, out var second))
         {
             return false;
         }
@@ -208,8 +207,7 @@ public sealed unsafe partial class Hart
 
     private bool StoreMisaligned(ulong va, int size, ulong value)
     {
-        var last = (va + (ulong)size - 1) & _addressMask;
-        if (!DataAddress(va, Access.Write, out var first) || !DataAddress(last, Access.Write, out var second))
+        if (!DataAddress(va, Access.Write, out var first) || !DataAddress(SecondPart(va, size), Access.Write, out var second))
         {
             return false;
         }
@@ -222,6 +220,16 @@ public sealed unsafe partial class Hart
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Where a misaligned access's second page starts (or <paramref name="va"/> when it stays in one page):
+    /// a fault there reports the first byte that faulted, as a byte-wise access would.
+    /// </summary>
+    private ulong SecondPart(ulong va, int size)
+    {
+        var last = (va + (ulong)size - 1) & _addressMask;
+        return ((last ^ va) & ~0xFFFUL) == 0 ? va : last & ~0xFFFUL;
     }
 
     /// <summary>
