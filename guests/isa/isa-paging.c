@@ -121,7 +121,7 @@ static void permissions(void)
     EXPECT_NO_TRAP(CHECK_EQ(load(VA(2) + 8), 9));
     /* S-mode never executes from a U page, SUM or not (priv. spec 4.3.1). QEMU 7.2 lets this fetch through
        when SUM is set: a known difference of `make qemu-check` (docs/GUESTS.md). */
-    EXPECT_TRAP_TVAL(((void (*)(void))VA(2))(), EXC_INST_PAGE_FAULT, VA(2));
+    EXPECT_TRAP_TVAL_SPEC(((void (*)(void))VA(2))(), EXC_INST_PAGE_FAULT, VA(2));
     csr_clear(sstatus, SSTATUS_SUM);
     /* Execute-only page: loads fault unless MXR; stores always fault. */
     ((u32 *)frames[3])[1] = 0x5EED;

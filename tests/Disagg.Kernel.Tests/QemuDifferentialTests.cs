@@ -19,9 +19,16 @@ public class QemuDifferentialTests
             data.Add(elf);
         }
 
-        foreach (var elf in GuestElfs.Find("isa-*.elf").Where(e => e.StartsWith("rv64", StringComparison.Ordinal)).Take(2))
+        // The ISA tests QEMU 7.2 agrees with check for check (isa-atomic, -csr and -paging meet its known
+        // departures from the spec, docs/GUESTS.md; isa-sbi sees DBCN only here).
+        foreach (var elf in GuestElfs.Find("isa-*.elf").Where(e => e.StartsWith("rv64", StringComparison.Ordinal)))
         {
-            data.Add(elf);
+            if (elf.Contains("isa-int", StringComparison.Ordinal) || elf.Contains("isa-fp", StringComparison.Ordinal)
+                || elf.Contains("isa-compressed", StringComparison.Ordinal) || elf.Contains("isa-trap", StringComparison.Ordinal)
+                || elf.Contains("isa-timer", StringComparison.Ordinal) || elf.Contains("isa-fencei", StringComparison.Ordinal))
+            {
+                data.Add(elf);
+            }
         }
 
         return data;

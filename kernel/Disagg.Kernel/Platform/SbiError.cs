@@ -9,4 +9,5 @@ internal static class SbiError
     public const long InvalidParam = -3;
     public const long Denied = -4;
     public const long InvalidAddress = -5;
+    public const long AlreadyAvailable = -6;
 }
