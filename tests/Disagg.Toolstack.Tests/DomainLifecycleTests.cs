@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using Disagg.TestSupport;
 
@@ -28,6 +29,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.StartsWith("--p", host.Domain(name)!.Value.GetProperty("state").GetString()!, StringComparison.Ordinal);
         var pausedTime = host.Domain(name)!.Value.GetProperty("cpu_time_ns").GetInt64();
         host.MustRun("unpause", TestHost.Id(row)); // by id as well as by name
+        Thread.Sleep(300);
         Assert.True(TestHost.Eventually(() => host.Domain(name)!.Value.GetProperty("cpu_time_ns").GetInt64() > pausedTime + 20_000_000), "CPU time did not grow after unpause");
 
         host.MustRun("destroy", name);
@@ -180,5 +182,32 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Parallel.For(0, 5, i => host.MustRun("destroy", i < 4 ? $"pair{i}" : "twin"));
         Assert.Single(host.Json("list").EnumerateArray()); // Domain-0 only
+    }
+
+    [Fact]
+    public void KilledServiceIsRestartedAndServiceListShowsIt()
+    {
+        var before = host.Json("service", "list").EnumerateArray().Single();
+        Assert.Equal("probe", before.GetProperty("name").GetString());
+        Assert.Equal("running", before.GetProperty("state").GetString());
+        Assert.True(before.GetProperty("rss_bytes").GetInt64() > 0);
+        var oldPid = TestHost.Int(before, "pid");
+        host.MustRun("service", "kill", "probe");
+        JsonElement after = default;
+        Assert.True(TestHost.Eventually(() =>
+        {
+            after = host.Json("service", "list").EnumerateArray().Single();
+            return after.GetProperty("state").GetString() == "running" && after.TryGetProperty("pid", out var p) && p.GetInt32() != oldPid;
+        }));
+        Assert.Equal(1, TestHost.Int(after, "restarts"));
+        Assert.Equal("killed by signal 9 (SIGKILL)", after.GetProperty("last_exit").GetString());
+        Assert.False(TestHost.Alive(oldPid));
+        Assert.Contains("service probe restarted: died at", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
+
+        host.MustRun("service", "restart", "probe");
+        Assert.True(TestHost.Eventually(() => TestHost.Int(host.Json("service", "list")[0], "restarts") == 2));
+        var unknown = host.Run("service", "kill", "nosuch");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no service 'nosuch'", unknown.StdErr, StringComparison.Ordinal);
     }
 }
