@@ -1,0 +1,211 @@
+using System.Text.RegularExpressions;
+using Disagg.Abi.Hypercalls;
+using Disagg.Control.Messages;
+using Disagg.TestSupport;
+
+namespace Disagg.PvGuest.Tests;
+
+/// <summary>
+/// pvos (guests/build/&lt;width&gt;/pvos.elf) as the toolstack boots it: CreateDomain, LoadKernel with a
+/// command line, Unpause; what it did is read back from the kernel message log (its console_io output),
+/// pushed domain events and ListDomains. Each width runs in its own kernel, in parallel.
+/// </summary>
+public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private int Width => isa == GuestIsa.Rv64 ? 64 : 32;
+
+    private byte[] Image => File.ReadAllBytes(Path.Combine(RepoPaths.Guests, isa == GuestIsa.Rv64 ? "rv64" : "rv32", "pvos.elf"));
+
+    /// <summary>Creates, loads (the command line gets domid= appended) and unpauses a pvos domain.</summary>
+    private async Task<int> BootAsync(string name, string cmdline, long memoryKiB = 8192, long maxKiB = 0)
+    {
+        var spec = new CreateDomain($"{name}-rv{Width}", isa, 1, 1, memoryKiB, Math.Max(memoryKiB, maxKiB), 256, 0, [ulong.MaxValue], 0, 0);
+        var id = (await host.Control.CallAsync<DomainCreated>(spec)).DomainId;
+        await host.Control.CallAsync<OkReply>(new LoadKernel(id, Image, null, $"{cmdline} domid={id}"));
+        await host.Control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Unpause));
+        return id;
+    }
+
+    private async Task<DomainEvent> WaitForEndAsync(int id)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            DomainEvent e;
+            try
+            {
+                e = await host.Control.Events.ReadAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"domain {id} did not shut down in {Timeout.TotalSeconds} s; its log:\n{await LogAsync(id)}");
+            }
+
+            if (e.DomainId == id && e.State is "s" or "c")
+            {
+                return e;
+            }
+        }
+    }
+
+    /// <summary>The domain's lines of the kernel message log, without their "(dN) " prefix.</summary>
+    private async Task<string> LogAsync(int id)
+    {
+        var prefix = $"({'d'}{id}) ";
+        var lines = (await host.DmesgAsync()).Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal)).Select(l => l[prefix.Length..]);
+        return string.Join('\n', lines);
+    }
+
+    private async Task<DomainSummary?> FindAsync(int id) =>
+        (await host.Control.CallAsync<DomainList>(new ListDomains())).Domains.SingleOrDefault(d => d.DomainId == id);
+
+    private async Task DestroyAsync(int id) => await host.Control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Destroy));
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, double seconds = 20)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < until)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(25);
+        }
+
+        return false;
+    }
+
+    [Fact]
+    public async Task HelloParsesStartInfoPrintsItsBannerSelfTestsAndPowersOff()
+    {
+        var id = await BootAsync("hello", "app=hello");
+        var end = await WaitForEndAsync(id);
+        var log = await LogAsync(id);
+        Assert.Equal("s", end.State);
+        Assert.Equal((int)ShutdownReason.Poweroff, end.ShutdownReason);
+        AssertLog($"pvos: Disagg PV guest OS, rv{Width}, on Xen 4.17-disagg (xen-4.17-riscv{Width})", log);
+        AssertLog("nr_pages 2048 (8192 KiB), shared_info 0x7ff01000", log);
+        AssertLog($"cmd_line 'app=hello domid={id}'", log);
+        AssertLogMatches(@"events: 2-level ABI, 4096 ports; ipi port \d+ \(status 0: state 5\) self-test ok \(1 upcall\)", log);
+        AssertLogMatches(@"gnttab: v1 \(rc 0\), 4 of 32 frames at 0x7ff10000, 2040 free refs; ref 0 -> frame 0x7ff02 dom 0 flags 0x1", log);
+        AssertLogMatches(@"gnttab: self-test via ref \d+: copy rc 0 status 0 ok, end_access ok, copy after end status -\d+ \(refused: ok\)", log);
+        AssertLog($"Hello from pvos (rv{Width})", log);
+        Assert.EndsWith("pvos: shutting down: poweroff", log.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILED", log);
+        Assert.Equal("s", (await FindAsync(id))!.State);
+        await DestroyAsync(id);
+    }
+
+    [Fact]
+    public async Task ExitRebootEndsInShutdownWithTheRebootReason()
+    {
+        var id = await BootAsync("reboot", "app=hello exit=reboot");
+        var end = await WaitForEndAsync(id);
+        Assert.Equal("s", end.State);
+        Assert.Equal((int)ShutdownReason.Reboot, end.ShutdownReason);
+        AssertLog("pvos: shutting down: reboot", await LogAsync(id));
+        await DestroyAsync(id);
+    }
+
+    [Theory]
+    [InlineData("fault", "fatal trap: load access fault (scause 5)")]
+    [InlineData("store", "fatal trap: store access fault (scause 7)")]
+    [InlineData("illegal", "fatal trap: illegal instruction (scause 2)")]
+    [InlineData("panic", "panic requested by the crash app")]
+    public async Task AFaultTheOsCannotHandleCrashesTheDomain(string how, string expected)
+    {
+        var id = await BootAsync("crash-" + how, $"app=crash crash={how}");
+        var end = await WaitForEndAsync(id);
+        var log = await LogAsync(id);
+        Assert.Equal("c", end.State);
+        Assert.Equal((int)ShutdownReason.Crash, end.ShutdownReason);
+        AssertLog("pvos: CRASH: " + expected, log);
+        Assert.Equal("c", (await FindAsync(id))!.State);
+        await DestroyAsync(id);
+    }
+
+    [Fact]
+    public async Task CpuBurnReportsProgressKeepsRunningAndCanBeDestroyed()
+    {
+        var id = await BootAsync("burn", "app=cpu-burn every=100000");
+        Assert.True(await EventuallyAsync(async () => ProgressLines().Matches(await LogAsync(id)).Count >= 3), await LogAsync(id));
+        var running = await FindAsync(id);
+        Assert.Equal("r", running!.State);
+        Assert.True(running.CpuTimeNs > 0);
+        await DestroyAsync(id);
+        Assert.Null(await FindAsync(id));
+        var counts = ProgressLines().Matches(await LogAsync(id)).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(counts.Select((_, i) => (i + 1) * 100_000L), counts); // every line, in order, none lost
+    }
+
+    [Fact]
+    public async Task CpuBurnWithSecondsStopsByItself()
+    {
+        var id = await BootAsync("burn-1s", "app=cpu-burn every=1000000 seconds=1");
+        var end = await WaitForEndAsync(id);
+        Assert.Equal((int)ShutdownReason.Poweroff, end.ShutdownReason);
+        AssertLogMatches(@"cpu-burn: done: \d+ iterations in 1 s", await LogAsync(id));
+        await DestroyAsync(id);
+    }
+
+    [Theory]
+    [InlineData(8192, 8192, "5M", 5120)]   // down
+    [InlineData(6144, 12288, "10M", 10240)] // up, within maxmem
+    public async Task TheBalloonReachesItsTargetAndListDomainsShowsIt(long memoryKiB, long maxKiB, string target, long expectKiB)
+    {
+        var id = await BootAsync("balloon", $"app=echo mem-target={target}", memoryKiB, maxKiB);
+        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.MemoryKiB == expectKiB), $"memory stays {(await FindAsync(id))!.MemoryKiB} KiB; log:\n{await LogAsync(id)}");
+        AssertLog($"balloon: target {expectKiB} KiB: {memoryKiB / 4} -> {expectKiB / 4} pages ({expectKiB} KiB); current_reservation {expectKiB / 4} pages", await LogAsync(id));
+        Assert.Equal(maxKiB, (await FindAsync(id))!.MaxMemoryKiB);
+
+        // The echo app then waits for console input without spinning: blocked, and (almost) no CPU time.
+        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.State == "b"));
+        var before = (await FindAsync(id))!.CpuTimeNs;
+        await Task.Delay(500);
+        var used = (await FindAsync(id))!.CpuTimeNs - before;
+        Assert.InRange(used, 0, 100_000_000); // 100 Hz ticks only: far below the 500 ms that passed
+        await DestroyAsync(id);
+    }
+
+    [Fact]
+    public async Task MemTouchDirtiesPagesAtItsRate()
+    {
+        var id = await BootAsync("touch", "app=mem-touch mb=1 rate=1000 seconds=2");
+        var end = await WaitForEndAsync(id);
+        var log = await LogAsync(id);
+        Assert.Equal((int)ShutdownReason.Poweroff, end.ShutdownReason);
+        AssertLog("mem-touch: dirtying 1000 pages/s over 1 MiB", log);
+        var done = Regex.Match(log, @"mem-touch: done: (\d+) pages dirtied in 2 s");
+        Assert.True(done.Success, log);
+        Assert.InRange(long.Parse(done.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1900, 2100);
+        await DestroyAsync(id);
+    }
+
+    [Fact]
+    public async Task AnUnknownAppIsACrashThatNamesTheApps()
+    {
+        var id = await BootAsync("unknown", "app=nope");
+        var end = await WaitForEndAsync(id);
+        Assert.Equal((int)ShutdownReason.Crash, end.ShutdownReason);
+        AssertLog("pvos: unknown app 'nope' (hello, cpu-burn, mem-touch, echo, crash)", await LogAsync(id));
+        await DestroyAsync(id);
+    }
+
+    /// <summary>Contains, with the whole log in the failure message.</summary>
+    private static void AssertLog(string expected, string log) =>
+        Assert.True(log.Contains(expected, StringComparison.Ordinal), $"not found: {expected}\nin the guest's log:\n{log}");
+
+    private static void AssertLogMatches(string pattern, string log) =>
+        Assert.True(Regex.IsMatch(log, pattern), $"no match for: {pattern}\nin the guest's log:\n{log}");
+
+    [GeneratedRegex(@"cpu-burn: (\d+) iterations, ")]
+    private static partial Regex ProgressLines();
+}
+
+public sealed class PvGuestRv64Tests(KernelHost host) : PvGuestTests(host, GuestIsa.Rv64), IClassFixture<KernelHost>;
+
+public sealed class PvGuestRv32Tests(KernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<KernelHost>;
