@@ -27,7 +27,8 @@ public sealed class Hypervisor : IDisposable
         Scheduler = new CreditScheduler(pcpus, MonotonicClock.Instance, _pcpus, schedOptions);
         Timers = new TimerQueue(MonotonicClock.Instance);
         Log = new KernelMessageLog();
-        GrantCopier = new GrantCopier(id => Domains[id] is { } d ? d.GrantView : ServiceGrantView(id));
+        GrantCopier = new GrantCopier(id => Domains[id] is { } d ? d.GrantView
+            : Services.TryGetValue(id, out var service) ? service.GrantView : ServiceGrantView(id));
         Platform = new DomainPlatform(this);
         StartedNs = MonotonicClock.Instance.NowNs;
         _pcpus.Start(Scheduler);
@@ -56,6 +57,41 @@ public sealed class Hypervisor : IDisposable
 
     /// <summary>Service domains' grant views (their copy buffers), registered when they connect.</summary>
     public Func<int, GrantDomain?> ServiceGrantView { get; set; } = _ => null;
+
+    /// <summary>Service domains with an open channel, by domain id.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, ServiceDomain> Services { get; } = new();
+
+    /// <summary>
+    /// Opens a service domain's channel. A domain has one channel at a time: a new one takes over from an
+    /// older one, whose process has usually just died (a restarted service reconnects before the kernel has
+    /// noticed the old connection drop); the old channel's ports and maps are released first.
+    /// </summary>
+    public ServiceDomain OpenService(int domainId, int bufferPages)
+    {
+        lock (Services)
+        {
+            if (Services.TryGetValue(domainId, out var old))
+            {
+                CloseService(old);
+                Log.WriteKernel($"service domain {domainId}: a new connection took over the channel");
+            }
+
+            var service = new ServiceDomain(this, domainId, bufferPages);
+            Services[domainId] = service;
+            Log.WriteKernel($"service domain {domainId}: channel open ({bufferPages} buffer pages)");
+            return service;
+        }
+    }
+
+    /// <summary>Closes a service domain's channel and releases everything it held.</summary>
+    public void CloseService(ServiceDomain service)
+    {
+        if (Services.TryRemove(new KeyValuePair<int, ServiceDomain>(service.Id, service)))
+        {
+            service.Dispose();
+            Log.WriteKernel($"service domain {service.Id}: channel closed");
+        }
+    }
 
     /// <summary>Every domain state change, pushed as it happens (the control connection forwards them).</summary>
     public event Action<DomainStateChange>? StateChanged;

@@ -1,17 +1,25 @@
 using System.Net.Sockets;
 using Disagg.Control.Messages;
+using Disagg.Interop;
 
 namespace Disagg.Control;
 
 /// <summary>
 /// One end of a control connection over a Unix stream socket: reads whole frames (growing its
 /// buffer only up to the current frame limit) and writes frames atomically with respect to
-/// other writers on the same connection.
+/// other writers on the same connection. A frame may carry file descriptors (SCM_RIGHTS, sent with
+/// the frame's bytes, so they arrive no later than the frame): the receiver queues them in order and
+/// the reader of a message that announces N descriptors takes N with <see cref="TakeFileDescriptors"/>.
+/// An end that does not accept descriptors closes any it is sent.
 /// </summary>
 public sealed class ControlConnection : IAsyncDisposable
 {
+    /// <summary>Descriptors a peer may have queued and not yet claimed before it is cut off.</summary>
+    public const int MaxQueuedFds = 64;
+
     private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Queue<FileDescriptor> _fds = new();
     private byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
@@ -23,6 +31,9 @@ public sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>The largest frame this end accepts now; raised once the peer has authenticated.</summary>
     public int MaxFrame { get; set; } = ControlCodec.MaxUnauthenticatedFrame;
+
+    /// <summary>Whether descriptors the peer sends are kept (a client of the kernel) or closed at once (the kernel).</summary>
+    public bool AcceptFileDescriptors { get; init; }
 
     public static async Task<ControlConnection> ConnectAsync(string socketPath, CancellationToken cancel = default)
     {
@@ -37,7 +48,53 @@ public sealed class ControlConnection : IAsyncDisposable
             throw;
         }
 
-        return new ControlConnection(socket) { MaxFrame = ControlCodec.MaxFrame };
+        return new ControlConnection(socket) { MaxFrame = ControlCodec.MaxFrame, AcceptFileDescriptors = true };
+    }
+
+    /// <summary>Sends a frame with descriptors attached (they stay owned by the caller).</summary>
+    public async Task SendAsync(ControlMessage message, IReadOnlyList<FileDescriptor> fds, CancellationToken cancel = default)
+    {
+        if (fds.Count == 0)
+        {
+            await SendAsync(message, cancel).ConfigureAwait(false);
+            return;
+        }
+
+        var frame = ControlCodec.Encode(message);
+        await _writeLock.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            // The first byte carries the descriptors; the rest follows as ordinary stream data.
+            UnixRights.Send(_socket, frame.AsSpan(0, 1), [.. fds]);
+            if (frame.Length > 1)
+            {
+                await _socket.SendAsync(frame.AsMemory(1), SocketFlags.None, cancel).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> descriptors that arrived, in order, now owned by the caller.
+    /// </summary>
+    /// <exception cref="ControlProtocolException">Fewer arrived than the message announced.</exception>
+    public FileDescriptor[] TakeFileDescriptors(int count)
+    {
+        if (_fds.Count < count)
+        {
+            throw new ControlProtocolException($"a message announced {count} file descriptors; {_fds.Count} arrived");
+        }
+
+        var taken = new FileDescriptor[count];
+        for (var i = 0; i < count; i++)
+        {
+            taken[i] = _fds.Dequeue();
+        }
+
+        return taken;
     }
 
     public async Task SendAsync(ControlMessage message, CancellationToken cancel = default)
@@ -73,7 +130,7 @@ public sealed class ControlConnection : IAsyncDisposable
             }
 
             MakeRoom();
-            var n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancel).ConfigureAwait(false);
+            var n = await ReceiveSomeAsync(cancel).ConfigureAwait(false);
             if (n == 0)
             {
                 return null;
@@ -83,8 +140,45 @@ public sealed class ControlConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads what is there with recvmsg, so descriptors that come with the bytes are not lost.</summary>
+    private async Task<int> ReceiveSomeAsync(CancellationToken cancel)
+    {
+        while (true)
+        {
+            var n = UnixRights.TryReceive(_socket, _buffer.AsSpan(_end), out var fds);
+            foreach (var fd in fds)
+            {
+                if (AcceptFileDescriptors && _fds.Count < MaxQueuedFds)
+                {
+                    _fds.Enqueue(fd);
+                }
+                else
+                {
+                    fd.Dispose();
+                    if (AcceptFileDescriptors)
+                    {
+                        throw new ControlProtocolException($"the peer sent more than {MaxQueuedFds} unclaimed file descriptors");
+                    }
+                }
+            }
+
+            if (n >= 0)
+            {
+                return n;
+            }
+
+            // Nothing to read yet: a zero-byte receive completes when the socket becomes readable.
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancel).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        while (_fds.Count > 0)
+        {
+            _fds.Dequeue().Dispose();
+        }
+
         try
         {
             _socket.Shutdown(SocketShutdown.Both);

@@ -12,6 +12,7 @@ public sealed class KernelClient : IAsyncDisposable
 {
     private readonly ControlConnection _connection;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ControlMessage>> _pending = new();
+    private readonly ConcurrentDictionary<long, Interop.FileDescriptor[]> _fds = new();
     private readonly Channel<DomainEvent> _events = Channel.CreateUnbounded<DomainEvent>();
     private readonly Task _reader;
     private long _nextId;
@@ -68,11 +69,48 @@ public sealed class KernelClient : IAsyncDisposable
         return reply as T ?? throw new KernelRequestException(reply);
     }
 
+    /// <summary>
+    /// As <see cref="CallAsync{T}"/> for a reply that carries file descriptors (a service channel, a grant
+    /// map): returns them with the reply, owned by the caller.
+    /// </summary>
+    public async Task<(T Reply, Interop.FileDescriptor[] Fds)> CallWithFdsAsync<T>(ControlMessage request, CancellationToken cancel = default)
+        where T : ControlMessage
+    {
+        var reply = await RequestAsync(request, cancel).ConfigureAwait(false);
+        _fds.TryRemove(reply.Id, out var fds);
+        if (reply is T typed)
+        {
+            return (typed, fds ?? []);
+        }
+
+        foreach (var fd in fds ?? [])
+        {
+            fd.Dispose();
+        }
+
+        throw new KernelRequestException(reply);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
         await _reader.ConfigureAwait(false);
+        foreach (var (_, fds) in _fds)
+        {
+            foreach (var fd in fds)
+            {
+                fd.Dispose();
+            }
+        }
     }
+
+    /// <summary>How many descriptors travel with a message of this type (claimed in arrival order).</summary>
+    private static int FdCount(ControlMessage message) => message switch
+    {
+        ServiceChannelOpened => ServiceChannelOpened.FdCount,
+        GrantMapped => GrantMapped.FdCount,
+        _ => 0,
+    };
 
     private async Task ReadLoop()
     {
@@ -85,9 +123,25 @@ public sealed class KernelClient : IAsyncDisposable
                 {
                     _events.Writer.TryWrite(e);
                 }
-                else if (_pending.TryRemove(message.Id, out var waiter))
+                else
                 {
-                    waiter.TrySetResult(message);
+                    var count = FdCount(message);
+                    if (count > 0)
+                    {
+                        _fds[message.Id] = _connection.TakeFileDescriptors(count);
+                    }
+
+                    if (_pending.TryRemove(message.Id, out var waiter))
+                    {
+                        waiter.TrySetResult(message);
+                    }
+                    else if (_fds.TryRemove(message.Id, out var orphans))
+                    {
+                        foreach (var fd in orphans)
+                        {
+                            fd.Dispose(); // nobody waits for this reply any more
+                        }
+                    }
                 }
             }
         }

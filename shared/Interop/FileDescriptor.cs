@@ -16,5 +16,9 @@ public sealed class FileDescriptor : SafeHandle
     /// <summary>The number, for passing to a system call while this object is alive.</summary>
     public int Value => (int)handle;
 
+    /// <summary>A second descriptor of the same open file (close-on-exec), owned separately.</summary>
+    public FileDescriptor Duplicate() =>
+        new((int)InteropException.Check(Libc.FcntlInt(Value, Libc.FDupfdCloexec, 0), "fcntl(F_DUPFD_CLOEXEC)"));
+
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 }

@@ -24,6 +24,12 @@ internal static unsafe partial class Libc
     public const int MsgCmsgCloexec = 0x40000000;
     public const int Eintr = 4;
     public const int Eagain = 11;
+    public const int Esrch = 3;
+    public const int MapFixed = 0x10;
+    public const int ORdonly = 0;
+    public const int OCloexec = 0x80000;
+    public const int PrSetPdeathsig = 1;
+    public const int FDupfdCloexec = 1030;
 
     [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
@@ -115,4 +121,22 @@ internal static unsafe partial class Libc
         public int Level;
         public int Type;
     }
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport(Lib, EntryPoint = "fdatasync", SetLastError = true)]
+    public static partial int Fdatasync(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int FcntlInt(int fd, int cmd, int arg);
 }

@@ -63,6 +63,24 @@ public sealed unsafe class SharedMemorySegment : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps a segment read-only (a descriptor opened read-only cannot be mapped writable). Takes ownership of
+    /// <paramref name="fd"/>. Writing through <see cref="Span"/> of such a segment faults the process.
+    /// </summary>
+    public static SharedMemorySegment MapReadOnly(FileDescriptor fd, long pages)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pages);
+        try
+        {
+            return new SharedMemorySegment(fd, MapFd(fd, pages * PageSize, "received read-only segment", Libc.ProtRead), pages * PageSize);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Gives pages' memory back to the host (their contents read as zero afterwards; RSS drops).</summary>
     public void Discard(long firstPage, long pages)
     {
@@ -85,9 +103,9 @@ public sealed unsafe class SharedMemorySegment : IDisposable
         Fd.Dispose();
     }
 
-    private static byte* MapFd(FileDescriptor fd, long length, string what)
+    private static byte* MapFd(FileDescriptor fd, long length, string what, int protection = Libc.ProtRead | Libc.ProtWrite)
     {
-        var p = Libc.Mmap(null, (nuint)length, Libc.ProtRead | Libc.ProtWrite, Libc.MapShared, fd.Value, 0);
+        var p = Libc.Mmap(null, (nuint)length, protection, Libc.MapShared, fd.Value, 0);
         if (p == (void*)-1)
         {
             throw new InteropException($"mmap({what}, {length} bytes)", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());

@@ -50,18 +50,38 @@ public static unsafe class UnixRights
     /// <summary>Receives one message: returns the payload byte count (0 when the peer closed) and its fds.</summary>
     public static int Receive(Socket socket, Span<byte> buffer, out FileDescriptor[] fds)
     {
+        var n = TryReceive(socket, buffer, out fds);
+        return n >= 0 ? n : throw new InteropException("recvmsg(SCM_RIGHTS)", Libc.Eagain);
+    }
+
+    /// <summary>
+    /// As <see cref="Receive"/>, but on a non-blocking socket with nothing to read returns -1 instead of
+    /// failing, so an async reader can wait for readability and try again.
+    /// </summary>
+    public static int TryReceive(Socket socket, Span<byte> buffer, out FileDescriptor[] fds)
+    {
         var control = stackalloc byte[ControlSpace(MaxFds)];
         fixed (byte* data = buffer)
         {
             var iov = new Libc.IoVec { Base = data, Length = (nuint)buffer.Length };
             var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)ControlSpace(MaxFds) };
             nint n;
+            int errno;
             while ((n = Libc.RecvMsg((int)socket.Handle, &msg, Libc.MsgCmsgCloexec)) < 0
-                && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.Eintr)
+                && (errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError()) != Libc.Eagain)
             {
+                if (errno != Libc.Eintr)
+                {
+                    throw new InteropException("recvmsg(SCM_RIGHTS)", errno);
+                }
             }
 
-            InteropException.Check(n, "recvmsg(SCM_RIGHTS)");
+            if (n < 0)
+            {
+                fds = [];
+                return -1;
+            }
+
             var received = new List<FileDescriptor>();
             if (msg.ControlLength >= (nuint)sizeof(Libc.CmsgHdr))
             {

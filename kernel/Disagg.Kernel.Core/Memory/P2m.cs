@@ -1,3 +1,4 @@
+using Disagg.Interop;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Ipc.Grants;
 using Disagg.Kernel.Cpu;
@@ -24,6 +25,7 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
     private readonly ulong[] _dirty;
     private readonly object _balloonLock = new();
     private volatile bool _dirtyLogging;
+    private readonly Dictionary<ulong, FileDescriptor> _shared = [];
     private long _populated;
     private long _limit;
 
@@ -112,6 +114,47 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
     public byte* Special(int page) => (byte*)_special[page];
 
     /// <summary>
+    /// A descriptor for exactly one frame of this domain (RAM or a special page), for a service that
+    /// maps it (a granted ring, the console or xenstore page). The first time, the page moves into a
+    /// memfd of its own at the same host address, so vCPUs and their cached translations keep using it;
+    /// <paramref name="quiesce"/> runs around the move to keep the domain's vCPUs from writing meanwhile.
+    /// Null if the frame is not this domain's memory. The descriptor stays owned by the P2M.
+    /// </summary>
+    public FileDescriptor? ShareFrame(ulong frame, Func<IDisposable> quiesce)
+    {
+        lock (_balloonLock)
+        {
+            if (_shared.TryGetValue(frame, out var fd))
+            {
+                return fd;
+            }
+
+            var page = Frame(frame, forWrite: false);
+            if (page == null)
+            {
+                return null;
+            }
+
+            using (quiesce())
+            {
+                fd = PageAdoption.Adopt(page, $"disagg-d{DomainId}-frame-{frame:x}");
+            }
+
+            _shared[frame] = fd;
+            return fd;
+        }
+    }
+
+    /// <summary>Whether a service has been given this frame (it then stays populated).</summary>
+    public bool IsShared(ulong frame)
+    {
+        lock (_balloonLock)
+        {
+            return _shared.ContainsKey(frame);
+        }
+    }
+
+    /// <summary>
     /// Balloon out (decrease_reservation): the frame's memory goes back to the host. False if the
     /// frame is not populated RAM (already out, a special page, outside the domain).
     /// </summary>
@@ -125,9 +168,9 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
 
         lock (_balloonLock)
         {
-            if (_ram[index] == 0)
+            if (_ram[index] == 0 || _shared.ContainsKey(frame))
             {
-                return false;
+                return false; // a page a service maps stays, as Xen keeps a foreign-mapped page alive
             }
 
             Volatile.Write(ref _ram[index], 0);
@@ -204,6 +247,13 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
                 _budget.Release(_populated + PvLayout.SpecialPages);
                 _populated = -1;
             }
+
+            foreach (var fd in _shared.Values)
+            {
+                fd.Dispose();
+            }
+
+            _shared.Clear();
         }
 
         InvalidateTranslations();

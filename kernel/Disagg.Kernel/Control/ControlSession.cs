@@ -14,7 +14,8 @@ namespace Disagg.Kernel.Control;
 /// </summary>
 internal sealed partial class ControlSession(KernelServer server, ControlConnection connection) : IAsyncDisposable
 {
-    private readonly Channel<ControlMessage> _outbox = Channel.CreateUnbounded<ControlMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private ServiceDomain? _service;
     private bool _privileged;
     private int _domainId = -1;
     private bool _subscribed;
@@ -26,8 +27,8 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
         {
             while (await connection.ReceiveAsync().ConfigureAwait(false) is { } request)
             {
-                var reply = Handle(request) with { Id = request.Id };
-                _outbox.Writer.TryWrite(reply);
+                var reply = Handle(request, out var fds) with { Id = request.Id };
+                _outbox.Writer.TryWrite(new Outgoing(reply, fds));
                 if (_domainId < 0)
                 {
                     break; // a failed Hello: nothing more from this peer
@@ -48,6 +49,10 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
             _outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
+            if (_service != null)
+            {
+                server.Hypervisor.CloseService(_service);
+            }
         }
     }
 
@@ -59,9 +64,27 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
     {
         try
         {
-            await foreach (var message in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
+            await foreach (var (message, fds) in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
             {
-                await connection.SendAsync(message).ConfigureAwait(false);
+                try
+                {
+                    if (fds is null)
+                    {
+                        await connection.SendAsync(message).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await connection.SendAsync(message, fds).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    // What we sent were duplicates made for this reply; the peer has its own now.
+                    foreach (var fd in fds ?? [])
+                    {
+                        fd.Dispose();
+                    }
+                }
             }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
@@ -71,10 +94,24 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
     }
 
     private void OnStateChanged(DomainStateChange change) =>
-        _outbox.Writer.TryWrite(new DomainEvent(change.DomainId, DomainRequests.StateLetter(change.State), (int)change.Reason, change.TimestampNs));
+        _outbox.Writer.TryWrite(new Outgoing(new DomainEvent(change.DomainId, DomainRequests.StateLetter(change.State), (int)change.Reason, change.TimestampNs), null));
 
-    private ControlMessage Handle(ControlMessage request)
+    private ControlMessage Handle(ControlMessage request, out Disagg.Interop.FileDescriptor[]? fds)
     {
+        fds = null;
+        if (_domainId >= 0 && request is OpenServiceChannel or AllocUnboundPort or BindInterdomainPort or SendEvent
+            or CloseEventPort or MapGrantRef or UnmapGrantRef or GrantCopyBatch)
+        {
+            try
+            {
+                return HandleService(request, out fds);
+            }
+            catch (DomainRequestException e)
+            {
+                return Error(e.Errno, e.Message);
+            }
+        }
+
         if (_domainId < 0)
         {
             return request is Hello hello ? Authenticate(hello) : Error(XenErrno.EACCES, "say Hello with a token first");
@@ -98,6 +135,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 SetVcpusOnline o => DomainRequests.SetVcpusOnline(server.Hypervisor, o),
                 ListVcpus v => DomainRequests.ListVcpus(server.Hypervisor, v),
                 RegisterService r => Register(r),
+                ReadConsole c => DomainRequests.ReadConsole(server.Hypervisor, c),
                 Hello => Error(XenErrno.EINVAL, "already said Hello"),
                 _ => Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a request"),
             };
@@ -132,6 +170,8 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
         connection.MaxFrame = _privileged ? ControlCodec.MaxFrame : 1 << 20;
         return new HelloReply(_domainId, _privileged, KernelVersion.Value, ControlCodec.ProtocolVersion);
     }
+
+    private readonly record struct Outgoing(ControlMessage Message, Disagg.Interop.FileDescriptor[]? Fds);
 
     private OkReply SubscribeToEvents()
     {

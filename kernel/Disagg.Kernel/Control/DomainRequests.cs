@@ -59,6 +59,18 @@ internal static class DomainRequests
         return new MessageLogChunk(buffer[..n], next, missed);
     }
 
+    public static ConsoleChunk ReadConsole(Hypervisor hv, ReadConsole r)
+    {
+        if (hv.Domains[r.DomainId] is not { } domain)
+        {
+            throw new DomainRequestException(XenErrno.ESRCH, $"console of domain {r.DomainId}: no such domain");
+        }
+
+        var buffer = new byte[Math.Clamp(r.MaxBytes, 0, 1 << 20)];
+        var n = domain.EarlyConsole.Read(r.Offset, buffer, out var next, out var missed);
+        return new ConsoleChunk(r.DomainId, buffer[..n], next, missed);
+    }
+
     public static DomainCreated Create(Hypervisor hv, CreateDomain c)
     {
         if (hv.Domains.Snapshot().Any(d => d.Name == c.Name))

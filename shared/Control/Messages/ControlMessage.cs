@@ -30,6 +30,20 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(DomainEvent), Tag = 35)]
 [DerivedTypeShape(typeof(RegisterService), Tag = 40)]
 [DerivedTypeShape(typeof(ServiceRegistered), Tag = 41)]
+[DerivedTypeShape(typeof(ReadConsole), Tag = 36)]
+[DerivedTypeShape(typeof(ConsoleChunk), Tag = 37)]
+[DerivedTypeShape(typeof(OpenServiceChannel), Tag = 50)]
+[DerivedTypeShape(typeof(ServiceChannelOpened), Tag = 51)]
+[DerivedTypeShape(typeof(AllocUnboundPort), Tag = 52)]
+[DerivedTypeShape(typeof(BindInterdomainPort), Tag = 53)]
+[DerivedTypeShape(typeof(SendEvent), Tag = 54)]
+[DerivedTypeShape(typeof(CloseEventPort), Tag = 55)]
+[DerivedTypeShape(typeof(EventPortBound), Tag = 56)]
+[DerivedTypeShape(typeof(MapGrantRef), Tag = 57)]
+[DerivedTypeShape(typeof(GrantMapped), Tag = 58)]
+[DerivedTypeShape(typeof(UnmapGrantRef), Tag = 59)]
+[DerivedTypeShape(typeof(GrantCopyBatch), Tag = 60)]
+[DerivedTypeShape(typeof(GrantCopyResult), Tag = 61)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

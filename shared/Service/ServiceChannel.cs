@@ -1,0 +1,180 @@
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Interop;
+
+namespace Disagg.Service;
+
+/// <summary>
+/// A service domain's channel to the kernel: set-up requests over the control socket (descriptors travel
+/// with the replies), events through a shared pending bitmap and a doorbell, grant copy through a shared
+/// copy buffer. Taking events costs no system call while events keep coming: the doorbell is rung only
+/// after the service said it was going to sleep (<see cref="WaitForEvents"/>).
+/// </summary>
+public sealed class ServiceChannel : IAsyncDisposable
+{
+    /// <summary>Byte offsets in the event page (kernel: ServiceEventPage).</summary>
+    public const int PendingOffset = 0;
+    public const int SleepingOffset = 2048;
+
+    private readonly KernelClient _kernel;
+    private readonly SharedMemorySegment _events;
+    private readonly SharedMemorySegment _buffer;
+    private readonly int _pendingWords;
+
+    private ServiceChannel(KernelClient kernel, ServiceChannelOpened opened, SharedMemorySegment events, Doorbell doorbell, SharedMemorySegment buffer)
+    {
+        _kernel = kernel;
+        _events = events;
+        _buffer = buffer;
+        Doorbell = doorbell;
+        DomainId = opened.DomainId;
+        MaxPorts = opened.MaxPorts;
+        _pendingWords = opened.MaxPorts / 64;
+    }
+
+    public int DomainId { get; }
+
+    public int MaxPorts { get; }
+
+    /// <summary>The doorbell, for a service that waits on many descriptors at once (EpollReactor).</summary>
+    public Doorbell Doorbell { get; }
+
+    /// <summary>The kernel connection, for requests this class does not wrap (ListDomains, Subscribe, ...).</summary>
+    public KernelClient Kernel => _kernel;
+
+    public int BufferPages => (int)_buffer.Pages;
+
+    /// <summary>Connects with the service's token and opens its channel with a copy buffer of <paramref name="bufferPages"/> pages.</summary>
+    public static async Task<ServiceChannel> OpenAsync(string kernelSocket, string token, int bufferPages = 256, CancellationToken cancel = default)
+    {
+        var kernel = await KernelClient.ConnectAsync(kernelSocket, token, cancel).ConfigureAwait(false);
+        try
+        {
+            var (opened, fds) = await kernel.CallWithFdsAsync<ServiceChannelOpened>(new OpenServiceChannel(bufferPages), cancel).ConfigureAwait(false);
+            var events = SharedMemorySegment.Map(fds[0], 1);
+            var doorbell = new Doorbell(fds[1]);
+            var buffer = SharedMemorySegment.Map(fds[2], opened.BufferPages);
+            return new ServiceChannel(kernel, opened, events, doorbell, buffer);
+        }
+        catch
+        {
+            await kernel.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Opens the channel described by the environment the host daemon gave this process.</summary>
+    public static Task<ServiceChannel> OpenAsync(ServiceEnvironment environment, int bufferPages = 256, CancellationToken cancel = default) =>
+        OpenAsync(environment.KernelSocket, environment.Token, bufferPages, cancel);
+
+    /// <summary>Page <paramref name="page"/> of the copy buffer: frame number <paramref name="page"/> in a <see cref="GrantCopyOp"/>.</summary>
+    public unsafe Span<byte> BufferPage(int page) =>
+        (uint)page < (uint)_buffer.Pages
+            ? new Span<byte>(_buffer.Pointer + ((long)page * SharedMemorySegment.PageSize), SharedMemorySegment.PageSize)
+            : throw new ArgumentOutOfRangeException(nameof(page), $"copy buffer page {page} of {_buffer.Pages}");
+
+    /// <summary>Takes every pending port (clearing them), up to <paramref name="ports"/>' length. No system call.</summary>
+    public unsafe int TakePendingEvents(Span<int> ports)
+    {
+        var words = (long*)(_events.Pointer + PendingOffset);
+        var n = 0;
+        for (var w = 0; w < _pendingWords && n < ports.Length; w++)
+        {
+            if (Volatile.Read(ref words[w]) == 0)
+            {
+                continue;
+            }
+
+            var bits = Interlocked.Exchange(ref words[w], 0);
+            while (bits != 0)
+            {
+                var b = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (n < ports.Length)
+                {
+                    ports[n++] = (w * 64) + b;
+                }
+                else
+                {
+                    Interlocked.Or(ref words[w], 1L << b); // no room: leave it pending for the next call
+                }
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Sleeps until an event is pending or <paramref name="timeout"/> passes: announces the sleep (so the
+    /// kernel rings the doorbell once), re-checks the bitmap, then waits. True if events may be pending.
+    /// </summary>
+    public unsafe bool WaitForEvents(TimeSpan timeout)
+    {
+        var sleeping = (int*)(_events.Pointer + SleepingOffset);
+        Volatile.Write(ref *sleeping, 1);
+        Interlocked.MemoryBarrier();
+        if (AnyPending())
+        {
+            return true;
+        }
+
+        var rung = Doorbell.Wait(timeout);
+        return rung || AnyPending();
+    }
+
+    public async Task<int> AllocUnboundAsync(int remoteDomain, CancellationToken cancel = default) =>
+        (await _kernel.CallAsync<EventPortBound>(new AllocUnboundPort(remoteDomain), cancel).ConfigureAwait(false)).Port;
+
+    public async Task<int> BindInterdomainAsync(int remoteDomain, int remotePort, CancellationToken cancel = default) =>
+        (await _kernel.CallAsync<EventPortBound>(new BindInterdomainPort(remoteDomain, remotePort), cancel).ConfigureAwait(false)).Port;
+
+    public Task NotifyAsync(int port, CancellationToken cancel = default) => _kernel.CallAsync<OkReply>(new SendEvent(port), cancel);
+
+    public Task CloseAsync(int port, CancellationToken cancel = default) => _kernel.CallAsync<OkReply>(new CloseEventPort(port), cancel);
+
+    /// <summary>Maps page <paramref name="gref"/> that <paramref name="domain"/> granted us.</summary>
+    public async Task<MappedGrant> MapGrantAsync(int domain, uint gref, bool readOnly = false, CancellationToken cancel = default)
+    {
+        var (mapped, fds) = await _kernel.CallWithFdsAsync<GrantMapped>(new MapGrantRef(domain, gref, readOnly), cancel).ConfigureAwait(false);
+        var page = readOnly ? SharedMemorySegment.MapReadOnly(fds[0], 1) : SharedMemorySegment.Map(fds[0], 1);
+        return new MappedGrant(this, page, domain, gref, mapped.Handle, mapped.Frame, readOnly);
+    }
+
+    internal async Task UnmapAsync(long handle)
+    {
+        try
+        {
+            await _kernel.CallAsync<OkReply>(new UnmapGrantRef(handle)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KernelConnectionLostException or KernelRequestException)
+        {
+            // the kernel released it already: the connection went, or a newer one took the channel over
+        }
+    }
+
+    /// <summary>Performs grant copies in order; returns each one's GNTST status (0 = done).</summary>
+    public async Task<short[]> CopyAsync(GrantCopyOp[] ops, CancellationToken cancel = default) =>
+        (await _kernel.CallAsync<GrantCopyResult>(new GrantCopyBatch(ops), cancel).ConfigureAwait(false)).Status;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _kernel.DisposeAsync().ConfigureAwait(false);
+        _events.Dispose();
+        _buffer.Dispose();
+        Doorbell.Dispose();
+    }
+
+    private unsafe bool AnyPending()
+    {
+        var words = (long*)(_events.Pointer + PendingOffset);
+        for (var w = 0; w < _pendingWords; w++)
+        {
+            if (Volatile.Read(ref words[w]) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
