@@ -6,7 +6,8 @@
      mem-touch mb=M rate=R seconds=S   dirties R pages/s (default 256) round-robin over M MiB (default 4),
                                a line per second: the load migration needs
      echo                      console input echoed back; Ctrl-D (0x04) powers off
-     crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes */
+     crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes
+     consback dom=D ...        a console backend for domain D, for tests (consback.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -131,6 +132,8 @@ static void crash(void)
     os_crash("the deliberate fault did not trap");
 }
 
+void consback(void);
+
 void app_run(const char *name)
 {
     if (strcmp(name, "hello") == 0) hello();
@@ -138,8 +141,9 @@ void app_run(const char *name)
     else if (strcmp(name, "mem-touch") == 0) mem_touch();
     else if (strcmp(name, "echo") == 0) echo();
     else if (strcmp(name, "crash") == 0) crash();
+    else if (strcmp(name, "consback") == 0) consback();
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback)\n", name);
         os_crash("no such app");
     }
 }

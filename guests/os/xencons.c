@@ -35,7 +35,18 @@ void xen_console_io_write(const char *text, size_t length)
     }
 }
 
-static void early_sink(const char *text, size_t length) { xen_console_io_write(text, length); }
+/* What was printed before the ring was set up, replayed into it then, so the ring's reader sees the
+   whole boot (it went to console_io at once as well). */
+static char early_buf[2048];
+static size_t early_len;
+
+static void early_sink(const char *text, size_t length)
+{
+    xen_console_io_write(text, length);
+    size_t n = MIN(length, sizeof early_buf - early_len);
+    memcpy(early_buf + early_len, text, n);
+    early_len += n;
+}
 
 void console_early_init(void) { console_sink = early_sink; }
 
@@ -195,6 +206,7 @@ void console_init(void)
     last_cons = READ_ONCE(intf->out_cons);
     sbi_getchar_available = sbi_probe(SBI_EXT_LEGACY_GETCHAR) > 0;
     int rc = evtchn_bind(port, console_event, NULL);
+    if (mode != MODE_XEN) ring_write(early_buf, early_len);
     console_sink = os_sink;
     printf("pvos: console: ring at %p (out %u/%u, in %u/%u), evtchn %u (bind %d), mode %s, wait %llu ms\n", (void *)intf,
            intf->out_prod, intf->out_cons, intf->in_prod, intf->in_cons, port, rc, mode_names[mode], wait_ns / 1000000);
