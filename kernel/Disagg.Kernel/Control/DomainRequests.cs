@@ -46,7 +46,13 @@ internal static class DomainRequests
                 d.OnlineVcpus,
                 d.Vcpus.Count,
                 d.CpuTimeNs,
-                IsService: false));
+                IsService: false,
+                d.ConsolePort,
+                d.XenstorePort,
+                Core.Domains.PvLayout.SpecialFrame(Core.Domains.PvLayout.ConsolePage),
+                Core.Domains.PvLayout.SpecialFrame(Core.Domains.PvLayout.XenstorePage),
+                d.Spec.ConsoleBackend,
+                d.Spec.XenstoreDomain));
         }
 
         return new DomainList(rows);
