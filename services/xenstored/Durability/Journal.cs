@@ -33,7 +33,7 @@ public sealed class Journal : IDurableLog, IDisposable
         {
             // Drop a torn tail now, so new records never follow garbage.
             RandomAccess.SetLength(_file, validLength);
-            FileSync.DataSync(_file, _path);
+            Disagg.Interop.FileSync.DataSync(_file);
         }
 
         Length = validLength;
@@ -91,7 +91,7 @@ public sealed class Journal : IDurableLog, IDisposable
         }
 
         RandomAccess.Write(_file, _batch.WrittenSpan, Length);
-        FileSync.DataSync(_file, _path);
+        Disagg.Interop.FileSync.DataSync(_file);
         Length += _batch.WrittenCount;
         _batch.ResetWrittenCount();
         Syncs++;
@@ -102,7 +102,7 @@ public sealed class Journal : IDurableLog, IDisposable
     public void Truncate()
     {
         RandomAccess.SetLength(_file, 0);
-        FileSync.DataSync(_file, _path);
+        Disagg.Interop.FileSync.DataSync(_file);
         Length = 0;
     }
 

@@ -54,11 +54,11 @@ public static class Snapshot
         {
             RandomAccess.Write(file, header, 0);
             RandomAccess.Write(file, body.Written, HeaderLength);
-            FileSync.DataSync(file, temporary);
+            Disagg.Interop.FileSync.DataSync(file);
         }
 
         File.Move(temporary, final, overwrite: true);
-        FileSync.SyncDirectory(stateDirectory);
+        Disagg.Interop.FileSync.SyncDirectory(stateDirectory);
     }
 
     /// <summary>Applies the snapshot if there is one; returns its sequence number (0 without one).</summary>
