@@ -2,6 +2,8 @@
 using Disagg.Xenstored.Hosting;
 using Microsoft.Extensions.Logging;
 
+if (Environment.GetEnvironmentVariable("DISAGG_DIE_WITH_PARENT") == "1") Disagg.Interop.ProcessSignals.DieWithParent(); // started by the host daemon: go when it goes
+
 if (!XenstoredOptions.TryParse(args, out var options, out var error))
 {
     Console.Error.WriteLine(error);

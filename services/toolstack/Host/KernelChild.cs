@@ -62,7 +62,17 @@ internal sealed class KernelChild : IAsyncDisposable
         }
 
         var log = new Supervision.ServiceLogWriter(logPath);
-        var process = Process.Start(psi) ?? throw new KernelStartException($"could not start {program}");
+        var process = new Process { StartInfo = psi };
+        try
+        {
+            ChildLauncher.Start(process);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            log.Dispose();
+            throw new KernelStartException($"could not start {program}: {e.Message}");
+        }
+
         var stderr = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) =>
         {

@@ -263,7 +263,7 @@ public sealed class SupervisedService : IAsyncDisposable
             }
         };
         p.ErrorDataReceived += (_, e) => log?.Append(e.Data);
-        p.Start();
+        Host.ChildLauncher.Start(p);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         lock (_lock)
