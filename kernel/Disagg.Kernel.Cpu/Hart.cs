@@ -44,6 +44,7 @@ public sealed unsafe partial class Hart
 
     // Interrupt state: _hostPending is written by other threads (Interlocked), the rest only by the hart.
     private int _hostPending;
+    private byte* _externalLevel;
     private int _softwarePending;
     private int _deliverable;
 
@@ -189,6 +190,36 @@ public sealed unsafe partial class Hart
 
     /// <summary>Clears host-owned interrupt lines. Thread-safe.</summary>
     public void ClearInterrupt(Interrupts lines) => Interlocked.And(ref _hostPending, ~((int)lines & HostInterruptMask));
+
+    /// <summary>
+    /// Makes the supervisor external interrupt a level that follows two guest-visible bytes (a Xen vcpu_info:
+    /// [0] evtchn_upcall_pending, [1] evtchn_upcall_mask): SEIP raised by the host is dropped, when the hart
+    /// is about to take it, if the guest has meanwhile cleared the pending byte or set the mask. A PV guest
+    /// that handled its events therefore takes no second, spurious upcall. Set before the hart first runs.
+    /// </summary>
+    public void SetExternalInterruptLevel(byte* vcpuInfo) => _externalLevel = vcpuInfo;
+
+    /// <summary>
+    /// True (and SEIP cleared) if the external line's level source says low. Clear first, then re-read, so a
+    /// raise racing with us is never lost.
+    /// </summary>
+    private bool ExternalLineLow()
+    {
+        var level = _externalLevel;
+        if (level == null || (Volatile.Read(ref level[0]) != 0 && Volatile.Read(ref level[1]) == 0))
+        {
+            return false;
+        }
+
+        Interlocked.And(ref _hostPending, ~(int)Interrupts.SupervisorExternal);
+        if (Volatile.Read(ref level[0]) != 0 && Volatile.Read(ref level[1]) == 0)
+        {
+            Interlocked.Or(ref _hostPending, (int)Interrupts.SupervisorExternal);
+            return false;
+        }
+
+        return true;
+    }
 
     /// <summary>Makes a running <see cref="Run"/> return <see cref="ExitReason.Kicked"/> at its next block boundary. Thread-safe.</summary>
     public void Kick() => Interlocked.Or(ref _hostPending, KickBit);

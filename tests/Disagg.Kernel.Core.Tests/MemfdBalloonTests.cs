@@ -6,7 +6,9 @@ namespace Disagg.Kernel.Core.Tests;
 /// <summary>Ballooning with the kernel's real backing: the host's RSS goes down.</summary>
 public sealed unsafe class MemfdBalloonTests
 {
-    private static long RssKiB() => long.Parse(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    // Shared-memory RSS: memfd pages are counted there, and tests running beside this one (GC heaps,
+    // other domains' private memory) do not move it the way they move VmRSS.
+    private static long RssKiB() => long.Parse(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("RssShmem:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
 
     [Fact]
     public void BallooningOutRealPagesLowersRss()

@@ -52,6 +52,31 @@ public class PrivilegedTests
     }
 
     [Fact]
+    public unsafe void AnExternalInterruptFollowsItsLevelSourceWhenTaken()
+    {
+        // A Xen vcpu_info's first two bytes: evtchn_upcall_pending, evtchn_upcall_mask.
+        var vcpuInfo = stackalloc byte[2];
+        using var m = new TestMachine(IsaWidth.Rv64, Csrw(Sie, 5), Csrrsi(0, Sstatus, 2), Jal(0, 0));
+        m.Hart.SetExternalInterruptLevel(vcpuInfo);
+        m.Hart.SetX(5, 0x200);
+        // Raised, but the guest already handled it (pending byte clear): no interrupt, no spurious upcall.
+        m.Hart.RaiseInterrupt(Interrupts.SupervisorExternal);
+        Assert.Equal(ExitReason.SliceDone, m.Hart.Run(1000));
+        Assert.Equal(Interrupts.None, m.Hart.PendingInterrupts & Interrupts.SupervisorExternal);
+        // Pending but masked: still not taken.
+        vcpuInfo[0] = 1;
+        vcpuInfo[1] = 1;
+        m.Hart.RaiseInterrupt(Interrupts.SupervisorExternal);
+        Assert.Equal(ExitReason.SliceDone, m.Hart.Run(1000));
+        // Pending and unmasked: taken.
+        vcpuInfo[1] = 0;
+        m.Hart.RaiseInterrupt(Interrupts.SupervisorExternal);
+        Assert.Equal(ExitReason.SupervisorCall, m.Run());
+        Assert.Equal(TestMachine.Handler, m.Hart.Pc);
+        Assert.Equal((1UL << 63) | 9, m.Hart.Save().Scause);
+    }
+
+    [Fact]
     public void VectoredStvecSendsInterruptsToBasePlusFourTimesCause()
     {
         using var m = new TestMachine(IsaWidth.Rv32, Csrw(0x105, 6), Csrw(Sie, 5), Csrrsi(0, Sstatus, 2), Jal(0, 0));

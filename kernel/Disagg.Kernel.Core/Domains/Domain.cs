@@ -63,6 +63,7 @@ public sealed unsafe partial class Domain : IUpcallSink
             var vcpu = new Vcpu(id, i, hart, sched, hypervisor.Scheduler, hypervisor.Timers, hypervisor.Platform);
             var info = (VcpuInfo*)memory.Special(PvLayout.SharedInfoPage) + i;
             vcpu.UpcallPending = () => Volatile.Read(ref info->UpcallPending) != 0;
+            hart.SetExternalInterruptLevel((byte*)info);
             vcpus[i] = vcpu;
             hypervisor.Scheduler.Bind(sched, vcpu);
             if (i > 0)

@@ -87,10 +87,12 @@ public sealed unsafe partial class Hart
                 return budget;
             }
 
-            TakeInterrupt();
-            pc = _pc;
-            budget--;
-            _sliceNotRetired++;
+            if (TakeInterrupt())
+            {
+                pc = _pc;
+                budget--;
+                _sliceNotRetired++;
+            }
         }
 
         tlb = _tlb;

@@ -25,13 +25,24 @@ public sealed unsafe partial class Hart
     /// <summary>Takes a synchronous exception at <see cref="_pc"/>; afterwards _pc is the handler.</summary>
     private void RaiseException(ulong cause, ulong tval) => EnterTrap(cause, tval, interrupt: false);
 
-    private void TakeInterrupt()
+    /// <summary>Takes the highest-priority deliverable interrupt; false if, re-checked, none is left.</summary>
+    private bool TakeInterrupt()
     {
         var pending = PendingBits() & _deliverable;
+        if ((pending & (int)Interrupts.SupervisorExternal) != 0 && ExternalLineLow())
+        {
+            pending &= ~(int)Interrupts.SupervisorExternal;
+            if ((pending & 0x222) == 0)
+            {
+                return false;
+            }
+        }
+
         ulong cause = (pending & (int)Interrupts.SupervisorExternal) != 0 ? 9UL
             : (pending & (int)Interrupts.SupervisorSoftware) != 0 ? 1UL
             : 5UL;
         EnterTrap(cause, 0, interrupt: true);
+        return true;
     }
 
     private void EnterTrap(ulong cause, ulong tval, bool interrupt)

@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Interop;
+using Disagg.Service;
+using Disagg.TestSupport;
+
+// bench/evtchn: one event from a service process to a guest and one back, through the real kernel
+// process (the service's send goes over its control socket; the guest's comes back through the shared
+// pending bitmap and the doorbell), next to the floor: an eventfd ping-pong between two threads.
+var quick = args.Contains("--quick");
+var rounds = quick ? 2_000 : 20_000;
+
+var floor = EventfdPingPong(rounds);
+Report("eventfd-pingpong", floor, "us");
+
+var kernel = await StartKernelAsync();
+try
+{
+    await using var control = await KernelClient.ConnectAsync(kernel.Socket, kernel.Token);
+    var token = (await control.CallAsync<ServiceRegistered>(new RegisterService("bench", 1))).Token;
+    var created = await control.CallAsync<DomainCreated>(new CreateDomain("pong", GuestIsa.Rv64, 1, 1, 4096, 4096, 256, 0, [ulong.MaxValue], 0, 1));
+    await control.CallAsync<OkReply>(new LoadKernel(created.DomainId, await File.ReadAllBytesAsync(Path.Combine(RepoPaths.Guests, "rv64/evtchn-pong.elf")), null, ""));
+    await using var service = await ServiceChannel.OpenAsync(kernel.Socket, token);
+    await using var page = await service.MapGrantAsync(created.DomainId, 1);
+    var port = await service.BindInterdomainAsync(created.DomainId, created.XenstorePort);
+    var ports = new int[16];
+    service.TakePendingEvents(ports);
+    await control.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause));
+
+    var samples = new double[rounds];
+    for (var i = 0; i < rounds; i++)
+    {
+        var t = Stopwatch.GetTimestamp();
+        await service.NotifyAsync(port);
+        while (true)
+        {
+            var n = service.TakePendingEvents(ports);
+            if (ports.AsSpan(0, n).Contains(port))
+            {
+                break;
+            }
+
+            service.WaitForEvents(TimeSpan.FromSeconds(5));
+        }
+
+        samples[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+    }
+
+    var answered = BinaryPrimitives.ReadUInt32LittleEndian(page.ReadOnlySpan[4..]);
+    BinaryPrimitives.WriteUInt32LittleEndian(page.Span, 0xFFFFFFFF);
+    if (answered < rounds)
+    {
+        Console.Error.WriteLine($"bench evtchn: the guest answered {answered} of {rounds} events");
+        return 1;
+    }
+
+    Array.Sort(samples);
+    var median = samples[rounds / 2];
+    Report("roundtrip-guest-service", median, "us", median / floor, "eventfd-pingpong");
+    Report("roundtrip-guest-service-p99", samples[(int)(rounds * 0.99)], "us");
+    return 0;
+}
+finally
+{
+    kernel.Process.Kill();
+    await kernel.Process.WaitForExitAsync();
+}
+
+static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"bench: evtchn/{figure} {value:0.##} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+
+// Median round trip of a blocking eventfd ping-pong between two threads: the floor for any wake-up.
+static double EventfdPingPong(int rounds)
+{
+    using var ping = new Doorbell();
+    using var pong = new Doorbell();
+    var peer = new Thread(() =>
+    {
+        for (var i = 0; i < rounds; i++)
+        {
+            ping.Wait(TimeSpan.FromSeconds(5));
+            pong.Ring();
+        }
+    });
+    peer.Start();
+    var samples = new double[rounds];
+    for (var i = 0; i < rounds; i++)
+    {
+        var t = Stopwatch.GetTimestamp();
+        ping.Ring();
+        pong.Wait(TimeSpan.FromSeconds(5));
+        samples[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+    }
+
+    peer.Join();
+    Array.Sort(samples);
+    return samples[rounds / 2];
+}
+
+static async Task<(Process Process, string Socket, string Token)> StartKernelAsync()
+{
+    var dir = Directory.CreateTempSubdirectory("disagg-bench-evtchn-").FullName;
+    var socket = Path.Combine(dir, "kernel.sock");
+    var psi = new ProcessStartInfo(RepoPaths.Program("disagg-kernel")) { RedirectStandardOutput = true, UseShellExecute = false };
+    foreach (var a in new[] { "serve", "--socket", socket, "--pcpus", "1", "--memory", "256M" })
+    {
+        psi.ArgumentList.Add(a);
+    }
+
+    var p = Process.Start(psi)!;
+    var line = await p.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("disagg-kernel exited before it was ready");
+    var token = line.Split(' ').Single(w => w.StartsWith("token=", StringComparison.Ordinal))["token=".Length..];
+    return (p, socket, token);
+}
