@@ -6,9 +6,9 @@ namespace Disagg.Toolstack.Cli;
 
 /// <summary>
 /// `disagg console DOMAIN`: shows the domain's recent console output, then follows it; Ctrl-]
-/// detaches (as xl console). Keystrokes are sent to the daemon; they reach the guest once the PV
-/// console ring backend exists. With stdin not a terminal, end of input does not detach: the
-/// console runs until the domain goes or the client is stopped.
+/// detaches (as xl console). Keystrokes go to the guest's PV console ring. With stdin not a
+/// terminal its bytes are sent as they are, and end of input does not detach: the console runs
+/// until the domain goes or the client is stopped. `--batch` prints the log's tail and exits.
 /// </summary>
 internal static class ConsoleCommand
 {
@@ -17,22 +17,25 @@ internal static class ConsoleCommand
     public static Command Build()
     {
         var domain = Verb.DomainArgument();
-        var command = new Command("console", "attach to a domain's console (Ctrl-] detaches)") { domain };
-        Verb.SetAction(command, (parse, cancel) => AttachAsync(Verb.State(parse), parse.GetValue(domain)!, cancel));
+        var batch = new Option<bool>("--batch", "-b") { Description = "print the console's output so far (up to 1 MiB) and exit" };
+        var command = new Command("console", "attach to a domain's console (Ctrl-] detaches)") { domain, batch };
+        Verb.SetAction(command, (parse, cancel) => AttachAsync(Verb.State(parse), parse.GetValue(domain)!, cancel, parse.GetValue(batch)));
         return command;
     }
 
-    public static async Task<int> AttachAsync(StateDir state, string domain, CancellationToken cancel)
+    public static async Task<int> AttachAsync(StateDir state, string domain, CancellationToken cancel, bool batch = false)
     {
         await using var client = await DaemonClient.ConnectAsync(state, cancel).ConfigureAwait(false);
-        await client.CallAsync<OkReply>(new ConsoleAttachRequest(domain, 16 * 1024), cancel).ConfigureAwait(false);
-        if (!Console.IsInputRedirected)
+        await client.CallAsync<OkReply>(new ConsoleAttachRequest(domain, batch ? 1 << 20 : 16 * 1024, Follow: !batch), cancel).ConfigureAwait(false);
+        if (!Console.IsInputRedirected && !batch)
         {
             await Console.Error.WriteLineAsync($"Connected to the console of {domain} (Ctrl-] to detach)").ConfigureAwait(false);
         }
 
         using var detach = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var keys = Console.IsInputRedirected ? Task.CompletedTask : Task.Run(() => ForwardKeysAsync(client.Connection, detach), CancellationToken.None);
+        var keys = batch ? Task.CompletedTask
+            : Console.IsInputRedirected ? Task.Run(() => ForwardInputAsync(client.Connection, detach.Token), CancellationToken.None)
+            : Task.Run(() => ForwardKeysAsync(client.Connection, detach), CancellationToken.None);
         using var stdout = Console.OpenStandardOutput();
         try
         {
@@ -50,7 +53,13 @@ internal static class ConsoleCommand
                         await stdout.FlushAsync(detach.Token).ConfigureAwait(false);
                         break;
                     case ConsoleClosed closed:
-                        await Console.Error.WriteLineAsync($"[console closed: {closed.Reason}]").ConfigureAwait(false);
+                        if (!batch)
+                        {
+                            await Console.Error.WriteLineAsync($"[console closed: {closed.Reason}]").ConfigureAwait(false);
+                        }
+
+                        await detach.CancelAsync().ConfigureAwait(false);
+                        await keys.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                         return 0;
                 }
             }
@@ -63,6 +72,18 @@ internal static class ConsoleCommand
         await detach.CancelAsync().ConfigureAwait(false);
         await keys.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return 0;
+    }
+
+    /// <summary>Redirected stdin: its bytes as they come; at its end the console stays attached.</summary>
+    private static async Task ForwardInputAsync(DaemonConnection connection, CancellationToken cancel)
+    {
+        using var stdin = Console.OpenStandardInput();
+        var buffer = new byte[1024];
+        int n;
+        while ((n = await stdin.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
+        {
+            await connection.SendAsync(new ConsoleInput(buffer[..n]), cancel).ConfigureAwait(false);
+        }
     }
 
     private static async Task ForwardKeysAsync(DaemonConnection connection, CancellationTokenSource detach)

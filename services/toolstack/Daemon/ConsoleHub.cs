@@ -5,40 +5,59 @@ using Disagg.Toolstack.Host;
 namespace Disagg.Toolstack.Daemon;
 
 /// <summary>
-/// Every guest's console: its output appended to state-dir/console/guest-NAME.log and fanned out
-/// to attached clients. The source today is what guests write with console_io, which the kernel
-/// puts in its message log as "(dN) ..." lines; the hub follows that log. SBI console output
-/// (Domain.EarlyConsole) and the PV console ring have no control message yet (see USER-GUIDE).
+/// Every guest's console: its output appended to state-dir/console/guest-NAME.log and fanned out to
+/// attached clients. Three sources, merged in arrival order:
+/// <list type="bullet">
+/// <item>the PV console ring (<see cref="ConsoleRings"/>: Xen's xencons page, input included);</item>
+/// <item>the SBI console (legacy putchar, DBCN), read with ReadConsole per running domain, at an
+/// interval that shrinks to <see cref="SbiFastMs"/> while a guest prints and grows to
+/// <see cref="SbiSlowMs"/> while it is quiet;</item>
+/// <item>console_io, which the kernel puts in its message log as "(dN) " lines — until the domain's
+/// ring carries output (a PV guest replays its console_io boot lines into the ring, and mirrors to
+/// console_io only while nobody reads the ring).</item>
+/// </list>
 /// </summary>
 internal sealed class ConsoleHub : IAsyncDisposable
 {
-    /// <summary>How often the message log is read while it is quiet; a busy log is read back to back.</summary>
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often the message log is read.</summary>
+    private const int MessageLogMs = 50;
+    private const int SbiFastMs = 10;
+    private const int SbiSlowMs = 250;
 
     private readonly object _lock = new();
     private readonly Dictionary<string, DomainConsole> _byName = [];
     private readonly Dictionary<int, DomainConsole> _byId = [];
+    private readonly Dictionary<int, SbiReader> _sbi = [];
+    private readonly HashSet<int> _ringCarries = [];
     private readonly ConsoleDemux _demux = new();
     private readonly StateDir _state;
+    private readonly DaemonLog _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _draining = new(1, 1);
     private KernelClient? _kernel;
+    private ConsoleRings? _rings;
     private Task _pump = Task.CompletedTask;
     private long _offset;
+    private long _messageLogDue;
 
-    public ConsoleHub(StateDir state)
+    public ConsoleHub(StateDir state, DaemonLog log)
     {
         _state = state;
+        _log = log;
         Directory.CreateDirectory(state.ConsoleDir);
     }
 
-    public void Start(KernelClient kernel)
+    /// <summary>Whether guests' console rings are served (domain 0's service channel opened).</summary>
+    public bool ServesRings => _rings is not null;
+
+    public async Task StartAsync(KernelClient kernel, string kernelSocket, string token, CancellationToken cancel)
     {
         _kernel = kernel;
-        _pump = Task.Run(PumpAsync);
+        _rings = await ConsoleRings.OpenAsync(kernelSocket, token, _log, DeliverRing, cancel).ConfigureAwait(false);
+        _pump = Task.Run(PumpAsync, CancellationToken.None);
     }
 
-    /// <summary>Binds a domain id to its name's console (a restarted domain keeps its log and its attached clients).</summary>
+    /// <summary>Binds a domain id to its name's console (a restarted domain keeps its log and its attached clients); starts reading its SBI console.</summary>
     public void Bind(int domainId, string name)
     {
         lock (_lock)
@@ -50,15 +69,56 @@ internal sealed class ConsoleHub : IAsyncDisposable
             }
 
             _byId[domainId] = console;
+            _sbi[domainId] = new SbiReader();
         }
     }
 
-    /// <summary>The domain id is gone; when its name has no new id (Forget), attached clients are told why.</summary>
-    public void Unbind(int domainId)
+    /// <summary>Connects the domain's PV console ring (before it is unpaused); a failure is logged, the console keeps its other sources.</summary>
+    public async Task AttachRingAsync(int domainId, string name, int consolePort, CancellationToken cancel)
     {
+        if (_rings is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _rings.AttachAsync(domainId, consolePort, cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or Interop.InteropException)
+        {
+            _log.DomainProblem(name, $"console ring not connected: {e.Message}");
+        }
+    }
+
+    /// <summary>Keystrokes from an attached client for the domain's ring; false when it has none.</summary>
+    public bool Input(int domainId, ReadOnlySpan<byte> bytes) => _rings?.Input(domainId, bytes) ?? false;
+
+    /// <summary>
+    /// The domain id is going: its readers stop and its ring is disconnected — before the domain is
+    /// destroyed, unless <paramref name="domainGone"/> (call <see cref="DrainOnceAsync"/> first for its last output).
+    /// </summary>
+    public async Task UnbindAsync(int domainId, bool domainGone = false)
+    {
+        if (_rings is { } rings)
+        {
+            await rings.DetachAsync(domainId, domainGone).ConfigureAwait(false);
+        }
+
         lock (_lock)
         {
             _byId.Remove(domainId);
+            _sbi.Remove(domainId);
+            _ringCarries.Remove(domainId);
+        }
+    }
+
+    /// <summary>The kernel died: nothing more is read, and no ring is handed back to it.</summary>
+    public void KernelDied()
+    {
+        if (_rings is { } rings)
+        {
+            rings.KernelGone = true;
         }
     }
 
@@ -96,6 +156,11 @@ internal sealed class ConsoleHub : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
+        if (_rings is not null)
+        {
+            await _rings.DisposeAsync().ConfigureAwait(false);
+        }
+
         lock (_lock)
         {
             foreach (var console in _byName.Values)
@@ -111,15 +176,26 @@ internal sealed class ConsoleHub : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads whatever the log has now; returns false when the kernel is gone. Called by the pump,
-    /// and before a domain id is unbound, so what a guest wrote just before it shut down still
-    /// reaches its console.
+    /// Reads every source now; returns false when the kernel is gone. Called before a domain id is
+    /// unbound, so what a guest wrote just before it shut down still reaches its console.
     /// </summary>
     public async Task<bool> DrainOnceAsync(CancellationToken cancel)
     {
         await _draining.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
+            _rings?.DrainAll();
+            int[] domains;
+            lock (_lock)
+            {
+                domains = [.. _sbi.Keys];
+            }
+
+            foreach (var d in domains)
+            {
+                await ReadSbiAsync(d, cancel).ConfigureAwait(false);
+            }
+
             return await DrainLockedAsync(cancel).ConfigureAwait(false);
         }
         finally
@@ -155,11 +231,74 @@ internal sealed class ConsoleHub : IAsyncDisposable
         }
     }
 
+    /// <summary>One ReadConsole of one domain (caller holds _draining); the reader's interval adapts; a domain the kernel no longer has is dropped.</summary>
+    private async Task ReadSbiAsync(int domainId, CancellationToken cancel)
+    {
+        SbiReader? reader;
+        lock (_lock)
+        {
+            _sbi.TryGetValue(domainId, out reader);
+        }
+
+        if (reader is null)
+        {
+            return;
+        }
+
+        ConsoleChunk chunk;
+        try
+        {
+            chunk = await _kernel!.CallAsync<ConsoleChunk>(new ReadConsole(domainId, reader.Offset, 64 * 1024), cancel).ConfigureAwait(false);
+        }
+        catch (KernelRequestException)
+        {
+            lock (_lock)
+            {
+                _sbi.Remove(domainId); // the domain is gone
+            }
+
+            return;
+        }
+
+        reader.Offset = chunk.NextOffset;
+        reader.IntervalMs = chunk.Text.Length > 0 ? SbiFastMs : Math.Min(SbiSlowMs, reader.IntervalMs * 2);
+        reader.DueMs = Environment.TickCount64 + reader.IntervalMs;
+        if (chunk.Text.Length == 0 && chunk.Missed == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_byId.TryGetValue(domainId, out var console))
+            {
+                if (chunk.Missed > 0)
+                {
+                    console.Write(System.Text.Encoding.ASCII.GetBytes($"\n[console: {chunk.Missed} bytes of SBI console output were lost]\n"));
+                }
+
+                console.Write(chunk.Text);
+            }
+        }
+    }
+
     private void Deliver(int domainId, ReadOnlySpan<byte> text)
     {
-        if (_byId.TryGetValue(domainId, out var console))
+        if (!_ringCarries.Contains(domainId) && _byId.TryGetValue(domainId, out var console))
         {
             console.Write(text);
+        }
+    }
+
+    private void DeliverRing(int domainId, ReadOnlySpan<byte> text)
+    {
+        lock (_lock)
+        {
+            _ringCarries.Add(domainId);
+            if (_byId.TryGetValue(domainId, out var console))
+            {
+                console.Write(text);
+            }
         }
     }
 
@@ -167,14 +306,65 @@ internal sealed class ConsoleHub : IAsyncDisposable
     {
         try
         {
-            while (await DrainOnceAsync(_stop.Token).ConfigureAwait(false))
+            while (true)
             {
-                await Task.Delay(PollInterval, _stop.Token).ConfigureAwait(false);
+                await _draining.WaitAsync(_stop.Token).ConfigureAwait(false);
+                try
+                {
+                    var now = Environment.TickCount64;
+                    if (now >= _messageLogDue)
+                    {
+                        if (!await DrainLockedAsync(_stop.Token).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        _messageLogDue = now + MessageLogMs;
+                    }
+
+                    int[] due;
+                    lock (_lock)
+                    {
+                        due = [.. _sbi.Where(s => s.Value.DueMs <= now).Select(s => s.Key)];
+                    }
+
+                    foreach (var d in due)
+                    {
+                        await ReadSbiAsync(d, _stop.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is KernelConnectionLostException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+                {
+                    return; // the kernel is gone
+                }
+                finally
+                {
+                    _draining.Release();
+                }
+
+                long next;
+                lock (_lock)
+                {
+                    next = _sbi.Count == 0 ? _messageLogDue : Math.Min(_messageLogDue, _sbi.Values.Min(s => s.DueMs));
+                }
+
+                var wait = Math.Clamp(next - Environment.TickCount64, 1, MessageLogMs);
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), _stop.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
             // the host is going down
         }
+    }
+
+    /// <summary>Where a domain's SBI console was read up to, and when to read it next.</summary>
+    private sealed class SbiReader
+    {
+        public long Offset { get; set; }
+
+        public long IntervalMs { get; set; } = SbiFastMs;
+
+        public long DueMs { get; set; }
     }
 }

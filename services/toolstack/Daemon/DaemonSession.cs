@@ -10,6 +10,9 @@ internal static class DaemonSession
     /// <summary>Bytes of a console's log an attaching client sees first.</summary>
     private const int ConsoleReplayBytes = 16 * 1024;
 
+    /// <summary>Bytes of a console's log `console --batch` shows at most.</summary>
+    private const int BatchReplayBytes = 1 << 20;
+
     public static async Task RunAsync(HostDaemon host, DaemonConnection connection)
     {
         while (await connection.ReceiveAsync().ConfigureAwait(false) is { } request)
@@ -78,10 +81,16 @@ internal static class DaemonSession
     private static async Task ConsoleAsync(HostDaemon host, DaemonConnection connection, ConsoleAttachRequest attach)
     {
         ConsoleSubscriber? subscriber = null;
+        int id;
         try
         {
-            var id = await host.Guests.ResolveIdAsync(attach.Domain, CancellationToken.None).ConfigureAwait(false);
-            subscriber = host.Consoles.Attach(id, Math.Clamp(attach.ReplayBytes, 0, ConsoleReplayBytes))
+            id = await host.Guests.ResolveIdAsync(attach.Domain, CancellationToken.None).ConfigureAwait(false);
+            if (!attach.Follow)
+            {
+                await host.Consoles.DrainOnceAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            subscriber = host.Consoles.Attach(id, Math.Clamp(attach.ReplayBytes, 0, attach.Follow ? ConsoleReplayBytes : BatchReplayBytes))
                 ?? throw new DomainOperationException(attach.Domain, "has no console (it was not created by this toolstack)");
         }
         catch (Exception e) when (e is DomainOperationException or ToolstackException or KernelRequestException)
@@ -91,13 +100,22 @@ internal static class DaemonSession
         }
 
         await connection.SendAsync(new OkReply($"attached to {attach.Domain}") { Id = attach.Id }).ConfigureAwait(false);
+        if (!attach.Follow)
+        {
+            host.Consoles.Detach(subscriber);
+            subscriber.Close("end of the log (--batch)");
+        }
+
         using var detached = new CancellationTokenSource();
         var input = Task.Run(async () =>
         {
-            // Input reaches the guest once the PV console ring backend exists; until then it is read and dropped,
-            // and the end of the stream is the client detaching.
-            while (await connection.ReceiveAsync().ConfigureAwait(false) is not null)
+            // Keystrokes go into the guest's console ring (dropped when it has none); the end of the stream is the client detaching.
+            while (await connection.ReceiveAsync().ConfigureAwait(false) is { } message)
             {
+                if (message is ConsoleInput keys)
+                {
+                    host.Consoles.Input(id, keys.Data);
+                }
             }
 
             await detached.CancelAsync().ConfigureAwait(false);

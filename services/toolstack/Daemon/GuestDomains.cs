@@ -91,7 +91,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
             if (action == DomainAction.Destroy && guest is not null)
             {
                 await consoles.DrainOnceAsync(cancel).ConfigureAwait(false);
-                Forget(guest, "destroyed");
+                await ForgetAsync(guest, "destroyed").ConfigureAwait(false);
             }
 
             await CallAsync<OkReply>(name, command, cancel).ConfigureAwait(false);
@@ -246,7 +246,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
 
             if (e.State == "d")
             {
-                Forget(guest, "destroyed");
+                await ForgetAsync(guest, "destroyed", domainGone: true).ConfigureAwait(false);
                 return;
             }
 
@@ -314,6 +314,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
         var list = await kernel.CallAsync<DomainList>(new ListDomains()).ConfigureAwait(false);
         foreach (var d in list.Domains)
         {
+            await consoles.UnbindAsync(d.DomainId).ConfigureAwait(false); // its ring is handed back while the domain exists
             await kernel.RequestAsync(new DomainCommand(d.DomainId, DomainOperation.Destroy)).ConfigureAwait(false);
         }
     }
@@ -321,6 +322,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
     /// <summary>The kernel died: every guest went with it.</summary>
     public void KernelDied(string cause)
     {
+        consoles.KernelDied();
         lock (_byId)
         {
             foreach (var g in _byId.Values)
@@ -370,7 +372,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
                 guest.Settled.TrySetResult();
                 return;
             case LifecycleAction.Destroy:
-                Forget(guest, $"{what}, destroyed (on_{what})");
+                await ForgetAsync(guest, $"{what}, destroyed (on_{what})").ConfigureAwait(false);
                 await kernel.CallAsync<OkReply>(new DomainCommand(guest.Id, DomainOperation.Destroy), cancel).ConfigureAwait(false);
                 return;
             default:
@@ -381,7 +383,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
                     _byId.Remove(old);
                 }
 
-                consoles.Unbind(old);
+                await consoles.UnbindAsync(old).ConfigureAwait(false);
                 await kernel.CallAsync<OkReply>(new DomainCommand(old, DomainOperation.Destroy), cancel).ConfigureAwait(false);
                 var settled = guest.Settled;
                 guest.Settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -414,6 +416,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
             guest.Id = created.DomainId;
             guest.CreatedAtMs = Environment.TickCount64;
             consoles.Bind(created.DomainId, guest.Name);
+            await consoles.AttachRingAsync(created.DomainId, guest.Name, created.ConsolePort, cancel).ConfigureAwait(false);
             lock (_byId)
             {
                 _byId[created.DomainId] = guest;
@@ -431,19 +434,20 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
                 _byId.Remove(created.DomainId);
             }
 
+            await consoles.UnbindAsync(created.DomainId).ConfigureAwait(false);
             await kernel.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
 
-    private void Forget(Guest guest, string reason)
+    private async Task ForgetAsync(Guest guest, string reason, bool domainGone = false)
     {
         lock (_byId)
         {
             _byId.Remove(guest.Id);
         }
 
-        consoles.Unbind(guest.Id);
+        await consoles.UnbindAsync(guest.Id, domainGone).ConfigureAwait(false);
         consoles.Forget(guest.Name, reason);
         guest.Settled.TrySetResult();
     }

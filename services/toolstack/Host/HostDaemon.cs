@@ -102,10 +102,10 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
             _client = await KernelClient.ConnectAsync(_kernel.Socket, _kernel.Token, stop.Token).ConfigureAwait(false);
             await _client.CallAsync<Control.Messages.OkReply>(new Subscribe(), stop.Token).ConfigureAwait(false);
             var info = await _client.CallAsync<HostInfo>(new GetHostInfo(), stop.Token).ConfigureAwait(false);
-            _consoles = new ConsoleHub(state);
+            _consoles = new ConsoleHub(state, _log);
             _services = new ServiceDomains(state, _log);
             _guests = new GuestDomains(_client, _consoles, _log, info.Pcpus, () => _services.XenstoreDomain);
-            _consoles.Start(_client);
+            await _consoles.StartAsync(_client, _kernel.Socket, _kernel.Token, stop.Token).ConfigureAwait(false);
             watcher = WatchKernelAsync(_kernel);
             events = FollowEventsAsync(_client, _guests, stop.Token);
             await _services.StartAsync(config, _client, _kernel.Socket, stop.Token).ConfigureAwait(false);
