@@ -11,11 +11,23 @@ public sealed class XenstoredProcess : IDisposable
 {
     private Process? _process;
 
+    private readonly bool _handoff;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    /// <summary>Rings from the tests through the hand-off socket.</summary>
     public XenstoredProcess(params string[] extraArgs)
+        : this(new Dictionary<string, string>(), handoff: true, extraArgs)
+    {
+    }
+
+    /// <summary>With <paramref name="environment"/> added (the host daemon's service variables), and the hand-off socket only if asked.</summary>
+    public XenstoredProcess(IReadOnlyDictionary<string, string> environment, bool handoff, params string[] extraArgs)
     {
         Directory = Path.Combine(Path.GetTempPath(), "xs-test-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
         ExtraArgs = extraArgs;
+        _handoff = handoff;
+        _environment = environment;
         Start();
     }
 
@@ -43,9 +55,16 @@ public sealed class XenstoredProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--socket", SocketPath, "--state-dir", StateDirectory, "--ring-handoff", HandoffPath }.Concat(ExtraArgs))
+        foreach (var a in new[] { "--socket", SocketPath, "--state-dir", StateDirectory }
+            .Concat(_handoff ? ["--ring-handoff", HandoffPath] : [])
+            .Concat(ExtraArgs))
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in _environment)
+        {
+            psi.Environment[name] = value;
         }
 
         var clock = Stopwatch.StartNew();
@@ -66,6 +85,7 @@ public sealed class XenstoredProcess : IDisposable
         LastStartTime = clock.Elapsed;
     }
 
+    /// <summary>SIGKILL, and waits for it to be gone.</summary>
     public void Kill()
     {
         _process!.Kill();

@@ -5,6 +5,9 @@ namespace Disagg.Xenstored.Core;
 /// <summary>How the protocol reaches guests' connections without knowing what carries them (a ring page today).</summary>
 public interface IDomainConnections
 {
+    /// <summary>XS_INTRODUCE, before anything is recorded: false (EINVAL) if the domain's page or port cannot be attached.</summary>
+    bool TryPrepare(GuestDomain domain, out string reason);
+
     /// <summary>The connection of an introduced domain, made (and its ring attached when possible) if needed.</summary>
     XsConnection Attach(GuestDomain domain);
 

@@ -141,6 +141,14 @@ public sealed partial class XsRequestProcessor
         var fresh = !_state.Domains.TryGetValue((uint)domid, out var previous);
         // Re-introducing a domain re-binds its ring and event channel (Xen uses it to recover xenbus).
         var domain = new GuestDomain((uint)domid, frame, (uint)port) { Target = previous?.Target };
+        if (_domains is not null && !_domains.TryPrepare(domain, out var reason))
+        {
+            // The page is not that domain's grant to us, the frame is not the one named, or the port is not
+            // offered to us: nothing is recorded, as Xen's xenstored refuses a domain it cannot map. The ring
+            // source logs the reason.
+            return XsError.EINVAL;
+        }
+
         _state.Domains[(uint)domid] = domain;
         _log?.DomainIntroduced(domain);
         _domains?.Attach(domain);
@@ -165,11 +173,35 @@ public sealed partial class XsRequestProcessor
             return XsError.EINVAL;
         }
 
-        if (!_state.Domains.Remove(domid))
+        if (!_state.Domains.ContainsKey(domid))
         {
             return XsError.ENOENT;
         }
 
+        AckUnless(conn, h, XsError.None);
+        ReleaseDomain(domid);
+        return XsError.None;
+    }
+
+    /// <summary>
+    /// A domain that is gone from the kernel (dying, or missing from its list after our restart): released as
+    /// by XS_RELEASE, journaled, and @releaseDomain fired. Loop thread (or before the loop starts).
+    /// </summary>
+    public bool ReleaseVanished(uint domid)
+    {
+        if (!_state.Domains.ContainsKey(domid))
+        {
+            return false;
+        }
+
+        ReleaseDomain(domid);
+        _log?.EndRequest();
+        return true;
+    }
+
+    private void ReleaseDomain(uint domid)
+    {
+        _state.Domains.Remove(domid);
         var guest = _domains?.Find(domid);
         if (guest is not null)
         {
@@ -178,9 +210,7 @@ public sealed partial class XsRequestProcessor
 
         _domains?.Detach(domid);
         _log?.DomainReleased(domid);
-        AckUnless(conn, h, XsError.None);
         _state.Watches.FireSpecial(XsPath.ReleaseDomain);
-        return XsError.None;
     }
 
     private XsError Resume(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p)

@@ -35,12 +35,41 @@ public sealed class GuestConnections : IDomainConnections
             _connections[domain.DomainId] = conn;
         }
 
-        if (Source?.TryTake(domain.DomainId) is { } ring)
+        conn.Domain = domain;
+        if (Source?.TryTake(domain) is { } ring)
         {
             conn.Attach(ring);
         }
 
         return conn;
+    }
+
+    public bool TryPrepare(GuestDomain domain, out string reason)
+    {
+        reason = "";
+        if (Source is null)
+        {
+            return true;
+        }
+
+        if (!Source.RebindsOnIntroduce || !_connections.TryGetValue(domain.DomainId, out var conn) || !conn.IsAttached)
+        {
+            return Source.TryPrepare(domain, out reason);
+        }
+
+        conn.DetachRing(); // its port must be free to bind again; served again once Attach takes the new ring
+        if (Source.TryPrepare(domain, out reason))
+        {
+            return true;
+        }
+
+        // Refused: the domain keeps its earlier introduction, so put its earlier ring back.
+        if (Source.TryTake(conn.Domain) is { } ring)
+        {
+            conn.Attach(ring);
+        }
+
+        return false;
     }
 
     /// <summary>The ring source has a page for <paramref name="domainId"/>: attach it if the domain is introduced.</summary>

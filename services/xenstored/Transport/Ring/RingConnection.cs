@@ -31,8 +31,12 @@ public sealed class RingConnection : XsConnection, IRingService
     {
         _loop = loop;
         _outstandingLimit = outstandingLimit;
+        Domain = domain;
         loop.Adopt(this);
     }
+
+    /// <summary>The introduction this connection serves (where its page is, which port signals it).</summary>
+    public GuestDomain Domain { get; set; }
 
     public override bool PersistsWatches => true;
 
@@ -52,6 +56,14 @@ public sealed class RingConnection : XsConnection, IRingService
             XenstoreDomainInterface.FeatureReconnection | XenstoreDomainInterface.FeatureError);
         ring.Listen(() => _loop.Post(new LoopInput(LoopInputKind.Kick, this, null, 0)));
         _loop.Post(new LoopInput(LoopInputKind.Kick, this, null, 0));
+    }
+
+    /// <summary>Stops using the page (it is about to be unmapped); replies wait until a ring is attached again.</summary>
+    public void DetachRing()
+    {
+        _ring?.Dispose();
+        _ring = null;
+        _inFilled = 0;
     }
 
     public void Service(XsRequestProcessor processor)

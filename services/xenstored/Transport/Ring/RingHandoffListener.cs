@@ -1,14 +1,15 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Disagg.Interop;
+using Disagg.Xenstored.Domains;
 
 namespace Disagg.Xenstored.Transport.Ring;
 
 /// <summary>
 /// Receives guests' ring pages as file descriptors: one message per domain, a u32 domain id with
 /// three fds (the page's memfd, the guest-to-us eventfd, the us-to-guest eventfd) over SCM_RIGHTS.
-/// This is how a ring reaches us until the kernel's service interface maps guest frames for us
-/// (docs/XENSTORED.md, "not done"); only the user that runs xenstored can connect (mode 0600).
+/// The tests' stand-in for the kernel (which maps guest frames for us through <see cref="KernelRingSource"/>):
+/// only the user that runs xenstored can connect (mode 0600).
 /// </summary>
 public sealed class RingHandoffListener : IGuestRingSource, IDisposable
 {
@@ -38,11 +39,21 @@ public sealed class RingHandoffListener : IGuestRingSource, IDisposable
 
     public string Path { get; }
 
-    public IGuestRing? TryTake(uint domainId)
+    /// <summary>A re-introduced domain keeps the ring it was handed until its sender hands another.</summary>
+    public bool RebindsOnIntroduce => false;
+
+    /// <summary>Rings arrive whenever their sender hands them; nothing to check at introduction.</summary>
+    public bool TryPrepare(GuestDomain domain, out string reason)
+    {
+        reason = "";
+        return true;
+    }
+
+    public IGuestRing? TryTake(GuestDomain domain)
     {
         lock (_waitingLock)
         {
-            return _waiting.Remove(domainId, out var ring) ? ring : null;
+            return _waiting.Remove(domain.DomainId, out var ring) ? ring : null;
         }
     }
 
