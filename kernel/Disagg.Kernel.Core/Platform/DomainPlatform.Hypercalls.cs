@@ -35,6 +35,9 @@ public sealed partial class DomainPlatform
             case HypercallNumber.EventChannelOp:
                 result = EventChannelHypercall.Handle(hypervisor.EventChannels, domain.Events, vcpu.Memory, (uint)a0, a1);
                 break;
+            case HypercallNumber.VcpuOp:
+                result = VcpuOpHypercall.Handle(hypervisor, domain, vcpu.Memory, (uint)a0, a1, a2);
+                break;
             case HypercallNumber.SchedOp:
                 result = SchedOpHypercall.Handle(hypervisor, domain, vcpu, (uint)a0, a1, out action);
                 break;
