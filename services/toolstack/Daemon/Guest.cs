@@ -13,6 +13,9 @@ internal sealed class Guest
 
     public int Id { get; set; }
 
+    /// <summary>The config's uuid, else one made at the first create and kept across restarts (/vm/UUID in xenstore).</summary>
+    public string Uuid { get; set; } = "";
+
     /// <summary>When this domain id was created (Environment.TickCount64), for uptime.</summary>
     public long CreatedAtMs { get; set; }
 

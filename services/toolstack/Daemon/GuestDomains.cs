@@ -12,7 +12,7 @@ namespace Disagg.Toolstack.Daemon;
 /// destroy, restart, shutdown) are serialised by one gate, so two CLIs at once, or a CLI and a
 /// lifecycle event, never interleave halfway; reads (list) go straight to the kernel.
 /// </summary>
-internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, DaemonLog log, int hostPcpus, Func<int> xenstoreDomain)
+internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Xenstore.XenstoreDomains xenstore, DaemonLog log, int hostPcpus, Func<int> xenstoreDomain)
 {
     /// <summary>More automatic restarts than this within RestartWindowMs and the guest is destroyed, not restarted again.</summary>
     private const int MaxRestartsInWindow = 10;
@@ -58,7 +58,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
                 throw new DomainOperationException(config.Name, "the host is going down");
             }
 
-            var guest = new Guest { Name = config.Name, Config = config, ConfigPath = configPath, Weight = config.Weight, Cap = config.Cap };
+            var guest = new Guest { Name = config.Name, Config = config, ConfigPath = configPath, Weight = config.Weight, Cap = config.Cap, Uuid = config.Uuid ?? Guid.NewGuid().ToString() };
             await BootAsync(guest, paused, cancel).ConfigureAwait(false);
             log.DomainCreated(guest.Id, guest.Name, configPath);
             return new CreatedReply(guest.Id, guest.Name, warnings);
@@ -137,6 +137,11 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
     {
         var (id, guest) = await ResolveAsync(m.Domain, cancel).ConfigureAwait(false);
         await CallAsync<OkReply>(guest?.Name ?? m.Domain, new SetMemory(id, m.TargetMiB * 1024, m.MaxMiB * 1024), cancel).ConfigureAwait(false);
+        if (m.TargetMiB is { } target)
+        {
+            await xenstore.SetTargetAsync(id, guest?.Name ?? m.Domain, target * 1024L, cancel).ConfigureAwait(false);
+        }
+
         return m.TargetMiB is { } t ? $"domain {id}: memory target {t} MiB" : $"domain {id}: maxmem {m.MaxMiB} MiB";
     }
 
@@ -315,6 +320,11 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
         foreach (var d in list.Domains)
         {
             await consoles.UnbindAsync(d.DomainId).ConfigureAwait(false); // its ring is handed back while the domain exists
+            if (!d.IsService)
+            {
+                await xenstore.RemoveAsync(d.DomainId, d.Name, uuid: null, CancellationToken.None).ConfigureAwait(false);
+            }
+
             await kernel.RequestAsync(new DomainCommand(d.DomainId, DomainOperation.Destroy)).ConfigureAwait(false);
         }
     }
@@ -384,6 +394,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
                 }
 
                 await consoles.UnbindAsync(old).ConfigureAwait(false);
+                await xenstore.RemoveAsync(old, guest.Name, uuid: null, cancel).ConfigureAwait(false);
                 await kernel.CallAsync<OkReply>(new DomainCommand(old, DomainOperation.Destroy), cancel).ConfigureAwait(false);
                 var settled = guest.Settled;
                 guest.Settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -417,6 +428,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
             guest.CreatedAtMs = Environment.TickCount64;
             consoles.Bind(created.DomainId, guest.Name);
             await consoles.AttachRingAsync(created.DomainId, guest.Name, created.ConsolePort, cancel).ConfigureAwait(false);
+            await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel).ConfigureAwait(false);
             lock (_byId)
             {
                 _byId[created.DomainId] = guest;
@@ -435,6 +447,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
             }
 
             await consoles.UnbindAsync(created.DomainId).ConfigureAwait(false);
+            await xenstore.RemoveAsync(created.DomainId, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
             await kernel.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
@@ -448,6 +461,7 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Dae
         }
 
         await consoles.UnbindAsync(guest.Id, domainGone).ConfigureAwait(false);
+        await xenstore.RemoveAsync(guest.Id, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
         consoles.Forget(guest.Name, reason);
         guest.Settled.TrySetResult();
     }

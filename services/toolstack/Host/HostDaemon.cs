@@ -104,7 +104,8 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
             var info = await _client.CallAsync<HostInfo>(new GetHostInfo(), stop.Token).ConfigureAwait(false);
             _consoles = new ConsoleHub(state, _log);
             _services = new ServiceDomains(state, _log);
-            _guests = new GuestDomains(_client, _consoles, _log, info.Pcpus, () => _services.XenstoreDomain);
+            var xenstore = new Xenstore.XenstoreDomains(state.ServiceSocket("xenstored"), () => _services.XenstoreDomain != 0, _log);
+            _guests = new GuestDomains(_client, _consoles, xenstore, _log, info.Pcpus, () => _services.XenstoreDomain);
             await _consoles.StartAsync(_client, _kernel.Socket, _kernel.Token, stop.Token).ConfigureAwait(false);
             watcher = WatchKernelAsync(_kernel);
             events = FollowEventsAsync(_client, _guests, stop.Token);
