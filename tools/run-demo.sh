@@ -40,14 +40,14 @@ echo "== disagg list"
 "$disagg" list
 for name in "${created[@]}"; do
   echo
-  echo "== console of $name ($DISAGG_STATE_DIR/console/guest-$name.log)"
-  log="$DISAGG_STATE_DIR/console/guest-$name.log"
-  if [ -s "$log" ]; then
-    cat "$log"
-  else
-    echo "(empty: this guest prints through the SBI console, which the kernel does not yet export to the toolstack; see docs/USER-GUIDE.md, Consoles)"
-  fi
+  echo "== disagg console --batch $name"
+  "$disagg" console --batch "$name"
 done
+if [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && command -v xenstore-ls >/dev/null; then
+  echo
+  echo "== xenstore-ls /local/domain (XENSTORED_PATH=$DISAGG_STATE_DIR/xenstored.sock)"
+  XENSTORED_PATH="$DISAGG_STATE_DIR/xenstored.sock" xenstore-ls /local/domain | head -40
+fi
 
 if $once; then
   exit 0
