@@ -58,6 +58,11 @@ public sealed class Hypervisor : IDisposable
     /// <summary>Service domains' grant views (their copy buffers), registered when they connect.</summary>
     public Func<int, GrantDomain?> ServiceGrantView { get; set; } = _ => null;
 
+    /// <summary>The one thread that drains every service's send ring when its kick doorbell rings.</summary>
+    public Disagg.Interop.EpollReactor ServiceReactor => _serviceReactor.Value;
+
+    private readonly Lazy<Disagg.Interop.EpollReactor> _serviceReactor = new(() => new Disagg.Interop.EpollReactor("service-sends"));
+
     /// <summary>Service domains with an open channel, by domain id.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<int, ServiceDomain> Services { get; } = new();
 
@@ -152,6 +157,11 @@ public sealed class Hypervisor : IDisposable
 
         EventChannels.RemoveDomain(domain.Events);
         Domains.Remove(domain.Id, domain);
+        foreach (var service in Services.Values)
+        {
+            service.ForgetDomain(domain); // before its grant table's memory goes
+        }
+
         domain.Memory.Dispose();
         Log.WriteKernel($"destroyed domain {domain.Id} '{domain.Name}'");
     }

@@ -16,16 +16,27 @@ public sealed class ServiceChannel : IAsyncDisposable
     public const int PendingOffset = 0;
     public const int SleepingOffset = 2048;
 
+    /// <summary>Byte offsets in the send ring page (kernel: ServiceSendRing).</summary>
+    public const int SendProducerOffset = 0;
+    public const int SendConsumerOffset = 64;
+    public const int SendConsumerSleepingOffset = 128;
+    public const int SendEntriesOffset = 2048;
+    public const int SendEntries = 512;
+
     private readonly KernelClient _kernel;
     private readonly SharedMemorySegment _events;
     private readonly SharedMemorySegment _buffer;
+    private readonly SharedMemorySegment _sends;
+    private readonly Doorbell _sendKick;
     private readonly int _pendingWords;
 
-    private ServiceChannel(KernelClient kernel, ServiceChannelOpened opened, SharedMemorySegment events, Doorbell doorbell, SharedMemorySegment buffer)
+    private ServiceChannel(KernelClient kernel, ServiceChannelOpened opened, SharedMemorySegment events, Doorbell doorbell, SharedMemorySegment buffer, SharedMemorySegment sends, Doorbell sendKick)
     {
         _kernel = kernel;
         _events = events;
         _buffer = buffer;
+        _sends = sends;
+        _sendKick = sendKick;
         Doorbell = doorbell;
         DomainId = opened.DomainId;
         MaxPorts = opened.MaxPorts;
@@ -54,7 +65,9 @@ public sealed class ServiceChannel : IAsyncDisposable
             var events = SharedMemorySegment.Map(fds[0], 1);
             var doorbell = new Doorbell(fds[1]);
             var buffer = SharedMemorySegment.Map(fds[2], opened.BufferPages);
-            return new ServiceChannel(kernel, opened, events, doorbell, buffer);
+            var sends = SharedMemorySegment.Map(fds[3], 1);
+            var sendKick = new Doorbell(fds[4]);
+            return new ServiceChannel(kernel, opened, events, doorbell, buffer, sends, sendKick);
         }
         catch
         {
@@ -128,7 +141,37 @@ public sealed class ServiceChannel : IAsyncDisposable
     public async Task<int> BindInterdomainAsync(int remoteDomain, int remotePort, CancellationToken cancel = default) =>
         (await _kernel.CallAsync<EventPortBound>(new BindInterdomainPort(remoteDomain, remotePort), cancel).ConfigureAwait(false)).Port;
 
+    /// <summary>
+    /// EVTCHNOP_send through the control socket: answered, so a bad port is an error here. Thread-safe.
+    /// The hot path is <see cref="Notify"/>.
+    /// </summary>
     public Task NotifyAsync(int port, CancellationToken cancel = default) => _kernel.CallAsync<OkReply>(new SendEvent(port), cancel);
+
+    /// <summary>
+    /// EVTCHNOP_send through the shared send ring: no system call unless the kernel's pump is asleep, no reply
+    /// (a port we may not send on is dropped and counted by the kernel, as Xen drops sends on unbound ports).
+    /// One thread at a time (the ring has one producer). False when the ring is full (use <see cref="NotifyAsync"/>).
+    /// </summary>
+    public unsafe bool Notify(int port)
+    {
+        var ring = _sends.Pointer;
+        var producer = (uint*)(ring + SendProducerOffset);
+        var p = *producer;
+        if (p - Volatile.Read(ref *(uint*)(ring + SendConsumerOffset)) >= SendEntries)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref ((uint*)(ring + SendEntriesOffset))[p % SendEntries], (uint)port);
+        Volatile.Write(ref *producer, p + 1);
+        Interlocked.MemoryBarrier();
+        if (Interlocked.Exchange(ref *(int*)(ring + SendConsumerSleepingOffset), 0) != 0)
+        {
+            _sendKick.Ring();
+        }
+
+        return true;
+    }
 
     public Task CloseAsync(int port, CancellationToken cancel = default) => _kernel.CallAsync<OkReply>(new CloseEventPort(port), cancel);
 
@@ -161,6 +204,8 @@ public sealed class ServiceChannel : IAsyncDisposable
         await _kernel.DisposeAsync().ConfigureAwait(false);
         _events.Dispose();
         _buffer.Dispose();
+        _sends.Dispose();
+        _sendKick.Dispose();
         Doorbell.Dispose();
     }
 

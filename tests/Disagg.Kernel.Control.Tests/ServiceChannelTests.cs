@@ -65,7 +65,15 @@ public sealed class ServiceChannelTests : IAsyncLifetime
         {
             var value = 40 + (round * 10);
             BinaryPrimitives.WriteUInt32LittleEndian(page.Span, value);
-            await service.NotifyAsync(port);
+            if (round == 1)
+            {
+                await service.NotifyAsync(port);   // through the socket
+            }
+            else
+            {
+                Assert.True(service.Notify(port)); // through the shared send ring
+            }
+
             var answered = false;
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!answered && DateTime.UtcNow < deadline)
@@ -174,6 +182,27 @@ public sealed class ServiceChannelTests : IAsyncLifetime
         Assert.True(port > 0);
         await using var again = await second.MapGrantAsync(guest.DomainId, XenstoreRef);
         Assert.Equal("kept"u8.ToArray(), again.ReadOnlySpan[..4].ToArray());
+    }
+
+    [Fact]
+    public async Task DestroyingAGuestAServiceStillMapsLeavesTheKernelAndTheServiceWell()
+    {
+        var guest = await CreateAsync("doomed");
+        var survivor = await CreateAsync("survivor");
+        await using var service = await ServiceChannel.OpenAsync(_kernel.Socket, _token);
+        var page = await service.MapGrantAsync(guest.DomainId, XenstoreRef);
+        await service.BindInterdomainAsync(guest.DomainId, guest.XenstorePort);
+        "still mine"u8.CopyTo(page.Span);
+        await _control.CallAsync<OkReply>(new DomainCommand(guest.DomainId, DomainOperation.Destroy));
+        // The service's own mapping stays readable; unmapping the dead grant is harmless; the kernel lives.
+        Assert.Equal("still mine"u8.ToArray(), page.ReadOnlySpan[..10].ToArray());
+        await page.DisposeAsync();
+        Assert.False(_kernel.HasExited);
+        await AssertKernelError(() => service.MapGrantAsync(guest.DomainId, XenstoreRef));
+        await using var other = await service.MapGrantAsync(survivor.DomainId, XenstoreRef);
+        Assert.True(service.Notify(12345)); // a port we do not have: dropped by the kernel, nothing breaks
+        var list = await _control.CallAsync<DomainList>(new ListDomains());
+        Assert.DoesNotContain(list.Domains, d => d.DomainId == guest.DomainId);
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed unsafe class ServiceDomain : IDisposable
 
     private readonly Hypervisor _hypervisor;
     private readonly Dictionary<long, GrantMap> _maps = [];
+    private readonly IDisposable _pump;
+    private long _refusedSends;
+    private int _draining;
     private long _nextHandle = 1;
     private bool _disposed;
 
@@ -36,7 +39,20 @@ public sealed unsafe class ServiceDomain : IDisposable
         Delivery = new BitmapEventDelivery(EventPage.Pointer, Doorbell.Ring);
         Events = hypervisor.EventChannels.AddDomain(id, privileged: false, vcpus: 1, Delivery);
         GrantView = new GrantDomain(id, table: null, new BufferFrames(Buffer));
+        SendRing = SharedMemorySegment.Create($"disagg-svc{id}-sends", 1);
+        *(int*)(SendRing.Pointer + ServiceSendRing.ConsumerSleepingOffset) = 1;
+        SendKick = new Doorbell();
+        _pump = hypervisor.ServiceReactor.Register(SendKick, DrainSends);
     }
+
+    /// <summary>The service's fast event sends (<see cref="ServiceSendRing"/>).</summary>
+    public SharedMemorySegment SendRing { get; }
+
+    /// <summary>Rung by the service when it finds the pump asleep.</summary>
+    public Doorbell SendKick { get; }
+
+    /// <summary>Sends from the ring that named a port the service may not send on (dropped, as in Xen).</summary>
+    public long RefusedSends => Volatile.Read(ref _refusedSends);
 
     public int Id { get; }
 
@@ -75,53 +91,80 @@ public sealed unsafe class ServiceDomain : IDisposable
     public GrantStatus Map(Domain domain, uint gref, bool readOnly, out long handle, out ulong frame, out FileDescriptor? fd)
     {
         handle = 0;
+        frame = 0;
         fd = null;
-        var status = domain.Grants.TryAcquire(gref, Id, !readOnly, out frame);
-        if (status != GrantStatus.Okay)
-        {
-            return status;
-        }
 
-        FileDescriptor? shared;
-        try
-        {
-            shared = domain.Memory.ShareFrame(frame, () => new DomainQuiesce(_hypervisor, domain));
-        }
-        catch (InteropException)
-        {
-            shared = null;
-        }
-
-        if (shared == null)
-        {
-            domain.Grants.Release(gref, !readOnly);
-            return GrantStatus.BadPage;
-        }
-
-        fd = readOnly ? PageAdoption.OpenReadOnly(shared) : shared.Duplicate();
+        // All under the lock a dying domain's ForgetDomain takes before its memory goes: while we hold it
+        // and the domain is not dying, its grant table and pages stay.
         lock (_maps)
         {
+            if (domain.Dying)
+            {
+                return GrantStatus.BadDomain;
+            }
+
+            var status = domain.Grants.TryAcquire(gref, Id, !readOnly, out frame);
+            if (status != GrantStatus.Okay)
+            {
+                return status;
+            }
+
+            FileDescriptor? shared;
+            try
+            {
+                shared = domain.Memory.ShareFrame(frame, () => new DomainQuiesce(_hypervisor, domain));
+            }
+            catch (InteropException)
+            {
+                shared = null;
+            }
+
+            if (shared == null)
+            {
+                domain.Grants.Release(gref, !readOnly);
+                return GrantStatus.BadPage;
+            }
+
+            fd = readOnly ? PageAdoption.OpenReadOnly(shared) : shared.Duplicate();
             handle = _nextHandle++;
             _maps[handle] = new GrantMap(domain, gref, !readOnly);
+            return GrantStatus.Okay;
         }
-
-        return GrantStatus.Okay;
     }
 
     /// <summary>GNTTABOP_unmap_grant_ref by handle.</summary>
     public GrantStatus Unmap(long handle)
     {
-        GrantMap map;
         lock (_maps)
         {
-            if (!_maps.Remove(handle, out map))
+            // Released under the lock: a domain being destroyed forgets its maps under it first (ForgetDomain),
+            // so a pin is never dropped into a grant table that is already gone.
+            if (!_maps.Remove(handle, out var map))
             {
                 return GrantStatus.BadHandle;
             }
-        }
 
-        map.Domain.Grants.Release(map.Ref, map.Write);
-        return GrantStatus.Okay;
+            map.Domain.Grants.Release(map.Ref, map.Write);
+            return GrantStatus.Okay;
+        }
+    }
+
+    /// <summary>
+    /// The domain is being destroyed: drop every map of it without touching its grant table (its memory goes
+    /// next). The service keeps its own mapping of the page, which stays valid; only the grant is gone.
+    /// </summary>
+    public void ForgetDomain(Domain domain)
+    {
+        lock (_maps)
+        {
+            foreach (var (handle, map) in _maps.ToArray())
+            {
+                if (map.Domain == domain)
+                {
+                    _maps.Remove(handle);
+                }
+            }
+        }
     }
 
     public void Dispose()
@@ -131,23 +174,83 @@ public sealed unsafe class ServiceDomain : IDisposable
             return;
         }
 
-        _disposed = true;
+        Volatile.Write(ref _disposed, true);
+        _pump.Dispose();
+        SpinWait.SpinUntil(() => Volatile.Read(ref _draining) == 0); // the reactor may be mid-drain: let it finish
         _hypervisor.EventChannels.RemoveDomain(Events);
-        GrantMap[] maps;
         lock (_maps)
         {
-            maps = [.. _maps.Values];
-            _maps.Clear();
-        }
+            foreach (var map in _maps.Values)
+            {
+                map.Domain.Grants.Release(map.Ref, map.Write);
+            }
 
-        foreach (var map in maps)
-        {
-            map.Domain.Grants.Release(map.Ref, map.Write);
+            _maps.Clear();
         }
 
         Doorbell.Dispose();
         EventPage.Dispose();
         Buffer.Dispose();
+        SendKick.Dispose();
+        SendRing.Dispose();
+    }
+
+    /// <summary>
+    /// On the reactor thread: sends every queued port, then announces sleep and checks once more, so an
+    /// entry published just before the announcement is not left behind. Indices are free-running u32s; a
+    /// producer index more than a ring ahead (a lying service) drops the backlog.
+    /// </summary>
+    private void DrainSends()
+    {
+        Interlocked.Increment(ref _draining);
+        try
+        {
+            if (!Volatile.Read(ref _disposed))
+            {
+                DrainSendsNow();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _draining);
+        }
+    }
+
+    private void DrainSendsNow()
+    {
+        var ring = SendRing.Pointer;
+        var producer = (uint*)(ring + ServiceSendRing.ProducerOffset);
+        var consumer = (uint*)(ring + ServiceSendRing.ConsumerOffset);
+        var sleeping = (int*)(ring + ServiceSendRing.ConsumerSleepingOffset);
+        var entries = (uint*)(ring + ServiceSendRing.EntriesOffset);
+        while (true)
+        {
+            var c = Volatile.Read(ref *consumer);
+            var p = Volatile.Read(ref *producer);
+            if (p - c > ServiceSendRing.Entries)
+            {
+                Interlocked.Add(ref _refusedSends, p - c);
+                Volatile.Write(ref *consumer, p);
+                continue;
+            }
+
+            for (; c != p; c++)
+            {
+                var port = Volatile.Read(ref entries[c % ServiceSendRing.Entries]);
+                if (port >= EventChannelTable.MaxPorts || _hypervisor.EventChannels.Send(Events, (int)port) < 0)
+                {
+                    Interlocked.Increment(ref _refusedSends);
+                }
+            }
+
+            Volatile.Write(ref *consumer, c);
+            Volatile.Write(ref *sleeping, 1);
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref *producer) == c)
+            {
+                return;
+            }
+        }
     }
 
     private readonly record struct GrantMap(Domain Domain, uint Ref, bool Write);

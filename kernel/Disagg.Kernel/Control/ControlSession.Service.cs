@@ -46,7 +46,8 @@ internal sealed partial class ControlSession
                 return Error(XenErrno.ENOMEM, $"domain {_domainId}: service channel: {e.Message}");
             }
 
-            fds = [_service.EventPage.Fd.Duplicate(), _service.Doorbell.Fd.Duplicate(), _service.Buffer.Fd.Duplicate()];
+            fds = [_service.EventPage.Fd.Duplicate(), _service.Doorbell.Fd.Duplicate(), _service.Buffer.Fd.Duplicate(),
+                _service.SendRing.Fd.Duplicate(), _service.SendKick.Fd.Duplicate()];
             return new ServiceChannelOpened(_domainId, Core.Ipc.Events.EventChannelTable.MaxPorts, open.BufferPages);
         }
 

@@ -13,3 +13,19 @@ public static class ServiceEventPage
     public const int SleepingOffset = 2048;
     public const int Size = 4096;
 }
+
+/// <summary>
+/// The page a service sends events through without a system call per event (wire layout): a single-producer
+/// ring of port numbers. The service writes entries and bumps the producer index; the kernel's pump drains
+/// them. Before the pump sleeps it sets "consumer sleeping"; a producer that finds it set clears it and
+/// rings the kick doorbell, so a busy pump is never woken per event.
+/// </summary>
+public static class ServiceSendRing
+{
+    public const int ProducerOffset = 0;
+    public const int ConsumerOffset = 64;
+    public const int ConsumerSleepingOffset = 128;
+    public const int EntriesOffset = 2048;
+    public const int Entries = 512;
+    public const int Size = 4096;
+}
