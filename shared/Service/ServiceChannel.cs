@@ -121,18 +121,42 @@ public sealed class ServiceChannel : IAsyncDisposable
     /// Sleeps until an event is pending or <paramref name="timeout"/> passes: announces the sleep (so the
     /// kernel rings the doorbell once), re-checks the bitmap, then waits. True if events may be pending.
     /// </summary>
-    public unsafe bool WaitForEvents(TimeSpan timeout)
+    public bool WaitForEvents(TimeSpan timeout)
     {
-        var sleeping = (int*)(_events.Pointer + SleepingOffset);
-        Volatile.Write(ref *sleeping, 1);
-        Interlocked.MemoryBarrier();
-        if (AnyPending())
+        if (PrepareToSleep())
         {
             return true;
         }
 
         var rung = Doorbell.Wait(timeout);
         return rung || AnyPending();
+    }
+
+    /// <summary>
+    /// For a service whose own loop waits on <see cref="Doorbell"/> (an epoll reactor): announces that it is
+    /// about to sleep, so the kernel rings the doorbell at the next event, and re-checks. True if events are
+    /// already pending — then take them instead of sleeping.
+    /// </summary>
+    public unsafe bool PrepareToSleep()
+    {
+        var sleeping = (int*)(_events.Pointer + SleepingOffset);
+        Volatile.Write(ref *sleeping, 1);
+        Interlocked.MemoryBarrier();
+        return AnyPending();
+    }
+
+    /// <summary>
+    /// Completes when events may be pending: at once if they are, else when the doorbell rings. The wait runs
+    /// on <paramref name="reactor"/>'s thread, so one thread serves any number of channels and descriptors.
+    /// </summary>
+    public async Task WaitForEventsAsync(EpollReactor reactor, CancellationToken cancel = default)
+    {
+        if (PrepareToSleep())
+        {
+            return;
+        }
+
+        await reactor.WaitAsync(Doorbell, cancel).ConfigureAwait(false);
     }
 
     public async Task<int> AllocUnboundAsync(int remoteDomain, CancellationToken cancel = default) =>
