@@ -15,6 +15,12 @@ public sealed class TestHost : IDisposable
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     public TestHost()
+        : this("none")
+    {
+    }
+
+    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe.</summary>
+    internal TestHost(string services)
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -22,7 +28,7 @@ public sealed class TestHost : IDisposable
         var probe = Path.Combine(Dir, "probe.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = none\nservice.probe = {probe}\n");
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n");
         var up = Run("host", "up");
         Assert.True(up.ExitCode == 0, up.ToString());
     }

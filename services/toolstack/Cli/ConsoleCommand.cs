@@ -59,7 +59,7 @@ internal static class ConsoleCommand
                         }
 
                         await detach.CancelAsync().ConfigureAwait(false);
-                        await keys.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        await keys.WaitAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // a read of redirected stdin does not cancel
                         return 0;
                 }
             }
@@ -70,7 +70,7 @@ internal static class ConsoleCommand
         }
 
         await detach.CancelAsync().ConfigureAwait(false);
-        await keys.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await keys.WaitAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // a read of redirected stdin does not cancel
         return 0;
     }
 
