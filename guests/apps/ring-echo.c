@@ -2,37 +2,24 @@
    it answers each event by writing page[0] + 1 into page[1] and notifying back, three times, then
    shuts down. Plain hypercalls through the XEN SBI extension; no OS underneath. */
 #include "console.h"
-#include "sbi.h"
+#include "xen.h"
+#include "hypercall.h"
 
-#define SBI_EXT_XEN 0x0A58454E
-#define HYPERCALL_EVENT_CHANNEL_OP 32
-#define EVTCHNOP_SEND 4
-#define SHARED_INFO_PENDING 1536
-
-static long hypercall2(long number, long a0, long a1)
-{
-    register long x10 asm("a0") = a0;
-    register long x11 asm("a1") = a1;
-    register long x16 asm("a6") = number;
-    register long x17 asm("a7") = SBI_EXT_XEN;
-    asm volatile("ecall" : "+r"(x10), "+r"(x11) : "r"(x16), "r"(x17) : "memory");
-    return x10;
-}
 
 static long notify(u32 port)
 {
-    u32 send = port;
-    return hypercall2(HYPERCALL_EVENT_CHANNEL_OP, EVTCHNOP_SEND, (long)(xlen_t)&send);
+    struct evtchn_port_op send = { .port = port };
+    return _hypercall3(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (xlen_t)&send, 0);
 }
 
 int main(xlen_t hart, xlen_t start_info)
 {
-    u8 *info = (u8 *)start_info;
-    xlen_t shared_info = (xlen_t)*(u64 *)(info + 40);
-    volatile u32 *page = (volatile u32 *)(xlen_t)(*(u64 *)(info + 56) << 12);
-    u32 port = *(u32 *)(info + 64);
+    const struct start_info *si = (const struct start_info *)start_info;
+    xlen_t shared_info = (xlen_t)si->shared_info;
+    volatile u32 *page = (volatile u32 *)(xlen_t)(si->store_mfn << 12);
+    u32 port = si->store_evtchn;
     /* The bitmap is little-endian 64-bit words; 32-bit halves address the same bits on both widths. */
-    volatile u32 *pending = (volatile u32 *)(shared_info + SHARED_INFO_PENDING);
+    volatile u32 *pending = (volatile u32 *)(shared_info + __builtin_offsetof(struct shared_info, evtchn_pending));
     printf("ring-echo: xenstore page %p port %u\n", (void *)page, port);
     for (int round = 0; round < 3; round++) {
         u32 bit = 1u << (port & 31);

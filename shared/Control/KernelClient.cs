@@ -16,6 +16,7 @@ public sealed class KernelClient : IAsyncDisposable
     private readonly Channel<DomainEvent> _events = Channel.CreateUnbounded<DomainEvent>();
     private readonly Task _reader;
     private long _nextId;
+    private volatile KernelConnectionLostException? _lost;
 
     private KernelClient(ControlConnection connection)
     {
@@ -50,6 +51,12 @@ public sealed class KernelClient : IAsyncDisposable
         var id = Interlocked.Increment(ref _nextId);
         var done = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = done;
+        if (_lost is { } lost)
+        {
+            // The reader has ended: either it saw this entry and failed it, or we fail it here.
+            done.TrySetException(lost);
+        }
+
         try
         {
             await _connection.SendAsync(request with { Id = id }, cancel).ConfigureAwait(false);
@@ -151,6 +158,7 @@ public sealed class KernelClient : IAsyncDisposable
         }
 
         var gone = new KernelConnectionLostException(failure);
+        _lost = gone;
         foreach (var (_, waiter) in _pending)
         {
             waiter.TrySetException(gone);

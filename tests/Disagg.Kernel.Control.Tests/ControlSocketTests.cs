@@ -1,3 +1,4 @@
+using Disagg.TestSupport;
 using System.Net.Sockets;
 using System.Text;
 using Disagg.Abi.Hypercalls;
@@ -180,5 +181,8 @@ public sealed class ControlSocketTests : IAsyncLifetime
         Assert.True(await _kernel.TerminateAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, _kernel.ExitCode);
         Assert.False(File.Exists(_kernel.Socket));
+        // A request after the kernel went fails at once with a typed error; it never waits forever.
+        var lost = await Record.ExceptionAsync(() => _control.RequestAsync(new ListDomains()).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(lost is KernelConnectionLostException or System.Net.Sockets.SocketException or IOException, $"got {lost}");
     }
 }

@@ -16,8 +16,7 @@ var rounds = quick ? 2_000 : 20_000;
 var floor = EventfdPingPong(rounds);
 Report("eventfd-pingpong", floor, "us");
 
-var kernel = await StartKernelAsync();
-try
+await using var kernel = await KernelProcess.StartAsync(pcpus: 1);
 {
     await using var control = await KernelClient.ConnectAsync(kernel.Socket, kernel.Token);
     var token = (await control.CallAsync<ServiceRegistered>(new RegisterService("bench", 1))).Token;
@@ -78,11 +77,6 @@ try
     Report("roundtrip-guest-service-socket-send", viaSocket[rounds / 2], "us", viaSocket[rounds / 2] / floor, "eventfd-pingpong");
     return 0;
 }
-finally
-{
-    kernel.Process.Kill();
-    await kernel.Process.WaitForExitAsync();
-}
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -114,20 +108,4 @@ static double EventfdPingPong(int rounds)
     peer.Join();
     Array.Sort(samples);
     return samples[rounds / 2];
-}
-
-static async Task<(Process Process, string Socket, string Token)> StartKernelAsync()
-{
-    var dir = Directory.CreateTempSubdirectory("disagg-bench-evtchn-").FullName;
-    var socket = Path.Combine(dir, "kernel.sock");
-    var psi = new ProcessStartInfo(RepoPaths.Program("disagg-kernel")) { RedirectStandardOutput = true, UseShellExecute = false };
-    foreach (var a in new[] { "serve", "--socket", socket, "--pcpus", "1", "--memory", "256M" })
-    {
-        psi.ArgumentList.Add(a);
-    }
-
-    var p = Process.Start(psi)!;
-    var line = await p.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("disagg-kernel exited before it was ready");
-    var token = line.Split(' ').Single(w => w.StartsWith("token=", StringComparison.Ordinal))["token=".Length..];
-    return (p, socket, token);
 }
