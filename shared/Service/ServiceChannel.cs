@@ -23,6 +23,13 @@ public sealed class ServiceChannel : IAsyncDisposable
     public const int SendEntriesOffset = 2048;
     public const int SendEntries = 512;
 
+    /// <summary>The copy ring: page 1 of the send segment (kernel: ServiceCopyRing).</summary>
+    public const int CopyPageOffset = 4096;
+    public const int CopyProducerOffset = 0;
+    public const int CopyConsumerOffset = 64;
+    public const int CopyEntriesOffset = 256;
+    public const int CopyEntries = 96;
+
     private readonly KernelClient _kernel;
     private readonly SharedMemorySegment _events;
     private readonly SharedMemorySegment _buffer;
@@ -65,7 +72,7 @@ public sealed class ServiceChannel : IAsyncDisposable
             var events = SharedMemorySegment.Map(fds[0], 1);
             var doorbell = new Doorbell(fds[1]);
             var buffer = SharedMemorySegment.Map(fds[2], opened.BufferPages);
-            var sends = SharedMemorySegment.Map(fds[3], 1);
+            var sends = SharedMemorySegment.Map(fds[3], 2);
             var sendKick = new Doorbell(fds[4]);
             return new ServiceChannel(kernel, opened, events, doorbell, buffer, sends, sendKick);
         }
@@ -218,6 +225,70 @@ public sealed class ServiceChannel : IAsyncDisposable
             // the kernel released it already: the connection went, or a newer one took the channel over
         }
     }
+
+    /// <summary>
+    /// Queues grant copies on the shared copy ring (no request, no allocation; the pump is kicked only if it
+    /// sleeps). <paramref name="end"/> is the ticket to wait for. False if the ring lacks room for all of them.
+    /// One thread at a time, as for <see cref="Notify"/>.
+    /// </summary>
+    public unsafe bool TrySubmitCopies(ReadOnlySpan<Abi.Grants.GrantCopy> ops, out uint end)
+    {
+        var page = _sends.Pointer + CopyPageOffset;
+        var producer = (uint*)(page + CopyProducerOffset);
+        var p = *producer;
+        end = p;
+        if (ops.Length > CopyEntries - (int)(p - Volatile.Read(ref *(uint*)(page + CopyConsumerOffset))))
+        {
+            return false;
+        }
+
+        foreach (var op in ops)
+        {
+            var entry = (Abi.Grants.GrantCopy*)(page + CopyEntriesOffset + ((p % CopyEntries) * sizeof(Abi.Grants.GrantCopy)));
+            *entry = op;
+            entry->Status = 1; // not done yet (no GNTST value is positive)
+            p++;
+        }
+
+        end = p;
+        Volatile.Write(ref *producer, p);
+        Interlocked.MemoryBarrier();
+        if (Interlocked.Exchange(ref *(int*)(_sends.Pointer + SendConsumerSleepingOffset), 0) != 0)
+        {
+            _sendKick.Ring();
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the kernel has performed every copy submitted before <paramref name="end"/>.</summary>
+    public unsafe bool CopiesDone(uint end) =>
+        (int)(Volatile.Read(ref *(uint*)(_sends.Pointer + CopyPageOffset + CopyConsumerOffset)) - end) >= 0;
+
+    /// <summary>Sleeps (on the event doorbell) until the copies up to <paramref name="end"/> are done or the timeout passes.</summary>
+    public bool WaitForCopies(uint end, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!CopiesDone(end))
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (!PrepareToSleep() && !CopiesDone(end))
+            {
+                Doorbell.Wait(TimeSpan.FromMilliseconds(left));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The status of the copy submitted as number <paramref name="index"/> (valid until its slot is reused).</summary>
+    public unsafe short CopyStatus(uint index) =>
+        Volatile.Read(ref ((Abi.Grants.GrantCopy*)(_sends.Pointer + CopyPageOffset + CopyEntriesOffset))[index % CopyEntries].Status);
 
     /// <summary>Performs grant copies in order; returns each one's GNTST status (0 = done).</summary>
     public async Task<short[]> CopyAsync(GrantCopyOp[] ops, CancellationToken cancel = default) =>

@@ -117,6 +117,40 @@ public sealed class ServiceChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GrantCopiesThroughTheSharedCopyRing()
+    {
+        var guest = await CreateAsync("copy-ring");
+        await using var service = await ServiceChannel.OpenAsync(_kernel.Socket, _token, bufferPages: 4);
+        await using var page = await service.MapGrantAsync(guest.DomainId, XenstoreRef);
+        "through the ring"u8.CopyTo(service.BufferPage(1)[10..]);
+        static GrantCopyPtr Buffer(ulong frame, ushort offset) => new() { RefOrFrame = frame, DomId = Abi.Events.DomainIds.Self, Offset = offset };
+        static GrantCopyPtr Grant(int domain, uint gref, ushort offset) => new() { RefOrFrame = gref, DomId = (ushort)domain, Offset = offset };
+        GrantCopy[] ops =
+        [
+            new() { Source = Buffer(1, 10), Dest = Grant(guest.DomainId, XenstoreRef, 100), Len = 16, Flags = GrantCopy.DestGref },
+            new() { Source = Grant(guest.DomainId, XenstoreRef, 100), Dest = Buffer(2, 0), Len = 16, Flags = GrantCopy.SourceGref },
+            new() { Source = Buffer(1, 4000), Dest = Grant(guest.DomainId, XenstoreRef, 0), Len = 200, Flags = GrantCopy.DestGref }, // crosses a page
+            new() { Source = Buffer(1, 0), Dest = Grant(guest.DomainId, ConsoleRef, 0), Len = 8, Flags = GrantCopy.DestGref },       // not ours
+        ];
+        var total = 0u;
+        for (var round = 0; round < 40; round++) // 160 copies: the 96-entry ring wraps
+        {
+            Assert.True(service.TrySubmitCopies(ops, out var end));
+            Assert.True(service.WaitForCopies(end, TimeSpan.FromSeconds(20)), $"round {round}: copies not done");
+            Assert.Equal(0, service.CopyStatus(end - 4));
+            Assert.Equal(0, service.CopyStatus(end - 3));
+            Assert.Equal((short)GrantStatus.BadCopyArg, service.CopyStatus(end - 2));
+            Assert.True(service.CopyStatus(end - 1) < 0);
+            total = end;
+        }
+
+        Assert.Equal(160u, total);
+        Assert.Equal("through the ring"u8.ToArray(), page.ReadOnlySpan.Slice(100, 16).ToArray());
+        Assert.Equal("through the ring"u8.ToArray(), service.BufferPage(2)[..16].ToArray());
+        Assert.False(service.TrySubmitCopies(new GrantCopy[97], out _)); // more than the ring holds
+    }
+
+    [Fact]
     public async Task HostileRequestsGetErrorsAndTheChannelKeepsServing()
     {
         var guest = await CreateAsync("victim");

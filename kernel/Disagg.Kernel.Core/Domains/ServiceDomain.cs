@@ -39,7 +39,7 @@ public sealed unsafe class ServiceDomain : IDisposable
         Delivery = new BitmapEventDelivery(EventPage.Pointer, Doorbell.Ring);
         Events = hypervisor.EventChannels.AddDomain(id, privileged: false, vcpus: 1, Delivery);
         GrantView = new GrantDomain(id, table: null, new BufferFrames(Buffer));
-        SendRing = SharedMemorySegment.Create($"disagg-svc{id}-sends", 1);
+        SendRing = SharedMemorySegment.Create($"disagg-svc{id}-sends", ServiceSendRing.SegmentPages);
         *(int*)(SendRing.Pointer + ServiceSendRing.ConsumerSleepingOffset) = 1;
         SendKick = new Doorbell();
         _pump = hypervisor.ServiceReactor.Register(SendKick, DrainSends);
@@ -244,13 +244,57 @@ public sealed unsafe class ServiceDomain : IDisposable
             }
 
             Volatile.Write(ref *consumer, c);
+            var copiesIdle = DrainCopies();
             Volatile.Write(ref *sleeping, 1);
             Interlocked.MemoryBarrier();
-            if (Volatile.Read(ref *producer) == c)
+            if (Volatile.Read(ref *producer) == c && copiesIdle && !CopiesQueued())
             {
                 return;
             }
         }
+    }
+
+    private bool CopiesQueued()
+    {
+        var page = SendRing.Pointer + ServiceCopyRing.PageOffset;
+        return Volatile.Read(ref *(uint*)(page + ServiceCopyRing.ProducerOffset)) != Volatile.Read(ref *(uint*)(page + ServiceCopyRing.ConsumerOffset));
+    }
+
+    /// <summary>Performs every queued grant copy; true if there was nothing to do.</summary>
+    private bool DrainCopies()
+    {
+        var page = SendRing.Pointer + ServiceCopyRing.PageOffset;
+        var producer = (uint*)(page + ServiceCopyRing.ProducerOffset);
+        var consumer = (uint*)(page + ServiceCopyRing.ConsumerOffset);
+        var c = Volatile.Read(ref *consumer);
+        var p = Volatile.Read(ref *producer);
+        if (p == c)
+        {
+            return true;
+        }
+
+        if (p - c > ServiceCopyRing.Entries)
+        {
+            Interlocked.Add(ref _refusedSends, p - c); // a lying producer: drop the backlog
+            Volatile.Write(ref *consumer, p);
+            return false;
+        }
+
+        for (; c != p; c++)
+        {
+            var entry = (GrantCopy*)(page + ServiceCopyRing.EntriesOffset + ((c % ServiceCopyRing.Entries) * ServiceCopyRing.EntrySize));
+            var op = *entry; // our own copy: the service may rewrite the shared entry while we check it
+            entry->Status = (short)_hypervisor.GrantCopier.Copy(GrantView, ref op);
+        }
+
+        Volatile.Write(ref *consumer, c);
+        var sleeping = (int*)(EventPage.Pointer + ServiceEventPage.SleepingOffset);
+        if (Interlocked.Exchange(ref *sleeping, 0) != 0)
+        {
+            Doorbell.Ring();
+        }
+
+        return false;
     }
 
     private readonly record struct GrantMap(Domain Domain, uint Ref, bool Write);

@@ -28,4 +28,25 @@ public static class ServiceSendRing
     public const int EntriesOffset = 2048;
     public const int Entries = 512;
     public const int Size = 4096;
+
+    /// <summary>The send segment's pages: this ring, then <see cref="ServiceCopyRing"/>.</summary>
+    public const int SegmentPages = 2;
+}
+
+/// <summary>
+/// Grant copies without a request each (wire layout, page 1 of the send segment): the service writes
+/// struct gnttab_copy entries (40 bytes, Xen's layout) and bumps the producer index, then kicks the pump as
+/// for sends; the kernel copies each entry into its own memory before checking it (the service may change
+/// the shared entry meanwhile), performs it, writes its status back into the entry, advances the consumer
+/// index and rings the service's event doorbell if the service sleeps. Statuses stay readable until the
+/// service reuses the slots.
+/// </summary>
+public static class ServiceCopyRing
+{
+    public const int PageOffset = 4096;
+    public const int ProducerOffset = 0;
+    public const int ConsumerOffset = 64;
+    public const int EntriesOffset = 256;
+    public const int EntrySize = 40;
+    public const int Entries = 96;
 }
