@@ -91,10 +91,15 @@ public sealed class Hypervisor : IDisposable
     /// <summary>Closes a service domain's channel and releases everything it held.</summary>
     public void CloseService(ServiceDomain service)
     {
-        if (Services.TryRemove(new KeyValuePair<int, ServiceDomain>(service.Id, service)))
+        // Under the same lock as OpenService: a new channel for this domain waits until the old one's ports
+        // are really gone (its event table is removed in Dispose), so a quick reconnect never collides.
+        lock (Services)
         {
-            service.Dispose();
-            Log.WriteKernel($"service domain {service.Id}: channel closed");
+            if (Services.TryRemove(new KeyValuePair<int, ServiceDomain>(service.Id, service)))
+            {
+                service.Dispose();
+                Log.WriteKernel($"service domain {service.Id}: channel closed");
+            }
         }
     }
 
