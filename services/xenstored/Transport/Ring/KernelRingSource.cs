@@ -168,6 +168,13 @@ public sealed class KernelRingSource : IGuestRingSource, IAsyncDisposable
 
     internal void Notify(KernelGuestRing ring)
     {
+        // The store loop is the only caller, so the channel's single-producer send ring fits: no request, no
+        // system call unless the kernel's pump sleeps. Only a full ring falls back to a request.
+        if (_channel.Notify(ring.LocalPort))
+        {
+            return;
+        }
+
         var sent = _channel.NotifyAsync(ring.LocalPort);
         if (sent.IsCompleted)
         {
