@@ -28,7 +28,7 @@ public sealed class Hypervisor : IDisposable
         Timers = new TimerQueue(MonotonicClock.Instance);
         Log = new KernelMessageLog();
         GrantCopier = new GrantCopier(id => Domains[id] is { } d ? d.GrantView
-            : Services.TryGetValue(id, out var service) ? service.GrantView : ServiceGrantView(id));
+            : Services.TryGetValue(id, out var service) ? service.GrantView : null);
         Platform = new DomainPlatform(this);
         StartedNs = MonotonicClock.Instance.NowNs;
         _pcpus.Start(Scheduler);
@@ -56,7 +56,6 @@ public sealed class Hypervisor : IDisposable
     public long StartedNs { get; }
 
     /// <summary>Service domains' grant views (their copy buffers), registered when they connect.</summary>
-    public Func<int, GrantDomain?> ServiceGrantView { get; set; } = _ => null;
 
     /// <summary>The one thread that drains every service's send ring when its kick doorbell rings.</summary>
     public Disagg.Interop.EpollReactor ServiceReactor => _serviceReactor.Value;
@@ -98,7 +97,7 @@ public sealed class Hypervisor : IDisposable
             if (Services.TryRemove(new KeyValuePair<int, ServiceDomain>(service.Id, service)))
             {
                 service.Dispose();
-                Log.WriteKernel($"service domain {service.Id}: channel closed");
+                Log.WriteKernel($"service domain {service.Id}: channel closed ({service.RefusedSends} ring entries refused)");
             }
         }
     }

@@ -1,3 +1,4 @@
+using Disagg.Abi.Service;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Interop;
@@ -12,24 +13,6 @@ namespace Disagg.Service;
 /// </summary>
 public sealed class ServiceChannel : IAsyncDisposable
 {
-    /// <summary>Byte offsets in the event page (kernel: ServiceEventPage).</summary>
-    public const int PendingOffset = 0;
-    public const int SleepingOffset = 2048;
-
-    /// <summary>Byte offsets in the send ring page (kernel: ServiceSendRing).</summary>
-    public const int SendProducerOffset = 0;
-    public const int SendConsumerOffset = 64;
-    public const int SendConsumerSleepingOffset = 128;
-    public const int SendEntriesOffset = 2048;
-    public const int SendEntries = 512;
-
-    /// <summary>The copy ring: page 1 of the send segment (kernel: ServiceCopyRing).</summary>
-    public const int CopyPageOffset = 4096;
-    public const int CopyProducerOffset = 0;
-    public const int CopyConsumerOffset = 64;
-    public const int CopyEntriesOffset = 256;
-    public const int CopyEntries = 96;
-
     private readonly KernelClient _kernel;
     private readonly SharedMemorySegment _events;
     private readonly SharedMemorySegment _buffer;
@@ -72,7 +55,7 @@ public sealed class ServiceChannel : IAsyncDisposable
             var events = SharedMemorySegment.Map(fds[0], 1);
             var doorbell = new Doorbell(fds[1]);
             var buffer = SharedMemorySegment.Map(fds[2], opened.BufferPages);
-            var sends = SharedMemorySegment.Map(fds[3], 2);
+            var sends = SharedMemorySegment.Map(fds[3], ServiceSendRing.SegmentPages);
             var sendKick = new Doorbell(fds[4]);
             return new ServiceChannel(kernel, opened, events, doorbell, buffer, sends, sendKick);
         }
@@ -96,7 +79,7 @@ public sealed class ServiceChannel : IAsyncDisposable
     /// <summary>Takes every pending port (clearing them), up to <paramref name="ports"/>' length. No system call.</summary>
     public unsafe int TakePendingEvents(Span<int> ports)
     {
-        var words = (long*)(_events.Pointer + PendingOffset);
+        var words = (long*)(_events.Pointer + ServiceEventPage.PendingOffset);
         var n = 0;
         for (var w = 0; w < _pendingWords && n < ports.Length; w++)
         {
@@ -146,7 +129,7 @@ public sealed class ServiceChannel : IAsyncDisposable
     /// </summary>
     public unsafe bool PrepareToSleep()
     {
-        var sleeping = (int*)(_events.Pointer + SleepingOffset);
+        var sleeping = (int*)(_events.Pointer + ServiceEventPage.SleepingOffset);
         Volatile.Write(ref *sleeping, 1);
         Interlocked.MemoryBarrier();
         return AnyPending();
@@ -186,17 +169,17 @@ public sealed class ServiceChannel : IAsyncDisposable
     public unsafe bool Notify(int port)
     {
         var ring = _sends.Pointer;
-        var producer = (uint*)(ring + SendProducerOffset);
+        var producer = (uint*)(ring + ServiceSendRing.ProducerOffset);
         var p = *producer;
-        if (p - Volatile.Read(ref *(uint*)(ring + SendConsumerOffset)) >= SendEntries)
+        if (p - Volatile.Read(ref *(uint*)(ring + ServiceSendRing.ConsumerOffset)) >= ServiceSendRing.Entries)
         {
             return false;
         }
 
-        Volatile.Write(ref ((uint*)(ring + SendEntriesOffset))[p % SendEntries], (uint)port);
+        Volatile.Write(ref ((uint*)(ring + ServiceSendRing.EntriesOffset))[p % ServiceSendRing.Entries], (uint)port);
         Volatile.Write(ref *producer, p + 1);
         Interlocked.MemoryBarrier();
-        if (Interlocked.Exchange(ref *(int*)(ring + SendConsumerSleepingOffset), 0) != 0)
+        if (Interlocked.Exchange(ref *(int*)(ring + ServiceSendRing.ConsumerSleepingOffset), 0) != 0)
         {
             _sendKick.Ring();
         }
@@ -233,18 +216,18 @@ public sealed class ServiceChannel : IAsyncDisposable
     /// </summary>
     public unsafe bool TrySubmitCopies(ReadOnlySpan<Abi.Grants.GrantCopy> ops, out uint end)
     {
-        var page = _sends.Pointer + CopyPageOffset;
-        var producer = (uint*)(page + CopyProducerOffset);
+        var page = _sends.Pointer + ServiceCopyRing.PageOffset;
+        var producer = (uint*)(page + ServiceCopyRing.ProducerOffset);
         var p = *producer;
         end = p;
-        if (ops.Length > CopyEntries - (int)(p - Volatile.Read(ref *(uint*)(page + CopyConsumerOffset))))
+        if (ops.Length > ServiceCopyRing.Entries - (int)(p - Volatile.Read(ref *(uint*)(page + ServiceCopyRing.ConsumerOffset))))
         {
             return false;
         }
 
         foreach (var op in ops)
         {
-            var entry = (Abi.Grants.GrantCopy*)(page + CopyEntriesOffset + ((p % CopyEntries) * sizeof(Abi.Grants.GrantCopy)));
+            var entry = (Abi.Grants.GrantCopy*)(page + ServiceCopyRing.EntriesOffset + ((p % ServiceCopyRing.Entries) * sizeof(Abi.Grants.GrantCopy)));
             *entry = op;
             entry->Status = 1; // not done yet (no GNTST value is positive)
             p++;
@@ -253,7 +236,7 @@ public sealed class ServiceChannel : IAsyncDisposable
         end = p;
         Volatile.Write(ref *producer, p);
         Interlocked.MemoryBarrier();
-        if (Interlocked.Exchange(ref *(int*)(_sends.Pointer + SendConsumerSleepingOffset), 0) != 0)
+        if (Interlocked.Exchange(ref *(int*)(_sends.Pointer + ServiceSendRing.ConsumerSleepingOffset), 0) != 0)
         {
             _sendKick.Ring();
         }
@@ -263,7 +246,7 @@ public sealed class ServiceChannel : IAsyncDisposable
 
     /// <summary>Whether the kernel has performed every copy submitted before <paramref name="end"/>.</summary>
     public unsafe bool CopiesDone(uint end) =>
-        (int)(Volatile.Read(ref *(uint*)(_sends.Pointer + CopyPageOffset + CopyConsumerOffset)) - end) >= 0;
+        (int)(Volatile.Read(ref *(uint*)(_sends.Pointer + ServiceCopyRing.PageOffset + ServiceCopyRing.ConsumerOffset)) - end) >= 0;
 
     /// <summary>Sleeps (on the event doorbell) until the copies up to <paramref name="end"/> are done or the timeout passes.</summary>
     public bool WaitForCopies(uint end, TimeSpan timeout)
@@ -288,7 +271,7 @@ public sealed class ServiceChannel : IAsyncDisposable
 
     /// <summary>The status of the copy submitted as number <paramref name="index"/> (valid until its slot is reused).</summary>
     public unsafe short CopyStatus(uint index) =>
-        Volatile.Read(ref ((Abi.Grants.GrantCopy*)(_sends.Pointer + CopyPageOffset + CopyEntriesOffset))[index % CopyEntries].Status);
+        Volatile.Read(ref ((Abi.Grants.GrantCopy*)(_sends.Pointer + ServiceCopyRing.PageOffset + ServiceCopyRing.EntriesOffset))[index % ServiceCopyRing.Entries].Status);
 
     /// <summary>Performs grant copies in order; returns each one's GNTST status (0 = done).</summary>
     public async Task<short[]> CopyAsync(GrantCopyOp[] ops, CancellationToken cancel = default) =>
@@ -306,7 +289,7 @@ public sealed class ServiceChannel : IAsyncDisposable
 
     private unsafe bool AnyPending()
     {
-        var words = (long*)(_events.Pointer + PendingOffset);
+        var words = (long*)(_events.Pointer + ServiceEventPage.PendingOffset);
         for (var w = 0; w < _pendingWords; w++)
         {
             if (Volatile.Read(ref words[w]) != 0)

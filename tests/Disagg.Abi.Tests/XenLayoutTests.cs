@@ -193,4 +193,17 @@ public class XenLayoutTests
         Assert.Equal(41u, (uint)HypercallNumber.DmOp);
         Assert.Equal(38, (int)XenErrno.ENOSYS);
     }
+
+    [Fact]
+    public void ServiceChannelPagesAndRunstateKeepTheirLayout()
+    {
+        Assert.Equal(48, System.Runtime.CompilerServices.Unsafe.SizeOf<Disagg.Abi.Hypercalls.VcpuRunstateInfo>());
+        Assert.Equal(16, Marshal.OffsetOf<Disagg.Abi.Hypercalls.VcpuRunstateInfo>(nameof(Disagg.Abi.Hypercalls.VcpuRunstateInfo.RunningTime)).ToInt32());
+        Assert.Equal(40, Marshal.OffsetOf<Disagg.Abi.Hypercalls.VcpuRunstateInfo>(nameof(Disagg.Abi.Hypercalls.VcpuRunstateInfo.OfflineTime)).ToInt32());
+        // The pending bitmap ends before the sleeping flag; each ring fills its page exactly or within it.
+        Assert.True(Disagg.Abi.Service.ServiceEventPage.PendingBytes <= Disagg.Abi.Service.ServiceEventPage.SleepingOffset);
+        Assert.Equal(4096, Disagg.Abi.Service.ServiceSendRing.EntriesOffset + (Disagg.Abi.Service.ServiceSendRing.Entries * 4));
+        Assert.Equal(Disagg.Abi.Service.ServiceCopyRing.EntrySize, System.Runtime.CompilerServices.Unsafe.SizeOf<Disagg.Abi.Grants.GrantCopy>());
+        Assert.Equal(4096, Disagg.Abi.Service.ServiceCopyRing.EntriesOffset + (Disagg.Abi.Service.ServiceCopyRing.Entries * Disagg.Abi.Service.ServiceCopyRing.EntrySize));
+    }
 }

@@ -30,7 +30,7 @@ public sealed class ControlSocketTests : IAsyncLifetime
     private static CreateDomain Spec(string name, long memoryKiB = 1024, GuestIsa isa = GuestIsa.Rv64) =>
         new(name, isa, 1, 1, memoryKiB, memoryKiB, 256, 0, [ulong.MaxValue], 0, 0);
 
-    private static byte[] Elf(GuestProgram program, bool is64 = true) => ElfWriter.Build(program.Build(), GuestProgram.CodeBase, is64);
+    private static byte[] Elf(GuestProgram program, bool is64 = true) => ElfWriter.Build([.. program.Build().Select(s => new ElfSegment(s.PhysicalAddress, s.Data, s.MemorySize))], GuestProgram.CodeBase, is64);
 
     private async Task<int> BootAsync(GuestProgram program, string name, GuestIsa isa = GuestIsa.Rv64)
     {

@@ -253,17 +253,7 @@ public sealed class ServiceChannelTests : IAsyncLifetime
     {
         var guest = await CreateAsync("sbi-console", "rv64/hello.elf");
         await _control.CallAsync<OkReply>(new DomainCommand(guest.DomainId, DomainOperation.Unpause));
-        var text = "";
-        long offset = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!text.Contains("Hello from a Disagg guest", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            var chunk = await _control.CallAsync<ConsoleChunk>(new ReadConsole(guest.DomainId, offset, 4096));
-            text += System.Text.Encoding.UTF8.GetString(chunk.Text);
-            offset = chunk.NextOffset;
-            await Task.Delay(20);
-        }
-
+        var text = await ReadGuestConsoleAsync(guest.DomainId, "Hello from a Disagg guest");
         Assert.Contains("Hello from a Disagg guest (rv64, hart 0)", text, StringComparison.Ordinal);
         var missing = Assert.IsType<ErrorReply>(await _control.RequestAsync(new ReadConsole(4242, 0, 10)));
         Assert.Equal((int)XenErrno.ESRCH, missing.Errno);

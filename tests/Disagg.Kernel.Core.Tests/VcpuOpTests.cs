@@ -25,12 +25,12 @@ public sealed class VcpuOpTests : IDisposable
         Assert.Equal(-(long)XenErrno.ENOENT, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.IsUp, ulong.MaxValue, 0));
 
         Assert.Equal(0, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.GetRunstateInfo, 0, Ram));
-        Assert.True(_mem.TryRead(Ram, out VcpuOpHypercall.RunstateInfo info));
-        Assert.True(info.State is VcpuOpHypercall.RunstateInfo.Running or VcpuOpHypercall.RunstateInfo.Runnable);
+        Assert.True(_mem.TryRead(Ram, out VcpuRunstateInfo info));
+        Assert.True(info.State is VcpuRunstateInfo.Running or VcpuRunstateInfo.Runnable);
         Assert.True(info.RunningTime > 0);
         Assert.Equal(0, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.GetRunstateInfo, 1, Ram));
         Assert.True(_mem.TryRead(Ram, out info));
-        Assert.Equal(VcpuOpHypercall.RunstateInfo.Offline, info.State);
+        Assert.Equal(VcpuRunstateInfo.Offline, info.State);
         // A buffer in the hole or past RAM: EFAULT, nothing written.
         Assert.Equal(-(long)XenErrno.EFAULT, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.GetRunstateInfo, 0, Ram + 4090));
         Assert.Equal(-(long)XenErrno.EFAULT, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.GetRunstateInfo, 0, ulong.MaxValue - 8));

@@ -1,3 +1,4 @@
+using Disagg.TestSupport;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -83,72 +84,6 @@ internal static class TestGuest
         code.Add(Addi(rd, 0, lo));
     }
 
-    private static byte[] Elf(IReadOnlyList<(ulong At, byte[] Data, ulong MemSize)> segments, ulong entry, bool is64)
-    {
-        var ehsize = is64 ? 64 : 52;
-        var phentsize = is64 ? 56 : 32;
-        var file = new List<byte>(new byte[ehsize + (phentsize * segments.Count)]);
-        var offsets = new List<int>();
-        foreach (var s in segments)
-        {
-            offsets.Add(file.Count);
-            file.AddRange(s.Data);
-        }
-
-        var b = file.ToArray();
-        var h = b.AsSpan();
-        "\x7F"u8.CopyTo(h);
-        "ELF"u8.CopyTo(h[1..]);
-        h[4] = (byte)(is64 ? 2 : 1);
-        h[5] = 1;
-        h[6] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(h[16..], 2); // ET_EXEC
-        BinaryPrimitives.WriteUInt16LittleEndian(h[18..], 243); // EM_RISCV
-        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], 1);
-        if (is64)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(h[24..], entry);
-            BinaryPrimitives.WriteUInt64LittleEndian(h[32..], (ulong)ehsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[52..], (ushort)ehsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[54..], (ushort)phentsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[56..], (ushort)segments.Count);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)entry);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[28..], (uint)ehsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[40..], (ushort)ehsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[42..], (ushort)phentsize);
-            BinaryPrimitives.WriteUInt16LittleEndian(h[44..], (ushort)segments.Count);
-        }
-
-        for (var i = 0; i < segments.Count; i++)
-        {
-            var p = h[(ehsize + (i * phentsize))..];
-            var (at, data, memSize) = segments[i];
-            BinaryPrimitives.WriteUInt32LittleEndian(p, 1); // PT_LOAD
-            if (is64)
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(p[4..], 7);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[8..], (ulong)offsets[i]);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[16..], at);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[24..], at);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[32..], (ulong)data.Length);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[40..], memSize);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[48..], 4096);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(p[4..], (uint)offsets[i]);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[8..], (uint)at);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[12..], (uint)at);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[16..], (uint)data.Length);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[20..], (uint)memSize);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[24..], 7);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[28..], 4096);
-            }
-        }
-
-        return b;
-    }
+    private static byte[] Elf(IReadOnlyList<(ulong At, byte[] Data, ulong MemSize)> segments, ulong entry, bool is64) =>
+        ElfWriter.Build([.. segments.Select(s => new ElfSegment(s.At, s.Data, s.MemSize))], entry, is64);
 }

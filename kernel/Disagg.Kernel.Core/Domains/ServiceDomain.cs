@@ -1,4 +1,5 @@
 using Disagg.Abi.Grants;
+using Disagg.Abi.Service;
 using Disagg.Interop;
 using Disagg.Kernel.Core.Ipc.Events;
 using Disagg.Kernel.Core.Ipc.Grants;
@@ -51,7 +52,7 @@ public sealed unsafe class ServiceDomain : IDisposable
     /// <summary>Rung by the service when it finds the pump asleep.</summary>
     public Doorbell SendKick { get; }
 
-    /// <summary>Sends from the ring that named a port the service may not send on (dropped, as in Xen).</summary>
+    /// <summary>Ring entries the kernel dropped: ports the service may not send on (as Xen drops them), lying indices.</summary>
     public long RefusedSends => Volatile.Read(ref _refusedSends);
 
     public int Id { get; }
@@ -71,17 +72,6 @@ public sealed unsafe class ServiceDomain : IDisposable
 
     /// <summary>How grant copy sees this service: no grant table of its own, its copy buffer as its frames.</summary>
     public GrantDomain GrantView { get; }
-
-    public int MapCount
-    {
-        get
-        {
-            lock (_maps)
-            {
-                return _maps.Count;
-            }
-        }
-    }
 
     /// <summary>
     /// GNTTABOP_map_grant_ref: checks that <paramref name="gref"/> of <paramref name="domain"/> is granted to

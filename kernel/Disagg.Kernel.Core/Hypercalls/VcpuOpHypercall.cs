@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Disagg.Abi.Hypercalls;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Execution;
@@ -31,15 +30,15 @@ public static class VcpuOpHypercall
             case GetRunstateInfo:
                 {
                     var running = hypervisor.Scheduler.RunTimeNs(target.Sched);
-                    var info = new RunstateInfo
+                    var info = new VcpuRunstateInfo
                     {
-                        State = !target.Started ? RunstateInfo.Offline
+                        State = !target.Started ? VcpuRunstateInfo.Offline
                             : target.Sched.State switch
                             {
-                                VcpuRunState.Running => RunstateInfo.Running,
-                                VcpuRunState.Runnable => RunstateInfo.Runnable,
-                                VcpuRunState.Blocked => RunstateInfo.Blocked,
-                                _ => RunstateInfo.Offline,
+                                VcpuRunState.Running => VcpuRunstateInfo.Running,
+                                VcpuRunState.Runnable => VcpuRunstateInfo.Runnable,
+                                VcpuRunState.Blocked => VcpuRunstateInfo.Blocked,
+                                _ => VcpuRunstateInfo.Offline,
                             },
                         StateEntryTime = 0,
                         RunningTime = (ulong)running,
@@ -50,22 +49,5 @@ public static class VcpuOpHypercall
             default:
                 return -(long)XenErrno.EINVAL;
         }
-    }
-
-    /// <summary>struct vcpu_runstate_info (48 bytes): state, state_entry_time, time[4] in ns per state.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 48)]
-    public struct RunstateInfo
-    {
-        public const int Running = 0;
-        public const int Runnable = 1;
-        public const int Blocked = 2;
-        public const int Offline = 3;
-
-        [FieldOffset(0)] public int State;
-        [FieldOffset(8)] public ulong StateEntryTime;
-        [FieldOffset(16)] public ulong RunningTime;
-        [FieldOffset(24)] public ulong RunnableTime;
-        [FieldOffset(32)] public ulong BlockedTime;
-        [FieldOffset(40)] public ulong OfflineTime;
     }
 }

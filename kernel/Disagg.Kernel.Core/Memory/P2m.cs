@@ -145,15 +145,6 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
         }
     }
 
-    /// <summary>Whether a service has been given this frame (it then stays populated).</summary>
-    public bool IsShared(ulong frame)
-    {
-        lock (_balloonLock)
-        {
-            return _shared.ContainsKey(frame);
-        }
-    }
-
     /// <summary>
     /// Balloon out (decrease_reservation): the frame's memory goes back to the host. False if the
     /// frame is not populated RAM (already out, a special page, outside the domain).

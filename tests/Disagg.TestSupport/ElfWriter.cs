@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
-using Disagg.Kernel.Core.Domains;
 
-namespace Disagg.Kernel.Control.Tests;
+namespace Disagg.TestSupport;
+
+/// <summary>One loadable segment of a test ELF: its address, file bytes and size in memory (the rest zero-filled).</summary>
+public readonly record struct ElfSegment(ulong Address, byte[] Data, ulong MemorySize);
 
 /// <summary>Writes a minimal RISC-V ELF executable (one PT_LOAD per segment) from test guest code.</summary>
-internal static class ElfWriter
+public static class ElfWriter
 {
-    public static byte[] Build(IReadOnlyList<ImageSegment> segments, ulong entry, bool is64)
+    public static byte[] Build(IReadOnlyList<ElfSegment> segments, ulong entry, bool is64)
     {
         var ehsize = is64 ? 64 : 52;
         var phentsize = is64 ? 56 : 32;
@@ -57,8 +59,8 @@ internal static class ElfWriter
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(p[4..], 7);
                 BinaryPrimitives.WriteUInt64LittleEndian(p[8..], (ulong)offsets[i]);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[16..], s.PhysicalAddress);
-                BinaryPrimitives.WriteUInt64LittleEndian(p[24..], s.PhysicalAddress);
+                BinaryPrimitives.WriteUInt64LittleEndian(p[16..], s.Address);
+                BinaryPrimitives.WriteUInt64LittleEndian(p[24..], s.Address);
                 BinaryPrimitives.WriteUInt64LittleEndian(p[32..], (ulong)s.Data.Length);
                 BinaryPrimitives.WriteUInt64LittleEndian(p[40..], s.MemorySize);
                 BinaryPrimitives.WriteUInt64LittleEndian(p[48..], 4096);
@@ -66,8 +68,8 @@ internal static class ElfWriter
             else
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(p[4..], (uint)offsets[i]);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[8..], (uint)s.PhysicalAddress);
-                BinaryPrimitives.WriteUInt32LittleEndian(p[12..], (uint)s.PhysicalAddress);
+                BinaryPrimitives.WriteUInt32LittleEndian(p[8..], (uint)s.Address);
+                BinaryPrimitives.WriteUInt32LittleEndian(p[12..], (uint)s.Address);
                 BinaryPrimitives.WriteUInt32LittleEndian(p[16..], (uint)s.Data.Length);
                 BinaryPrimitives.WriteUInt32LittleEndian(p[20..], (uint)s.MemorySize);
                 BinaryPrimitives.WriteUInt32LittleEndian(p[24..], 7);
