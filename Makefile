@@ -17,6 +17,7 @@ PROGRAMS := kernel/Disagg.Kernel/Disagg.Kernel.csproj
 PROGRAMS += services/toolstack/Disagg.Toolstack.csproj
 PROGRAMS += services/xenstored/Disagg.Xenstored.csproj
 PROGRAMS += services/netback/Disagg.Netback.csproj
+PROGRAMS += services/blkback/Disagg.Blkback.csproj
 TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
 BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 

@@ -101,6 +101,15 @@ public sealed class ServiceChannel : IAsyncDisposable
             ? new Span<byte>(_buffer.Pointer + ((long)page * SharedMemorySegment.PageSize), SharedMemorySegment.PageSize)
             : throw new ArgumentOutOfRangeException(nameof(page), $"copy buffer page {page} of {_buffer.Pages}");
 
+    /// <summary>
+    /// Copy buffer pages <paramref name="firstPage"/> .. +<paramref name="pages"/> as one span (the buffer is one
+    /// mapping), so a backend can do one pread/pwrite for a request whose data spans several pages.
+    /// </summary>
+    public unsafe Span<byte> BufferSpan(int firstPage, int pages) =>
+        firstPage >= 0 && pages >= 0 && (long)firstPage + pages <= _buffer.Pages
+            ? new Span<byte>(_buffer.Pointer + ((long)firstPage * SharedMemorySegment.PageSize), pages * SharedMemorySegment.PageSize)
+            : throw new ArgumentOutOfRangeException(nameof(pages), $"copy buffer pages {firstPage}+{pages} of {_buffer.Pages}");
+
     /// <summary>Takes every pending port (clearing them), up to <paramref name="ports"/>' length. No system call.</summary>
     public unsafe int TakePendingEvents(Span<int> ports)
     {
