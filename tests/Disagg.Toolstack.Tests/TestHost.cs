@@ -30,7 +30,11 @@ public sealed class TestHost : IDisposable
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n");
         var up = Run("host", "up");
-        Assert.True(up.ExitCode == 0, up.ToString());
+        if (up.ExitCode != 0)
+        {
+            Dispose(); // a daemon that came up too slowly must not outlive the failed fixture
+            Assert.Fail(up.ToString());
+        }
     }
 
     public string Dir { get; }
@@ -107,6 +111,23 @@ public sealed class TestHost : IDisposable
         if (File.Exists(Path.Combine(Dir, "disagg.sock")))
         {
             Run("host", "down", "--timeout", "2");
+        }
+
+        // Still there (host down failed, or the daemon never got as far as its socket): SIGKILL it; its
+        // kernel and services die with it (PDEATHSIG).
+        var pidFile = Path.Combine(Dir, "disagg.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+        {
+            try
+            {
+                using var daemon = System.Diagnostics.Process.GetProcessById(pid);
+                daemon.Kill();
+                daemon.WaitForExit(5000);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // already gone
+            }
         }
 
         Directory.Delete(Dir, recursive: true);

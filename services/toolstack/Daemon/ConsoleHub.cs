@@ -91,8 +91,46 @@ internal sealed class ConsoleHub : IAsyncDisposable
         }
     }
 
-    /// <summary>Keystrokes from an attached client for the domain's ring; false when it has none.</summary>
-    public bool Input(int domainId, ReadOnlySpan<byte> bytes) => _rings?.Input(domainId, bytes) ?? false;
+    /// <summary>
+    /// Keystrokes from an attached client: into the domain's PV console ring once the guest uses it (it has
+    /// written to it), else into its SBI console (legacy getchar / DBCN read, what an unmodified guest reads
+    /// early in boot; every domain has a ring page, but only a PV console driver reads it). Input the
+    /// kernel's bounded queue cannot take is dropped and logged, as a full ring's is.
+    /// </summary>
+    public async Task InputAsync(int domainId, byte[] bytes)
+    {
+        bool ringInUse;
+        lock (_lock)
+        {
+            ringInUse = _ringCarries.Contains(domainId);
+        }
+
+        if ((ringInUse && _rings?.Input(domainId, bytes) == true) || _kernel is not { } kernel)
+        {
+            return;
+        }
+
+        try
+        {
+            var accepted = await kernel.CallAsync<ConsoleInputAccepted>(new WriteConsoleInput(domainId, bytes)).ConfigureAwait(false);
+            if (accepted.Bytes < bytes.Length)
+            {
+                _log.DomainProblem(NameOf(domainId), $"SBI console input full: {bytes.Length - accepted.Bytes} bytes dropped");
+            }
+        }
+        catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException)
+        {
+            _log.DomainProblem(NameOf(domainId), $"SBI console input not delivered: {e.Message}");
+        }
+    }
+
+    private string NameOf(int domainId)
+    {
+        lock (_lock)
+        {
+            return _byId.TryGetValue(domainId, out var console) ? console.Name : $"domain {domainId}";
+        }
+    }
 
     /// <summary>
     /// The domain id is going: its readers stop and its ring is disconnected — before the domain is

@@ -109,12 +109,12 @@ internal static class DaemonSession
         using var detached = new CancellationTokenSource();
         var input = Task.Run(async () =>
         {
-            // Keystrokes go into the guest's console ring (dropped when it has none); the end of the stream is the client detaching.
+            // Keystrokes go into the guest's console ring, or its SBI console when it has no ring; the end of the stream is the client detaching.
             while (await connection.ReceiveAsync().ConfigureAwait(false) is { } message)
             {
                 if (message is ConsoleInput keys)
                 {
-                    host.Consoles.Input(id, keys.Data);
+                    await host.Consoles.InputAsync(id, keys.Data).ConfigureAwait(false);
                 }
             }
 
