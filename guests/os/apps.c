@@ -8,7 +8,9 @@
      echo                      console input echoed back; Ctrl-D (0x04) powers off
      crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes
      consback dom=D ...        a console backend for domain D, for tests (consback.c)
-     xenbus-test               the xenstore client against xenstored, for tests (xenbus_test.c) */
+     xenbus-test               the xenstore client against xenstored, for tests (xenbus_test.c)
+     blk-verify ...            a checksummed pattern written and read back through blkfront (blk_verify.c)
+     blk-bench ...             blkfront IOPS and throughput (blk_bench.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -135,6 +137,8 @@ static void crash(void)
 
 void consback(void);
 void xenbus_test(void);
+void blk_verify(void);
+void blk_bench(void);
 
 void app_run(const char *name)
 {
@@ -147,9 +151,15 @@ void app_run(const char *name)
     else if (strcmp(name, "xenbus-test") == 0) {
         xenbus_test();
         app_exit();
+    } else if (strcmp(name, "blk-verify") == 0) {
+        blk_verify();
+        app_exit();
+    } else if (strcmp(name, "blk-bench") == 0) {
+        blk_bench();
+        app_exit();
     }
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench)\n", name);
         os_crash("no such app");
     }
 }

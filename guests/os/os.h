@@ -8,6 +8,7 @@
 #include "xen.h"
 #include "hypercall.h"
 #include "xenbus.h"
+#include "blkfront.h"
 
 #define barrier() asm volatile("" ::: "memory")
 #define mb() asm volatile("fence rw, rw" ::: "memory")
