@@ -10,7 +10,8 @@
      consback dom=D ...        a console backend for domain D, for tests (consback.c)
      xenbus-test               the xenstore client against xenstored, for tests (xenbus_test.c)
      blk-verify ...            a checksummed pattern written and read back through blkfront (blk_verify.c)
-     blk-bench ...             blkfront IOPS and throughput (blk_bench.c) */
+     blk-bench ...             blkfront IOPS and throughput (blk_bench.c)
+     blkback-test fe=D ...     a RAM-disk blkif backend that can misbehave, for tests (blkback_test.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -139,6 +140,7 @@ void consback(void);
 void xenbus_test(void);
 void blk_verify(void);
 void blk_bench(void);
+void blkback_test(void);
 
 void app_run(const char *name)
 {
@@ -154,12 +156,14 @@ void app_run(const char *name)
     } else if (strcmp(name, "blk-verify") == 0) {
         blk_verify();
         app_exit();
+    } else if (strcmp(name, "blkback-test") == 0) {
+        blkback_test();
     } else if (strcmp(name, "blk-bench") == 0) {
         blk_bench();
         app_exit();
     }
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test)\n", name);
         os_crash("no such app");
     }
 }
