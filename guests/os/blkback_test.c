@@ -9,13 +9,14 @@
      restart  the next batch is consumed and never answered, and we "restart": state InitWait, wait for
               the frontend's new ring, serve it (the frontend must issue the lost requests again);
      lie      rsp_prod jumps 1000 past what we answered, then we restart as above;
-     bad-id   two responses with ids the frontend never used, then normal service. */
+     bad-id   the batch's answers carry ids the frontend never used; then we restart as above. */
 #include "os.h"
 
 #define RAM_SECTORS_MAX (8192ULL)
 static domid_t fe;
 static char be[96], fepath[96];
 static u8 *ring;      /* our copy of the frontend's ring page */
+static u8 *scratch;   /* a page for the indirect descriptors and the small copies: a copy may not cross a page */
 static u8 *disk;
 static u64 sectors;
 static grant_ref_t ring_ref;
@@ -91,7 +92,7 @@ static s16 do_segments(const struct blkif_request_segment *seg, unsigned n, u8 o
         u32 len = (u32)(seg[i].last_sect - seg[i].first_sect + 1) * BLK_SECTOR;
         if (sector + len / BLK_SECTOR > sectors) return BLKIF_RSP_ERROR;
         u8 *at = disk + sector * BLK_SECTOR;
-        s16 st = gcopy(op != BLKIF_OP_READ, seg[i].gref, (u16)(seg[i].first_sect * BLK_SECTOR), at, (u16)len);
+        s16 st = gcopy(op == BLKIF_OP_READ, seg[i].gref, (u16)(seg[i].first_sect * BLK_SECTOR), at, (u16)len);
         if (st) return BLKIF_RSP_ERROR;
         sector += len / BLK_SECTOR;
     }
@@ -100,7 +101,7 @@ static s16 do_segments(const struct blkif_request_segment *seg, unsigned n, u8 o
 
 static struct blkif_response handle(const union blkif_sring_entry *e)
 {
-    static struct blkif_request_segment ind[BLKIF_SEGS_PER_INDIRECT_FRAME];
+    struct blkif_request_segment *ind = (void *)scratch;
     struct blkif_response r = { .id = e->req.id, .operation = e->req.operation, .status = BLKIF_RSP_OKAY };
     switch (e->req.operation) {
     case BLKIF_OP_READ:
@@ -123,18 +124,18 @@ static struct blkif_response handle(const union blkif_sring_entry *e)
 
 static void respond(const struct blkif_response *r)
 {
-    static struct blkif_response slot;
-    slot = *r;
-    gcopy(1, ring_ref, (u16)(64 + (rsp_prod_pvt & (BLK_RING_SIZE - 1)) * sizeof(union blkif_sring_entry)), &slot, sizeof slot);
+    struct blkif_response *slot = (void *)(scratch + 2048);
+    *slot = *r;
+    gcopy(1, ring_ref, (u16)(64 + (rsp_prod_pvt & (BLK_RING_SIZE - 1)) * sizeof(union blkif_sring_entry)), slot, sizeof *slot);
     rsp_prod_pvt++;
     answered++;
 }
 
 static void publish(void)
 {
-    static u32 prod;
-    prod = published = rsp_prod_pvt;
-    gcopy(1, ring_ref, 8, &prod, 4);
+    u32 *prod = (u32 *)(scratch + 2048 + 64);
+    *prod = published = rsp_prod_pvt;
+    gcopy(1, ring_ref, 8, prod, 4);
     evtchn_send(port);
 }
 
@@ -148,8 +149,9 @@ void blkback_test(void)
     snprintf(be, sizeof be, "/local/domain/0/backend/vbd/%u/%llu", fe, dev);
     snprintf(fepath, sizeof fepath, "/local/domain/%u/device/vbd/%llu", fe, dev);
     ring = page_alloc();
+    scratch = page_alloc();
     disk = pages_alloc_contig(sectors * BLK_SECTOR / PAGE_SIZE);
-    if (!ring || !disk || !xenbus_available()) os_crash("blkback-test: no memory or no xenstore");
+    if (!ring || !scratch || !disk || !xenbus_available()) os_crash("blkback-test: no memory or no xenstore");
     memset(disk, 0, sectors * BLK_SECTOR);
     write_key("sectors", sectors);
     write_key("sector-size", 512);
@@ -189,12 +191,15 @@ void blkback_test(void)
                 continue;
             }
             if (strcmp(mode, "bad-id") == 0) {
-                struct blkif_response bogus = { .id = 77, .operation = BLKIF_OP_READ };
-                respond(&bogus);
-                bogus.id = 0xFFFFFFFF00000001ULL;
-                respond(&bogus);
-                answered -= 2;
-                printf("blkback-test: sent two responses with ids never used\n");
+                /* The batch's answers go back under ids the frontend never used: its requests stay
+                   unanswered until we restart and it issues them again. */
+                batch[0].id = 77;
+                if (n > 1) batch[1].id = 0xFFFFFFFF00000001ULL;
+                dropped += n;
+                while (n) respond(&batch[--n]);
+                publish();
+                restart("mode bad-id: answers under ids never used");
+                continue;
             }
         }
         while (n) respond(&batch[--n]); /* last first: completion out of order */
@@ -203,11 +208,11 @@ void blkback_test(void)
             continue;
         }
         /* Nothing to do: ask for a kick at the next request, look once more, then sleep. */
-        static u32 ev, again;
-        ev = req_cons + 1;
-        gcopy(1, ring_ref, 4, &ev, 4);
+        u32 *ev = (u32 *)(scratch + 2048 + 128), *again = ev + 1;
+        *ev = req_cons + 1;
+        gcopy(1, ring_ref, 4, ev, 4);
         mb();
-        if (gcopy(0, ring_ref, 0, &again, 4) == 0 && again != req_cons) continue;
+        if (gcopy(0, ring_ref, 0, again, 4) == 0 && *again != req_cons) continue;
         xlen_t was = irq_save();
         if (!kicked) block_until(monotonic_ns() + 200000000ULL);
         irq_restore(was);
