@@ -7,7 +7,11 @@
                                a line per second: the load migration needs
      echo                      console input echoed back; Ctrl-D (0x04) powers off
      crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes
-     consback dom=D ...        a console backend for domain D, for tests (consback.c) */
+     consback dom=D ...        a console backend for domain D, for tests (consback.c)
+     xenbus-test               the xenstore client against xenstored, for tests (xenbus_test.c)
+     blk-verify ...            a checksummed pattern written and read back through blkfront (blk_verify.c)
+     blk-bench ...             blkfront IOPS and throughput (blk_bench.c)
+     blkback-test fe=D ...     a RAM-disk blkif backend that can misbehave, for tests (blkback_test.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -133,6 +137,10 @@ static void crash(void)
 }
 
 void consback(void);
+void xenbus_test(void);
+void blk_verify(void);
+void blk_bench(void);
+void blkback_test(void);
 
 void app_run(const char *name)
 {
@@ -142,8 +150,20 @@ void app_run(const char *name)
     else if (strcmp(name, "echo") == 0) echo();
     else if (strcmp(name, "crash") == 0) crash();
     else if (strcmp(name, "consback") == 0) consback();
+    else if (strcmp(name, "xenbus-test") == 0) {
+        xenbus_test();
+        app_exit();
+    } else if (strcmp(name, "blk-verify") == 0) {
+        blk_verify();
+        app_exit();
+    } else if (strcmp(name, "blkback-test") == 0) {
+        blkback_test();
+    } else if (strcmp(name, "blk-bench") == 0) {
+        blk_bench();
+        app_exit();
+    }
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test)\n", name);
         os_crash("no such app");
     }
 }

@@ -1,8 +1,12 @@
 /* The balloon driver: memory_op decrease_reservation gives free pages back to the host (highest frames
    first, so low memory stays for the OS), increase_reservation takes holes below maxmem back, until
-   the domain has the target number of pages. The target comes from the command line (mem-target=,
-   64M / 2048K / 1G, bare numbers MiB) until xenstore's memory/target exists. Each call carries up to
-   BATCH extents; the kernel returns how many it did, and the rest go back to the allocator. */
+   the domain has the target number of pages. The target is xenstore's memory/target (KiB, as Xen's
+   toolstack writes it on create and on `mem-set`), followed by a watch; without xenstored, the command
+   line's mem-target= (64M / 2048K / 1G, bare numbers MiB) at boot. Each call carries up to BATCH
+   extents; the kernel returns how many it did, and the rest go back to the allocator.
+   A watch handler runs in interrupt context and must not block, so a change is read with an
+   asynchronous request and the balloon moves in that reply's handler (one vCPU: the allocator's
+   irq-off sections keep it consistent with the thread). */
 #include "os.h"
 
 #define BATCH 256
@@ -48,14 +52,50 @@ long balloon_set_target(u64 target_pages)
     return (long)mm_populated_pages();
 }
 
-void balloon_init(void)
+static void move_to(const char *why, u64 target_kib)
 {
-    u64 target_kib = cmdline_size_kib("mem-target", 0);
-    if (!target_kib) return;
     domid_t self = DOMID_SELF;
     u64 before = mm_populated_pages();
     long reached = balloon_set_target(target_kib / 4);
     long current = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
-    printf("pvos: balloon: target %llu KiB: %llu -> %ld pages (%ld KiB); current_reservation %ld pages, %llu free\n", target_kib,
-           before, reached, reached * 4, current, mm_free_pages());
+    printf("pvos: balloon: %s %llu KiB: %llu -> %ld pages (%ld KiB); current_reservation %ld pages, %llu free\n", why,
+           target_kib, before, reached, reached * 4, current, mm_free_pages());
+}
+
+static u64 xenstore_target_kib;
+
+static void target_read(int err, const char *body, u32 len, void *data)
+{
+    if (err) {
+        printf("pvos: balloon: memory/target unreadable: %d\n", err);
+        return;
+    }
+    u64 kib = 0;
+    u32 i = 0;
+    for (; i < len && body[i] >= '0' && body[i] <= '9' && kib < (1ULL << 40); i++) kib = kib * 10 + (u64)(body[i] - '0');
+    if (i == 0 || i != len) {
+        printf("pvos: balloon: memory/target '%s' is not a number of KiB; ignored\n", body);
+        return;
+    }
+    if (kib == xenstore_target_kib) return;
+    xenstore_target_kib = kib;
+    move_to("memory/target", kib);
+}
+
+static void target_changed(struct xenbus_watch *w, const char *path)
+{
+    int rc = xenbus_read_async("memory/target", target_read, NULL);
+    if (rc) printf("pvos: balloon: cannot read memory/target: %d\n", rc);
+}
+
+static struct xenbus_watch target_watch = { .path = "memory/target", .handler = target_changed };
+
+void balloon_init(void)
+{
+    u64 target_kib = cmdline_size_kib("mem-target", 0);
+    if (target_kib) move_to("target", target_kib);
+    if (!xenbus_available()) return;
+    /* The watch fires once when set: that first event reads the current target. */
+    int rc = xenbus_watch(&target_watch);
+    if (rc) printf("pvos: balloon: cannot watch memory/target: %d\n", rc);
 }

@@ -5,7 +5,6 @@
    clearing its pending bit first. The event words are u64 on both widths; RV32 has no 64-bit AMOs,
    so there each word is two independently atomic halves, which is all these operations need. */
 #include "os.h"
-#include "sbi.h"
 
 static struct { evtchn_handler_t handler; void *data; } handlers[NR_EVENT_CHANNELS];
 static u64 unbound_events;
@@ -87,11 +86,8 @@ void evtchn_do_upcall(void)
             }
         }
     } while (READ_ONCE(v->evtchn_upcall_pending));
-    /* The kernel drops its level-triggered external interrupt only when it next looks at
-       evtchn_upcall_pending, which it does between instruction chunks and after an SBI call; without
-       this call the line stays up and the handler re-enters until the chunk ends. Any SBI call does;
-       get_spec_version is the cheapest. */
-    sbi_call(SBI_EXT_BASE, 0, 0, 0, 0);
+    /* No SBI call needed here: the kernel drops the external interrupt line as soon as it sees
+       evtchn_upcall_pending cleared (Hart.SetExternalInterruptLevel), so one event is one upcall. */
 }
 
 void evtchn_mask(evtchn_port_t port)

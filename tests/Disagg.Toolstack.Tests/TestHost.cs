@@ -19,8 +19,9 @@ public sealed class TestHost : IDisposable
     {
     }
 
-    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe.</summary>
-    internal TestHost(string services)
+    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig is
+    /// appended to host.conf (more `service.NAME =` lines; "{dir}" in it becomes the state dir).</summary>
+    internal TestHost(string services, string extraConfig = "")
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -28,8 +29,10 @@ public sealed class TestHost : IDisposable
         var probe = Path.Combine(Dir, "probe.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n");
-        var up = Run("host", "up");
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig.Replace("{dir}", Dir, StringComparison.Ordinal)}\n");
+        // host up waits for each service's ready line (15 s each at most): on a loaded machine three
+        // services take longer than Bound, and a CLI killed then would leave the host running.
+        var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(120));
         if (up.ExitCode != 0)
         {
             Dispose(); // a daemon that came up too slowly must not outlive the failed fixture
