@@ -84,7 +84,7 @@ public sealed class NativeNetfront : IAsyncDisposable
     public static async Task<NativeNetfront> StartAsync(KernelProcess kernel, KernelClient control, string xenstoreSocket, int domain, VifDescription vif, int backendDomain, TimeSpan? patience = null)
     {
         var token = (await control.CallAsync<ServiceRegistered>(new RegisterService("netfront" + domain.ToString(CultureInfo.InvariantCulture), domain)).ConfigureAwait(false)).Token;
-        var channel = await ServiceChannel.OpenAsync(kernel.Socket, token, TxBuffers + RxBuffers, grantFrames: 1).ConfigureAwait(false);
+        var channel = await ServiceChannel.OpenAsync(kernel.Socket, token, TxBuffers + RxBuffers, grantFrames: 2).ConfigureAwait(false);
         var xs = await XenstoreClient.ConnectAsync(xenstoreSocket, CancellationToken.None).ConfigureAwait(false);
         var tx = await channel.AllocSharedPageAsync().ConfigureAwait(false);
         var rx = await channel.AllocSharedPageAsync().ConfigureAwait(false);
