@@ -1,3 +1,4 @@
+using Disagg.TestSupport.Netif;
 using System.Diagnostics;
 using Xunit.Abstractions;
 

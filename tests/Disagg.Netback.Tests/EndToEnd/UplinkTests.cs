@@ -1,3 +1,4 @@
+using Disagg.TestSupport.Netif;
 using Disagg.TestSupport;
 
 namespace Disagg.Netback.Tests.EndToEnd;

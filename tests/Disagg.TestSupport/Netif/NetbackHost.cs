@@ -2,10 +2,8 @@ using System.Globalization;
 using System.Net;
 using Disagg.Control;
 using Disagg.Control.Messages;
-using Disagg.TestSupport;
-using Disagg.TestSupport.Netif;
 
-namespace Disagg.Netback.Tests.EndToEnd;
+namespace Disagg.TestSupport.Netif;
 
 /// <summary>
 /// A host for netback tests in a temp directory: the real disagg-kernel, a real disagg-xenstored (socket only),
