@@ -69,4 +69,24 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(recovery < TimeSpan.FromSeconds(30), $"traffic took {recovery} to resume\n{_host.Netback.StdErr}");
         Assert.Contains("serving 2 vif device(s)", _host.Netback.StdErr);
     }
+
+    [Fact]
+    public async Task A_planned_stop_and_a_new_process_resume_the_same_rings()
+    {
+        // What `disagg service swap netback` does: SIGTERM (exit 0, xenstore left as it is), then a new process.
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
+        a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", 1));
+        Assert.NotNull(await a.ReceiveAsync(f => Packets.IsEchoReply(f, 1), TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(0, _host.Netback.Terminate(TimeSpan.FromSeconds(10)));
+        _host.Netback.Start();
+        for (ushort seq = 2; seq < 6; seq++)
+        {
+            a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", seq));
+            Assert.True(await a.ReceiveAsync(f => Packets.IsEchoReply(f, seq), TimeSpan.FromSeconds(20)) is not null, _host.Netback.StdErr);
+        }
+
+        Assert.Equal(Disagg.Abi.Io.XenbusState.Connected, await a.Frontend.BackendStateAsync());
+    }
 }
