@@ -62,7 +62,7 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
             {
                 if (device == StatusTick)
                 {
-                    StatusFile.Write(stateDirectory, _devices.Values, uplinks);
+                    StatusFile.Write(stateDirectory, sw, _devices.Values, uplinks);
                     continue;
                 }
 

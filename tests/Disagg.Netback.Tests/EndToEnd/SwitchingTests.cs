@@ -95,4 +95,29 @@ public sealed class SwitchingTests : IAsyncLifetime
 
         Assert.True(clock.Elapsed.TotalSeconds is >= 0.29 and < 5, $"100 kB at 200 kB/s took {clock.Elapsed.TotalSeconds:F3} s");
     }
+
+    [Fact]
+    public async Task The_switching_thread_allocates_nothing_while_it_forwards()
+    {
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
+        async Task PingsAsync(ushort from, int count)
+        {
+            a.Send(Packets.ArpRequest(a.Mac, "10.0.0.10", "10.0.0.11")); // a flooded frame too
+            for (var seq = from; seq < from + count; seq++)
+            {
+                a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", seq));
+                Assert.NotNull(await a.ReceiveAsync(f => Packets.IsEchoReply(f, seq), Patience));
+            }
+        }
+
+        await PingsAsync(1, 300); // warm: every path of a turn has run and been compiled
+        await Task.Delay(1500);
+        var before = _host.SwitchStatus();
+        await PingsAsync(1000, 500);
+        await Task.Delay(1500); // the status file is rewritten every 500 ms
+        var after = _host.SwitchStatus();
+        Assert.True(long.Parse(after["frames"]) - long.Parse(before["frames"]) >= 1000, string.Join(' ', after));
+        Assert.Equal(before["allocated_bytes"], after["allocated_bytes"]);
+    }
 }

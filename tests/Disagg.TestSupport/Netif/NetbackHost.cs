@@ -82,6 +82,13 @@ public sealed class NetbackHost : IAsyncDisposable
     public Task<NativeNetfront> AddFrontendAsync(int domain, string mac, string bridge = "xenbr0", int mtu = 1500) =>
         NativeNetfront.StartAsync(Kernel, Control, XenstoreSocket, domain, new VifDescription(0, mac, bridge, mtu), NetbackDomain);
 
+    /// <summary>The status file's "switch" line, as key=value pairs.</summary>
+    public Dictionary<string, string> SwitchStatus()
+    {
+        var line = File.ReadAllLines(Path.Combine(StateDirectory, "status")).First(l => l.StartsWith("switch ", StringComparison.Ordinal));
+        return line.Split(' ').Skip(1).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    }
+
     /// <summary>The status file line of vif <paramref name="domain"/>.0, as key=value pairs (waits for it to appear).</summary>
     public async Task<Dictionary<string, string>> VifStatusAsync(int domain, Func<Dictionary<string, string>, bool>? until = null)
     {
