@@ -21,7 +21,8 @@ public sealed partial class SwitchLoop
         for (var k = 0; k < count && frames < MaxBatch; k++)
         {
             var vif = _active[(_roundRobin + k) % count];
-            frames = GatherTx(vif, frames, ref copies);
+            // The per-vif budget is for fairness between vifs with work; a vif alone may fill the batch.
+            frames = GatherTx(vif, count == 1 ? MaxBatch : PerVifBudget, frames, ref copies);
         }
 
         _roundRobin = count == 0 ? 0 : (_roundRobin + 1) % count;
@@ -55,9 +56,8 @@ public sealed partial class SwitchLoop
     }
 
     /// <summary>Takes up to the vif's budget of tx requests into the batch, answering bad ones at once.</summary>
-    private int GatherTx(Vif vif, int frames, ref int copies)
+    private int GatherTx(Vif vif, int budget, int frames, ref int copies)
     {
-        var budget = PerVifBudget;
         var mtuLimit = Bridge.EthernetHeader + Bridge.VlanTag + vif.Settings.Mtu;
         while (budget > 0 && frames < MaxBatch)
         {

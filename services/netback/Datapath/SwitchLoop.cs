@@ -42,6 +42,9 @@ public sealed partial class SwitchLoop : IDisposable
     private readonly RxDelivery[] _rx;
     private int[] _destinations = new int[64];
     private int _rxCount;
+    private long _batches;
+    private long _frameCount;
+    private long _allocated;
     private int _roundRobin;
     private volatile bool _stop;
     private Thread? _thread;
@@ -57,6 +60,15 @@ public sealed partial class SwitchLoop : IDisposable
         _copies = new Abi.Grants.GrantCopy[kernel.CopyRingEntries];
         _rx = new RxDelivery[kernel.CopyRingEntries];
     }
+
+    /// <summary>Turns that moved at least one frame (a batch each).</summary>
+    public long Batches => Volatile.Read(ref _batches);
+
+    /// <summary>Frames taken into batches (from tx rings and uplinks).</summary>
+    public long Frames => Volatile.Read(ref _frameCount);
+
+    /// <summary>Bytes the switching thread has allocated since it started, as of its last batch: flat once warm.</summary>
+    public long AllocatedBytes => Volatile.Read(ref _allocated);
 
     /// <summary>Vifs whose ring faulted (garbage indices): the xenbus side disconnects them.</summary>
     public ChannelReader<Vif> Faults => _faults.Reader;
@@ -101,6 +113,13 @@ public sealed partial class SwitchLoop : IDisposable
                 ApplyCommands();
                 TakeEvents();
                 var moved = Turn();
+                if (moved > 0)
+                {
+                    Volatile.Write(ref _batches, _batches + 1);
+                    Volatile.Write(ref _frameCount, _frameCount + moved);
+                    Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
+                }
+
                 var work = moved > 0 || HasWork();
                 DetachFaulted();
                 if (!work)

@@ -24,6 +24,7 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
     public static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
     private const string RootToken = "backend-root";
     private const string StatusTick = "";
+    private const string FaultPrefix = "fault:";
     private readonly Dictionary<string, VifDevice> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _errors = new(StringComparer.Ordinal);
     private readonly Channel<string> _work = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
@@ -60,9 +61,15 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
         {
             await foreach (var device in _work.Reader.ReadAllAsync(cancel).ConfigureAwait(false))
             {
+                if (device.StartsWith(FaultPrefix, StringComparison.Ordinal))
+                {
+                    await HandleFaultAsync(device[FaultPrefix.Length..], cancel).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (device == StatusTick)
                 {
-                    StatusFile.Write(stateDirectory, _devices.Values, uplinks);
+                    StatusFile.Write(stateDirectory, sw, _devices.Values, uplinks);
                     continue;
                 }
 
@@ -107,21 +114,26 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
         }
     }
 
+    /// <summary>A ring fault becomes work for the reconciling task, so it never races a reconcile of the same device.</summary>
     private async Task FaultsAsync(CancellationToken cancel)
     {
         await foreach (var vif in sw.Faults.ReadAllAsync(cancel).ConfigureAwait(false))
         {
-            var path = XenbusPaths.Backend(ownDomain, "vif", vif.Id.Domain, vif.Id.Device);
-            if (_devices.TryGetValue(path, out var d) && d.Vif == vif)
-            {
-                Log.RingFault(log, vif.Id.Domain, vif.Id.ToString(), vif.Fault.ToString());
-                var rings = d.Rings;
-                await DisconnectAsync(d).ConfigureAwait(false);
-                d.FaultedRings = rings; // not again, until the frontend starts over
-                _errors[d.Backend] = $"ring fault: {vif.Fault}";
-                await WriteAsync(d.Backend + "/error", _errors[d.Backend], cancel).ConfigureAwait(false);
-                await SetStateAsync(d, XenbusState.Closing, cancel).ConfigureAwait(false);
-            }
+            _work.Writer.TryWrite(FaultPrefix + XenbusPaths.Backend(ownDomain, "vif", vif.Id.Domain, vif.Id.Device));
+        }
+    }
+
+    private async Task HandleFaultAsync(string backend, CancellationToken cancel)
+    {
+        if (_devices.TryGetValue(backend, out var d) && d.Vif is { Fault: not Ring.RingFault.None } vif)
+        {
+            Log.RingFault(log, vif.Id.Domain, vif.Id.ToString(), vif.Fault.ToString());
+            var rings = d.Rings;
+            await DisconnectAsync(d).ConfigureAwait(false);
+            d.FaultedRings = rings; // not again, until the frontend starts over
+            _errors[d.Backend] = $"ring fault: {vif.Fault}";
+            await WriteAsync(d.Backend + "/error", _errors[d.Backend], cancel).ConfigureAwait(false);
+            await SetStateAsync(d, XenbusState.Closing, cancel).ConfigureAwait(false);
         }
     }
 

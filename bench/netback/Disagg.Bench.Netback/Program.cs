@@ -1,0 +1,120 @@
+// bench/netback: packets/s at 64 B and Gbit/s at 1514 B between two native frontends through the real netback,
+// next to Linux's bridge with two veth pairs moving UDP frames of the same sizes in the same run; netback's CPU per
+// frame; and SIGKILL of netback to the first frame forwarded by its successor.
+using System.Diagnostics;
+using System.Globalization;
+using Disagg.Bench.Netback;
+using Disagg.TestSupport.Netif;
+
+if (args.Length > 0 && args[0] == "--udp-send")
+{
+    return LinuxBridgeLoad.Send(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), double.Parse(args[4], CultureInfo.InvariantCulture));
+}
+
+if (args.Length > 0 && args[0] == "--udp-recv")
+{
+    return LinuxBridgeLoad.Receive(int.Parse(args[1], CultureInfo.InvariantCulture), double.Parse(args[2], CultureInfo.InvariantCulture));
+}
+
+var seconds = args.Contains("--quick") ? 2.0 : 5.0;
+static string F(double v) => v.ToString(v >= 100 ? "F0" : "F2", CultureInfo.InvariantCulture);
+var figures = new Dictionary<int, (double Pps, double CpuNs)>();
+await using (var host = await NetbackHost.StartAsync())
+{
+    await using var a = await host.AddFrontendAsync(10, "00:16:3e:00:00:0a");
+    await using var b = await host.AddFrontendAsync(11, "00:16:3e:00:00:0b");
+    // b speaks once so the switch learns where it is: the load is unicast, not flooded.
+    b.TrySend(Frames.Ethernet(Frames.Mac(a.Vif.Mac), Frames.Mac(b.Vif.Mac), 0x88b5, new byte[50]));
+    b.Flush();
+    Thread.Sleep(200);
+    a.Receive(_ => { });
+    foreach (var size in new[] { 64, 1514 })
+    {
+        await Task.Delay(700); // the status file is rewritten every 500 ms
+        var (sw0, rx0) = (host.SwitchStatus(), await host.VifStatusAsync(11));
+        var r = NetbackLoad.Run(a, b, host.Netback.Pid, size, TimeSpan.FromSeconds(seconds));
+        var pps = r.Received / r.Seconds;
+        await Task.Delay(700);
+        var (sw1, rx1) = (host.SwitchStatus(), await host.VifStatusAsync(11));
+        long D(Dictionary<string, string> x, Dictionary<string, string> y, string k) => long.Parse(y[k], CultureInfo.InvariantCulture) - long.Parse(x[k], CultureInfo.InvariantCulture);
+        var batches = D(sw0, sw1, "batches");
+        // CPU per frame the switch handled (copied in, switched, delivered or dropped), not per frame received:
+        // a starved receiver must not make netback look more expensive than it is.
+        figures[size] = (pps, r.NetbackCpuSeconds * 1e9 / Math.Max(1, D(sw0, sw1, "frames")));
+        Console.WriteLine($"netback {size} B: sent {r.Sent}, received {r.Received} in {r.Seconds:F2} s, netback cpu {r.NetbackCpuSeconds:F2} s, tx errors {r.TxErrors}; " +
+            $"switch: {batches} batches, {(double)D(sw0, sw1, "frames") / Math.Max(1, batches):F1} frames per batch, {D(sw0, sw1, "allocated_bytes")} bytes allocated; receiver: {D(rx0, rx1, "rx_no_buffer")} frames dropped for want of a posted rx buffer");
+    }
+
+    // Recovery: a frame every millisecond, stamped with its send time; SIGKILL; restart as the supervisor would;
+    // the first frame b receives that was sent after the kill (frames in flight before it do not count).
+    var stop = false;
+    var clock = Stopwatch.StartNew();
+    var killedAt = double.MaxValue;
+    var firstAfter = double.NaN;
+    var frame = Frames.Ethernet(Frames.Mac(b.Vif.Mac), Frames.Mac(a.Vif.Mac), 0x88b5, new byte[50]);
+    var tx = new Thread(() =>
+    {
+        while (!Volatile.Read(ref stop))
+        {
+            a.ReapTx();
+            BitConverter.TryWriteBytes(frame.AsSpan(14), clock.Elapsed.TotalMilliseconds);
+            if (a.TrySend(frame))
+            {
+                a.Flush();
+            }
+
+            Thread.Sleep(1);
+        }
+    });
+    var rx = new Thread(() =>
+    {
+        while (!Volatile.Read(ref stop))
+        {
+            if (b.Receive(f => { if (f.Length >= 22 && BitConverter.ToDouble(f[14..22]) > Volatile.Read(ref killedAt) && double.IsNaN(firstAfter)) { firstAfter = clock.Elapsed.TotalMilliseconds; } }) == 0)
+            {
+                b.Wait(TimeSpan.FromMilliseconds(5));
+            }
+        }
+    });
+    tx.Start();
+    rx.Start();
+    Thread.Sleep(500);
+    Volatile.Write(ref killedAt, clock.Elapsed.TotalMilliseconds);
+    host.Netback.Kill();
+    host.Netback.Start();
+    var deadline = Stopwatch.StartNew();
+    while (double.IsNaN(firstAfter) && deadline.Elapsed.TotalSeconds < 60)
+    {
+        Thread.Sleep(5);
+    }
+
+    Volatile.Write(ref stop, true);
+    tx.Join();
+    rx.Join();
+    var recovery = firstAfter - killedAt;
+
+    using var linux = new LinuxBridgeLoad();
+    foreach (var size in new[] { 64, 1514 })
+    {
+        var floor = linux.Run(size, seconds);
+        var (pps, cpu) = figures[size];
+        if (size == 64)
+        {
+            Console.WriteLine($"bench: netback/linux-bridge-pps-64 {F(floor)} pkt/s");
+            Console.WriteLine($"bench: netback/pps-64 {F(pps)} pkt/s ratio {pps / floor:F2} vs linux-bridge-pps-64");
+        }
+        else
+        {
+            var floorGbps = floor * size * 8 / 1e9;
+            var gbps = pps * size * 8 / 1e9;
+            Console.WriteLine($"bench: netback/linux-bridge-gbps-1514 {F(floorGbps)} Gbit/s ({F(floor)} pkt/s)");
+            Console.WriteLine($"bench: netback/gbps-1514 {F(gbps)} Gbit/s ratio {gbps / floorGbps:F2} vs linux-bridge-gbps-1514");
+        }
+
+        Console.WriteLine($"bench: netback/cpu-per-frame-{size} {F(cpu)} ns");
+    }
+
+    Console.WriteLine($"bench: netback/recovery-kill-to-first-frame {F(recovery)} ms");
+}
+
+return 0;

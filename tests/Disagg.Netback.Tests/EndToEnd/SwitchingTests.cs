@@ -1,0 +1,123 @@
+using Disagg.TestSupport.Netif;
+
+namespace Disagg.Netback.Tests.EndToEnd;
+
+/// <summary>Real netback, real kernel, real xenstored; native frontends as the guests.</summary>
+public sealed class SwitchingTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private NetbackHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await NetbackHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Two_frontends_on_one_bridge_resolve_each_other_and_exchange_echoes()
+    {
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
+
+        a.Send(Packets.ArpRequest(a.Mac, "10.0.0.10", "10.0.0.11"));
+        var reply = await a.ReceiveAsync(Packets.IsArpReply, Patience);
+        Assert.NotNull(reply);
+        Assert.Equal(b.Mac, reply![22..28]);
+
+        for (ushort seq = 1; seq <= 20; seq++)
+        {
+            a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", seq));
+            Assert.NotNull(await a.ReceiveAsync(f => Packets.IsEchoReply(f, seq), Patience));
+        }
+
+        var stats = await _host.VifStatusAsync(10, s => long.Parse(s["rx_frames"]) >= 21);
+        Assert.Equal("connected", stats["state"]);
+        Assert.Equal("0", stats["spoofed"]);
+        Assert.True(long.Parse(stats["tx_frames"]) >= 21, string.Join(' ', stats));
+    }
+
+    [Fact]
+    public async Task Frontends_on_different_bridges_cannot_reach_each_other()
+    {
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", "xenbr0", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", "xenbr0", ip: "10.0.0.11");
+        var c = await _host.AddStationAsync(12, "00:16:3e:00:00:0c", "xenbr1", ip: "10.0.0.12");
+
+        a.Send(Packets.ArpRequest(a.Mac, "10.0.0.10", "10.0.0.12")); // broadcast: floods xenbr0 only
+        a.Send(Packets.Ping(a.Mac, "10.0.0.10", c.Mac, "10.0.0.12", 1)); // unicast to a MAC on the other bridge
+        a.Send(Packets.ArpRequest(a.Mac, "10.0.0.10", "10.0.0.11")); // and a control: b does hear a
+        Assert.NotNull(await a.ReceiveAsync(Packets.IsArpReply, Patience));
+        Assert.NotNull(await b.ReceiveAsync(f => f.Length > 0, Patience));
+        Assert.Null(await c.ReceiveAsync(f => true, TimeSpan.FromSeconds(1)));
+        Assert.Equal(0, c.Frontend.RxFrames);
+        Assert.Null(await a.ReceiveAsync(Packets.IsEchoReply, TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_spoofing_frontends_frames_are_dropped_and_counted()
+    {
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b");
+        var forged = Frames.Mac("00:16:3e:00:00:99");
+        for (ushort i = 0; i < 5; i++)
+        {
+            a.Send(Packets.Ping(forged, "10.0.0.99", b.Mac, "10.0.0.11", i));
+        }
+
+        a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", 100)); // then one honest frame
+        var got = await b.ReceiveAsync(f => true, Patience);
+        Assert.NotNull(got);
+        Assert.Equal(a.Mac, got![6..12]); // the first thing b hears is the honest frame
+        var stats = await _host.VifStatusAsync(10, s => s["spoofed"] == "5");
+        Assert.Equal("1", stats["rx_frames"]);
+        Assert.Equal(5, a.Frontend.TxDropped);
+        Assert.Equal(1, b.Frontend.RxFrames);
+    }
+
+    [Fact]
+    public async Task A_rate_limited_vif_is_held_to_its_rate()
+    {
+        // 20 000 bytes per 100 ms = 200 kB/s. 100 frames of 1000 bytes are 5 bucketfuls: the first is there at
+        // once, the second comes at the next tick of the refill grid (any time within 100 ms), the other three
+        // 100 ms apart each — so at least 0.3 s, whatever the phase.
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", rate: "20000,100000");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b");
+        var frame = Frames.Ethernet(b.Mac, a.Mac, 0x88b5, new byte[986]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 100; i++)
+        {
+            a.Send(frame);
+        }
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.NotNull(await b.ReceiveAsync(f => true, Patience));
+        }
+
+        Assert.True(clock.Elapsed.TotalSeconds is >= 0.29 and < 5, $"100 kB at 200 kB/s took {clock.Elapsed.TotalSeconds:F3} s");
+    }
+
+    [Fact]
+    public async Task The_switching_thread_allocates_nothing_while_it_forwards()
+    {
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
+        async Task PingsAsync(ushort from, int count)
+        {
+            a.Send(Packets.ArpRequest(a.Mac, "10.0.0.10", "10.0.0.11")); // a flooded frame too
+            for (var seq = from; seq < from + count; seq++)
+            {
+                a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", seq));
+                Assert.NotNull(await a.ReceiveAsync(f => Packets.IsEchoReply(f, seq), Patience));
+            }
+        }
+
+        await PingsAsync(1, 300); // warm: every path of a turn has run and been compiled
+        await Task.Delay(1500);
+        var before = _host.SwitchStatus();
+        await PingsAsync(1000, 500);
+        await Task.Delay(1500); // the status file is rewritten every 500 ms
+        var after = _host.SwitchStatus();
+        Assert.True(long.Parse(after["frames"]) - long.Parse(before["frames"]) >= 1000, string.Join(' ', after));
+        Assert.Equal(before["allocated_bytes"], after["allocated_bytes"]);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Disagg.TestSupport;
+
+/// <summary>
+/// A real service program (out/bin/disagg-xenstored, disagg-netback, ...) started as the supervisor would:
+/// waited for until it prints its "ready" line, killed with SIGKILL or stopped with SIGTERM, and started again
+/// with the same arguments. Its stderr is kept for failure messages. Always killed when disposed.
+/// </summary>
+public sealed class ServiceProcess : IDisposable
+{
+    private readonly string _program;
+    private readonly string[] _args;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly StringBuilder _stderr = new();
+    private Process? _process;
+
+    public ServiceProcess(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        _program = program;
+        _args = args.ToArray();
+        _environment = environment ?? new Dictionary<string, string>();
+    }
+
+    public string StdErr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public int Pid => _process!.Id;
+
+    public bool HasExited => _process is null || _process.HasExited;
+
+    /// <summary>The line it printed when ready.</summary>
+    public string? ReadyLine { get; private set; }
+
+    /// <summary>Starts it and waits for a stdout line starting with "ready"; returns how long that took.</summary>
+    public TimeSpan Start(TimeSpan? patience = null)
+    {
+        var psi = new ProcessStartInfo(Path.IsPathRooted(_program) ? _program : RepoPaths.Program(_program))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in _args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in _environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var p = Process.Start(psi)!;
+        _process = p;
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        p.BeginErrorReadLine();
+        var limit = patience ?? TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var line = p.StandardOutput.ReadLineAsync().WaitAsync(limit).GetAwaiter().GetResult();
+            if (line is null)
+            {
+                p.WaitForExit();
+                throw new InvalidOperationException($"{_program} exited ({p.ExitCode}) before it was ready:\n{StdErr}");
+            }
+
+            if (line.StartsWith("ready", StringComparison.Ordinal))
+            {
+                ReadyLine = line;
+                break;
+            }
+        }
+
+        _ = p.StandardOutput.ReadToEndAsync(); // keep draining
+        return clock.Elapsed;
+    }
+
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGTERM; the exit code, or null if it did not exit within the bound.</summary>
+    public int? Terminate(TimeSpan timeout)
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return _process?.ExitCode;
+        }
+
+        Interop.ProcessSignals.Send(_process.Id, Interop.ProcessSignals.Sigterm);
+        return _process.WaitForExit(timeout) ? _process.ExitCode : null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process?.Dispose();
+    }
+}
