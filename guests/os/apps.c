@@ -133,6 +133,7 @@ static void crash(void)
 }
 
 void consback(void);
+int net_app_run(const char *name); /* net/apps.c: 1 if name is a network app (it ran) */
 
 void app_run(const char *name)
 {
@@ -142,8 +143,9 @@ void app_run(const char *name)
     else if (strcmp(name, "echo") == 0) echo();
     else if (strcmp(name, "crash") == 0) crash();
     else if (strcmp(name, "consback") == 0) consback();
+    else if (net_app_run(name)) app_exit();
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, net-selftest, ping, udp-echo, udp-blast)\n", name);
         os_crash("no such app");
     }
 }
