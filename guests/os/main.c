@@ -128,6 +128,7 @@ int main(xlen_t hartid, xlen_t start_info_address)
     gnttab_init();
     mm_init();
     irq_enable();
+    xenbus_init();
     balloon_init();
     const char *app = cmdline_get("app");
     app_run(app && *app ? app : "hello");

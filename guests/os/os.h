@@ -7,6 +7,7 @@
 #include "string.h"
 #include "xen.h"
 #include "hypercall.h"
+#include "xenbus.h"
 
 #define barrier() asm volatile("" ::: "memory")
 #define mb() asm volatile("fence rw, rw" ::: "memory")
@@ -35,6 +36,8 @@ void traps_init(void);
 __attribute__((noreturn)) void os_crash(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void os_shutdown(unsigned reason);
 extern volatile u64 upcalls_taken, timer_irqs_taken;
+extern volatile int irq_depth;                       /* > 0 while an interrupt handler runs */
+static inline int in_interrupt(void) { return irq_depth > 0; }
 
 /* ---- events (events.c) ---- */
 typedef void (*evtchn_handler_t)(evtchn_port_t port, void *data);

@@ -5,6 +5,7 @@
 #include "trap.h"
 
 volatile u64 upcalls_taken, timer_irqs_taken;
+volatile int irq_depth;
 
 static const char *cause_name(xlen_t cause)
 {
@@ -31,11 +32,15 @@ static int os_trap(struct trap_frame *f)
         switch (f->scause & ~CAUSE_INTERRUPT) {
         case IRQ_S_TIMER:
             timer_irqs_taken++;
+            irq_depth++;
             timer_interrupt();
+            irq_depth--;
             return 1;
         case IRQ_S_EXT:
             upcalls_taken++;
+            irq_depth++;
             evtchn_do_upcall();
+            irq_depth--;
             return 1;
         case IRQ_S_SOFT:
             csr_clear(sip, SIE_SSIE);

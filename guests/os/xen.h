@@ -21,15 +21,24 @@
 #define XEN_EPERM 1
 #define XEN_ENOENT 2
 #define XEN_ESRCH 3
+#define XEN_EIO 5
 #define XEN_E2BIG 7
 #define XEN_EAGAIN 11
 #define XEN_ENOMEM 12
+#define XEN_EACCES 13
 #define XEN_EFAULT 14
 #define XEN_EBUSY 16
 #define XEN_EEXIST 17
+#define XEN_ENODEV 19
+#define XEN_EISDIR 21
 #define XEN_EINVAL 22
 #define XEN_ENOSPC 28
+#define XEN_EROFS 30
+#define XEN_EDEADLK 35
 #define XEN_ENOSYS 38
+#define XEN_ENOTEMPTY 39
+#define XEN_EISCONN 106
+#define XEN_ETIMEDOUT 110
 
 typedef u16 domid_t;
 typedef u32 evtchn_port_t;
@@ -225,3 +234,58 @@ struct xencons_interface {
 _Static_assert(__builtin_offsetof(struct xencons_interface, in_cons) == 3072, "xencons");
 _Static_assert(__builtin_offsetof(struct xencons_interface, out_prod) == 3084, "xencons");
 #define MASK_XENCONS_IDX(idx, ring) ((idx) & (sizeof(ring) - 1))
+
+/* ---- io/xs_wire.h: the xenstore ring (spec §6) ---- */
+#define XS_CONTROL 0
+#define XS_DIRECTORY 1
+#define XS_READ 2
+#define XS_GET_PERMS 3
+#define XS_WATCH 4
+#define XS_UNWATCH 5
+#define XS_TRANSACTION_START 6
+#define XS_TRANSACTION_END 7
+#define XS_INTRODUCE 8
+#define XS_RELEASE 9
+#define XS_GET_DOMAIN_PATH 10
+#define XS_WRITE 11
+#define XS_MKDIR 12
+#define XS_RM 13
+#define XS_SET_PERMS 14
+#define XS_WATCH_EVENT 15
+#define XS_ERROR 16
+#define XENSTORE_PAYLOAD_MAX 4096
+#define XENSTORE_RING_SIZE 1024
+#define XENSTORE_SERVER_FEATURE_RECONNECTION 1
+#define XENSTORE_SERVER_FEATURE_ERROR 2
+#define XENSTORE_CONNECTED 0
+#define XENSTORE_RECONNECT 1
+#define XENSTORE_ERROR_NONE 0
+struct xsd_sockmsg { u32 type, req_id, tx_id, len; };
+typedef u32 XENSTORE_RING_IDX;
+struct xenstore_domain_interface {
+    char req[XENSTORE_RING_SIZE];  /* guest -> xenstored */
+    char rsp[XENSTORE_RING_SIZE];  /* xenstored -> guest */
+    XENSTORE_RING_IDX req_cons, req_prod;
+    XENSTORE_RING_IDX rsp_cons, rsp_prod;
+    u32 server_features;           /* set by xenstored when it attaches */
+    u32 connection;
+    u32 error;                     /* Xen 4.16+: why xenstored stopped serving us */
+};
+_Static_assert(sizeof(struct xsd_sockmsg) == 16, "xsd_sockmsg");
+_Static_assert(__builtin_offsetof(struct xenstore_domain_interface, req_cons) == 2048, "xenstore ring");
+_Static_assert(__builtin_offsetof(struct xenstore_domain_interface, rsp_prod) == 2060, "xenstore ring");
+_Static_assert(__builtin_offsetof(struct xenstore_domain_interface, error) == 2072, "xenstore ring");
+#define MASK_XENSTORE_IDX(idx) ((idx) & (XENSTORE_RING_SIZE - 1))
+
+/* ---- io/xenbus.h ---- */
+enum xenbus_state {
+    XenbusStateUnknown = 0,
+    XenbusStateInitialising = 1,
+    XenbusStateInitWait = 2,
+    XenbusStateInitialised = 3,
+    XenbusStateConnected = 4,
+    XenbusStateClosing = 5,
+    XenbusStateClosed = 6,
+    XenbusStateReconfiguring = 7,
+    XenbusStateReconfigured = 8,
+};
