@@ -174,11 +174,16 @@ static int alloc_pages(struct nf_buf *bufs, int n)
     return 0;
 }
 
+void netfront_netif_init(struct netfront *nf)
+{
+    nf->nif.transmit = nf_transmit; /* refuses with -XEN_EAGAIN until the rings are up */
+}
+
 int netfront_rings_setup(struct netfront *nf)
 {
-    nf->nif.transmit = nf_transmit;
     if (alloc_pages(nf->tx_buf, NF_TX_BUFS) || alloc_pages(nf->rx_buf, NF_RX_BUFS)) return -XEN_ENOMEM;
-    /* Fresh ring pages every time: a restarted backend must not find the old incarnation's indices. */
+    /* Rings start over from zeroed pages under new grant refs: a restarted backend finds none of the
+       old incarnation's indices. A page still mapped by the old one was given up in teardown. */
     if (!nf->tx_page) nf->tx_page = page_alloc();
     if (!nf->rx_page) nf->rx_page = page_alloc();
     if (!nf->tx_page || !nf->rx_page) return -XEN_ENOMEM;

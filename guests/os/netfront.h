@@ -37,6 +37,7 @@ struct netfront {
     int phase;
 };
 
+void netfront_netif_init(struct netfront *nf);    /* transmit hook for the stack */
 int netfront_rings_setup(struct netfront *nf);    /* 0 or a negative Xen errno */
 void netfront_rings_teardown(struct netfront *nf);
 int netfront_poll_rings(struct netfront *nf);     /* frames handed to the stack */
