@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Daemon;
+using Disagg.Xenbus;
 
 namespace Disagg.Toolstack.Xenstore;
 
@@ -217,7 +218,7 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Dae
             {
                 await xs.ReleaseAsync(domid, cancel).ConfigureAwait(false);
             }
-            catch (XsException e) when (e.Error is "ENOENT" or "EINVAL")
+            catch (XenstoreException e) when (e.Error is "ENOENT" or "EINVAL")
             {
                 // never introduced (xenstored restarted, or the introduce failed)
             }
@@ -249,11 +250,11 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Dae
         return $"00:16:3e:{h[0] & 0x7F:x2}:{h[1]:x2}:{h[2]:x2}";
     }
 
-    private async Task RunAsync(string name, string what, Func<XsClient, uint, Task> body, CancellationToken cancel, bool transaction = true)
+    private async Task RunAsync(string name, string what, Func<XenstoreClient, uint, Task> body, CancellationToken cancel, bool transaction = true)
     {
         try
         {
-            await using var xs = await XsClient.ConnectAsync(socketPath, cancel).ConfigureAwait(false);
+            await using var xs = await XenstoreClient.ConnectAsync(socketPath, cancel).ConfigureAwait(false);
             for (var attempt = 0; ; attempt++)
             {
                 var tx = transaction ? await xs.TransactionStartAsync(cancel).ConfigureAwait(false) : 0;
@@ -273,7 +274,7 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Dae
                 }
             }
         }
-        catch (Exception e) when (e is XsException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is XenstoreException or IOException or System.Net.Sockets.SocketException)
         {
             log.DomainProblem(name, $"xenstore: could not {what}: {e.Message}");
         }
