@@ -19,8 +19,9 @@ public sealed class TestHost : IDisposable
     {
     }
 
-    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe.</summary>
-    internal TestHost(string services)
+    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig
+    /// (given the state dir) adds host.conf lines, e.g. `service.NAME = ...`.</summary>
+    internal TestHost(string services, Func<string, string>? extraConfig = null)
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -28,7 +29,7 @@ public sealed class TestHost : IDisposable
         var probe = Path.Combine(Dir, "probe.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n");
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig?.Invoke(Dir)}");
         var up = Run("host", "up");
         Assert.True(up.ExitCode == 0, up.ToString());
     }

@@ -135,7 +135,7 @@ void app_udp_blast(struct netif *nif)
     if (!arp_lookup(host, NULL)) printf("udp-blast: %s does not answer ARP; sending anyway\n", cmdline_get("host"));
     u64 start = monotonic_ns(), end = start + seconds * NS, sent = 0, waits = 0;
     while (monotonic_ns() < end) {
-        if (rate && sent >= (monotonic_ns() - start) * rate / NS) {
+        if (rate && sent > (monotonic_ns() - start) * rate / NS) { /* the first goes at once */
             net_poll();
             net_wait(start + (sent + 1) * NS / rate);
             continue;
