@@ -34,6 +34,8 @@ static int release(struct netfront *nf, struct nf_buf *b)
     return 1;
 }
 
+static void retire_flush(struct netfront *nf);
+
 static void retry_stuck(struct netfront *nf)
 {
     for (int i = 0; i < NF_TX_BUFS; i++) if (nf->tx_buf[i].state == NF_BUF_STUCK) release(nf, &nf->tx_buf[i]);
@@ -103,6 +105,7 @@ int netfront_poll_rings(struct netfront *nf)
     if (!nf->up || nf->broken) return 0;
     int frames = 0;
     retry_stuck(nf);
+    retire_flush(nf);
     tx_collect(nf);
     u32 prod;
     do {
@@ -182,10 +185,10 @@ void netfront_netif_init(struct netfront *nf)
 int netfront_rings_setup(struct netfront *nf)
 {
     if (alloc_pages(nf->tx_buf, NF_TX_BUFS) || alloc_pages(nf->rx_buf, NF_RX_BUFS)) return -XEN_ENOMEM;
-    /* Rings start over from zeroed pages under new grant refs: a restarted backend finds none of the
-       old incarnation's indices. A page still mapped by the old one was given up in teardown. */
-    if (!nf->tx_page) nf->tx_page = page_alloc();
-    if (!nf->rx_page) nf->rx_page = page_alloc();
+    /* New ring pages and grant refs every time (the old ones are retired, see retire_flush): a
+       restarted backend finds none of the old incarnation's indices. */
+    nf->tx_page = page_alloc();
+    nf->rx_page = page_alloc();
     if (!nf->tx_page || !nf->rx_page) return -XEN_ENOMEM;
     memset(nf->tx_page, 0, PAGE_SIZE);
     memset(nf->rx_page, 0, PAGE_SIZE);
@@ -200,17 +203,34 @@ int netfront_rings_setup(struct netfront *nf)
     nf->broken = 0;
     nf->up = 1;
     rx_refill(nf); /* before the backend connects: it finds buffers waiting */
+    retire_flush(nf); /* only now: every grant of this connection is taken, none can be an old one */
     return 0;
 }
 
-static void end_ring(struct netfront *nf, grant_ref_t *ref, u8 **page)
+/* A torn-down connection's grants are not ended at once but retired, and ended only after the next
+   connection holds its own: so new rings and buffers never get the old grant refs or pages back while
+   a stale backend (one that read our old keys just before we changed them, as a restarted netback
+   resuming does) may still map or copy through them. Ring grants end first; a generation's buffer
+   grants end once its rings are gone (no stale ring left to name them); each page is freed as its
+   grant ends. A mapping holds a grant (GTF_reading/writing), so ending simply retries on later polls. */
+static void retire_flush(struct netfront *nf)
 {
-    if (*ref && !gnttab_end_access(*ref)) {
-        /* Still mapped by the backend: the page is its until it unmaps; take a new one next time. */
-        nf->stats.stuck_grants++;
-        *page = NULL;
+    for (int g = 0; g < NF_RETIRED_GENERATIONS; g++) {
+        struct nf_retired *r = &nf->retired[g];
+        if (!r->used) continue;
+        if (r->tx_ref && gnttab_end_access(r->tx_ref)) { page_free(r->tx_page); r->tx_ref = 0; }
+        if (r->rx_ref && gnttab_end_access(r->rx_ref)) { page_free(r->rx_page); r->rx_ref = 0; }
+        if (r->tx_ref || r->rx_ref) continue;
+        int left = 0;
+        for (int i = 0; i < r->n; i++) {
+            if (r->grefs[i] && gnttab_end_access(r->grefs[i])) {
+                page_free(r->pages[i]);
+                r->grefs[i] = 0;
+            }
+            left += r->grefs[i] != 0;
+        }
+        if (!left) r->used = 0;
     }
-    *ref = 0;
 }
 
 void netfront_rings_teardown(struct netfront *nf)
@@ -218,11 +238,38 @@ void netfront_rings_teardown(struct netfront *nf)
     if (nf->port) evtchn_close(nf->port);
     nf->port = 0;
     nf->up = 0;
-    /* Frames in flight are lost (Ethernet is lossy); their pages come back once their grants end. */
-    for (int i = 0; i < NF_TX_BUFS; i++) if (nf->tx_buf[i].state != NF_BUF_FREE) release(nf, &nf->tx_buf[i]);
-    for (int i = 0; i < NF_RX_BUFS; i++) if (nf->rx_buf[i].state != NF_BUF_FREE) release(nf, &nf->rx_buf[i]);
-    end_ring(nf, &nf->tx_ref, &nf->tx_page);
-    end_ring(nf, &nf->rx_ref, &nf->rx_page);
+    struct nf_retired *r = NULL;
+    for (int g = 0; g < NF_RETIRED_GENERATIONS && !r; g++) if (!nf->retired[g].used) r = &nf->retired[g];
+    if (!r) {
+        /* Reconnects faster than stale grants drain: end what we can now rather than hold more pages. */
+        nf->stats.stuck_grants++;
+        retire_flush(nf);
+        for (int g = 0; g < NF_RETIRED_GENERATIONS && !r; g++) if (!nf->retired[g].used) r = &nf->retired[g];
+        if (!r) return; /* the rings stay granted; the next setup takes new ones regardless */
+    }
+    r->used = 1;
+    r->tx_ref = nf->tx_ref;
+    r->rx_ref = nf->rx_ref;
+    r->tx_page = nf->tx_page;
+    r->rx_page = nf->rx_page;
+    nf->tx_ref = nf->rx_ref = 0;
+    nf->tx_page = nf->rx_page = NULL;
+    /* Frames in flight are lost (Ethernet is lossy); their buffers get new pages, the old ones retire. */
+    r->n = 0;
+    struct nf_buf *bufs[2] = { nf->tx_buf, nf->rx_buf };
+    int counts[2] = { NF_TX_BUFS, NF_RX_BUFS };
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < counts[k]; i++) {
+            struct nf_buf *b = &bufs[k][i];
+            if (b->gref) {
+                r->grefs[r->n] = b->gref;
+                r->pages[r->n++] = b->page;
+                b->page = NULL;
+            }
+            b->gref = 0;
+            b->state = NF_BUF_FREE;
+        }
+    }
 }
 
 void netfront_print_stats(struct netfront *nf, const char *who)

@@ -10,6 +10,16 @@
 #define NF_TX_BUFS 64  /* frames in flight toward the backend: one page each, granted per frame */
 #define NF_RX_BUFS 128 /* pages posted for the backend to copy frames into */
 
+#define NF_RETIRED_GENERATIONS 2
+/* The grants and pages of a torn-down connection, ended once nothing stale can use them (netfront.c). */
+struct nf_retired {
+    int used, n;
+    grant_ref_t tx_ref, rx_ref;
+    u8 *tx_page, *rx_page;
+    grant_ref_t grefs[NF_TX_BUFS + NF_RX_BUFS];
+    u8 *pages[NF_TX_BUFS + NF_RX_BUFS];
+};
+
 enum nf_buf_state { NF_BUF_FREE, NF_BUF_BUSY, NF_BUF_STUCK };
 struct nf_buf { u8 *page; grant_ref_t gref; u8 state; };
 
@@ -30,6 +40,7 @@ struct netfront {
     int up;          /* rings set up and the backend told about them */
     int broken;      /* the backend's indices lied: stop consuming until it reconnects */
     struct nf_buf tx_buf[NF_TX_BUFS], rx_buf[NF_RX_BUFS];
+    struct nf_retired retired[NF_RETIRED_GENERATIONS];
     struct netfront_stats stats;
     /* handshake (netfront_xenbus.c) */
     char dir[32], backend[96];

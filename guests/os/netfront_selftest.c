@@ -230,12 +230,20 @@ void netfront_selftest(void)
     int rc = udp_send(&nf.nif, 1, 0x0A000001, 9, (const u8 *)"x", 1);
     check("no-traffic-on-a-broken-ring", rc == -XEN_EAGAIN, NULL);
 
-    /* The backend "restarts": netfront tears down and sets up fresh rings; traffic flows again. */
-    grant_ref_t old_ref = nf.tx_ref;
+    /* The backend "restarts": netfront sets up fresh rings and pages before it ends the old grants, so
+       a stale backend still holding old refs can never reach the new rings; traffic flows again. */
+    grant_ref_t old_tx_ref = nf.tx_ref, old_rx_ref = nf.rx_ref;
+    u8 *old_tx = nf.tx_page, *old_rx = nf.rx_page;
     evtchn_close(be_port);
     netfront_rings_teardown(&nf);
-    check("old-ring-grants-ended", copy_gref(old_ref, 0, 0, be_buf, 4) != GNTST_okay && nf.tx_ref == 0, NULL);
+    check("old-grants-live-until-new-ones-exist", copy_gref(old_tx_ref, 0, 0, be_buf, 4) == GNTST_okay, NULL);
     setup("reconnect-on-fresh-rings");
+    ok = nf.tx_ref != old_tx_ref && nf.tx_ref != old_rx_ref && nf.rx_ref != old_tx_ref && nf.rx_ref != old_rx_ref &&
+         nf.tx_page != old_tx && nf.tx_page != old_rx && nf.rx_page != old_tx && nf.rx_page != old_rx;
+    for (int i = 0; ok && i < NF_RX_BUFS; i++) ok = nf.rx_buf[i].gref != old_tx_ref && nf.rx_buf[i].gref != old_rx_ref;
+    check("new-rings-share-no-ref-or-page-with-old", ok, NULL);
+    check("old-ring-grants-ended", copy_gref(old_tx_ref, 0, 0, be_buf, 4) != GNTST_okay && copy_gref(old_rx_ref, 0, 0, be_buf, 4) != GNTST_okay &&
+          !nf.retired[0].used && !nf.retired[1].used, NULL);
     ok = arp_round_trip(why);
     check("traffic-after-reconnect", ok && !nf.broken, why);
     /* The lying index on rx this time: far more responses than buffers posted. */

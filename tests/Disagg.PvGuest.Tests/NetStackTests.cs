@@ -33,7 +33,7 @@ public abstract partial class NetStackTests(KernelHost host, GuestIsa isa)
         "arp-round-trip-through-both-rings", "tx-grant-read-only", "tx-grant-ended-after-response",
         "backend-responses-raise-events", "rx-buffer-reposted", "burst-larger-than-the-rx-ring",
         "garbage-responses-counted-not-delivered", "tx-response-without-request-is-a-lie", "no-traffic-on-a-broken-ring",
-        "old-ring-grants-ended", "reconnect-on-fresh-rings", "traffic-after-reconnect", "rx-index-lie-stops-the-ring",
+        "old-grants-live-until-new-ones-exist", "reconnect-on-fresh-rings", "new-rings-share-no-ref-or-page-with-old", "old-ring-grants-ended", "traffic-after-reconnect", "rx-index-lie-stops-the-ring",
     ];
 
     [Fact]

@@ -159,6 +159,10 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
         var summary = WaitFor("kill-a", @"60 packets transmitted, (?<got>\d+) received, (?<loss>\d+)% packet loss", 120);
         Assert.True(N(summary, "got") >= 30, Log("kill-a"));
         Console.WriteLine($"ping across a netback kill: {summary.Value}");
+        foreach (var line in Log("kill-a").Split('\n').Where(l => l.Contains("netfront", StringComparison.Ordinal)))
+        {
+            Console.WriteLine(line); // how the frontend went through it, for the record
+        }
         Stop("kill-a", a);
         Stop("kill-b", b);
     }

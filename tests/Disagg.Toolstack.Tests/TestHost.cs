@@ -30,8 +30,14 @@ public sealed class TestHost : IDisposable
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig?.Invoke(Dir)}");
-        var up = Run("host", "up");
-        Assert.True(up.ExitCode == 0, up.ToString());
+        // Each service may take its 15 s to be ready on a loaded machine; a host that did not come up is
+        // taken down again, or its processes would outlive the test (no Dispose after a throwing constructor).
+        var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(90));
+        if (up.ExitCode != 0)
+        {
+            Run("host", "down", "--timeout", "2");
+            Assert.Fail(up.ToString());
+        }
     }
 
     public string Dir { get; }
