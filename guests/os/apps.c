@@ -7,7 +7,8 @@
                                a line per second: the load migration needs
      echo                      console input echoed back; Ctrl-D (0x04) powers off
      crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes
-     consback dom=D ...        a console backend for domain D, for tests (consback.c) */
+     consback dom=D ...        a console backend for domain D, for tests (consback.c)
+     net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast   the network apps (net/apps.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -145,7 +146,7 @@ void app_run(const char *name)
     else if (strcmp(name, "consback") == 0) consback();
     else if (net_app_run(name)) app_exit();
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, net-selftest, ping, udp-echo, udp-blast)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)\n", name);
         os_crash("no such app");
     }
 }
