@@ -5,7 +5,7 @@ namespace Disagg.Xenstored.Tests;
 /// <summary>Guests on their ring pages against the real xenstored: isolation, quotas, hostile indices, restarts.</summary>
 public sealed class GuestRingTests : IDisposable
 {
-    private readonly XenstoredProcess _xs = new("--entries", "8", "--watches", "3", "--transactions", "2", "--node-size", "100");
+    private readonly XenstoredProcess _xs = new("--entries", "8", "--watches", "3", "--transactions", "2", "--node-size", "100", "--transaction-nodes", "4");
     private readonly XsClient _dom0;
 
     public GuestRingTests()
@@ -76,6 +76,31 @@ public sealed class GuestRingTests : IDisposable
         for (var i = 0; i < 20; i++)
         {
             _dom0.Write("/local/domain/7/dom0-" + i, new string('y', 500)); // dom0 is not bound by guest quotas
+        }
+    }
+
+    [Fact]
+    public void ATransactionMayTouchOnlySoManyNodesAndStillEnds()
+    {
+        using var g = Introduce(10);
+        var tx = uint.Parse(g.Call(XsMessageType.TransactionStart, "").Expect(XsMessageType.TransactionStart).Text.TrimEnd('\0'), System.Globalization.CultureInfo.InvariantCulture);
+        // A read looks at the node and, to tell ENOENT from EACCES, its parent: absent nodes count too.
+        var reads = 0;
+        XsReply r;
+        while ((r = g.CallTx(tx, XsMessageType.Read, "n" + reads)).Type == XsMessageType.Error && r.Text.StartsWith("ENOENT", StringComparison.Ordinal))
+        {
+            reads++;
+            Assert.True(reads < 4, "the transaction node limit was never reached");
+        }
+
+        r.ExpectError("ENOSPC");
+        Assert.True(reads >= 1);
+        g.CallTx(tx, XsMessageType.TransactionEnd, "F").Expect(XsMessageType.TransactionEnd);
+        g.Write("n4", "outside a transaction, no limit").Expect(XsMessageType.Write);
+        var dom0Tx = _dom0.StartTransaction();
+        for (var i = 0; i < 10; i++)
+        {
+            _dom0.CallTx(dom0Tx, XsMessageType.Read, "/local/domain/10/m" + i).ExpectError("ENOENT"); // dom0 is not bound
         }
     }
 

@@ -116,6 +116,9 @@ public sealed unsafe partial class Domain : IUpcallSink
     /// <summary>What the guest printed through the SBI console (DBCN, legacy putchar), for its console log.</summary>
     public KernelMessageLog EarlyConsole { get; }
 
+    /// <summary>Input for the SBI console (legacy getchar, DBCN read), written by the control domain.</summary>
+    public ConsoleInput ConsoleInput { get; } = new();
+
     public long CreatedNs { get; }
 
     public int ConsolePort { get; private set; }

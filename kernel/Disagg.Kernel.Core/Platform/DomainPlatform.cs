@@ -44,7 +44,7 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                 domain.EarlyConsole.WriteRaw([(byte)hart.GetX(10)]);
                 return Legacy(hart, 0);
             case SbiExtension.LegacyGetchar:
-                return Legacy(hart, -1); // PV consoles take input on the console ring
+                return Legacy(hart, domain.ConsoleInput.ReadByte());
             case SbiExtension.LegacyShutdown:
                 domain.Shutdown(ShutdownReason.Poweroff);
                 return VcpuAction.Deschedule;
@@ -156,7 +156,14 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                 }
 
             case 1:
-                return Done(hart, SbiExtension.ErrSuccess, 0); // no input on the early console
+                {
+                    var n = (int)Math.Min(Arg(hart, 0), MaxChunk);
+                    var address = rv32 ? (uint)hart.GetX(11) | ((ulong)(uint)hart.GetX(12) << 32) : hart.GetX(11);
+                    Span<byte> input = stackalloc byte[MaxChunk];
+                    var read = domain.ConsoleInput.Read(input[..n], bytes => hart.TryWritePhysical(address, bytes));
+                    return read < 0 ? Done(hart, SbiExtension.ErrInvalidParam, 0) : Done(hart, SbiExtension.ErrSuccess, read);
+                }
+
             case 2:
                 domain.EarlyConsole.WriteRaw([(byte)hart.GetX(10)]);
                 return Done(hart, SbiExtension.ErrSuccess, 0);

@@ -136,6 +136,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 ListVcpus v => DomainRequests.ListVcpus(server.Hypervisor, v),
                 RegisterService r => Register(r),
                 ReadConsole c => DomainRequests.ReadConsole(server.Hypervisor, c),
+                WriteConsoleInput w => DomainRequests.WriteConsoleInput(server.Hypervisor, w),
                 Hello => Error(XenErrno.EINVAL, "already said Hello"),
                 _ => Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a request"),
             };

@@ -77,6 +77,16 @@ internal static class DomainRequests
         return new ConsoleChunk(r.DomainId, buffer[..n], next, missed);
     }
 
+    public static ConsoleInputAccepted WriteConsoleInput(Hypervisor hv, WriteConsoleInput w)
+    {
+        if (hv.Domains[w.DomainId] is not { } domain)
+        {
+            throw new DomainRequestException(XenErrno.ESRCH, $"console input for domain {w.DomainId}: no such domain");
+        }
+
+        return new ConsoleInputAccepted(domain.ConsoleInput.Write(w.Data ?? []));
+    }
+
     public static DomainCreated Create(Hypervisor hv, CreateDomain c)
     {
         if (hv.Domains.Snapshot().Any(d => d.Name == c.Name))

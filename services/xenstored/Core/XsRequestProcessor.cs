@@ -312,6 +312,13 @@ public sealed partial class XsRequestProcessor
         if (conn.Transactions.TryGetValue(h.TxId, out var tx))
         {
             view = tx;
+            if (!conn.Caller.Privileged && tx.AccessedNodes >= _state.Quota.NodesPerTransaction)
+            {
+                // Xen 4.17's quota_trans_nodes: a transaction may not grow without bound in our memory.
+                error = XsError.ENOSPC;
+                return false;
+            }
+
             return true;
         }
 

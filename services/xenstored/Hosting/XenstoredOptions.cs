@@ -5,13 +5,13 @@ namespace Disagg.Xenstored.Hosting;
 
 /// <summary>
 /// disagg-xenstored arguments: --socket PATH --state-dir DIR [--kernel-socket PATH --token T | --ring-handoff PATH]
-/// [--entries N] [--node-size N] [--watches N] [--transactions N] [--outstanding N] [--compact-bytes N].
+/// [--entries N] [--node-size N] [--watches N] [--transactions N] [--outstanding N] [--transaction-nodes N] [--compact-bytes N].
 /// The quota flags carry Xen's defaults (QuotaLimits). Without --kernel-socket, the service environment the host
 /// daemon sets (DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN) names the kernel, if it is there.
 /// </summary>
 public sealed record XenstoredOptions(string Socket, string StateDirectory, string? RingHandoff, QuotaLimits Quota, long CompactBytes)
 {
-    public const string Usage = "usage: disagg-xenstored --socket PATH --state-dir DIR [--kernel-socket PATH --token T | --ring-handoff PATH] [--entries N] [--node-size N] [--watches N] [--transactions N] [--outstanding N] [--compact-bytes N]";
+    public const string Usage = "usage: disagg-xenstored --socket PATH --state-dir DIR [--kernel-socket PATH --token T | --ring-handoff PATH] [--entries N] [--node-size N] [--watches N] [--transactions N] [--outstanding N] [--transaction-nodes N] [--compact-bytes N]";
 
     /// <summary>The kernel's control socket, when guests' rings come through the kernel.</summary>
     public string? KernelSocket { get; init; }
@@ -47,6 +47,7 @@ public sealed record XenstoredOptions(string Socket, string StateDirectory, stri
                 case "--watches" when number: quota = quota with { WatchesPerDomain = (int)n }; break;
                 case "--transactions" when number: quota = quota with { TransactionsPerDomain = (int)n }; break;
                 case "--outstanding" when number: quota = quota with { OutstandingRequests = (int)n }; break;
+                case "--transaction-nodes" when number: quota = quota with { NodesPerTransaction = (int)n }; break;
                 case "--compact-bytes" when number: compact = n; break;
                 default:
                     error = $"bad option {args[i]} {value}";

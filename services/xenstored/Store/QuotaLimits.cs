@@ -18,6 +18,12 @@ public sealed record QuotaLimits
     /// <summary>Open transactions per connection (-t); beyond it ENOSPC.</summary>
     public int TransactionsPerDomain { get; init; } = 10;
 
+    /// <summary>
+    /// Distinct nodes one transaction may access (Xen 4.17 quota_trans_nodes); once reached, further node
+    /// requests in that transaction get ENOSPC (Xen refuses the one that would add a node), ending it still works.
+    /// </summary>
+    public int NodesPerTransaction { get; init; } = 1024;
+
     /// <summary>Replies a guest may leave unread before we stop reading its requests (flow control, not an error).</summary>
     public int OutstandingRequests { get; init; } = 20;
 }

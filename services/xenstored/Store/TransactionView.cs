@@ -28,6 +28,9 @@ public sealed class TransactionView : IStoreView
 
     public int OperationCount => _operations.Count;
 
+    /// <summary>Distinct nodes this transaction has read or written (what its commit must check).</summary>
+    public int AccessedNodes => _seen.Count;
+
     public Node? Get(string path)
     {
         if (_overlay.TryGetValue(path, out var mine))

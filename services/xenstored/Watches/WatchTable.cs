@@ -13,89 +13,141 @@ namespace Disagg.Xenstored.Watches;
 /// </summary>
 public sealed class WatchTable
 {
-    private readonly List<Watch> _watches = [];
+    // Indexed by watched path: a change at P looks up P and each of its ancestors (depth lookups, not one
+    // per watch); a removal also walks the sorted paths below P. The span lookup keeps firing allocation-free.
+    private readonly Dictionary<string, List<Watch>> _byPath = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _paths = new(StringComparer.Ordinal);
     private byte[] _scratch = new byte[256];
 
-    public int Count => _watches.Count;
+    public int Count { get; private set; }
 
-    public IEnumerable<Watch> All => _watches;
+    public IEnumerable<Watch> All => _paths.SelectMany(p => _byPath[p]);
 
-    public bool Contains(XsConnection owner, string path, string token)
-    {
-        foreach (var w in _watches)
-        {
-            if (w.Owner == owner && w.Path == path && w.Token == token)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool Contains(XsConnection owner, string path, string token) =>
+        _byPath.TryGetValue(path, out var list) && list.Exists(w => w.Owner == owner && w.Token == token);
 
     public void Add(Watch watch)
     {
-        _watches.Add(watch);
+        if (!_byPath.TryGetValue(watch.Path, out var list))
+        {
+            _byPath[watch.Path] = list = [];
+            _paths.Add(watch.Path);
+        }
+
+        list.Add(watch);
+        Count++;
         watch.Owner.WatchCount++;
     }
 
     public bool Remove(XsConnection owner, string path, string token)
     {
-        for (var i = 0; i < _watches.Count; i++)
+        if (!_byPath.TryGetValue(path, out var list))
         {
-            var w = _watches[i];
-            if (w.Owner == owner && w.Path == path && w.Token == token)
-            {
-                _watches.RemoveAt(i);
-                owner.WatchCount--;
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        var i = list.FindIndex(w => w.Owner == owner && w.Token == token);
+        if (i < 0)
+        {
+            return false;
+        }
+
+        list.RemoveAt(i);
+        Count--;
+        owner.WatchCount--;
+        DropIfEmpty(path, list);
+        return true;
     }
 
     public void RemoveAll(XsConnection owner)
     {
-        _watches.RemoveAll(w => w.Owner == owner);
+        if (owner.WatchCount == 0)
+        {
+            return;
+        }
+
+        foreach (var path in _paths.ToArray())
+        {
+            var list = _byPath[path];
+            Count -= list.RemoveAll(w => w.Owner == owner);
+            DropIfEmpty(path, list);
+        }
+
         owner.WatchCount = 0;
     }
 
     public void Fire(in WatchTrigger trigger)
     {
-        foreach (var w in _watches)
+        var byPath = _byPath.GetAlternateLookup<ReadOnlySpan<char>>();
+        ReadOnlySpan<char> at = trigger.Path;
+        while (at.Length > 0)
         {
-            string reported;
-            if (XsPath.IsAtOrBelow(trigger.Path, w.Path))
+            if (byPath.TryGetValue(at, out var list))
             {
-                reported = trigger.Path;
-            }
-            else if (trigger.Removal && XsPath.IsAtOrBelow(w.Path, trigger.Path))
-            {
-                reported = w.Path;
-            }
-            else
-            {
-                continue;
+                foreach (var w in list)
+                {
+                    Deliver(w, trigger.Path, trigger);
+                }
             }
 
-            if ((w.Owner.Caller.AccessTo(trigger.Permissions) & XsAccess.Read) == 0)
+            if (at.Length == 1)
             {
-                continue;
+                break;
             }
 
-            SendEvent(w, w.Relative ? XsPath.Relativize(reported, w.Owner.Caller.DomainId) : reported);
+            var slash = at.LastIndexOf('/');
+            at = slash <= 0 ? "/" : at[..slash];
+        }
+
+        if (trigger.Removal)
+        {
+            // Watches below the removed node went with it: each reports its own path.
+            var below = trigger.Path.Length == 1
+                ? _paths.GetViewBetween("/\0", "/\uffff")
+                : _paths.GetViewBetween(trigger.Path + "/", trigger.Path + "0");
+            foreach (var path in below)
+            {
+                if (path != trigger.Path)
+                {
+                    foreach (var w in _byPath[path])
+                    {
+                        Deliver(w, w.Path, trigger);
+                    }
+                }
+            }
         }
     }
 
     public void FireSpecial(string specialPath)
     {
-        foreach (var w in _watches)
+        if (_byPath.TryGetValue(specialPath, out var list))
         {
-            if (w.Path == specialPath && w.Owner.Caller.Privileged)
+            foreach (var w in list)
             {
-                SendEvent(w, specialPath);
+                if (w.Owner.Caller.Privileged)
+                {
+                    SendEvent(w, specialPath);
+                }
             }
+        }
+    }
+
+    private void Deliver(Watch w, string reported, in WatchTrigger trigger)
+    {
+        if ((w.Owner.Caller.AccessTo(trigger.Permissions) & XsAccess.Read) == 0)
+        {
+            return;
+        }
+
+        SendEvent(w, w.Relative ? XsPath.Relativize(reported, w.Owner.Caller.DomainId) : reported);
+    }
+
+    private void DropIfEmpty(string path, List<Watch> list)
+    {
+        if (list.Count == 0)
+        {
+            _byPath.Remove(path);
+            _paths.Remove(path);
         }
     }
 

@@ -32,6 +32,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(ServiceRegistered), Tag = 41)]
 [DerivedTypeShape(typeof(ReadConsole), Tag = 36)]
 [DerivedTypeShape(typeof(ConsoleChunk), Tag = 37)]
+[DerivedTypeShape(typeof(WriteConsoleInput), Tag = 38)]
+[DerivedTypeShape(typeof(ConsoleInputAccepted), Tag = 39)]
 [DerivedTypeShape(typeof(OpenServiceChannel), Tag = 50)]
 [DerivedTypeShape(typeof(ServiceChannelOpened), Tag = 51)]
 [DerivedTypeShape(typeof(AllocUnboundPort), Tag = 52)]
