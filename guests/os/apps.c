@@ -11,7 +11,8 @@
      xenbus-test               the xenstore client against xenstored, for tests (xenbus_test.c)
      blk-verify ...            a checksummed pattern written and read back through blkfront (blk_verify.c)
      blk-bench ...             blkfront IOPS and throughput (blk_bench.c)
-     blkback-test fe=D ...     a RAM-disk blkif backend that can misbehave, for tests (blkback_test.c) */
+     blkback-test fe=D ...     a RAM-disk blkif backend that can misbehave, for tests (blkback_test.c)
+     net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast   the network apps (net/apps.c) */
 #include "os.h"
 
 static void app_exit(void)
@@ -141,6 +142,7 @@ void xenbus_test(void);
 void blk_verify(void);
 void blk_bench(void);
 void blkback_test(void);
+int net_app_run(const char *name); /* net/apps.c: 1 if name is a network app (it ran) */
 
 void app_run(const char *name)
 {
@@ -162,8 +164,9 @@ void app_run(const char *name)
         blk_bench();
         app_exit();
     }
+    else if (net_app_run(name)) app_exit();
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)\n", name);
         os_crash("no such app");
     }
 }

@@ -19,9 +19,15 @@ public sealed class TestHost : IDisposable
     {
     }
 
-    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig is
-    /// appended to host.conf (more `service.NAME =` lines; "{dir}" in it becomes the state dir).</summary>
-    internal TestHost(string services, string extraConfig = "")
+    /// <summary>As below, with extraConfig's "{dir}" replaced by the state dir.</summary>
+    internal TestHost(string services, string extraConfig)
+        : this(services, dir => extraConfig.Replace("{dir}", dir, StringComparison.Ordinal) + "\n")
+    {
+    }
+
+    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig
+    /// (given the state dir) adds host.conf lines, e.g. `service.NAME = ...`.</summary>
+    internal TestHost(string services, Func<string, string>? extraConfig = null)
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -29,7 +35,7 @@ public sealed class TestHost : IDisposable
         var probe = Path.Combine(Dir, "probe.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig.Replace("{dir}", Dir, StringComparison.Ordinal)}\n");
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig?.Invoke(Dir)}");
         // host up waits for each service's ready line (15 s each at most): on a loaded machine three
         // services take longer than Bound, and a CLI killed then would leave the host running.
         var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(120));
