@@ -16,6 +16,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 PROGRAMS := kernel/Disagg.Kernel/Disagg.Kernel.csproj
 PROGRAMS += services/toolstack/Disagg.Toolstack.csproj
 PROGRAMS += services/xenstored/Disagg.Xenstored.csproj
+PROGRAMS += services/netback/Disagg.Netback.csproj
+PROGRAMS += services/blkback/Disagg.Blkback.csproj
 TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
 BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 

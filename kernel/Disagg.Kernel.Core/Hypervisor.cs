@@ -70,7 +70,7 @@ public sealed class Hypervisor : IDisposable
     /// older one, whose process has usually just died (a restarted service reconnects before the kernel has
     /// noticed the old connection drop); the old channel's ports and maps are released first.
     /// </summary>
-    public ServiceDomain OpenService(int domainId, int bufferPages)
+    public ServiceDomain OpenService(int domainId, int bufferPages, int grantFrames = 0)
     {
         lock (Services)
         {
@@ -80,9 +80,9 @@ public sealed class Hypervisor : IDisposable
                 Log.WriteKernel($"service domain {domainId}: a new connection took over the channel");
             }
 
-            var service = new ServiceDomain(this, domainId, bufferPages);
+            var service = new ServiceDomain(this, domainId, bufferPages, grantFrames);
             Services[domainId] = service;
-            Log.WriteKernel($"service domain {domainId}: channel open ({bufferPages} buffer pages)");
+            Log.WriteKernel($"service domain {domainId}: channel open ({bufferPages} buffer pages{(grantFrames > 0 ? $", {grantFrames} grant frames" : "")})");
             return service;
         }
     }
@@ -96,6 +96,13 @@ public sealed class Hypervisor : IDisposable
         {
             if (Services.TryRemove(new KeyValuePair<int, ServiceDomain>(service.Id, service)))
             {
+                // As a destroyed domain: copies from its grants finish, maps of them are forgotten, then its memory goes.
+                service.GrantView.Close();
+                foreach (var other in Services.Values)
+                {
+                    other.ForgetDomain(service);
+                }
+
                 service.Dispose();
                 Log.WriteKernel($"service domain {service.Id}: channel closed ({service.RefusedSends} ring entries refused)");
             }
@@ -161,6 +168,7 @@ public sealed class Hypervisor : IDisposable
 
         EventChannels.RemoveDomain(domain.Events);
         Domains.Remove(domain.Id, domain);
+        domain.GrantView.Close(); // a grant copy already inside finishes before the memory goes
         foreach (var service in Services.Values)
         {
             service.ForgetDomain(domain); // before its grant table's memory goes

@@ -114,7 +114,8 @@ public sealed class KernelClient : IAsyncDisposable
     /// <summary>How many descriptors travel with a message of this type (claimed in arrival order).</summary>
     private static int FdCount(ControlMessage message) => message switch
     {
-        ServiceChannelOpened => ServiceChannelOpened.FdCount,
+        ServiceChannelOpened o => o.FdCount,
+        SharedPageAllocated => SharedPageAllocated.FdCount,
         GrantMapped => GrantMapped.FdCount,
         _ => 0,
     };

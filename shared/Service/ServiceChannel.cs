@@ -20,8 +20,12 @@ public sealed class ServiceChannel : IAsyncDisposable
     private readonly Doorbell _sendKick;
     private readonly int _pendingWords;
 
-    private ServiceChannel(KernelClient kernel, ServiceChannelOpened opened, SharedMemorySegment events, Doorbell doorbell, SharedMemorySegment buffer, SharedMemorySegment sends, Doorbell sendKick)
+    private readonly SharedMemorySegment? _grantTable;
+
+    private ServiceChannel(KernelClient kernel, ServiceChannelOpened opened, SharedMemorySegment events, Doorbell doorbell, SharedMemorySegment buffer, SharedMemorySegment sends, Doorbell sendKick, SharedMemorySegment? grantTable)
     {
+        _grantTable = grantTable;
+        Grants = grantTable is null ? null : new ServiceGrantTable(grantTable);
         _kernel = kernel;
         _events = events;
         _buffer = buffer;
@@ -45,19 +49,33 @@ public sealed class ServiceChannel : IAsyncDisposable
 
     public int BufferPages => (int)_buffer.Pages;
 
+    /// <summary>
+    /// A native frontend's own grant table (opened with grantFrames &gt; 0): other services copy from and to its
+    /// copy buffer pages, and map its <see cref="SharedPage"/>s, through the grants it writes here. Null for a backend.
+    /// </summary>
+    public ServiceGrantTable? Grants { get; }
+
     /// <summary>Connects with the service's token and opens its channel with a copy buffer of <paramref name="bufferPages"/> pages.</summary>
-    public static async Task<ServiceChannel> OpenAsync(string kernelSocket, string token, int bufferPages = 256, CancellationToken cancel = default)
+    public static Task<ServiceChannel> OpenAsync(string kernelSocket, string token, int bufferPages = 256, CancellationToken cancel = default) =>
+        OpenAsync(kernelSocket, token, bufferPages, grantFrames: 0, cancel);
+
+    /// <summary>
+    /// Connects with the service's token and opens its channel with a copy buffer of <paramref name="bufferPages"/>
+    /// pages, and with <paramref name="grantFrames"/> &gt; 0 a grant table of that many frames (a native frontend).
+    /// </summary>
+    public static async Task<ServiceChannel> OpenAsync(string kernelSocket, string token, int bufferPages, int grantFrames, CancellationToken cancel = default)
     {
         var kernel = await KernelClient.ConnectAsync(kernelSocket, token, cancel).ConfigureAwait(false);
         try
         {
-            var (opened, fds) = await kernel.CallWithFdsAsync<ServiceChannelOpened>(new OpenServiceChannel(bufferPages), cancel).ConfigureAwait(false);
+            var (opened, fds) = await kernel.CallWithFdsAsync<ServiceChannelOpened>(new OpenServiceChannel(bufferPages, grantFrames), cancel).ConfigureAwait(false);
             var events = SharedMemorySegment.Map(fds[0], 1);
             var doorbell = new Doorbell(fds[1]);
             var buffer = SharedMemorySegment.Map(fds[2], opened.BufferPages);
             var sends = SharedMemorySegment.Map(fds[3], ServiceSendRing.SegmentPages);
             var sendKick = new Doorbell(fds[4]);
-            return new ServiceChannel(kernel, opened, events, doorbell, buffer, sends, sendKick);
+            var grants = opened.GrantFrames > 0 ? SharedMemorySegment.Map(fds[5], opened.GrantFrames) : null;
+            return new ServiceChannel(kernel, opened, events, doorbell, buffer, sends, sendKick, grants);
         }
         catch
         {
@@ -68,13 +86,29 @@ public sealed class ServiceChannel : IAsyncDisposable
 
     /// <summary>Opens the channel described by the environment the host daemon gave this process.</summary>
     public static Task<ServiceChannel> OpenAsync(ServiceEnvironment environment, int bufferPages = 256, CancellationToken cancel = default) =>
-        OpenAsync(environment.KernelSocket, environment.Token, bufferPages, cancel);
+        OpenAsync(environment.KernelSocket, environment.Token, bufferPages, grantFrames: 0, cancel);
+
+    /// <summary>A new page a native frontend can grant for mapping (a ring); see <see cref="SharedPage"/>.</summary>
+    public async Task<SharedPage> AllocSharedPageAsync(CancellationToken cancel = default)
+    {
+        var (allocated, fds) = await _kernel.CallWithFdsAsync<SharedPageAllocated>(new AllocSharedPage(), cancel).ConfigureAwait(false);
+        return new SharedPage(SharedMemorySegment.Map(fds[0], 1), allocated.Frame);
+    }
 
     /// <summary>Page <paramref name="page"/> of the copy buffer: frame number <paramref name="page"/> in a <see cref="GrantCopyOp"/>.</summary>
     public unsafe Span<byte> BufferPage(int page) =>
         (uint)page < (uint)_buffer.Pages
             ? new Span<byte>(_buffer.Pointer + ((long)page * SharedMemorySegment.PageSize), SharedMemorySegment.PageSize)
             : throw new ArgumentOutOfRangeException(nameof(page), $"copy buffer page {page} of {_buffer.Pages}");
+
+    /// <summary>
+    /// Copy buffer pages <paramref name="firstPage"/> .. +<paramref name="pages"/> as one span (the buffer is one
+    /// mapping), so a backend can do one pread/pwrite for a request whose data spans several pages.
+    /// </summary>
+    public unsafe Span<byte> BufferSpan(int firstPage, int pages) =>
+        firstPage >= 0 && pages >= 0 && (long)firstPage + pages <= _buffer.Pages
+            ? new Span<byte>(_buffer.Pointer + ((long)firstPage * SharedMemorySegment.PageSize), pages * SharedMemorySegment.PageSize)
+            : throw new ArgumentOutOfRangeException(nameof(pages), $"copy buffer pages {firstPage}+{pages} of {_buffer.Pages}");
 
     /// <summary>Takes every pending port (clearing them), up to <paramref name="ports"/>' length. No system call.</summary>
     public unsafe int TakePendingEvents(Span<int> ports)
@@ -284,6 +318,7 @@ public sealed class ServiceChannel : IAsyncDisposable
         _buffer.Dispose();
         _sends.Dispose();
         _sendKick.Dispose();
+        _grantTable?.Dispose();
         Doorbell.Dispose();
     }
 

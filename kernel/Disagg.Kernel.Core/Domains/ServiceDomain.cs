@@ -17,19 +17,35 @@ public sealed unsafe class ServiceDomain : IDisposable
 {
     public const int MaxBufferPages = 4096;
 
+    /// <summary>Grant table frames a native frontend may have (512 grants each), as Xen's default max_grant_frames.</summary>
+    public const int MaxGrantFrames = 64;
+
+    /// <summary>Mappable pages one service may hold (its rings).</summary>
+    public const int MaxSharedPages = 1024;
+
+    /// <summary>Frame number of the first mappable page; the copy buffer's frames stay below it.</summary>
+    public const ulong SharedPageBase = 0x10_0000;
+
     private readonly Hypervisor _hypervisor;
     private readonly Dictionary<long, GrantMap> _maps = [];
+    private readonly SharedMemorySegment?[] _sharedPages = new SharedMemorySegment?[MaxSharedPages];
+    private int _sharedPageCount;
     private readonly IDisposable _pump;
     private long _refusedSends;
     private int _draining;
     private long _nextHandle = 1;
     private bool _disposed;
 
-    public ServiceDomain(Hypervisor hypervisor, int id, int bufferPages)
+    public ServiceDomain(Hypervisor hypervisor, int id, int bufferPages, int grantFrames = 0)
     {
         if (bufferPages is < 1 or > MaxBufferPages)
         {
             throw new ArgumentOutOfRangeException(nameof(bufferPages), $"service domain {id}: copy buffer of {bufferPages} pages (1..{MaxBufferPages})");
+        }
+
+        if (grantFrames is < 0 or > MaxGrantFrames)
+        {
+            throw new ArgumentOutOfRangeException(nameof(grantFrames), $"service domain {id}: grant table of {grantFrames} frames (0..{MaxGrantFrames})");
         }
 
         _hypervisor = hypervisor;
@@ -39,7 +55,19 @@ public sealed unsafe class ServiceDomain : IDisposable
         Doorbell = new Doorbell();
         Delivery = new BitmapEventDelivery(EventPage.Pointer, Doorbell.Ring);
         Events = hypervisor.EventChannels.AddDomain(id, privileged: false, vcpus: 1, Delivery);
-        GrantView = new GrantDomain(id, table: null, new BufferFrames(Buffer));
+        if (grantFrames > 0)
+        {
+            GrantTableSegment = SharedMemorySegment.Create($"disagg-svc{id}-grants", grantFrames);
+            var frames = new byte*[grantFrames];
+            for (var i = 0; i < grantFrames; i++)
+            {
+                frames[i] = GrantTableSegment.Pointer + ((long)i * SharedMemorySegment.PageSize);
+            }
+
+            Grants = new GrantTable(id, frames);
+        }
+
+        GrantView = new GrantDomain(id, Grants, new ServiceFrames(this));
         SendRing = SharedMemorySegment.Create($"disagg-svc{id}-sends", ServiceSendRing.SegmentPages);
         *(int*)(SendRing.Pointer + ServiceSendRing.ConsumerSleepingOffset) = 1;
         SendKick = new Doorbell();
@@ -70,8 +98,36 @@ public sealed unsafe class ServiceDomain : IDisposable
 
     public EventChannelTable Events { get; }
 
-    /// <summary>How grant copy sees this service: no grant table of its own, its copy buffer as its frames.</summary>
+    /// <summary>How grant operations see this service: its grant table if it has one, its copy buffer and shared pages as its frames.</summary>
     public GrantDomain GrantView { get; }
+
+    /// <summary>A native frontend's grant table, written by the service; null for a pure backend.</summary>
+    public GrantTable? Grants { get; }
+
+    /// <summary>The grant table's pages, shared with the service.</summary>
+    public SharedMemorySegment? GrantTableSegment { get; }
+
+    /// <summary>
+    /// A new page of this service's memory that others can map through a grant (a native frontend's ring):
+    /// its own file, so a mapper is handed exactly that page. Null once <see cref="MaxSharedPages"/> exist.
+    /// </summary>
+    public SharedMemorySegment? AllocSharedPage(out ulong frame)
+    {
+        lock (_sharedPages)
+        {
+            frame = 0;
+            if (_sharedPageCount == MaxSharedPages)
+            {
+                return null;
+            }
+
+            var page = SharedMemorySegment.Create($"disagg-svc{Id}-page{_sharedPageCount}", 1);
+            frame = SharedPageBase + (ulong)_sharedPageCount;
+            Volatile.Write(ref _sharedPages[_sharedPageCount], page);
+            _sharedPageCount++;
+            return page;
+        }
+    }
 
     /// <summary>
     /// GNTTABOP_map_grant_ref: checks that <paramref name="gref"/> of <paramref name="domain"/> is granted to
@@ -117,10 +173,61 @@ public sealed unsafe class ServiceDomain : IDisposable
 
             fd = readOnly ? PageAdoption.OpenReadOnly(shared) : shared.Duplicate();
             handle = _nextHandle++;
-            _maps[handle] = new GrantMap(domain, gref, !readOnly);
+            _maps[handle] = new GrantMap(domain, domain.Grants, gref, !readOnly);
             return GrantStatus.Okay;
         }
     }
+
+    /// <summary>
+    /// Maps a page another service (a native frontend) granted to this one: only its shared pages can be
+    /// mapped, never its copy buffer (whose file holds all of it).
+    /// </summary>
+    public GrantStatus Map(ServiceDomain granter, uint gref, bool readOnly, out long handle, out ulong frame, out FileDescriptor? fd)
+    {
+        handle = 0;
+        frame = 0;
+        fd = null;
+        if (granter.Grants is not { } table)
+        {
+            return GrantStatus.BadDomain;
+        }
+
+        // Entered under our lock: a closing granter waits for us, then forgets the map we recorded (CloseService).
+        lock (_maps)
+        {
+            if (!granter.GrantView.TryEnter())
+            {
+                return GrantStatus.BadDomain;
+            }
+
+            try
+            {
+                var status = table.TryAcquire(gref, Id, !readOnly, out frame);
+                if (status != GrantStatus.Okay)
+                {
+                    return status;
+                }
+
+                if (granter.SharedPage(frame) is not { } page)
+                {
+                    table.Release(gref, !readOnly);
+                    return GrantStatus.BadPage;
+                }
+
+                fd = readOnly ? PageAdoption.OpenReadOnly(page.Fd) : page.Fd.Duplicate();
+                handle = _nextHandle++;
+                _maps[handle] = new GrantMap(granter, table, gref, !readOnly);
+                return GrantStatus.Okay;
+            }
+            finally
+            {
+                granter.GrantView.Exit();
+            }
+        }
+    }
+
+    private SharedMemorySegment? SharedPage(ulong frame) =>
+        frame - SharedPageBase < (ulong)MaxSharedPages ? Volatile.Read(ref _sharedPages[frame - SharedPageBase]) : null;
 
     /// <summary>GNTTABOP_unmap_grant_ref by handle.</summary>
     public GrantStatus Unmap(long handle)
@@ -134,7 +241,7 @@ public sealed unsafe class ServiceDomain : IDisposable
                 return GrantStatus.BadHandle;
             }
 
-            map.Domain.Grants.Release(map.Ref, map.Write);
+            map.Table.Release(map.Ref, map.Write);
             return GrantStatus.Okay;
         }
     }
@@ -143,13 +250,13 @@ public sealed unsafe class ServiceDomain : IDisposable
     /// The domain is being destroyed: drop every map of it without touching its grant table (its memory goes
     /// next). The service keeps its own mapping of the page, which stays valid; only the grant is gone.
     /// </summary>
-    public void ForgetDomain(Domain domain)
+    public void ForgetDomain(object granter)
     {
         lock (_maps)
         {
             foreach (var (handle, map) in _maps.ToArray())
             {
-                if (map.Domain == domain)
+                if (map.Granter == granter)
                 {
                     _maps.Remove(handle);
                 }
@@ -165,6 +272,7 @@ public sealed unsafe class ServiceDomain : IDisposable
         }
 
         Volatile.Write(ref _disposed, true);
+        GrantView.Close();
         _pump.Dispose();
         SpinWait.SpinUntil(() => Volatile.Read(ref _draining) == 0); // the reactor may be mid-drain: let it finish
         _hypervisor.EventChannels.RemoveDomain(Events);
@@ -172,7 +280,7 @@ public sealed unsafe class ServiceDomain : IDisposable
         {
             foreach (var map in _maps.Values)
             {
-                map.Domain.Grants.Release(map.Ref, map.Write);
+                map.Table.Release(map.Ref, map.Write);
             }
 
             _maps.Clear();
@@ -183,6 +291,15 @@ public sealed unsafe class ServiceDomain : IDisposable
         Buffer.Dispose();
         SendKick.Dispose();
         SendRing.Dispose();
+        GrantTableSegment?.Dispose();
+        lock (_sharedPages)
+        {
+            for (var i = 0; i < _sharedPageCount; i++)
+            {
+                _sharedPages[i]!.Dispose();
+                _sharedPages[i] = null;
+            }
+        }
     }
 
     /// <summary>
@@ -287,13 +404,21 @@ public sealed unsafe class ServiceDomain : IDisposable
         return false;
     }
 
-    private readonly record struct GrantMap(Domain Domain, uint Ref, bool Write);
+    /// <summary>A grant this service holds mapped: Granter is the <see cref="Domain"/> or native-frontend <see cref="ServiceDomain"/> that granted it.</summary>
+    private readonly record struct GrantMap(object Granter, GrantTable Table, uint Ref, bool Write);
 
-    /// <summary>The service's copy buffer as its frames 0..pages-1.</summary>
-    private sealed class BufferFrames(SharedMemorySegment buffer) : IGuestFrames
+    /// <summary>The service's memory: its copy buffer as frames 0..pages-1, its shared pages from <see cref="SharedPageBase"/>.</summary>
+    private sealed class ServiceFrames(ServiceDomain service) : IGuestFrames
     {
-        public byte* TryGetFrame(ulong frame, bool write) =>
-            frame < (ulong)buffer.Pages ? buffer.Pointer + ((long)frame * SharedMemorySegment.PageSize) : null;
+        public byte* TryGetFrame(ulong frame, bool write)
+        {
+            if (frame < (ulong)service.Buffer.Pages)
+            {
+                return service.Buffer.Pointer + ((long)frame * SharedMemorySegment.PageSize);
+            }
+
+            return service.SharedPage(frame) is { } page ? page.Pointer : null;
+        }
     }
 
     /// <summary>Keeps a domain's vCPUs off every pCPU while one of its pages moves (a few microseconds).</summary>

@@ -33,9 +33,14 @@ internal sealed partial class ControlSession
                 return Error(XenErrno.EINVAL, $"domain {_domainId}: copy buffer of {open.BufferPages} pages (1..{ServiceDomain.MaxBufferPages})");
             }
 
+            if (open.GrantFrames is < 0 or > ServiceDomain.MaxGrantFrames)
+            {
+                return Error(XenErrno.EINVAL, $"domain {_domainId}: grant table of {open.GrantFrames} frames (0..{ServiceDomain.MaxGrantFrames})");
+            }
+
             try
             {
-                _service = hv.OpenService(_domainId, open.BufferPages);
+                _service = hv.OpenService(_domainId, open.BufferPages, open.GrantFrames);
             }
             catch (InvalidOperationException e)
             {
@@ -47,8 +52,8 @@ internal sealed partial class ControlSession
             }
 
             fds = [_service.EventPage.Fd.Duplicate(), _service.Doorbell.Fd.Duplicate(), _service.Buffer.Fd.Duplicate(),
-                _service.SendRing.Fd.Duplicate(), _service.SendKick.Fd.Duplicate()];
-            return new ServiceChannelOpened(_domainId, Core.Ipc.Events.EventChannelTable.MaxPorts, open.BufferPages);
+                _service.SendRing.Fd.Duplicate(), _service.SendKick.Fd.Duplicate(), .. _service.GrantTableSegment is { } g ? [g.Fd.Duplicate()] : Array.Empty<FileDescriptor>()];
+            return new ServiceChannelOpened(_domainId, Core.Ipc.Events.EventChannelTable.MaxPorts, open.BufferPages, open.GrantFrames);
         }
 
         var service = _service;
@@ -74,12 +79,23 @@ internal sealed partial class ControlSession
                 return Status(hv.EventChannels.Close(service.Events, c.Port), $"close port {c.Port}");
             case MapGrantRef m:
                 {
-                    if (hv.Domains[m.Domain] is not { } domain)
+                    GrantStatus status;
+                    long handle;
+                    ulong frame;
+                    FileDescriptor? fd;
+                    if (hv.Domains[m.Domain] is { } domain)
+                    {
+                        status = service.Map(domain, m.Ref, m.ReadOnly, out handle, out frame, out fd);
+                    }
+                    else if (m.Domain != _domainId && hv.Services.TryGetValue(m.Domain, out var granter))
+                    {
+                        status = service.Map(granter, m.Ref, m.ReadOnly, out handle, out frame, out fd);
+                    }
+                    else
                     {
                         return Error(XenErrno.ESRCH, $"map grant {m.Ref} of domain {m.Domain}: no such domain");
                     }
 
-                    var status = service.Map(domain, m.Ref, m.ReadOnly, out var handle, out var frame, out var fd);
                     if (status != GrantStatus.Okay)
                     {
                         return new ErrorReply((int)XenErrno.EINVAL, $"map grant {m.Ref} of domain {m.Domain}: {status} ({(int)status})") { };
@@ -97,6 +113,22 @@ internal sealed partial class ControlSession
 
             case GrantCopyBatch batch:
                 return Copy(service, batch);
+            case AllocSharedPage:
+                {
+                    if (service.Grants == null)
+                    {
+                        return Error(XenErrno.EINVAL, $"domain {_domainId}: shared pages are for native frontends (open the channel with a grant table)");
+                    }
+
+                    if (service.AllocSharedPage(out var frame) is not { } page)
+                    {
+                        return Error(XenErrno.ENOMEM, $"domain {_domainId}: already holds {ServiceDomain.MaxSharedPages} shared pages");
+                    }
+
+                    fds = [page.Fd.Duplicate()];
+                    return new SharedPageAllocated(frame);
+                }
+
             default:
                 return Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a service request");
         }

@@ -100,7 +100,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
     {
         fds = null;
         if (_domainId >= 0 && request is OpenServiceChannel or AllocUnboundPort or BindInterdomainPort or SendEvent
-            or CloseEventPort or MapGrantRef or UnmapGrantRef or GrantCopyBatch)
+            or CloseEventPort or MapGrantRef or UnmapGrantRef or GrantCopyBatch or AllocSharedPage)
         {
             try
             {

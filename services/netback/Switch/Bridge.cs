@@ -114,6 +114,9 @@ public sealed class Bridge
     /// <summary>Counts a frame the caller could not deliver to a port (its rx ring was full).</summary>
     public void RecordDropped(int port) => _ports[port].Statistics.Drops++;
 
+    /// <summary>The port with index <paramref name="port"/> (as <see cref="Forward"/> reports it).</summary>
+    public SwitchPort Port(int port) => _ports[port];
+
     private SwitchPort Add(string name, MacAddress? mac, int mtu, TokenBucket? rateLimit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);

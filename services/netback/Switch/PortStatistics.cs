@@ -20,4 +20,13 @@ public sealed class PortStatistics
 
     /// <summary>Frames whose source MAC was not the port's configured one.</summary>
     public long Spoofed;
+
+    /// <summary>
+    /// Requests refused with an error response before any switching: bad grant references, offsets past the
+    /// page, flags asking for what we did not offer (scatter-gather, extra info), copies the kernel refused.
+    /// </summary>
+    public long RequestErrors;
+
+    /// <summary>Frames for this port dropped because its guest had posted no receive buffer.</summary>
+    public long RxNoBuffer;
 }

@@ -44,6 +44,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(UnmapGrantRef), Tag = 59)]
 [DerivedTypeShape(typeof(GrantCopyBatch), Tag = 60)]
 [DerivedTypeShape(typeof(GrantCopyResult), Tag = 61)]
+[DerivedTypeShape(typeof(AllocSharedPage), Tag = 62)]
+[DerivedTypeShape(typeof(SharedPageAllocated), Tag = 63)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

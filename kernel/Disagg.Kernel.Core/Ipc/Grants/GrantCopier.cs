@@ -32,24 +32,34 @@ public sealed unsafe class GrantCopier(Func<int, GrantDomain?> lookup)
 
         var srcIsGref = (op.Flags & GrantCopy.SourceGref) != 0;
         var dstIsGref = (op.Flags & GrantCopy.DestGref) != 0;
-        var status = Acquire(caller, op.Source, srcIsGref, write: false, out var src, out var srcTable);
+        var status = Acquire(caller, op.Source, srcIsGref, write: false, out var src, out var srcOwner);
         if (status != GrantStatus.Okay)
         {
             return status;
         }
 
-        status = Acquire(caller, op.Dest, dstIsGref, write: true, out var dst, out var dstTable);
+        status = Acquire(caller, op.Dest, dstIsGref, write: true, out var dst, out var dstOwner);
         if (status == GrantStatus.Okay)
         {
             Unsafe.CopyBlockUnaligned(dst + op.Dest.Offset, src + op.Source.Offset, op.Len);
-            dstTable?.Release((uint)op.Dest.RefOrFrame, write: true);
+            Release(dstOwner, (uint)op.Dest.RefOrFrame, write: true);
         }
 
-        srcTable?.Release((uint)op.Source.RefOrFrame, write: false);
+        Release(srcOwner, (uint)op.Source.RefOrFrame, write: false);
         return status;
     }
 
-    private GrantStatus Acquire(GrantDomain caller, in GrantCopyPtr ptr, bool isGref, bool write, out byte* page, out GrantTable? pinned)
+    private static void Release(GrantDomain? owner, uint gref, bool write)
+    {
+        if (owner != null)
+        {
+            owner.Table!.Release(gref, write);
+            owner.Exit();
+        }
+    }
+
+    /// <summary>On success with a grant, <paramref name="pinned"/> is the granting domain, entered and its entry pinned: <see cref="Release"/> it.</summary>
+    private GrantStatus Acquire(GrantDomain caller, in GrantCopyPtr ptr, bool isGref, bool write, out byte* page, out GrantDomain? pinned)
     {
         page = null;
         pinned = null;
@@ -66,20 +76,21 @@ public sealed unsafe class GrantCopier(Func<int, GrantDomain?> lookup)
             return page is null ? GrantStatus.BadPage : GrantStatus.Okay;
         }
 
-        var owner = domid == caller.DomainId ? caller : lookup(domid);
-        if (owner?.Table is null)
-        {
-            return GrantStatus.BadDomain;
-        }
-
         if (ptr.RefOrFrame > uint.MaxValue)
         {
             return GrantStatus.BadGntref;
         }
 
+        var owner = domid == caller.DomainId ? caller : lookup(domid);
+        if (owner?.Table is null || !owner.TryEnter())
+        {
+            return GrantStatus.BadDomain;
+        }
+
         var status = owner.Table.TryAcquire((uint)ptr.RefOrFrame, caller.DomainId, write, out var frame);
         if (status != GrantStatus.Okay)
         {
+            owner.Exit();
             return status;
         }
 
@@ -87,10 +98,11 @@ public sealed unsafe class GrantCopier(Func<int, GrantDomain?> lookup)
         if (page is null)
         {
             owner.Table.Release((uint)ptr.RefOrFrame, write);
+            owner.Exit();
             return GrantStatus.BadPage;
         }
 
-        pinned = owner.Table;
+        pinned = owner;
         return GrantStatus.Okay;
     }
 }

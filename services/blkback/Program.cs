@@ -1,0 +1,18 @@
+// disagg-blkback: virtual block devices over image files, a restartable driver domain speaking blkif.
+using Disagg.Blkback.Hosting;
+using Microsoft.Extensions.Logging;
+
+if (Environment.GetEnvironmentVariable("DISAGG_DIE_WITH_PARENT") == "1") Disagg.Interop.ProcessSignals.DieWithParent(); // started by the host daemon: go when it goes
+
+if (!BlkbackOptions.TryParse(args, out var options, out var error))
+{
+    Console.Error.WriteLine(error);
+    Console.Error.WriteLine(BlkbackOptions.Usage);
+    return 2;
+}
+
+using var loggers = LoggerFactory.Create(b => b
+    .SetMinimumLevel(LogLevel.Information)
+    .AddSimpleConsole(o => o.SingleLine = true)
+    .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+return await BlkbackHost.RunAsync(options!, loggers);
