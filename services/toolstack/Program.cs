@@ -7,6 +7,7 @@ var root = new RootCommand("Disagg toolstack: create and manage domains (xl-comp
     HostCommands.Build(),
     ServiceCommands.Build(),
     CreateCommand.Build(),
+    NewCommand.Build(),
     ConsoleCommand.Build(),
     TopCommand.Build(),
 };

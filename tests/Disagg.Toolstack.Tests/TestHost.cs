@@ -19,8 +19,8 @@ public sealed class TestHost : IDisposable
     {
     }
 
-    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe.</summary>
-    internal TestHost(string services)
+    /// <summary>A host with these built-in services (host.conf `services =`), besides the probe, and more host.conf lines.</summary>
+    internal TestHost(string services, string extraConfig = "")
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -28,9 +28,16 @@ public sealed class TestHost : IDisposable
         var probe = Path.Combine(Dir, "probe.sh");
         File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n");
-        var up = Run("host", "up");
-        Assert.True(up.ExitCode == 0, up.ToString());
+        File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig}");
+        // Up to four .NET processes start one after another (kernel, xenstored, netback, blkback): slow on a loaded machine.
+        var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(120));
+        if (up.ExitCode != 0)
+        {
+            // The constructor throws, so Dispose never runs: the daemon (already detached) must not outlive the test.
+            Run("host", "down", "--timeout", "1");
+            Directory.Delete(Dir, recursive: true);
+            Assert.Fail("host up: " + up);
+        }
     }
 
     public string Dir { get; }
@@ -96,6 +103,32 @@ public sealed class TestHost : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>The row of `service list --json` for one service.</summary>
+    public JsonElement Service(string name) => Json("service", "list").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+
+    /// <summary>xenstore-read through Debian's tools against this host's xenstored; null when the node does not exist.</summary>
+    public string? XsRead(string path)
+    {
+        var r = HostProcess.Run("env", [$"XENSTORED_PATH={Path.Combine(Dir, "xenstored.sock")}", "xenstore-read", path], Bound);
+        return r.ExitCode == 0 ? r.StdOut.Trim() : null;
+    }
+
+    /// <summary>A child node's permissions as xenstore-ls -p shows them under its parent (`51712 = "" . . . (n3,r5)`): "n3,r5"; null if absent.</summary>
+    public string? XsPerms(string parent, string child)
+    {
+        var ls = HostProcess.Run("env", [$"XENSTORED_PATH={Path.Combine(Dir, "xenstored.sock")}", "xenstore-ls", "-p", parent], Bound).StdOut;
+        foreach (var line in ls.Split('\n'))
+        {
+            if (line.StartsWith(child + " = ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(')'))
+            {
+                var t = line.TrimEnd();
+                return t[(t.LastIndexOf('(') + 1)..^1];
+            }
+        }
+
+        return null;
     }
 
     public static int Int(JsonElement e, string property) => e.GetProperty(property).GetInt32();

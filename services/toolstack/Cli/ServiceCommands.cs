@@ -57,10 +57,17 @@ internal static class ServiceCommands
     {
         var service = new Argument<string>("NAME") { Description = "service name (see `disagg service list`)" };
         var binary = new Option<string>("--binary", "-b") { Description = "the new program; it gets the same arguments, environment, domain id and state dir", Required = true };
-        var command = new Command("swap", "replace a running service's binary: a planned stop, then the new binary under the same domain id and state dir (guests keep running; a swap is not counted as a restart)") { service, binary };
+        var timeout = new Option<int>("--timeout", "-t") { Description = "seconds to wait for the new binary's ready line (default 30)", DefaultValueFactory = _ => 30 };
+        var command = new Command("swap", "replace a running service's binary: a planned stop, then the new binary under the same domain id and state dir (guests keep running; a swap is not counted as a restart)") { service, binary, timeout };
         Verb.SetAction(command, async (parse, cancel) =>
         {
-            var ok = await Verb.CallAsync<OkReply>(parse, new ServiceSwapRequest(parse.GetValue(service)!, Path.GetFullPath(parse.GetValue(binary)!)), cancel).ConfigureAwait(false);
+            var seconds = parse.GetValue(timeout);
+            if (seconds is < 1 or > 3600)
+            {
+                throw new CliException($"--timeout {seconds}: must be 1..3600 seconds");
+            }
+
+            var ok = await Verb.CallAsync<OkReply>(parse, new ServiceSwapRequest(parse.GetValue(service)!, Path.GetFullPath(parse.GetValue(binary)!), seconds), cancel).ConfigureAwait(false);
             Console.WriteLine(ok.Message);
             return 0;
         });

@@ -20,8 +20,8 @@ internal sealed partial class DaemonLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} not started: {Reason}")]
     public partial void ServiceNotStarted(string service, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms")]
-    public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms ({BackoffMs:F0} ms of it backoff)")]
+    public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs, double backoffMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} swapped: {From} -> {To}, pid {Pid}, serving after {Ms} ms")]
     public partial void ServiceSwapped(string service, string from, string to, int pid, long ms);

@@ -66,7 +66,7 @@ internal static class DaemonSession
         DeviceAttachRequest a => new OkReply(await host.Devices.AttachAsync(a, cancel).ConfigureAwait(false)),
         DeviceDetachRequest d => new OkReply(await host.Devices.DetachAsync(d, cancel).ConfigureAwait(false)),
         DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),
-        ServiceSwapRequest s => new OkReply(await host.Services.SwapAsync(s.Name, s.Binary, cancel).ConfigureAwait(false)),
+        ServiceSwapRequest s => new OkReply(await host.Services.SwapAsync(s.Name, s.Binary, TimeSpan.FromSeconds(s.TimeoutSeconds), cancel).ConfigureAwait(false)),
         _ => new ErrorReply($"{request.GetType().Name} is not a request"),
     };
 

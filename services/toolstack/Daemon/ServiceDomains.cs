@@ -21,12 +21,17 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
 
     private readonly List<SupervisedService> _services = [];
+    private int _xenstoreDomain;
 
     /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
     public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1), ("netback", 2), ("blkback", 3)];
 
     /// <summary>The domain id guests are told to find xenstored at (0 when it is not running).</summary>
-    public int XenstoreDomain { get; private set; }
+    public int XenstoreDomain
+    {
+        get => Volatile.Read(ref _xenstoreDomain);
+        private set => Volatile.Write(ref _xenstoreDomain, value);
+    }
 
     public IReadOnlyDictionary<string, string> Sockets =>
         _services.Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
@@ -53,9 +58,9 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
 
         foreach (var (name, id, program, args) in wanted)
         {
-            if (name is "netback" or "blkback" && XenstoreDomain == 0)
+            if (name is "netback" or "blkback" && !_services.Any(s => s.Spec.Name == "xenstored"))
             {
-                log.ServiceNotStarted(name, "it finds its devices in xenstore, and xenstored is not serving");
+                log.ServiceNotStarted(name, "it finds its devices in xenstore, and xenstored is not one of this host's services");
                 continue;
             }
 
@@ -76,9 +81,15 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
                         ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
                     },
                 },
-                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds));
+                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds));
             _services.Add(service);
             service.Start();
+            if (name == "xenstored")
+            {
+                // Guests get xenstore from the moment it first serves, even when that is after the ready timeout below.
+                var domain = registered.DomainId;
+                _ = service.Ready.ContinueWith(_ => XenstoreDomain = domain, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
             try
             {
                 await service.Ready.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);
@@ -134,7 +145,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
     /// `service swap NAME --binary PATH`: the running process is stopped as planned and PATH started under the
     /// same domain id, token, arguments and state dir; the reply waits until the new binary serves.
     /// </summary>
-    public async Task<string> SwapAsync(string name, string binary, CancellationToken cancel)
+    public async Task<string> SwapAsync(string name, string binary, TimeSpan timeout, CancellationToken cancel)
     {
         var service = _services.FirstOrDefault(s => s.Spec.Name == name)
             ?? throw new ToolstackException($"no service '{name}' (see `disagg service list`)");
@@ -164,7 +175,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
         int pid;
         try
         {
-            pid = await swapped.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);
+            pid = await swapped.WaitAsync(timeout, cancel).ConfigureAwait(false);
         }
         catch (InvalidOperationException e)
         {
@@ -173,7 +184,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
         }
         catch (TimeoutException)
         {
-            throw new ToolstackException($"service '{name}': {path} did not print its ready line within {ReadyTimeout.TotalSeconds:0} s (see {state.ServiceLog(name)})");
+            throw new ToolstackException($"service '{name}': {path} did not print its ready line within {timeout.TotalSeconds:0} s; it may still come up (see `disagg service list` and {state.ServiceLog(name)})");
         }
 
         var ms = Environment.TickCount64 - started;

@@ -10,9 +10,10 @@ internal sealed record ServiceActionRequest(string Name, ServiceAction Action) :
 
 /// <summary>
 /// `disagg service swap NAME --binary PATH`: a planned stop of the running process and a start of
-/// PATH under the same domain id, token and state dir. The reply comes once the new binary serves.
+/// PATH under the same domain id, token and state dir. The reply comes once the new binary serves,
+/// or says it did not within TimeoutSeconds (it may still come up).
 /// </summary>
-internal sealed record ServiceSwapRequest(string Name, string Binary) : DaemonMessage;
+internal sealed record ServiceSwapRequest(string Name, string Binary, int TimeoutSeconds) : DaemonMessage;
 
 /// <summary>What to do to a service. Wire values: append-only.</summary>
 internal enum ServiceAction

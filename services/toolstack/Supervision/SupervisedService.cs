@@ -200,6 +200,7 @@ public sealed class SupervisedService : IAsyncDisposable
     {
         DateTimeOffset? diedAt = null;
         string? cause = null;
+        var backoff = TimeSpan.Zero;
         while (!_stop.IsCancellationRequested)
         {
             Process process;
@@ -251,7 +252,7 @@ public sealed class SupervisedService : IAsyncDisposable
 
             if (serving && diedAt is { } died)
             {
-                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died));
+                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died, backoff));
             }
 
             // Returns once the process exited and its output was drained, so the log is complete.
@@ -279,6 +280,7 @@ public sealed class SupervisedService : IAsyncDisposable
                     _swaps++;
                     cause = $"planned swap to {swap.To}";
                     _state = ServiceState.Restarting;
+                    backoff = TimeSpan.Zero;
                     continue;
                 }
 
@@ -286,6 +288,7 @@ public sealed class SupervisedService : IAsyncDisposable
                 {
                     cause = $"swap to {_lastExit}";
                     _state = ServiceState.Restarting;
+                    backoff = TimeSpan.Zero;
                     continue;
                 }
 
@@ -313,6 +316,7 @@ public sealed class SupervisedService : IAsyncDisposable
                 _state = ServiceState.Restarting;
             }
 
+            backoff = delay;
             if (delay > TimeSpan.Zero)
             {
                 try
