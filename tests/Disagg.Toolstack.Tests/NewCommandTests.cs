@@ -101,4 +101,24 @@ public sealed class NewCommandTests : IDisposable
         Assert.Contains($"output: {cfg} exists (--force overwrites it)", exists.StdErr, StringComparison.Ordinal);
         Assert.Equal("# mine\n", File.ReadAllText(cfg));
     }
+
+    [Fact]
+    public void TheWizardInATerminalAsksForEachFieldAndAsksAgainAfterABadAnswer()
+    {
+        // A terminal from util-linux `script`; the answers are typed into it: name, kernel, vcpus "0" (refused) then 2,
+        // memory (Enter: the default), disk size, disk format (arrow down to qcow2), bridge, confirm.
+        var keys = $"wiz\n{Pvos}\n0\n2\n\n16M\n\u001b[B\rxenbr1\ny\n";
+        var r = HostProcess.Run("sh", ["-c", $"cd '{_dir}' && script -qec '{RepoPaths.Program("disagg")} new' /dev/null"], TestHost.Bound, stdin: keys);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("'0' must be a number in 1..32", r.StdOut, StringComparison.Ordinal);
+        var cfg = Path.Combine(_dir, "wiz.cfg");
+        Assert.Contains($"wrote {cfg}", r.StdOut, StringComparison.Ordinal);
+        var config = JsonDocument.Parse(Disagg("create", "-n", cfg).StdOut).RootElement;
+        Assert.Equal(2, config.GetProperty("vcpus").GetInt32());
+        Assert.Equal(128, config.GetProperty("memory").GetInt32());
+        Assert.Equal("xenbr1", config.GetProperty("vifs")[0].GetProperty("bridge").GetString());
+        var info = QemuImgInfo(Path.Combine(_dir, "wiz.qcow2"));
+        Assert.Equal("qcow2", info.GetProperty("format").GetString());
+        Assert.Equal(16L << 20, info.GetProperty("virtual-size").GetInt64());
+    }
 }

@@ -132,6 +132,20 @@ internal sealed class GuestDevices(GuestDomains guests, XenstoreDomains xenstore
 
             var error = await XenstoreDevices.ErrorAsync(xs, device.BackendPath, cancel).ConfigureAwait(false);
             await XenstoreDevices.RemoveAsync(xs, [device], cancel).ConfigureAwait(false);
+
+            // A backend still working through the watch events of our write may write its error and state once more
+            // after the removal, which makes the directory again: remove it again until it stays gone.
+            for (int quiet = 0, rounds = 0; quiet < 5 && rounds < 30; rounds++)
+            {
+                await Task.Delay(100, cancel).ConfigureAwait(false);
+                quiet++;
+                if (await XenstoreDevices.ReadAsync(xs, device.BackendPath, cancel).ConfigureAwait(false) is not null)
+                {
+                    await XenstoreDevices.RemoveAsync(xs, [device], cancel).ConfigureAwait(false);
+                    quiet = 0;
+                }
+            }
+
             await ForgetAsync(r.Domain, disk, vif, cancel).ConfigureAwait(false);
             var why = late.Count > 0 ? $"did not take it within {AttachTimeout.TotalSeconds:0} s" : "refused it";
             throw new DomainOperationException(name, $"{what}: the backend (domain {device.BackendDomain}) {why}{(error is null ? "" : ": " + error)}; nothing attached");
