@@ -34,6 +34,15 @@ for cfg in examples/*.cfg; do
   "$disagg" create "$cfg"
   created+=("$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$cfg")")
 done
+pvos=guests/build/rv64/pvos.elf
+if [ -f "$pvos" ]; then
+  # A third guest made by the wizard's non-interactive form: a qcow2 disk (blkback serves it) and a vif (netback's).
+  echo "== disagg new demo-disk (qcow2 disk, vif on xenbr0)"
+  "$disagg" new demo-disk --kernel "$pvos" --memory 16 --disk-size 64M --disk-format qcow2 --bridge xenbr0 \
+    --cmdline app=echo --output "$DISAGG_STATE_DIR/demo-disk.cfg" --non-interactive
+  "$disagg" create "$DISAGG_STATE_DIR/demo-disk.cfg"
+  created+=(demo-disk)
+fi
 sleep 1
 echo
 echo "== disagg list"
@@ -43,6 +52,12 @@ for name in "${created[@]}"; do
   echo "== disagg console --batch $name"
   "$disagg" console --batch "$name"
 done
+if [ -f "$pvos" ] && [ -S "$DISAGG_STATE_DIR/xenstored.sock" ]; then
+  echo
+  echo "== disagg block-list demo-disk; disagg network-list demo-disk"
+  "$disagg" block-list demo-disk
+  "$disagg" network-list demo-disk
+fi
 if [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && command -v xenstore-ls >/dev/null; then
   echo
   echo "== xenstore-ls /local/domain (XENSTORED_PATH=$DISAGG_STATE_DIR/xenstored.sock)"

@@ -7,11 +7,12 @@ var root = new RootCommand("Disagg toolstack: create and manage domains (xl-comp
     HostCommands.Build(),
     ServiceCommands.Build(),
     CreateCommand.Build(),
+    NewCommand.Build(),
     ConsoleCommand.Build(),
     TopCommand.Build(),
 };
 root.Options.Add(Verb.StateDirOption);
-foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()))
+foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()).Concat(DeviceCommands.Build()))
 {
     root.Subcommands.Add(verb);
 }

@@ -58,6 +58,16 @@ public sealed class DaemonPartsTests
             Assert.Equal($"{bad}:3: pcpus 'lots' is not a number in 1..64", e.Message);
             File.WriteAllText(bad, "colour = blue\n");
             Assert.StartsWith($"{bad}:1: unknown key 'colour'", Assert.Throws<HostConfigException>(() => HostConfig.Read(bad)).Message, StringComparison.Ordinal);
+
+            // netback's uplinks: one `--uplink BRIDGE=TAP[:MTU]` each, in file order.
+            File.WriteAllText(good, "uplink.xenbr0 = dtap0\nuplink.br-lab = tap-lab:9000\n");
+            Assert.Equal(["xenbr0=dtap0", "br-lab=tap-lab:9000"], HostConfig.Read(good).Uplinks);
+            File.WriteAllText(bad, "uplink.xenbr0 = dtap0\nuplink.xenbr0 = dtap1\n");
+            Assert.Equal($"{bad}:2: uplink.xenbr0 is given twice", Assert.Throws<HostConfigException>(() => HostConfig.Read(bad)).Message);
+            File.WriteAllText(bad, "uplink.xenbr0 = a-tap-name-far-too-long\n");
+            Assert.StartsWith($"{bad}:1: uplink.xenbr0 = 'a-tap-name-far-too-long': expected", Assert.Throws<HostConfigException>(() => HostConfig.Read(bad)).Message, StringComparison.Ordinal);
+            File.WriteAllText(bad, "uplink.xenbr0 = dtap0:9\n");
+            Assert.Equal($"{bad}:1: uplink.xenbr0: mtu '9' must be 68..65535", Assert.Throws<HostConfigException>(() => HostConfig.Read(bad)).Message);
         }
         finally
         {

@@ -111,6 +111,32 @@ public sealed class TestHost : IDisposable
         }
     }
 
+    /// <summary>The row of `service list --json` for one service.</summary>
+    public JsonElement Service(string name) => Json("service", "list").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+
+    /// <summary>xenstore-read through Debian's tools against this host's xenstored; null when the node does not exist.</summary>
+    public string? XsRead(string path)
+    {
+        var r = HostProcess.Run("env", [$"XENSTORED_PATH={Path.Combine(Dir, "xenstored.sock")}", "xenstore-read", path], Bound);
+        return r.ExitCode == 0 ? r.StdOut.Trim() : null;
+    }
+
+    /// <summary>A child node's permissions as xenstore-ls -p shows them under its parent (`51712 = "" . . . (n3,r5)`): "n3,r5"; null if absent.</summary>
+    public string? XsPerms(string parent, string child)
+    {
+        var ls = HostProcess.Run("env", [$"XENSTORED_PATH={Path.Combine(Dir, "xenstored.sock")}", "xenstore-ls", "-p", parent], Bound).StdOut;
+        foreach (var line in ls.Split('\n'))
+        {
+            if (line.StartsWith(child + " = ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(')'))
+            {
+                var t = line.TrimEnd();
+                return t[(t.LastIndexOf('(') + 1)..^1];
+            }
+        }
+
+        return null;
+    }
+
     public static int Int(JsonElement e, string property) => e.GetProperty(property).GetInt32();
 
     public static string Id(JsonElement e) => Int(e, "id").ToString(CultureInfo.InvariantCulture);
@@ -119,7 +145,15 @@ public sealed class TestHost : IDisposable
     {
         if (File.Exists(Path.Combine(Dir, "disagg.sock")))
         {
-            Run("host", "down", "--timeout", "2");
+            // Generous: on a loaded machine `host down` (guests, then each service, then the kernel) takes a while.
+            var down = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "down", "--timeout", "2", "--state-dir", Dir], TimeSpan.FromSeconds(120));
+            if (down.ExitCode != 0 && File.Exists(Path.Combine(Dir, "disagg.pid"))
+                && int.TryParse(File.ReadAllText(Path.Combine(Dir, "disagg.pid")).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var daemon))
+            {
+                // It did not come down in time: SIGTERM takes the daemon down the same way, and it must not outlive its dir.
+                Interop.ProcessSignals.Send(daemon, Interop.ProcessSignals.Sigterm);
+                Eventually(() => !Alive(daemon), 60);
+            }
         }
 
         // Still there (host down failed, or the daemon never got as far as its socket): SIGKILL it; its
@@ -129,9 +163,9 @@ public sealed class TestHost : IDisposable
         {
             try
             {
-                using var daemon = System.Diagnostics.Process.GetProcessById(pid);
-                daemon.Kill();
-                daemon.WaitForExit(5000);
+                using var leftover = System.Diagnostics.Process.GetProcessById(pid);
+                leftover.Kill();
+                leftover.WaitForExit(5000);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {

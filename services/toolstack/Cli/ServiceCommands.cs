@@ -5,7 +5,7 @@ using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
 
-/// <summary>`disagg service list|restart|kill`: the supervised service domains.</summary>
+/// <summary>`disagg service list|restart|kill|swap`: the supervised service domains.</summary>
 internal static class ServiceCommands
 {
     public static Command Build() => new("service", "the service domains the supervisor keeps running")
@@ -13,10 +13,11 @@ internal static class ServiceCommands
         List(),
         Action("restart", "stop a service and start it again (a planned restart, not counted against its restart limit)", ServiceAction.Restart),
         Action("kill", "SIGKILL a service, for fault injection: the supervisor sees a crash and restarts it", ServiceAction.Kill),
+        Swap(),
     };
 
     public static void PrintTable(IReadOnlyList<ServiceRow> services) => Tables.Print(
-        ["Name", "Domain", "PID", "State", "Uptime(s)", "Restarts", "RSS(MiB)", "Last exit"],
+        ["Name", "Domain", "PID", "State", "Uptime(s)", "Restarts", "Swaps", "RSS(MiB)", "Last exit"],
         services.Select(s => (IReadOnlyList<string>)
         [
             s.Name,
@@ -25,10 +26,11 @@ internal static class ServiceCommands
             s.State,
             (s.UptimeMs / 1000.0).ToString("F1", CultureInfo.InvariantCulture),
             s.Restarts.ToString(CultureInfo.InvariantCulture),
+            s.Swaps.ToString(CultureInfo.InvariantCulture),
             (s.RssBytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture),
             s.LastExit ?? "",
         ]),
-        new HashSet<int> { 1, 2, 4, 5, 6 });
+        new HashSet<int> { 1, 2, 4, 5, 6, 7 });
 
     private static Command List()
     {
@@ -46,6 +48,27 @@ internal static class ServiceCommands
                 PrintTable(reply.Services);
             }
 
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Swap()
+    {
+        var service = new Argument<string>("NAME") { Description = "service name (see `disagg service list`)" };
+        var binary = new Option<string>("--binary", "-b") { Description = "the new program; it gets the same arguments, environment, domain id and state dir", Required = true };
+        var timeout = new Option<int>("--timeout", "-t") { Description = "seconds to wait for the new binary's ready line (default 30)", DefaultValueFactory = _ => 30 };
+        var command = new Command("swap", "replace a running service's binary: a planned stop, then the new binary under the same domain id and state dir (guests keep running; a swap is not counted as a restart)") { service, binary, timeout };
+        Verb.SetAction(command, async (parse, cancel) =>
+        {
+            var seconds = parse.GetValue(timeout);
+            if (seconds is < 1 or > 3600)
+            {
+                throw new CliException($"--timeout {seconds}: must be 1..3600 seconds");
+            }
+
+            var ok = await Verb.CallAsync<OkReply>(parse, new ServiceSwapRequest(parse.GetValue(service)!, Path.GetFullPath(parse.GetValue(binary)!), seconds), cancel).ConfigureAwait(false);
+            Console.WriteLine(ok.Message);
             return 0;
         });
         return command;

@@ -17,8 +17,17 @@ internal sealed partial class DaemonLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} not ready after {Seconds} s ({Reason}); the host carries on without it")]
     public partial void ServiceNotReady(string service, double seconds, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms")]
-    public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} not started: {Reason}")]
+    public partial void ServiceNotStarted(string service, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms ({BackoffMs:F0} ms of it backoff)")]
+    public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs, double backoffMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} swapped: {From} -> {To}, pid {Pid}, serving after {Ms} ms")]
+    public partial void ServiceSwapped(string service, string from, string to, int pid, long ms);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service}: swap to {To} failed: {Reason}")]
+    public partial void ServiceSwapFailed(string service, string to, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} stopped")]
     public partial void ServiceStopped(string service);

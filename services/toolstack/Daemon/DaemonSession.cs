@@ -63,6 +63,10 @@ internal static class DaemonSession
         SchedCreditRequest s => await host.Guests.SchedCreditAsync(s, cancel).ConfigureAwait(false),
         DmesgRequest d => await DmesgAsync(host, d, cancel).ConfigureAwait(false),
         InfoRequest => await host.InfoAsync(cancel).ConfigureAwait(false),
+        DeviceAttachRequest a => new OkReply(await host.Devices.AttachAsync(a, cancel).ConfigureAwait(false)),
+        DeviceDetachRequest d => new OkReply(await host.Devices.DetachAsync(d, cancel).ConfigureAwait(false)),
+        DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),
+        ServiceSwapRequest s => new OkReply(await host.Services.SwapAsync(s.Name, s.Binary, TimeSpan.FromSeconds(s.TimeoutSeconds), cancel).ConfigureAwait(false)),
         _ => new ErrorReply($"{request.GetType().Name} is not a request"),
     };
 

@@ -7,7 +7,8 @@ internal sealed class Guest
 {
     public required string Name { get; init; }
 
-    public required DomainConfig Config { get; init; }
+    /// <summary>The config it was created from, plus devices hot-plugged since (a restart keeps them, as libxl does).</summary>
+    public required DomainConfig Config { get; set; }
 
     public required string ConfigPath { get; init; }
 

@@ -468,8 +468,22 @@ internal sealed class GuestDomains(KernelClient kernel, ConsoleHub consoles, Xen
 
     public async Task<int> ResolveIdAsync(string domain, CancellationToken cancel) => (await ResolveAsync(domain, cancel).ConfigureAwait(false)).Id;
 
+    /// <summary>Runs <paramref name="body"/> while no other change to the domain table runs (hot plug uses it so a destroy cannot interleave).</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> body, CancellationToken cancel)
+    {
+        await _gate.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>A domain by name or id: the id, and our record of it when we created it.</summary>
-    private async Task<(int Id, Guest? Guest)> ResolveAsync(string domain, CancellationToken cancel)
+    public async Task<(int Id, Guest? Guest)> ResolveAsync(string domain, CancellationToken cancel)
     {
         lock (_byId)
         {

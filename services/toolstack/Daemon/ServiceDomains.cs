@@ -11,7 +11,9 @@ namespace Disagg.Toolstack.Daemon;
 /// The host's service domains: which exist (built-in ones whose program is in the toolstack's
 /// folder, plus the host config's extra ones), each registered with the kernel under its own
 /// domain id and run by a <see cref="SupervisedService"/>. A service learns how to reach the kernel
-/// from its environment: DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN, DISAGG_DOMAIN_ID.
+/// from its environment: DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN, DISAGG_DOMAIN_ID. The device
+/// backends (netback, blkback) find their devices in xenstore, so they start after xenstored and
+/// only when it serves.
 /// </summary>
 internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisposable
 {
@@ -19,12 +21,17 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
 
     private readonly List<SupervisedService> _services = [];
+    private int _xenstoreDomain;
 
     /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
-    public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1)];
+    public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1), ("netback", 2), ("blkback", 3)];
 
     /// <summary>The domain id guests are told to find xenstored at (0 when it is not running).</summary>
-    public int XenstoreDomain { get; private set; }
+    public int XenstoreDomain
+    {
+        get => Volatile.Read(ref _xenstoreDomain);
+        private set => Volatile.Write(ref _xenstoreDomain, value);
+    }
 
     public IReadOnlyDictionary<string, string> Sockets =>
         _services.Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
@@ -40,7 +47,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
             var asked = config.BuiltinServices?.Contains(name) ?? File.Exists(program);
             if (asked)
             {
-                wanted.Add((name, id, program, ["--socket", state.ServiceSocket(name), "--state-dir", state.Combine(name)]));
+                wanted.Add((name, id, program, BuiltinArguments(name, config)));
             }
         }
 
@@ -51,6 +58,12 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
 
         foreach (var (name, id, program, args) in wanted)
         {
+            if (name is "netback" or "blkback" && !_services.Any(s => s.Spec.Name == "xenstored"))
+            {
+                log.ServiceNotStarted(name, "it finds its devices in xenstore, and xenstored is not one of this host's services");
+                continue;
+            }
+
             var registered = await kernel.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
             var service = new SupervisedService(
                 new ServiceSpec
@@ -68,9 +81,15 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
                         ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
                     },
                 },
-                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds));
+                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds));
             _services.Add(service);
             service.Start();
+            if (name == "xenstored")
+            {
+                // Guests get xenstore from the moment it first serves, even when that is after the ready timeout below.
+                var domain = registered.DomainId;
+                _ = service.Ready.ContinueWith(_ => XenstoreDomain = domain, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
             try
             {
                 await service.Ready.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);
@@ -85,6 +104,23 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
                 log.ServiceNotReady(name, ReadyTimeout.TotalSeconds, service.Status().LastExit ?? "no ready line");
             }
         }
+    }
+
+    /// <summary>
+    /// The domain that serves a device kind's backends ("vif": netback, "vbd": blkback): its
+    /// domain id while the host supervises it (running or being restarted), else 0, the control
+    /// domain, as before driver domains existed (xenstore entries without a backend process).
+    /// </summary>
+    public int BackendDomain(string kind)
+    {
+        var name = kind switch
+        {
+            "vif" => "netback",
+            "vbd" => "blkback",
+            _ => null,
+        };
+        var service = _services.FirstOrDefault(s => s.Spec.Name == name);
+        return service is not null && service.Status().State != ServiceState.Failed ? service.Spec.DomainId : 0;
     }
 
     public IReadOnlyList<ServiceRow> List() => [.. _services.Select(s => Row(s.Status()))];
@@ -105,6 +141,57 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
             : $"service '{name}' has no running process ({service.Status().State.ToString().ToLowerInvariant()})";
     }
 
+    /// <summary>
+    /// `service swap NAME --binary PATH`: the running process is stopped as planned and PATH started under the
+    /// same domain id, token, arguments and state dir; the reply waits until the new binary serves.
+    /// </summary>
+    public async Task<string> SwapAsync(string name, string binary, TimeSpan timeout, CancellationToken cancel)
+    {
+        var service = _services.FirstOrDefault(s => s.Spec.Name == name)
+            ?? throw new ToolstackException($"no service '{name}' (see `disagg service list`)");
+        var path = Path.GetFullPath(binary);
+        if (!File.Exists(path))
+        {
+            throw new ToolstackException($"service '{name}': cannot swap to {path}: no such file");
+        }
+
+        if ((File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+        {
+            throw new ToolstackException($"service '{name}': cannot swap to {path}: not executable");
+        }
+
+        var old = service.Status();
+        var started = Environment.TickCount64;
+        Task<int> swapped;
+        try
+        {
+            swapped = service.SwapAsync(path);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ToolstackException($"service '{name}': cannot swap now: {e.Message}");
+        }
+
+        int pid;
+        try
+        {
+            pid = await swapped.WaitAsync(timeout, cancel).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            log.ServiceSwapFailed(name, path, e.Message);
+            throw new ToolstackException($"service '{name}': swap failed: {e.Message}");
+        }
+        catch (TimeoutException)
+        {
+            throw new ToolstackException($"service '{name}': {path} did not print its ready line within {timeout.TotalSeconds:0} s; it may still come up (see `disagg service list` and {state.ServiceLog(name)})");
+        }
+
+        var ms = Environment.TickCount64 - started;
+        log.ServiceSwapped(name, old.Program, path, pid, ms);
+        return $"service '{name}' (domain {old.DomainId}): pid {old.Pid} ({old.Program}) replaced by pid {pid} ({path}), serving after {ms} ms";
+    }
+
     /// <summary>Stops every service, last started first.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -117,6 +204,18 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
         _services.Clear();
     }
 
+    private IReadOnlyList<string> BuiltinArguments(string name, HostConfig config)
+    {
+        var xenstore = state.ServiceSocket("xenstored");
+        var stateDir = state.Combine(name);
+        return name switch
+        {
+            "xenstored" => ["--socket", xenstore, "--state-dir", stateDir],
+            "netback" => ["--xenstore", xenstore, "--state-dir", stateDir, .. config.Uplinks.SelectMany(u => new[] { "--uplink", u })],
+            _ => ["--xenstore", xenstore, "--state-dir", stateDir],
+        };
+    }
+
     private static ServiceRow Row(ServiceStatus s) => new(
         s.Name,
         s.DomainId,
@@ -124,6 +223,8 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
         s.State.ToString().ToLowerInvariant(),
         (long)s.Uptime.TotalMilliseconds,
         s.Restarts,
+        s.Swaps,
+        s.Program,
         s.RssBytes,
         s.LastExit);
 }

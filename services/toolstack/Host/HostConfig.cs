@@ -6,7 +6,8 @@ namespace Disagg.Toolstack.Host;
 /// <summary>
 /// What `disagg host up` needs: the host config file (host.conf in the state dir, or --config)
 /// overlaid by flags. The file is `key = value` lines, `#` comments, optional quotes:
-/// memory = 1G, pcpus = 2, shutdown_timeout = 10, services = auto | none | xenstored,...,
+/// memory = 1G, pcpus = 2, shutdown_timeout = 10, services = auto | none | xenstored,netback,blkback,
+/// uplink.BRIDGE = TAP[:MTU] (netback gives the bridge a host TAP device),
 /// service.NAME = PROGRAM ARGS... (an extra supervised service, whitespace-separated).
 /// </summary>
 internal sealed partial record HostConfig
@@ -22,10 +23,14 @@ internal sealed partial record HostConfig
 
     public IReadOnlyList<ExtraService> ExtraServices { get; init; } = [];
 
+    /// <summary>netback's host uplinks, as its `--uplink BRIDGE=TAP[:MTU]` arguments, in file order.</summary>
+    public IReadOnlyList<string> Uplinks { get; init; } = [];
+
     public static HostConfig Read(string path)
     {
         var config = new HostConfig();
         var extras = new List<ExtraService>();
+        var uplinks = new List<string>();
         var lineNo = 0;
         foreach (var raw in File.ReadLines(path))
         {
@@ -59,11 +64,12 @@ internal sealed partial record HostConfig
                 "shutdown_timeout" => config with { ShutdownTimeoutSeconds = CheckInt(value, 0, 3600, key, Where()) },
                 "services" => config with { BuiltinServices = ParseServiceList(value) },
                 _ when key.StartsWith("service.", StringComparison.Ordinal) => AddExtra(config, extras, key["service.".Length..], value, Where()),
-                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, service.NAME)"),
+                _ when key.StartsWith("uplink.", StringComparison.Ordinal) => AddUplink(config, uplinks, key["uplink.".Length..], value, Where()),
+                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, uplink.BRIDGE, service.NAME)"),
             };
         }
 
-        return config with { ExtraServices = extras };
+        return config with { ExtraServices = extras, Uplinks = uplinks };
     }
 
     public static string CheckSize(string value, string where) =>
@@ -88,6 +94,29 @@ internal sealed partial record HostConfig
         return config;
     }
 
+    // Bridge names as a vif's bridge= allows; a TAP is a Linux interface name (IFNAMSIZ: at most 15 bytes).
+    private static HostConfig AddUplink(HostConfig config, List<string> uplinks, string bridge, string value, string where)
+    {
+        var m = UplinkPattern().Match(value);
+        if (!BridgePattern().IsMatch(bridge) || !m.Success)
+        {
+            throw new HostConfigException($"{where}: uplink.{bridge} = '{value}': expected uplink.BRIDGE = TAP or TAP:MTU (names of 1-15 letters, digits, '-', '_', '.')");
+        }
+
+        if (m.Groups[2].Success && (!int.TryParse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var mtu) || mtu is < 68 or > 65535))
+        {
+            throw new HostConfigException($"{where}: uplink.{bridge}: mtu '{m.Groups[2].Value}' must be 68..65535");
+        }
+
+        if (uplinks.Any(u => u.StartsWith(bridge + "=", StringComparison.Ordinal)))
+        {
+            throw new HostConfigException($"{where}: uplink.{bridge} is given twice");
+        }
+
+        uplinks.Add($"{bridge}={value}");
+        return config;
+    }
+
     private static int CheckInt(string value, int min, int max, string key, string where) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
@@ -101,4 +130,10 @@ internal sealed partial record HostConfig
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,15}$")]
+    private static partial Regex BridgePattern();
+
+    [GeneratedRegex("^([A-Za-z0-9_.-]{1,15})(?::([0-9]{1,5}))?$")]
+    private static partial Regex UplinkPattern();
 }

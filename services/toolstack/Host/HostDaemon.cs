@@ -23,6 +23,7 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
     private ServiceDomains? _services;
     private ConsoleHub? _consoles;
     private GuestDomains? _guests;
+    private GuestDevices? _devices;
     private volatile string? _kernelDeath;
     private volatile bool _stopping;
 
@@ -38,6 +39,10 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
     public GuestDomains Guests => _kernelDeath is { } death
         ? throw new ToolstackException($"the kernel {death}; start a new host with `disagg host down` then `disagg host up`")
         : _guests ?? throw new ToolstackException("the host is still starting");
+
+    public GuestDevices Devices => _kernelDeath is { } death
+        ? throw new ToolstackException($"the kernel {death}; start a new host with `disagg host down` then `disagg host up`")
+        : _devices ?? throw new ToolstackException("the host is still starting");
 
     public KernelClient Kernel => _kernelDeath is { } death
         ? throw new ToolstackException($"the kernel {death}")
@@ -104,8 +109,9 @@ internal sealed class HostDaemon(StateDir state, HostConfig config, ILoggerFacto
             var info = await _client.CallAsync<HostInfo>(new GetHostInfo(), stop.Token).ConfigureAwait(false);
             _consoles = new ConsoleHub(state, _log);
             _services = new ServiceDomains(state, _log);
-            var xenstore = new Xenstore.XenstoreDomains(state.ServiceSocket("xenstored"), () => _services.XenstoreDomain != 0, _log);
+            var xenstore = new Xenstore.XenstoreDomains(state.ServiceSocket("xenstored"), () => _services.XenstoreDomain != 0, _services.BackendDomain, _log);
             _guests = new GuestDomains(_client, _consoles, xenstore, _log, info.Pcpus, () => _services.XenstoreDomain);
+            _devices = new GuestDevices(_guests, xenstore);
             await _consoles.StartAsync(_client, _kernel.Socket, _kernel.Token, stop.Token).ConfigureAwait(false);
             watcher = WatchKernelAsync(_kernel);
             events = FollowEventsAsync(_client, _guests, stop.Token);

@@ -23,6 +23,10 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(InfoRequest), Tag = 14)]
 [DerivedTypeShape(typeof(ConsoleAttachRequest), Tag = 15)]
 [DerivedTypeShape(typeof(ConsoleInput), Tag = 16)]
+[DerivedTypeShape(typeof(DeviceAttachRequest), Tag = 17)]
+[DerivedTypeShape(typeof(DeviceDetachRequest), Tag = 18)]
+[DerivedTypeShape(typeof(DeviceListRequest), Tag = 19)]
+[DerivedTypeShape(typeof(ServiceSwapRequest), Tag = 20)]
 [DerivedTypeShape(typeof(OkReply), Tag = 50)]
 [DerivedTypeShape(typeof(ErrorReply), Tag = 51)]
 [DerivedTypeShape(typeof(HostStatusReply), Tag = 52)]
@@ -35,6 +39,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(InfoReply), Tag = 59)]
 [DerivedTypeShape(typeof(ConsoleOutput), Tag = 60)]
 [DerivedTypeShape(typeof(ConsoleClosed), Tag = 61)]
+[DerivedTypeShape(typeof(DeviceListReply), Tag = 62)]
 internal abstract record DaemonMessage
 {
     /// <summary>Chosen by the CLI, echoed by the reply; 0 for pushed console output.</summary>

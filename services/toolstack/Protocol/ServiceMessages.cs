@@ -8,6 +8,13 @@ internal sealed record ServiceListReply(IReadOnlyList<ServiceRow> Services) : Da
 /// <summary>`disagg service restart|kill NAME`.</summary>
 internal sealed record ServiceActionRequest(string Name, ServiceAction Action) : DaemonMessage;
 
+/// <summary>
+/// `disagg service swap NAME --binary PATH`: a planned stop of the running process and a start of
+/// PATH under the same domain id, token and state dir. The reply comes once the new binary serves,
+/// or says it did not within TimeoutSeconds (it may still come up).
+/// </summary>
+internal sealed record ServiceSwapRequest(string Name, string Binary, int TimeoutSeconds) : DaemonMessage;
+
 /// <summary>What to do to a service. Wire values: append-only.</summary>
 internal enum ServiceAction
 {
@@ -26,5 +33,7 @@ internal sealed record ServiceRow(
     string State,
     long UptimeMs,
     int Restarts,
+    int Swaps,
+    string Program,
     long RssBytes,
     string? LastExit);

@@ -1,4 +1,4 @@
 namespace Disagg.Toolstack.Supervision;
 
-/// <summary>One restart: when the old process died, why, and how long until the new one served.</summary>
-public sealed record RestartRecord(string Service, DateTimeOffset DiedAt, string Cause, TimeSpan Downtime);
+/// <summary>One restart: when the old process died, why, how long until the new one served, and how much of that was the policy's backoff.</summary>
+public sealed record RestartRecord(string Service, DateTimeOffset DiedAt, string Cause, TimeSpan Downtime, TimeSpan Backoff = default);

@@ -8,5 +8,7 @@ public sealed record ServiceStatus(
     ServiceState State,
     TimeSpan Uptime,
     int Restarts,
+    int Swaps,
+    string Program,
     long RssBytes,
     string? LastExit);

@@ -6,7 +6,9 @@ namespace Disagg.Toolstack.Supervision;
 /// <summary>
 /// Keeps one service domain's process alive: starts it, waits until it serves, and when it
 /// exits without being asked to, restarts it under its <see cref="RestartPolicy"/>, recording
-/// when, why, and how long it was down.
+/// when, why, and how long it was down. A swap is the same path with a planned stop: the next
+/// process runs another binary (same arguments, environment, domain id); if that binary cannot
+/// start or dies before it serves, the previous binary is started again.
 /// </summary>
 public sealed class SupervisedService : IAsyncDisposable
 {
@@ -21,6 +23,9 @@ public sealed class SupervisedService : IAsyncDisposable
     private int _restarts;
     private string? _lastExit;
     private bool _plannedRestart;
+    private string _program;
+    private int _swaps;
+    private Swap? _swap;
     private Task? _loop;
     private TaskCompletionSource _readyLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,8 +33,12 @@ public sealed class SupervisedService : IAsyncDisposable
     public SupervisedService(ServiceSpec spec, Action<RestartRecord>? onRestart = null)
     {
         Spec = spec;
+        _program = spec.Program;
         _onRestart = onRestart ?? (_ => { });
     }
+
+    /// <summary>How long a planned stop waits after SIGTERM before it sends SIGKILL.</summary>
+    public static TimeSpan StopGrace { get; } = TimeSpan.FromSeconds(3);
 
     public ServiceSpec Spec { get; }
 
@@ -66,13 +75,44 @@ public sealed class SupervisedService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A planned stop (SIGTERM, SIGKILL after <see cref="StopGrace"/>) and a start of <paramref name="program"/>
+    /// in its place. Completes with the new process's pid once it serves; fails, with the previous binary
+    /// started again, when the new one cannot start or exits before it serves.
+    /// </summary>
+    public Task<int> SwapAsync(string program)
+    {
+        Process? running;
+        Swap swap;
+        lock (_lock)
+        {
+            if (_swap is not null)
+            {
+                throw new InvalidOperationException($"a swap to {_swap.To} is already under way");
+            }
+
+            running = _process is { HasExited: false } p ? p : null;
+            if (running is null || _state != ServiceState.Running)
+            {
+                throw new InvalidOperationException($"it is {_state.ToString().ToLowerInvariant()}, not running");
+            }
+
+            swap = new Swap(_program, program);
+            _swap = swap;
+            _plannedRestart = true;
+        }
+
+        _ = StopAsync(running);
+        return swap.Done.Task;
+    }
+
     public ServiceStatus Status()
     {
         lock (_lock)
         {
             var pid = _process is { HasExited: false } p ? p.Id : (int?)null;
             var uptime = pid is null ? TimeSpan.Zero : DateTimeOffset.UtcNow - _startedAt;
-            return new ServiceStatus(Spec.Name, Spec.DomainId, pid, _state, uptime, _restarts, pid is { } id ? RssBytes(id) : 0, _lastExit);
+            return new ServiceStatus(Spec.Name, Spec.DomainId, pid, _state, uptime, _restarts, _swaps, _program, pid is { } id ? RssBytes(id) : 0, _lastExit);
         }
     }
 
@@ -96,6 +136,29 @@ public sealed class SupervisedService : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>SIGTERM, so the service can finish what it acknowledged; SIGKILL if it is still there after the grace.</summary>
+    private static async Task StopAsync(Process p)
+    {
+        try
+        {
+            if (!Disagg.Interop.ProcessSignals.Send(p.Id, Disagg.Interop.ProcessSignals.Sigterm))
+            {
+                TryKill(p);
+                return;
+            }
+
+            await p.WaitForExitAsync(new CancellationTokenSource(StopGrace).Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            TryKill(p);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
     }
 
     private static bool TryKill(Process? p)
@@ -137,6 +200,7 @@ public sealed class SupervisedService : IAsyncDisposable
     {
         DateTimeOffset? diedAt = null;
         string? cause = null;
+        var backoff = TimeSpan.Zero;
         while (!_stop.IsCancellationRequested)
         {
             Process process;
@@ -148,8 +212,13 @@ public sealed class SupervisedService : IAsyncDisposable
             {
                 lock (_lock)
                 {
+                    if (SwapFailedLocked($"could not start {_program}: {e.Message}"))
+                    {
+                        continue;
+                    }
+
                     _state = ServiceState.Failed;
-                    _lastExit = $"could not start {Spec.Program}: {e.Message}";
+                    _lastExit = $"could not start {_program}: {e.Message}";
                 }
 
                 return;
@@ -165,18 +234,25 @@ public sealed class SupervisedService : IAsyncDisposable
                 await WaitReadyAsync(process, probe).ConfigureAwait(false);
             }
 
+            var serving = false;
             lock (_lock)
             {
                 if (!process.HasExited)
                 {
+                    serving = true;
                     _state = ServiceState.Running;
                     _ready.TrySetResult();
+                    if (_swap is { } swap && swap.Started)
+                    {
+                        _swap = null;
+                        swap.Done.TrySetResult(process.Id);
+                    }
                 }
             }
 
-            if (diedAt is { } died)
+            if (serving && diedAt is { } died)
             {
-                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died));
+                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died, backoff));
             }
 
             // Returns once the process exited and its output was drained, so the log is complete.
@@ -191,7 +267,29 @@ public sealed class SupervisedService : IAsyncDisposable
                 _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_stop.IsCancellationRequested)
                 {
+                    _swap?.Done.TrySetException(new InvalidOperationException("the host is going down"));
                     return;
+                }
+
+                if (_swap is { Started: false } swap)
+                {
+                    // The planned stop of a swap: the next process runs the new binary; not a crash, not a restart.
+                    _plannedRestart = false;
+                    _program = swap.To;
+                    swap.Started = true;
+                    _swaps++;
+                    cause = $"planned swap to {swap.To}";
+                    _state = ServiceState.Restarting;
+                    backoff = TimeSpan.Zero;
+                    continue;
+                }
+
+                if (SwapFailedLocked($"it {cause} before it was ready"))
+                {
+                    cause = $"swap to {_lastExit}";
+                    _state = ServiceState.Restarting;
+                    backoff = TimeSpan.Zero;
+                    continue;
                 }
 
                 if (_plannedRestart)
@@ -218,6 +316,7 @@ public sealed class SupervisedService : IAsyncDisposable
                 _state = ServiceState.Restarting;
             }
 
+            backoff = delay;
             if (delay > TimeSpan.Zero)
             {
                 try
@@ -232,9 +331,25 @@ public sealed class SupervisedService : IAsyncDisposable
         }
     }
 
+    /// <summary>The swapped-in binary failed before it served: back to the previous one, at once. Caller holds the lock.</summary>
+    private bool SwapFailedLocked(string why)
+    {
+        if (_swap is not { Started: true } swap)
+        {
+            return false;
+        }
+
+        _swap = null;
+        _program = swap.From;
+        _swaps--;
+        _lastExit = $"{swap.To} failed ({why}); back to {swap.From}";
+        swap.Done.TrySetException(new InvalidOperationException($"{swap.To}: {why}; {swap.From} was started again"));
+        return true;
+    }
+
     private Process Launch()
     {
-        var psi = new ProcessStartInfo(Spec.Program)
+        var psi = new ProcessStartInfo(_program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -277,6 +392,18 @@ public sealed class SupervisedService : IAsyncDisposable
         }
 
         return p;
+    }
+
+    /// <summary>A swap under way: From is running until its planned stop, then To is started (Started).</summary>
+    private sealed class Swap(string from, string to)
+    {
+        public string From { get; } = from;
+
+        public string To { get; } = to;
+
+        public bool Started { get; set; }
+
+        public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Waits for the ready line, or for the process to exit without printing it.</summary>
