@@ -116,7 +116,7 @@ internal sealed partial class VbdBackend
         catch (Exception e) when (e is VbdException or DiskImageException)
         {
             // Retried at the next change of the directory (the toolstack may still be writing it).
-            var reason = e is DiskImageException d ? $"image {d.ImagePath}: {d.Reason}" : ((VbdException)e).Reason;
+            var reason = e is DiskImageException d ? $"image {d.ImagePath}: {d.Error}: {d.Reason}" : ((VbdException)e).Reason;
             if (vbd.ErrorWritten != reason)
             {
                 Log.SetupFailed(_log, vbd.FrontendDomain, vbd.DeviceId, reason);
