@@ -8,8 +8,8 @@ namespace Disagg.Blkback.Service.Tests;
 
 /// <summary>
 /// ARCHITECTURE §6: blkback is SIGKILLed at random moments under a write load and restarted (the test plays the
-/// supervisor); the frontend does nothing special — the restarted blkback re-maps its ring and answers what was
-/// left on it. Afterwards every acknowledged write is read back from a fresh start.
+/// supervisor); the backend comes back in InitWait and the frontend reconnects, re-issuing every write that had
+/// no response from its shadow copies. Afterwards every acknowledged write is read back from a fresh start.
 /// </summary>
 [Collection("blkback processes")]
 public sealed class RecoveryTests : IAsyncLifetime
@@ -43,7 +43,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         var recoveries = new List<double>();
         var killAt = Stopwatch.StartNew();
         var nextKill = random.Next(150, 500);
-        var inFlight = new Dictionary<ulong, (int Block, long Generation, int Page)>();
+        var inFlight = new Dictionary<ulong, (int Block, long Generation, int Page, BlkifRequest Request)>();
         var busyBlocks = new HashSet<int>();
         var freePages = new Stack<int>(Enumerable.Range(0, 32));
         long generation = 0;
@@ -66,8 +66,9 @@ public sealed class RecoveryTests : IAsyncLifetime
                 var page = freePages.Pop();
                 var g = ++generation;
                 Fill(front.Page(page), block, g);
-                front.Ring.NextRequest() = NativeBlkfront.Request(BlkifOperation.Write, ++id, block * 8L, (page, 0, 7));
-                inFlight[id] = (block, g, page);
+                var request = NativeBlkfront.Request(BlkifOperation.Write, ++id, block * 8L, (page, 0, 7));
+                front.Ring.NextRequest() = request;
+                inFlight[id] = (block, g, page, request);
             }
 
             front.Push();
@@ -95,7 +96,8 @@ public sealed class RecoveryTests : IAsyncLifetime
                 sinceKill = Stopwatch.StartNew();
                 kills++;
                 await _rig.Blkback.StartAsync();
-                Assert.Equal(XenbusState.Connected, await front.BackendStateAsync()); // resumed, not InitWait
+                Assert.Equal(XenbusState.InitWait, await front.BackendStateAsync()); // §6: the frontend reconnects
+                await front.ReconnectAsync(inFlight.OrderBy(kv => kv.Key).Select(kv => kv.Value.Request), TimeSpan.FromSeconds(60));
                 killAt.Restart();
                 nextKill = random.Next(150, 500);
             }
@@ -122,6 +124,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
         _rig.Blkback.Kill();
         await _rig.Blkback.StartAsync();
+        await front.ReconnectAsync([], TimeSpan.FromSeconds(60));
         var mismatches = 0;
         for (var block = 0; block < Blocks; block++)
         {

@@ -47,7 +47,7 @@ public sealed class NativeBlkfront : IAsyncDisposable
 
     public int Port { get; }
 
-    public FrontRing<BlkifRequest, BlkifResponse> Ring { get; }
+    public FrontRing<BlkifRequest, BlkifResponse> Ring { get; private set; }
 
     public int Pages => _channel.BufferPages;
 
@@ -176,6 +176,28 @@ public sealed class NativeBlkfront : IAsyncDisposable
         var header = (SharedRingHeader*)_ringPage.Pointer;
         Volatile.Write(ref header->ReqProd, header->ReqProd + ahead);
         _channel.Notify(Port);
+    }
+
+    /// <summary>
+    /// The §6 reconnect after the backend came back in InitWait: the ring is initialised afresh (same page, same
+    /// port), <paramref name="shadow"/> (every request without a response) is queued again, and the frontend goes
+    /// Initialised; returns once the backend is Connected. The caller then pushes.
+    /// </summary>
+    public async Task ReconnectAsync(IEnumerable<BlkifRequest> shadow, TimeSpan timeout)
+    {
+        unsafe
+        {
+            Ring = new FrontRing<BlkifRequest, BlkifResponse>($"blkfront {DomainId}/{DeviceId}", _ringPage.Pointer, 4096);
+        }
+
+        foreach (var r in shadow)
+        {
+            Ring.NextRequest() = r;
+        }
+
+        await _xs.WriteAsync(XenstoreClient.NoTransaction, FrontendPath + "/state", "3", CancellationToken.None).ConfigureAwait(false);
+        await WaitForBackendAsync(XenbusState.Connected, timeout).ConfigureAwait(false);
+        await _xs.WriteAsync(XenstoreClient.NoTransaction, FrontendPath + "/state", "4", CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Reads the backend's state node.</summary>

@@ -160,18 +160,22 @@ static double Ring(NativeBlkfront front, BlkifOperation op, double seconds, int 
     return done / clock.Elapsed.TotalSeconds;
 }
 
-// SIGKILL with reads in flight, the supervisor's restart (here: at once), until the first response.
+// SIGKILL with reads in flight, the supervisor's restart (here: at once), the frontend's reconnect, until the first response.
 static async Task<double> RecoveryAsync(BlkbackRig rig, NativeBlkfront front)
 {
+    var shadow = new List<BlkifRequest>();
     for (var i = 0; i < 8; i++)
     {
-        front.Ring.NextRequest() = NativeBlkfront.Request(BlkifOperation.Read, (ulong)(1_000_000 + i), i * 8L, (i, 0, 7));
+        shadow.Add(NativeBlkfront.Request(BlkifOperation.Read, (ulong)(1_000_000 + i), i * 8L, (i, 0, 7)));
+        front.Ring.NextRequest() = shadow[i];
     }
 
     rig.Blkback.Kill();
     var clock = Stopwatch.StartNew();
     front.Push();
-    var restart = rig.Blkback.StartAsync();
+    await rig.Blkback.StartAsync();
+    await front.ReconnectAsync(shadow, TimeSpan.FromSeconds(60)); // §6: InitWait, re-issue from the shadow
+    front.Push();
     var answered = 0;
     double first = 0;
     while (answered < 8)
@@ -190,6 +194,5 @@ static async Task<double> RecoveryAsync(BlkbackRig rig, NativeBlkfront front)
         }
     }
 
-    await restart;
     return first;
 }
