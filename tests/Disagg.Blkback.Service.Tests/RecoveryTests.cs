@@ -111,6 +111,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         // Drain, then read every block back through a fresh blkback.
         while (inFlight.Count > 0)
         {
+            front.Push(); // a reconnect just before the load ended re-queued its shadow without pushing it
             while (front.Ring.TryTakeResponse(out var rsp))
             {
                 var w = inFlight[rsp.Id];
