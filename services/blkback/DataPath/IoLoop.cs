@@ -210,8 +210,10 @@ internal sealed partial class IoLoop : IDisposable
             if (d.ResponsesToPush)
             {
                 d.ResponsesToPush = false;
+                d.Counters.ResponsePushes++;
                 if (d.Ring.PushResponses())
                 {
+                    d.Counters.Notifications++;
                     _channel.Notify(d.Port);
                 }
             }

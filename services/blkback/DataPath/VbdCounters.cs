@@ -16,4 +16,6 @@ internal sealed class VbdCounters
     public long Refused;
     public long CopyFailures;
     public long IoFailures;
+    public long ResponsePushes;
+    public long Notifications;
 }

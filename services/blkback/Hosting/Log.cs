@@ -41,7 +41,7 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "xenstored back: {Devices} devices reconciled")]
     public static partial void XenstoreBack(ILogger logger, int devices);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "the I/O loop cannot go on; exiting so the supervisor restarts us (rings resume from their indices)")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "the I/O loop cannot go on; exiting so the supervisor restarts us (frontends reconnect from InitWait and re-issue)")]
     public static partial void LoopFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "lost the kernel connection; exiting so the supervisor restarts us once the kernel is back")]

@@ -90,7 +90,11 @@ internal sealed partial class VbdBackend
 
         switch (vbd.State)
         {
-            case XenbusState.Unknown or XenbusState.InitWait when frontend is XenbusState.Initialised or XenbusState.Connected:
+            // Only a frontend that has just (re)initialised its ring is connected. A Connected frontend we find at
+            // start was served by our killed predecessor: its ring's unanswered slots may hold responses that
+            // process wrote but never published (a slot is a union of request and response), so reading them
+            // as requests would run garbage. It gets InitWait and reconnects, re-issuing from its shadow (§6).
+            case XenbusState.Unknown or XenbusState.InitWait when frontend is XenbusState.Initialised:
                 await TryConnectAsync(vbd, cancel).ConfigureAwait(false);
                 break;
             case XenbusState.Unknown:
@@ -116,7 +120,7 @@ internal sealed partial class VbdBackend
         catch (Exception e) when (e is VbdException or DiskImageException)
         {
             // Retried at the next change of the directory (the toolstack may still be writing it).
-            var reason = e is DiskImageException d ? $"image {d.ImagePath}: {d.Reason}" : ((VbdException)e).Reason;
+            var reason = e is DiskImageException d ? $"image {d.ImagePath}: {d.Error}: {d.Reason}" : ((VbdException)e).Reason;
             if (vbd.ErrorWritten != reason)
             {
                 Log.SetupFailed(_log, vbd.FrontendDomain, vbd.DeviceId, reason);
@@ -129,7 +133,7 @@ internal sealed partial class VbdBackend
 
         await VbdKeys.PublishAsync(_xs, vbd.BackendPath, vbd.Image, _loop.MaxIndirectSegments, cancel).ConfigureAwait(false);
         vbd.ErrorWritten = null;
-        vbd.State = XenbusState.Unknown; // set up anew: the next step decides InitWait or a resumed connection
+        vbd.State = XenbusState.Unknown; // set up anew: the next step writes InitWait (or connects a frontend already Initialised)
         Log.DeviceReady(_log, vbd.FrontendDomain, vbd.DeviceId, vbd.Config.Image, vbd.Config.Format.ToString(), vbd.Config.ReadOnly ? "r" : "w", vbd.Image.SectorCount);
         return true;
     }
@@ -182,8 +186,8 @@ internal sealed partial class VbdBackend
         VbdRing ring;
         unsafe
         {
-            // Resume, not attach: after our restart the indices in the page say where the frontend is; on a
-            // ring the frontend has just initialised they are zero and resuming is attaching.
+            // The frontend has just initialised this ring (we connect only on Initialised), so its indices are
+            // zero and resuming is attaching; Resume also copes with a frontend that starts its indices elsewhere.
             ring = new VbdRing(vbd.Name, vbd.FrontendDomain, link.Ring, link.RingBytes, resume: true, link.LocalPort, vbd.Image!, _loop.MaxIndirectSegments);
         }
 

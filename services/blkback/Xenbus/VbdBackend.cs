@@ -16,12 +16,10 @@ namespace Disagg.Blkback.Xenbus;
 /// in <see cref="IoLoop"/>; this side only hands it connected rings and takes them back.
 /// </summary>
 /// <remarks>
-/// Restart (ARCHITECTURE §6): on start every device directory is read back from xenstore. A device whose
-/// frontend is Initialised or Connected is re-connected at once to the ring it names, resuming from the
-/// indices in the ring page (BackRing.Resume: requests between rsp_prod and req_prod are taken again; blkif
-/// requests are idempotent), and its state written Connected without passing InitWait: the frontend relies on
-/// the ring carrying on and needs no reconnect. Only when that fails (the frontend changed its ring meanwhile)
-/// does the device go to InitWait, where a frontend reconnects and re-issues from its shadow copies.
+/// Restart (ARCHITECTURE §6): on start every device directory is read back from xenstore, features published
+/// again and every state set to InitWait; a frontend that was Connected reconnects with a freshly initialised
+/// ring and re-issues what had no response. An old ring is never resumed from its indices: its unanswered slots
+/// may hold responses the killed process wrote but did not publish (docs/BLKBACK.md, Recovery).
 /// </remarks>
 internal sealed partial class VbdBackend : IAsyncDisposable
 {
