@@ -5,11 +5,10 @@ using Disagg.TestSupport;
 
 namespace Disagg.Toolstack.Tests;
 
-/// <summary>A host with xenstored and the real disagg-blkback as a supervised service domain.</summary>
+/// <summary>A host with xenstored and the real disagg-blkback as its built-in service domain 3, which the toolstack puts every vbd under.</summary>
 public sealed class BlkbackHost : IDisposable
 {
-    public BlkbackHost() =>
-        Host = XenstoredHost.StartWithXenstored($"service.blkback = {RepoPaths.Program("disagg-blkback")} --xenstore {{dir}}/xenstored.sock --state-dir {{dir}}/blkback");
+    public BlkbackHost() => Host = new TestHost("xenstored,blkback");
 
     internal TestHost Host { get; }
 
@@ -18,23 +17,12 @@ public sealed class BlkbackHost : IDisposable
     public void Dispose() => Host.Dispose();
 }
 
-/// <summary>
-/// pvos's blkfront against the real blkback service over a raw image file. The toolstack does not place
-/// vbds in a driver domain yet (it writes them under domain 0), so the test moves the device the way a
-/// toolstack would: the backend directory under blkback's domain, the frontend's backend and backend-id
-/// pointing there, each side allowed to read the other's.
-/// </summary>
+/// <summary>pvos's blkfront against the real blkback service over a raw image file, the vbd placed by the toolstack.</summary>
 public sealed class PvosBlkbackTests(BlkbackHost fixture) : IClassFixture<BlkbackHost>
 {
     private const int ImageSectors = 16384; // 8 MiB
 
     private TestHost Host => fixture.Host;
-
-    private void Xs(params string[] args)
-    {
-        var r = HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", .. args], TestHost.Bound);
-        Assert.True(r.ExitCode == 0, r.ToString());
-    }
 
     private JsonElement Blkback() =>
         Host.Json("service", "list").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "blkback");
@@ -51,28 +39,19 @@ public sealed class PvosBlkbackTests(BlkbackHost fixture) : IClassFixture<Blkbac
             on_poweroff = "preserve"
             disk = [ 'format=raw, vdev=xvda, access=rw, target={image}' ]
             """);
-        Host.MustRun("create", "-p", cfg);
-        var fe = TestHost.Id(Host.Domain(name)!.Value);
-        var be = TestHost.Int(Blkback(), "domain_id").ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var feDir = $"/local/domain/{fe}/device/vbd/51712";
-        var beDir = $"/local/domain/{be}/backend/vbd/{fe}/51712";
-        // One xenstore-write of several keys is one transaction: blkback sees the device whole.
-        Xs("xenstore-write", $"{beDir}/frontend", feDir, $"{beDir}/frontend-id", fe, $"{beDir}/params", image, $"{beDir}/format", "raw",
-            $"{beDir}/mode", "w", $"{beDir}/dev", "xvda", $"{beDir}/type", "phy", $"{beDir}/online", "1", $"{beDir}/state", "1");
-        Xs("xenstore-chmod", "-r", $"/local/domain/{be}/backend/vbd/{fe}", $"n{be}", $"r{fe}");
-        Xs("xenstore-write", $"{feDir}/backend", beDir, $"{feDir}/backend-id", be);
-        Xs("xenstore-chmod", "-r", feDir, $"n{fe}", $"r{be}");
-        Host.MustRun("unpause", name);
+        Host.MustRun("create", cfg);
         return name;
     }
 
-    /// <summary>Destroys the guest and removes the device's directory under blkback (the toolstack only removes domain 0's), so blkback lets go of the image.</summary>
+    /// <summary>Destroys the guest; the toolstack removes the vbd's directories, so blkback lets go of the image.</summary>
     private void Stop(string name)
     {
         var fe = TestHost.Id(Host.Domain(name)!.Value);
         var be = TestHost.Int(Blkback(), "domain_id").ToString(System.Globalization.CultureInfo.InvariantCulture);
         Host.MustRun("destroy", name);
-        Xs("xenstore-rm", $"/local/domain/{be}/backend/vbd/{fe}");
+        Assert.True(
+            TestHost.Eventually(() => HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", "xenstore-exists", $"/local/domain/{be}/backend/vbd/{fe}"], TestHost.Bound).ExitCode != 0),
+            "the toolstack removes the vbd's backend directory");
     }
 
     private string WaitForEnd(string name, double seconds = 120)

@@ -5,16 +5,10 @@ using Disagg.TestSupport;
 
 namespace Disagg.Toolstack.Tests;
 
-/// <summary>
-/// A host with xenstored and the real disagg-netback as a supervised service. The toolstack still writes
-/// every vif's backend directory under domain 0 (XenstoreDomains.BackendDomain), so guests are created
-/// paused and their vif moved to netback's directory (backend-id = netback's domain) before they run.
-/// </summary>
+/// <summary>A host with xenstored and the real disagg-netback as its built-in service domain 2, which the toolstack puts every vif under.</summary>
 public sealed class NetbackHost : IDisposable
 {
-    public NetbackHost() =>
-        Host = new TestHost("xenstored", dir =>
-            $"service.netback = {RepoPaths.Program("disagg-netback")} --xenstore {Path.Combine(dir, "xenstored.sock")} --state-dir {Path.Combine(dir, "netback")}\n");
+    public NetbackHost() => Host = new TestHost("xenstored,netback");
 
     internal TestHost Host { get; }
 
@@ -35,19 +29,13 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
     private int NetbackDomain =>
         Host.Json("service", "list").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "netback").GetProperty("domain_id").GetInt32();
 
-    private void Xs(string tool, params string[] args)
-    {
-        var r = HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", tool, .. args], TestHost.Bound);
-        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)}: {r}");
-    }
-
     private string? XsRead(string path)
     {
         var r = HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", "xenstore-read", path], TestHost.Bound);
         return r.ExitCode == 0 ? r.StdOut.Trim() : null;
     }
 
-    /// <summary>Creates a pvos guest paused, hands its vif 0 to netback, unpauses it; returns its domain id.</summary>
+    /// <summary>Creates a pvos guest whose vif 0 the toolstack hands to netback; returns its domain id.</summary>
     private string Start(string name, string width, string cmdline, string mac, string? vifIp = null)
     {
         var cfg = Path.Combine(Host.GuestDir, name + ".cfg");
@@ -59,34 +47,16 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
             vif = [ 'mac={mac}, bridge=xenbr0{(vifIp is null ? "" : ", ip=" + vifIp)}' ]
             on_poweroff = "preserve"
             """);
-        Host.MustRun("create", "-p", cfg);
+        Host.MustRun("create", cfg);
         var id = TestHost.Id(Host.Domain(name)!.Value);
-        var nb = NetbackDomain.ToString(CultureInfo.InvariantCulture);
-        var fe = $"/local/domain/{id}/device/vif/0";
-        var old = $"/local/domain/0/backend/vif/{id}/0";
-        var be = $"/local/domain/{nb}/backend/vif/{id}/0";
-        var pairs = new List<string>();
-        foreach (var key in new[] { "frontend", "frontend-id", "online", "handle", "mac", "bridge", "mtu", "type", "ip" })
-        {
-            if (XsRead($"{old}/{key}") is { } value)
-            {
-                pairs.AddRange([$"{be}/{key}", value]);
-            }
-        }
-
-        pairs.AddRange([$"{be}/state", "1"]);
-        Xs("xenstore-write", [.. pairs]); // one transaction: netback sees the device whole
-        Xs("xenstore-chmod", "-r", be, $"n{nb}", $"r{id}");
-        Xs("xenstore-write", $"{fe}/backend", be, $"{fe}/backend-id", nb);
-        Xs("xenstore-rm", old);
-        Host.MustRun("unpause", name);
+        Assert.Equal(NetbackDomain.ToString(CultureInfo.InvariantCulture), XsRead($"/local/domain/{id}/device/vif/0/backend-id"));
         return id;
     }
 
     private void Stop(string name, string id)
     {
         Host.MustRun("destroy", name);
-        Xs("xenstore-rm", $"/local/domain/{NetbackDomain}/backend/vif/{id}");
+        Assert.True(TestHost.Eventually(() => XsRead($"/local/domain/{NetbackDomain}/backend/vif/{id}/0/state") is null), "the toolstack removes the vif's backend directory");
     }
 
     private string Log(string name) => Host.ConsoleLog(name);
