@@ -169,9 +169,16 @@ public sealed class Hypervisor : IDisposable
         EventChannels.RemoveDomain(domain.Events);
         Domains.Remove(domain.Id, domain);
         domain.GrantView.Close(); // a grant copy already inside finishes before the memory goes
-        foreach (var service in Services.Values)
+
+        // Under the lock CloseService holds from removing a service to disposing it: a service closing
+        // right now (a killed backend) has left Services but still holds its maps, and releases them into
+        // this domain's grant table — which must still be there until it is done.
+        lock (Services)
         {
-            service.ForgetDomain(domain); // before its grant table's memory goes
+            foreach (var service in Services.Values)
+            {
+                service.ForgetDomain(domain); // before its grant table's memory goes
+            }
         }
 
         domain.Memory.Dispose();

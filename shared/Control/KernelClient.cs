@@ -153,7 +153,7 @@ public sealed class KernelClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is ControlProtocolException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is ControlProtocolException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException or Interop.InteropException)
         {
             failure = e;
         }

@@ -130,6 +130,13 @@ public sealed class KernelRingTests : IAsyncLifetime
             Introduce(dom0, guest).Expect(XsMessageType.Introduce);                                      // the refusals left nothing mapped or bound
             Introduce(dom0, guest).Expect(XsMessageType.Introduce);                                      // re-introduction binds anew
             Introduce(dom0, other).Expect(XsMessageType.Introduce);
+            // xenstored's stderr is read asynchronously: its warning may land just after the reply.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!xs.StdErr.Contains($"domain {guest.DomainId}: ring not attached:", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
             Assert.Contains($"domain {guest.DomainId}: ring not attached:", xs.StdErr, StringComparison.Ordinal);
         }
 
@@ -137,7 +144,15 @@ public sealed class KernelRingTests : IAsyncLifetime
         xs.Kill();
         // Destroyed right away, while the kernel may still hold the dead connection's map of it.
         await _control.CallAsync<OkReply>(new DomainCommand(other.DomainId, DomainOperation.Destroy));
-        xs.Start();
+        try
+        {
+            xs.Start();
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- kernel stderr\n{_kernel.StdErr}", e);
+        }
+
         using var after = xs.Connect();
         Assert.Equal("T", after.Call(XsMessageType.IsDomainIntroduced, Id(guest)).Text.TrimEnd('\0'));
         Assert.Equal("F", after.Call(XsMessageType.IsDomainIntroduced, Id(other)).Text.TrimEnd('\0'));
