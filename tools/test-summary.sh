@@ -29,7 +29,7 @@ if [ "$failed" -gt 0 ]; then
         if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
         if ($0 ~ /outcome="Failed"/) bad = 1
         msg = "" }
-      inres && bad && msg == "" && /<Message>/ { sub(/.*<Message>/, ""); msg = substr($0, 1, 400) }
+      inres && bad && msg == "" && /<Message>/ { sub(/.*<Message>/, ""); sub(/<\/Message>.*/, ""); msg = substr($0, 1, 400) }
       inres && (/<\/UnitTestResult>/ || /<UnitTestResult [^>]*\/>/) {
         if (bad) printf "FAILED: %s: %s\n    %s\n", proj, name, msg
         inres = 0 }' "$f"
