@@ -33,6 +33,9 @@ internal sealed unsafe class InProcessChannel : IBackendChannel, IDisposable
 
     public long Copies;
 
+    private readonly short[] CopyStatuses = new short[96];
+    private uint _copyProducer = 7; // not 0: the loop must not assume where the ring's free-running indices start
+
     public Span<byte> Buffer(int firstPage, int pages) => new(_buffer + ((long)firstPage * PageSize), pages * PageSize);
 
     public void Grant(int domain, uint gref, byte* page, bool readOnly = false) => _grants[(domain, gref)] = ((nint)page, readOnly);
@@ -49,14 +52,38 @@ internal sealed unsafe class InProcessChannel : IBackendChannel, IDisposable
         _doorbell.Ring();
     }
 
-    public void Copy(ReadOnlySpan<GrantCopy> ops, Span<short> status)
+    public int CopyRingEntries => CopyStatuses.Length;
+
+    /// <summary>Copies are performed at submission (the loop's waits then find them done); statuses kept as the kernel's ring keeps them.</summary>
+    public bool TrySubmitCopies(ReadOnlySpan<GrantCopy> ops, out uint end)
     {
-        for (var i = 0; i < ops.Length; i++)
+        end = _copyProducer;
+        if (ops.Length > CopyStatuses.Length)
         {
-            status[i] = (short)CopyOne(ops[i]);
+            return false;
+        }
+
+        foreach (var op in ops)
+        {
+            CopyStatuses[_copyProducer++ % (uint)CopyStatuses.Length] = (short)CopyOne(op);
             Interlocked.Increment(ref Copies);
         }
+
+        end = _copyProducer;
+        return true;
     }
+
+    public bool CopiesDone(uint end) => (int)(_copyProducer - end) >= 0;
+
+    public void WaitForCopies(uint end)
+    {
+        if (!CopiesDone(end))
+        {
+            throw new InvalidOperationException($"waiting for copies up to {end}, never submitted (submitted: {_copyProducer})");
+        }
+    }
+
+    public short CopyStatus(uint index) => CopyStatuses[index % (uint)CopyStatuses.Length];
 
     public int TakePendingEvents(Span<int> ports)
     {

@@ -16,8 +16,23 @@ internal interface IBackendChannel
     /// <summary><paramref name="pages"/> consecutive copy buffer pages as one span.</summary>
     Span<byte> Buffer(int firstPage, int pages);
 
-    /// <summary>Performs <paramref name="ops"/> and writes each one's GNTST status; returns when all are done.</summary>
-    void Copy(ReadOnlySpan<GrantCopy> ops, Span<short> status);
+    /// <summary>Slots in the copy ring: copies submitted and not yet completed never exceed this.</summary>
+    int CopyRingEntries { get; }
+
+    /// <summary>
+    /// Queues <paramref name="ops"/> for the kernel without waiting; <paramref name="end"/> is the ring index after
+    /// the last one. False (nothing queued) if the ring lacks room for all of them.
+    /// </summary>
+    bool TrySubmitCopies(ReadOnlySpan<GrantCopy> ops, out uint end);
+
+    /// <summary>Whether every copy queued before ring index <paramref name="end"/> is done. No system call.</summary>
+    bool CopiesDone(uint end);
+
+    /// <summary>Waits until every copy queued before <paramref name="end"/> is done; throws if the kernel stopped copying.</summary>
+    void WaitForCopies(uint end);
+
+    /// <summary>The GNTST status of the copy queued as ring index <paramref name="index"/> (valid until its slot is reused).</summary>
+    short CopyStatus(uint index);
 
     /// <summary>Takes (and clears) the pending ports, up to the span's length.</summary>
     int TakePendingEvents(Span<int> ports);

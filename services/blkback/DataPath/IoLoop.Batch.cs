@@ -6,6 +6,13 @@ namespace Disagg.Blkback.DataPath;
 /// <summary>A batch: take from every ring, copy in, do the I/O, copy out, answer.</summary>
 internal sealed partial class IoLoop
 {
+    /// <summary>
+    /// Requests per pipeline stage. The kernel copies one group while the loop does the next group's I/O, and
+    /// each group is answered as soon as its data has moved, so the frontend refills the ring while the rest of
+    /// the batch is still being served (both CPUs busy instead of taking turns).
+    /// </summary>
+    private const int GroupRequests = 8;
+
     private bool ServeBatch()
     {
         var n = TakeRequests();
@@ -15,8 +22,61 @@ internal sealed partial class IoLoop
         }
 
         var batch = _batch.AsSpan(0, n);
+        LoadIndirectSegments(batch);
 
-        // 1. Indirect requests: their segment descriptors live in granted pages.
+        var groups = (n + GroupRequests - 1) / GroupRequests;
+        var dataIn = SubmitWriteData(batch, 0);
+        for (var g = 0; g < groups; g++)
+        {
+            var nextIn = g + 1 < groups ? SubmitWriteData(batch, g + 1) : 0;
+            _copies.Complete(dataIn);
+            var group = Group(batch, g);
+            DoGroupIo(group);
+            _reads.Add(_copies.Submit(), group);
+            AnswerReads(waitForOldest: false);
+            PushResponses();
+            dataIn = nextIn;
+        }
+
+        // Reads still copying are answered by a later turn: the loop takes new requests meanwhile.
+        batch.Clear();
+        return true;
+    }
+
+    /// <summary>
+    /// Answers pending read groups whose data is back in the frontend's pages, oldest first; with
+    /// <paramref name="waitForOldest"/>, waits for the oldest group's copies first. True if any was answered.
+    /// </summary>
+    private bool AnswerReads(bool waitForOldest)
+    {
+        var any = false;
+        while (_reads.Count > 0)
+        {
+            var ticket = _reads.OldestTicket;
+            if (!(waitForOldest && !any) && !_copies.IsDone(ticket))
+            {
+                break;
+            }
+
+            _copies.Complete(ticket);
+            foreach (var r in _reads.Oldest)
+            {
+                Respond(r);
+            }
+
+            _reads.RemoveOldest();
+            any = true;
+        }
+
+        return any;
+    }
+
+    private static Span<IoRequest> Group(Span<IoRequest> batch, int g) =>
+        batch.Slice(g * GroupRequests, Math.Min(GroupRequests, batch.Length - (g * GroupRequests)));
+
+    /// <summary>Indirect requests: their segment descriptors live in granted pages, needed before anything else.</summary>
+    private void LoadIndirectSegments(Span<IoRequest> batch)
+    {
         var indirect = false;
         foreach (var r in batch)
         {
@@ -30,20 +90,25 @@ internal sealed partial class IoLoop
             }
         }
 
-        if (indirect)
+        if (!indirect)
         {
-            _copies.Run();
-            foreach (var r in batch)
-            {
-                if (r.IndirectPages > 0 && r.Status == BlkifResponse.StatusOkay)
-                {
-                    RequestParser.TryIndirectSegments(_channel.Buffer(r.FirstPage + DataPages, r.IndirectPages), r.Device, r);
-                }
-            }
+            return;
         }
 
-        // 2. Data to be written comes from the frontend's pages into the slots.
+        _copies.Complete(_copies.Submit());
         foreach (var r in batch)
+        {
+            if (r.IndirectPages > 0 && r.Status == BlkifResponse.StatusOkay)
+            {
+                RequestParser.TryIndirectSegments(_channel.Buffer(r.FirstPage + DataPages, r.IndirectPages), r.Device, r);
+            }
+        }
+    }
+
+    /// <summary>Data to be written comes from the frontend's pages into the slots of group <paramref name="g"/>; returns its ticket.</summary>
+    private uint SubmitWriteData(Span<IoRequest> batch, int g)
+    {
+        foreach (var r in Group(batch, g))
         {
             if (r.Status == BlkifResponse.StatusOkay && r.MovesData && r.Kind != BlkifOperation.Read)
             {
@@ -51,10 +116,16 @@ internal sealed partial class IoLoop
             }
         }
 
-        _copies.Run();
+        return _copies.Submit();
+    }
 
-        // 3. The I/O. A write is answered once pwrite returned (the data is in the file); what waits for the disk goes to a worker.
-        foreach (var r in batch)
+    /// <summary>
+    /// The I/O of one group, in ring order. A write is answered once pwrite returned (the data is in the file);
+    /// a read's data is queued to go back to the frontend; what waits for the disk goes to a worker.
+    /// </summary>
+    private void DoGroupIo(Span<IoRequest> group)
+    {
+        foreach (var r in group)
         {
             if (r.Status != BlkifResponse.StatusOkay)
             {
@@ -96,19 +167,6 @@ internal sealed partial class IoLoop
                     break;
             }
         }
-
-        // 4. Read data goes back to the frontend's pages, then the reads are answered.
-        _copies.Run();
-        foreach (var r in batch)
-        {
-            if (r.Kind == BlkifOperation.Read && r.InBatch)
-            {
-                Respond(r);
-            }
-        }
-
-        batch.Clear();
-        return true;
     }
 
     /// <summary>Takes requests from every serving ring while buffer slots last; refused ones are answered at once.</summary>

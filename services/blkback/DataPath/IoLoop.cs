@@ -23,7 +23,8 @@ internal sealed partial class IoLoop : IDisposable
     private readonly int[] _free;
     private readonly IoRequest[] _batch;
     private readonly int[] _ports = new int[64];
-    private readonly CopyBatch _copies;
+    private readonly CopyQueue _copies;
+    private readonly PendingReads _reads;
     private readonly Thread _thread;
     private int _freeCount;
     private volatile bool _stopping;
@@ -55,7 +56,8 @@ internal sealed partial class IoLoop : IDisposable
 
         _freeCount = slots;
         // Worst case per request: every segment straddles a page (two copies) plus its descriptor pages.
-        _copies = new CopyBatch(channel, Math.Max(256, (2 * maxIndirectSegments) + Abi.Io.BlkifRequestIndirect.MaxIndirectPages));
+        _reads = new PendingReads(slots, GroupRequests);
+        _copies = new CopyQueue(channel, Math.Max(256, (2 * maxIndirectSegments) + Abi.Io.BlkifRequestIndirect.MaxIndirectPages));
         _thread = new Thread(Run) { Name = "blkback-io", IsBackground = true };
     }
 
@@ -114,12 +116,23 @@ internal sealed partial class IoLoop : IDisposable
         {
             while (!_stopping)
             {
-                if (!Turn() && !HasWork() && !_channel.PrepareToSleep())
+                if (Turn() || HasWork())
+                {
+                    continue;
+                }
+
+                if (_reads.Count > 0)
+                {
+                    AnswerReads(waitForOldest: true); // nothing else to do: the kernel is copying our reads back
+                    PushResponses();
+                }
+                else if (!_channel.PrepareToSleep())
                 {
                     _channel.Sleep(IdleSleep);
                 }
             }
         }
+
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException)
         {
             _failed(e);
@@ -131,6 +144,7 @@ internal sealed partial class IoLoop : IDisposable
     {
         var worked = ApplyCommands();
         worked |= DrainCompletions();
+        worked |= AnswerReads(waitForOldest: false);
         while (_channel.TakePendingEvents(_ports) == _ports.Length)
         {
             // events only wake the loop; every serving ring is looked at each turn, so which port rang is not needed

@@ -4,46 +4,36 @@ using Disagg.Service;
 namespace Disagg.Blkback.DataPath;
 
 /// <summary>
-/// The data path over the real kernel channel: copies through the shared copy ring in chunks of its size,
-/// sends through the shared send ring (a request only when that ring is full).
+/// The data path over the real kernel channel: copies queued on the shared copy ring (the loop waits only for
+/// the ones it needs), sends through the shared send ring (a request only when that ring is full).
 /// </summary>
 internal sealed class ServiceBackendChannel(ServiceChannel channel) : IBackendChannel
 {
     /// <summary>
     /// A kernel that has not performed a batch of copies in this long is stuck; the loop gives up (the process
-    /// exits and the supervisor restarts it, which costs frontends nothing: rings resume from their indices).
+    /// exits and the supervisor restarts it; frontends reconnect and re-issue what was not answered).
     /// </summary>
     private static readonly TimeSpan CopyTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly int ChunkSize = Abi.Service.ServiceCopyRing.Entries;
-
     public int BufferPages => channel.BufferPages;
+
+    public int CopyRingEntries => Abi.Service.ServiceCopyRing.Entries;
 
     public Span<byte> Buffer(int firstPage, int pages) => channel.BufferSpan(firstPage, pages);
 
-    public void Copy(ReadOnlySpan<GrantCopy> ops, Span<short> status)
+    public bool TrySubmitCopies(ReadOnlySpan<GrantCopy> ops, out uint end) => channel.TrySubmitCopies(ops, out end);
+
+    public bool CopiesDone(uint end) => channel.CopiesDone(end);
+
+    public void WaitForCopies(uint end)
     {
-        for (var at = 0; at < ops.Length; at += ChunkSize)
+        if (!channel.WaitForCopies(end, CopyTimeout))
         {
-            var chunk = ops.Slice(at, Math.Min(ChunkSize, ops.Length - at));
-            if (!channel.TrySubmitCopies(chunk, out var end))
-            {
-                // Only this thread submits and every chunk is waited for, so the ring is empty here.
-                throw new InvalidOperationException($"copy ring refused {chunk.Length} copies while empty");
-            }
-
-            if (!channel.WaitForCopies(end, CopyTimeout))
-            {
-                throw new TimeoutException($"the kernel performed no grant copy of a batch of {chunk.Length} in {CopyTimeout.TotalSeconds} s");
-            }
-
-            var first = end - (uint)chunk.Length;
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                status[at + i] = channel.CopyStatus(first + (uint)i);
-            }
+            throw new TimeoutException($"the kernel performed no grant copy up to ring index {end} in {CopyTimeout.TotalSeconds} s");
         }
     }
+
+    public short CopyStatus(uint index) => channel.CopyStatus(index);
 
     public int TakePendingEvents(Span<int> ports) => channel.TakePendingEvents(ports);
 
