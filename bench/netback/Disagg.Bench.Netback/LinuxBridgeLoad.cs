@@ -33,8 +33,8 @@ internal sealed class LinuxBridgeLoad : IDisposable
         Ip("-n", Ns("br"), "link", "set", "br0", "up");
     }
 
-    /// <summary>Runs the receiver and the sender for <paramref name="seconds"/>; returns datagrams received per second.</summary>
-    public double Run(int frameSize, double seconds)
+    /// <summary>Runs the receiver and the sender for <paramref name="seconds"/>; returns datagrams received and over how long.</summary>
+    public (double Frames, double Seconds) Run(int frameSize, double seconds)
     {
         var payload = frameSize - 14 - 20 - 8;
         // This program's own executable (the apphost next to its dll), re-run inside each namespace.
@@ -45,7 +45,8 @@ internal sealed class LinuxBridgeLoad : IDisposable
         tx.WaitForExit();
         var line = rx.StandardOutput.ReadToEnd();
         rx.WaitForExit();
-        return double.Parse(line.Trim(), CultureInfo.InvariantCulture);
+        var parts = line.Trim().Split(' ');
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     public void Dispose()
@@ -81,7 +82,7 @@ internal sealed class LinuxBridgeLoad : IDisposable
         return 0;
     }
 
-    /// <summary>The receiver: counts datagrams between the first one and the end; prints the rate.</summary>
+    /// <summary>The receiver: counts datagrams between the first one and the end; prints the count and the seconds.</summary>
     public static int Receive(int port, double seconds)
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -114,7 +115,7 @@ internal sealed class LinuxBridgeLoad : IDisposable
             last = clock.Elapsed;
         }
 
-        Console.WriteLine((n / Math.Max(last.TotalSeconds, 1e-3)).ToString(CultureInfo.InvariantCulture));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n} {Math.Max(last.TotalSeconds, 1e-3)}"));
         return 0;
     }
 
