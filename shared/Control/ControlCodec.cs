@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Disagg.Control.Messages;
 using Nerdbank.MessagePack;
+using PolyType;
+using PolyType.Abstractions;
 
 namespace Disagg.Control;
 
@@ -24,9 +27,37 @@ public static class ControlCodec
 
     private static readonly MessagePackSerializer Serializer = new();
 
+    // The wire form is the union's ([tag, message]), but each case's converter is built the first time that
+    // case is sent or received, not all 40-odd at the first message: under NativeAOT building them all cost a
+    // starting service ~230 ms of CPU before its Hello (generic virtual lookups for every case's shape).
+    private static readonly ITypeShapeProvider Shapes = ControlWitness.GeneratedTypeShapeProvider;
+    private static readonly Dictionary<Type, int> TagOf = [];
+    private static readonly Dictionary<int, ITypeShape> CaseOf = [];
+
+    static ControlCodec()
+    {
+        var union = (IUnionTypeShape)Shapes.GetTypeShapeOrThrow(typeof(ControlMessage));
+        foreach (var c in union.UnionCases)
+        {
+            TagOf[c.UnionCaseType.Type] = c.Tag;
+            CaseOf[c.Tag] = c.UnionCaseType;
+        }
+    }
+
     public static byte[] Encode(ControlMessage message)
     {
-        var payload = Serializer.Serialize<ControlMessage, ControlWitness>(message);
+        if (!TagOf.TryGetValue(message.GetType(), out var tag))
+        {
+            throw new InvalidOperationException($"{message.GetType().Name} is not a control message case (no union tag)");
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(2);
+        writer.Write(tag);
+        Serializer.SerializeObject(ref writer, message, CaseOf[tag]);
+        writer.Flush();
+        var payload = buffer.WrittenSpan;
         if (payload.Length > MaxFrame)
         {
             throw new InvalidOperationException($"control message {message.GetType().Name} is {payload.Length} bytes, over the {MaxFrame}-byte frame limit");
@@ -34,7 +65,7 @@ public static class ControlCodec
 
         var frame = new byte[HeaderSize + payload.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
-        payload.CopyTo(frame, HeaderSize);
+        payload.CopyTo(frame.AsSpan(HeaderSize));
         return frame;
     }
 
@@ -66,11 +97,17 @@ public static class ControlCodec
 
         try
         {
-            message = Serializer.Deserialize<ControlMessage, ControlWitness>(buffer.Slice(HeaderSize, (int)length).ToArray());
+            message = DecodePayload(buffer.Slice(HeaderSize, (int)length).ToArray(), out error);
         }
-        catch (MessagePackSerializationException e)
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
         {
             error = "undecodable control message: " + e.Message;
+            return FrameStatus.ProtocolViolation;
+        }
+
+        if (error is not null)
+        {
+            message = null;
             return FrameStatus.ProtocolViolation;
         }
 
@@ -82,5 +119,39 @@ public static class ControlCodec
 
         consumed = HeaderSize + (int)length;
         return FrameStatus.Message;
+    }
+
+    /// <summary>[tag, message]: the tag picks the case (an unknown one is an error, not an exception), then nothing may follow.</summary>
+    private static ControlMessage? DecodePayload(ReadOnlyMemory<byte> payload, out string? error)
+    {
+        error = null;
+        var reader = new MessagePackReader(payload);
+        if (reader.NextMessagePackType != MessagePackType.Array || reader.ReadArrayHeader() != 2)
+        {
+            error = "undecodable control message: not a [tag, message] pair";
+            return null;
+        }
+
+        if (reader.NextMessagePackType != MessagePackType.Integer)
+        {
+            error = "undecodable control message: the tag is not an integer";
+            return null;
+        }
+
+        var tag = reader.ReadInt64();
+        if (tag is < int.MinValue or > int.MaxValue || !CaseOf.TryGetValue((int)tag, out var shape))
+        {
+            error = $"undecodable control message: unknown tag {tag}";
+            return null;
+        }
+
+        var message = Serializer.DeserializeObject(ref reader, shape) as ControlMessage;
+        if (!reader.End)
+        {
+            error = "undecodable control message: bytes after the message";
+            return null;
+        }
+
+        return message;
     }
 }

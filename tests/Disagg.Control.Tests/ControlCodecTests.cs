@@ -40,6 +40,16 @@ public class ControlCodecTests
         Assert.Equal(ControlCodec.Encode(message), ControlCodec.Encode(back)); // same content, compared on the wire
     }
 
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void TheWireFormIsTheUnionsOwn(ControlMessage message)
+    {
+        // The codec builds one case's converter at a time (start-up cost) but must write exactly what the
+        // [DerivedTypeShape] union writes, and read it.
+        var union = new Nerdbank.MessagePack.MessagePackSerializer().Serialize<ControlMessage, ControlWitness>(message);
+        Assert.Equal(union, ControlCodec.Encode(message)[ControlCodec.HeaderSize..]);
+    }
+
     [Fact]
     public void PartialFramesAskForMoreAndBackToBackFramesSplit()
     {
@@ -92,6 +102,37 @@ public class ControlCodecTests
         }
 
         Assert.True(violations > 19_000);
+    }
+
+    [Fact]
+    public void MutatedMessagesAreViolationsOrMessagesNeverExceptions()
+    {
+        // Valid frames with bytes changed, dropped or appended: the case converters see near-valid input.
+        var rng = new Random(5);
+        foreach (var row in Messages())
+        {
+            var good = ControlCodec.Encode(row)[ControlCodec.HeaderSize..];
+            for (var i = 0; i < 3_000; i++)
+            {
+                var payload = good.ToList();
+                for (var m = rng.Next(1, 4); m > 0 && payload.Count > 0; m--)
+                {
+                    var at = rng.Next(payload.Count);
+                    switch (rng.Next(3))
+                    {
+                        case 0: payload[at] = (byte)rng.Next(256); break;
+                        case 1: payload.RemoveAt(at); break;
+                        default: payload.Insert(at, (byte)rng.Next(256)); break;
+                    }
+                }
+
+                var frame = new byte[4 + payload.Count];
+                BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Count);
+                payload.CopyTo(frame, 4);
+                var status = ControlCodec.TryDecode(frame, out var message, out _, out var error);
+                Assert.True(status == FrameStatus.Message ? message is not null : error is not null, $"status {status}, error {error}");
+            }
+        }
     }
 
     [Fact]
