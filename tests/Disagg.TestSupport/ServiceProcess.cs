@@ -34,6 +34,26 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the program has written <paramref name="text"/> on stderr: its log lines are written by a
+    /// background logger and captured asynchronously, so they can come after the ready line on stdout.
+    /// </summary>
+    public bool WaitForStdErr(string text, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!StdErr.Contains(text, StringComparison.Ordinal))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return true;
+    }
+
     public int Pid => _process!.Id;
 
     public bool HasExited => _process is null || _process.HasExited;

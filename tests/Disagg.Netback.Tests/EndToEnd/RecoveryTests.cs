@@ -67,7 +67,7 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IAsyncLifetime
         var lossWindow = firstAfterKill - beforeKill;
         output.WriteLine($"netback restart to ready: {restartTime.TotalMilliseconds:F0} ms; SIGKILL to first echo reply: {recovery.TotalMilliseconds:F0} ms; loss window (last reply before to first after): {lossWindow.TotalMilliseconds:F0} ms; {sent} pings sent, {answered} answered");
         Assert.True(recovery < TimeSpan.FromSeconds(30), $"traffic took {recovery} to resume\n{_host.Netback.StdErr}");
-        Assert.Contains("serving 2 vif device(s)", _host.Netback.StdErr);
+        Assert.True(_host.Netback.WaitForStdErr("serving 2 vif device(s)", TimeSpan.FromSeconds(10)), _host.Netback.StdErr);
     }
 
     [Fact]
