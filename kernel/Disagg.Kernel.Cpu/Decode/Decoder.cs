@@ -82,7 +82,7 @@ internal static class Decoder
             case 0x0F:
                 return f3 switch
                 {
-                    0 => new DecodedOp { Kind = Op.Nop },
+                    0 => Fence(raw),
                     1 => new DecodedOp { Kind = Op.FenceI },
                     _ => Illegal(raw, 2),
                 };
@@ -205,6 +205,27 @@ internal static class Decoder
             5 when Funct7(raw) == 0x20 => I(Op.Sraiw, raw, shamt),
             _ => Illegal(raw, 2),
         };
+    }
+
+    /// <summary>
+    /// FENCE. Guest memory is plain host memory, shared with other harts' threads and with service processes
+    /// (rings), so a fence must order what the host could reorder. An x86 host keeps loads after loads, stores
+    /// after stores and stores after loads in order; only a store may pass a later load. So only a fence that
+    /// orders earlier stores before later loads costs a host barrier — ring.h's final checks (write the event
+    /// index, `fence rw,rw`, read the producer index) are exactly that, and without it the backend's response
+    /// and the frontend's re-check can miss each other (a lost wake-up: the ring stalls). FENCE.TSO leaves
+    /// store-to-load unordered by definition. Other hosts get a barrier for every fence.
+    /// </summary>
+    private static DecodedOp Fence(uint raw)
+    {
+        const uint W = 1, R = 2;
+        var fm = raw >> 28;
+        var predecessor = (raw >> 24) & 0xF;
+        var successor = (raw >> 20) & 0xF;
+        var needed = System.Runtime.Intrinsics.X86.X86Base.IsSupported
+            ? (predecessor & W) != 0 && (successor & R) != 0 && fm != 0b1000
+            : (predecessor | successor) != 0;
+        return new DecodedOp { Kind = needed ? Op.Fence : Op.Nop };
     }
 
     private static DecodedOp DecodeOp(uint raw, uint f3, bool rv64)

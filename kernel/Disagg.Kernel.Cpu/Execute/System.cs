@@ -32,6 +32,7 @@ public sealed unsafe partial class Hart
         switch (kind)
         {
             case Op.Fence:
+                Interlocked.MemoryBarrier(); // the decoder keeps only fences the host needs (Decoder.Fence)
                 return Flow.Next;
             case Op.FenceI:
                 // Another hart's stores to code become visible here (Zifencei); our own already invalidated.
