@@ -28,8 +28,17 @@ public class PrivilegedDifferentialTests
 
         var ours = Kernel.RunElf(elf);
         Assert.True(ours.ExitCode == 0, ours.ToString());
+        // QEMU is the reference here, not the system under test: under CI load QEMU 7.2 (with Sstc) has hung
+        // right after this guest's timer trap in about 1 run in 15, with or without the guest's fix for the
+        // set_timer(-1) overflow. A reference that hangs says nothing about us, so it gets two more tries;
+        // a run that finishes must still match ours line for line.
         var qemu = HostProcess.Run(Qemu, ["-machine", "virt", "-nographic", "-bios", "default", "-kernel", elf], TimeSpan.FromSeconds(60));
-        Assert.False(qemu.TimedOut, qemu.ToString());
+        for (var attempt = 2; attempt <= 3 && qemu.TimedOut; attempt++)
+        {
+            qemu = HostProcess.Run(Qemu, ["-machine", "virt", "-nographic", "-bios", "default", "-kernel", elf], TimeSpan.FromSeconds(60));
+        }
+
+        Assert.False(qemu.TimedOut, "QEMU hung three times; the last run:\n" + qemu);
 
         var expected = Lines(ours.StdOut);
         var actual = Lines(qemu.StdOut);
