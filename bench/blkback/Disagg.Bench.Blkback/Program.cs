@@ -11,6 +11,9 @@ using Microsoft.Win32.SafeHandles;
 var quick = args.Contains("--quick");
 var rounds = quick ? 3 : 8;
 var slice = quick ? 0.5 : 1.0;
+// --only NAME runs one pattern; --ring-only skips the direct slices (for profiling the ring path alone).
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+var ringOnly = args.Contains("--ring-only");
 const long DiskBytes = 64L << 20;
 const int Blocks = (int)(DiskBytes / 4096);
 
@@ -39,29 +42,38 @@ var patterns = new (string Name, Func<double, Rate> Direct, Func<double, Rate> R
     ("seqread-44k", t => DirectSequential(direct, t), t => Ring(front, BlkifOperation.Read, t, depth: 32, pagesPerRequest: 11, sequential: true), 11 * 4096, "MB/s"),
 };
 
-foreach (var p in patterns)
+foreach (var p in patterns.Where(p => only is null || p.Name == only))
 {
     p.Ring(0.5); // warm-up: the JIT's second tier compiles blkback's loop during the first requests
     Rate d = default, r = default;
     for (var i = 0; i < rounds; i++)
     {
-        d += p.Direct(slice);
+        d += ringOnly ? new Rate(1, 1) : p.Direct(slice);
         r += p.Ring(slice);
     }
 
     var (dv, rv) = p.UnitBytes > 0 ? (d.PerSecond * p.UnitBytes / 1e6, r.PerSecond * p.UnitBytes / 1e6) : (d.PerSecond, r.PerSecond);
+    if (ringOnly)
+    {
+        Report(p.Name, rv, p.Unit);
+        continue;
+    }
+
     Report($"{p.Name}-direct", dv, p.Unit);
     Report(p.Name, rv, p.Unit, rv / dv, $"{p.Name}-direct");
 }
 
 var recoveries = new List<double>();
-for (var i = 0; i < (quick ? 2 : 5); i++)
+for (var i = 0; i < (only is null ? (quick ? 2 : 5) : 0); i++)
 {
     recoveries.Add(await RecoveryAsync(rig, front));
 }
 
 recoveries.Sort();
-Report("recovery-sigkill-to-first-response", recoveries[recoveries.Count / 2], "ms");
+if (recoveries.Count > 0)
+{
+    Report("recovery-sigkill-to-first-response", recoveries[recoveries.Count / 2], "ms");
+}
 return 0;
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
