@@ -1,3 +1,4 @@
+using System.Globalization;
 using Disagg.Abi.Io;
 using Disagg.Blkback.Formats;
 using Disagg.Blkfront.Native;
@@ -146,6 +147,76 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
 
         Assert.True(_rig.Blkback.Running, "blkback died: " + _rig.Blkback.StdErr);
         Assert.True(HostFile.ReadAll(a).AsSpan().IndexOfAnyExcept((byte)0) < 0, "a refused write reached the image");
+    }
+
+    [Fact]
+    public async Task TheStatusFileShowsEachDeviceWithWhatItDid()
+    {
+        var image = _rig.File("status.raw");
+        DiskImage.CreateRaw(image, 4 << 20);
+        var front = await _rig.AttachAsync(new BlkfrontDisk(image));
+        var name = $"vbd{front.DomainId}.{front.DeviceId}";
+        var connected = await _rig.StatusAsync(name, f => f["state"] == "connected"); // the file may be from before the connect
+        Assert.Equal("0", connected["requests"]);
+
+        const int writes = 12, reads = 7;
+        ulong id = 0;
+        for (var i = 0; i < writes; i++)
+        {
+            Random.Shared.NextBytes(front.Page(0));
+            Assert.Equal(Ok, front.Do(NativeBlkfront.Request(BlkifOperation.Write, ++id, i * 16, (0, 0, 7), (1, 0, 7)))); // 16 sectors
+        }
+
+        for (var i = 0; i < reads; i++)
+        {
+            Assert.Equal(Ok, front.Do(NativeBlkfront.Request(BlkifOperation.Read, ++id, i * 8, (2, 1, 4)))); // 4 sectors
+        }
+
+        Assert.Equal(Ok, front.Do(new BlkifRequest { Operation = (byte)BlkifOperation.FlushDiskcache, Id = ++id }));
+        Assert.Equal(BlkifResponse.StatusError, front.Do(NativeBlkfront.Request(BlkifOperation.Read, ++id, (4 << 11) - 1, (0, 0, 7)))); // past the end
+        var requests = writes + reads + 2;
+
+        var line = await _rig.StatusAsync(name, f => f["requests"] == N(requests));
+        Assert.Equal(N(front.DomainId), line["domain"]);
+        Assert.Equal(N(front.DeviceId), line["device"]);
+        Assert.Equal("xvda", line["vdev"]);
+        Assert.Equal(image, line["image"]);
+        Assert.Equal("raw", line["format"]);
+        Assert.Equal("w", line["mode"]);
+        Assert.Equal("connected", line["state"]);
+        Assert.Equal(N(writes), line["writes"]);
+        Assert.Equal(N(writes * 16), line["sectors_written"]);
+        Assert.Equal(N(reads), line["reads"]);
+        Assert.Equal(N(reads * 4), line["sectors_read"]);
+        Assert.Equal("1", line["flushes"]);
+        Assert.Equal("1", line["refused"]);
+        Assert.Equal("0", line["discards"]);
+        Assert.Equal("0", line["io_failures"]);
+        Assert.Equal("0", line["copy_failures"]);
+        Assert.Equal("0", line["in_flight"]); // every request was answered
+
+        var loop = await _rig.StatusAsync("loop", f => long.Parse(f["requests"], CultureInfo.InvariantCulture) >= requests);
+        var batches = long.Parse(loop["batches"], CultureInfo.InvariantCulture);
+        Assert.InRange(batches, 1, long.Parse(loop["requests"], CultureInfo.InvariantCulture));
+        Assert.True(long.TryParse(loop["allocated_bytes"], CultureInfo.InvariantCulture, out _), string.Join(' ', loop));
+
+        // The frontend closes: the device stays, disconnected, with the counters of its connection.
+        await _rig.Xs.WriteAsync(0, front.FrontendPath + "/state", "6", CancellationToken.None);
+        var closed = await _rig.StatusAsync(name, f => f["state"] == "disconnected");
+        Assert.Equal(N(writes), closed["writes"]);
+        Assert.Equal(N(reads), closed["reads"]);
+
+        // The toolstack removes the device: its line goes.
+        await _rig.DetachAsync(front);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var status = Path.Combine(_rig.StateDirectory, "status");
+        while (File.ReadAllLines(status).Any(l => l.StartsWith(name + " ", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{name} still in the status file after its directory went");
+            await Task.Delay(100);
+        }
+
+        static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
     }
 
     private static async Task WaitUntilClosedAsync(string image)

@@ -39,7 +39,40 @@ public sealed class BlkbackRig : IAsyncDisposable
 
     public XenstoreClient Xs { get; }
 
+    /// <summary>blkback's --state-dir (its lock and its status file).</summary>
+    public string StateDirectory => Path.Combine(Directory, "blkback");
+
     public string File(string name) => Path.Combine(Directory, name);
+
+    /// <summary>
+    /// The status file line whose name (first word) is <paramref name="name"/> ("loop", "vbd20.0"), as key=value
+    /// pairs, once <paramref name="until"/> holds for it (the file is rewritten every 500 ms).
+    /// </summary>
+    public async Task<Dictionary<string, string>> StatusAsync(string name, Func<Dictionary<string, string>, bool>? until = null, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        var path = Path.Combine(StateDirectory, "status");
+        while (true)
+        {
+            // Replaced by rename, so a read sees one whole version of the file.
+            var last = System.IO.File.Exists(path) ? System.IO.File.ReadAllLines(path).FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) : null;
+            if (last is not null)
+            {
+                var fields = last.Split(' ').Skip(1).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+                if (until is null || until(fields))
+                {
+                    return fields;
+                }
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"status line '{name}' never matched; last: {last ?? "(none)"}\n{Blkback.StdErr}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
 
     public static async Task<BlkbackRig> StartAsync(int pcpus = 1, string[]? blkbackArgs = null)
     {

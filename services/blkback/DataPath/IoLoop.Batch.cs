@@ -15,7 +15,15 @@ internal sealed partial class IoLoop
 
     private bool ServeBatch()
     {
-        var n = TakeRequests();
+        var n = TakeRequests(out var taken);
+        if (taken > 0)
+        {
+            // Published for the status file; read there without a lock (the loop thread is the only writer).
+            Volatile.Write(ref _batches, _batches + 1);
+            Volatile.Write(ref _requestsTaken, _requestsTaken + taken);
+            Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
+        }
+
         if (n == 0)
         {
             return false;
@@ -169,10 +177,14 @@ internal sealed partial class IoLoop
         }
     }
 
-    /// <summary>Takes requests from every serving ring while buffer slots last; refused ones are answered at once.</summary>
-    private int TakeRequests()
+    /// <summary>
+    /// Takes requests from every serving ring while buffer slots last; refused ones are answered at once. Returns
+    /// how many went into the batch; <paramref name="taken"/> counts the refused ones too.
+    /// </summary>
+    private int TakeRequests(out int taken)
     {
         var n = 0;
+        taken = 0;
         foreach (var d in _devices)
         {
             if (!d.Serving || d.BarrierBlocked)
@@ -185,6 +197,7 @@ internal sealed partial class IoLoop
                 var r = Rent(d);
                 d.InFlight++;
                 d.Counters.Requests++;
+                taken++;
                 if (!RequestParser.TryParse(raw, d, r))
                 {
                     d.Counters.Refused++;

@@ -28,6 +28,9 @@ internal sealed partial class IoLoop : IDisposable
     private readonly Thread _thread;
     private int _freeCount;
     private volatile bool _stopping;
+    private long _batches;
+    private long _requestsTaken;
+    private long _allocated;
 
     /// <param name="faulted">Called on the loop thread when a device's frontend wrote garbage indices; the owner detaches it.</param>
     /// <param name="failed">Called once if the loop itself cannot go on (the kernel stopped copying).</param>
@@ -73,6 +76,15 @@ internal sealed partial class IoLoop : IDisposable
 
     /// <summary>Grant copies performed so far (for the benchmark's per-request cost).</summary>
     public long CopiesSubmitted => _copies.Submitted;
+
+    /// <summary>Turns that took at least one request from a ring (a batch each).</summary>
+    public long Batches => Volatile.Read(ref _batches);
+
+    /// <summary>Requests taken from every ring, refused ones included: with <see cref="Batches"/>, the mean batch size.</summary>
+    public long RequestsTaken => Volatile.Read(ref _requestsTaken);
+
+    /// <summary>Bytes the loop thread has allocated since it started, as of its last batch: flat once warm.</summary>
+    public long AllocatedBytes => Volatile.Read(ref _allocated);
 
     public void Start() => _thread.Start();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Disagg.Blkback.DataPath;
+using Disagg.Blkback.Status;
 using Disagg.Blkback.Xenbus;
 using Disagg.Control;
 using Disagg.Control.Messages;
@@ -99,6 +100,7 @@ internal static class BlkbackHost
             stop.Cancel();
         });
 
+        var status = Task.Run(() => WriteStatusAsync(options.StateDirectory, loop, backend, log, stop.Token), CancellationToken.None);
         Log.Serving(log, backend.DeviceCount, clock.ElapsedMilliseconds);
         Console.Out.WriteLine($"ready domain={channel.DomainId} devices={backend.DeviceCount}");
         Console.Out.Flush();
@@ -110,6 +112,8 @@ internal static class BlkbackHost
         {
         }
 
+        await stop.CancelAsync().ConfigureAwait(false); // the control task may have ended on its own
+        await status.ConfigureAwait(false);
         var rings = backend.Rings;
         Log.Stopping(log, rings.Sum(r => r.Counters.Requests), rings.Sum(r => r.Counters.Refused), rings.Sum(r => r.Counters.CopyFailures), rings.Sum(r => r.Counters.IoFailures));
         if (exitCode == 0)
@@ -118,6 +122,46 @@ internal static class BlkbackHost
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// DIR/status, now and then every <see cref="StatusFile.Interval"/> until stopped: on its own task, so it keeps
+    /// showing the counters while the control task waits (a detach waits for the loop to answer what is in flight).
+    /// </summary>
+    private static async Task WriteStatusAsync(string stateDirectory, IoLoop loop, VbdBackend backend, ILogger log, CancellationToken cancel)
+    {
+        using var timer = new PeriodicTimer(StatusFile.Interval);
+        var failing = false;
+        do
+        {
+            try
+            {
+                StatusFile.Write(stateDirectory, loop, backend.Devices);
+                failing = false;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (!failing)
+                {
+                    Log.StatusFailed(log, Path.Combine(stateDirectory, "status"), e.Message);
+                }
+
+                failing = true;
+            }
+        }
+        while (await WaitForTickAsync(timer, cancel).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancel)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The kernel's event stream ends when its connection does.</summary>

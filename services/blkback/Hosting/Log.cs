@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Critical, Message = "lost the kernel connection; exiting so the supervisor restarts us once the kernel is back")]
     public static partial void KernelLost(ILogger logger);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cannot write the status file {Path}: {Reason} (serving goes on; logged again only after a success)")]
+    public static partial void StatusFailed(ILogger logger, string path, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "cannot start: {Reason}")]
     public static partial void CannotStart(ILogger logger, string reason);
 

@@ -29,6 +29,9 @@ internal sealed class Vbd(int frontendDomain, int deviceId, string backendPath)
 
     public VbdRing? Ring { get; set; }
 
+    /// <summary>The counters of the last connection, kept for the status file while disconnected.</summary>
+    public VbdCounters? LastCounters { get; set; }
+
     /// <summary>What we last wrote to our state node (Unknown before this process wrote anything).</summary>
     public XenbusState State { get; set; }
 

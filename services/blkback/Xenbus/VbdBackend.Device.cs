@@ -205,6 +205,7 @@ internal sealed partial class VbdBackend
         if (vbd.Ring is { } ring)
         {
             vbd.Ring = null;
+            vbd.LastCounters = ring.Counters;
             await _loop.DetachAsync(ring).ConfigureAwait(false);
         }
 

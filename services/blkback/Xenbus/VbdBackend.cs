@@ -40,6 +40,7 @@ internal sealed partial class VbdBackend : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private XenstoreClient _xs = null!;
     private Task _control = Task.CompletedTask;
+    private volatile IReadOnlyList<VbdSnapshot> _published = [];
 
     private VbdBackend(string xenstoreSocket, int domainId, IFrontendLinks links, IoLoop loop, ILogger log)
     {
@@ -51,10 +52,16 @@ internal sealed partial class VbdBackend : IAsyncDisposable
         _log = log;
     }
 
-    public int DeviceCount => _devices.Count;
+    public int DeviceCount => _published.Count;
 
-    /// <summary>Connected devices' rings, for counters (read from other threads: a snapshot).</summary>
-    public IReadOnlyList<VbdRing> Rings => [.. _devices.Values.Select(d => d.Ring).OfType<VbdRing>()];
+    /// <summary>
+    /// Every device as of the control task's last event, for any thread: the device table itself belongs to the
+    /// control task (a Dictionary changed under an enumeration from another thread can throw or loop).
+    /// </summary>
+    public IReadOnlyList<VbdSnapshot> Devices => _published;
+
+    /// <summary>Connected devices' rings, for counters (read from other threads: from <see cref="Devices"/>).</summary>
+    public IReadOnlyList<VbdRing> Rings => [.. _published.Select(d => d.Ring).OfType<VbdRing>()];
 
     /// <summary>Completes (with the failure, if any) when the control task ends.</summary>
     public Task Completion => _control;
@@ -116,6 +123,7 @@ internal sealed partial class VbdBackend : IAsyncDisposable
         try
         {
             await ReconcileAllAsync(cancel).ConfigureAwait(false);
+            Publish();
             _ready.TrySetResult();
             await foreach (var e in _events.Reader.ReadAllAsync(cancel).ConfigureAwait(false))
             {
@@ -127,6 +135,8 @@ internal sealed partial class VbdBackend : IAsyncDisposable
                 {
                     // xenstored died under a request; the pump's "lost" event follows and reconnects
                 }
+
+                Publish();
             }
         }
         catch (Exception e) when (!_ready.Task.IsCompleted)
@@ -135,6 +145,10 @@ internal sealed partial class VbdBackend : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Control task: the device table as it stands after an event, for readers on other threads.</summary>
+    private void Publish() =>
+        _published = [.. _devices.Values.Select(d => new VbdSnapshot(d.FrontendDomain, d.DeviceId, d.Config, d.Ring, d.Ring?.Counters ?? d.LastCounters))];
 
     private async Task HandleAsync(ControlEvent e, CancellationToken cancel)
     {
