@@ -4,9 +4,10 @@ using System.Text;
 namespace Disagg.TestSupport;
 
 /// <summary>
-/// A real service program (out/bin/disagg-xenstored, disagg-netback, ...) started as the supervisor would:
-/// waited for until it prints its "ready" line, killed with SIGKILL or stopped with SIGTERM, and started again
-/// with the same arguments. Its stderr is kept for failure messages. Always killed when disposed.
+/// A real service program (out/bin/disagg-xenstored, disagg-netback, disagg-blkback, ...) started as the
+/// supervisor would: with its environment, waited for until it prints its "ready" line, killed with SIGKILL or
+/// stopped with SIGTERM, and started again with the same arguments. Its stderr (every run's) is kept for
+/// failure messages. Always killed when disposed.
 /// </summary>
 public sealed class ServiceProcess : IDisposable
 {
@@ -62,7 +63,13 @@ public sealed class ServiceProcess : IDisposable
     public string? ReadyLine { get; private set; }
 
     /// <summary>Starts it and waits for a stdout line starting with "ready"; returns how long that took.</summary>
-    public TimeSpan Start(TimeSpan? patience = null)
+    public TimeSpan Start(TimeSpan? patience = null) => StartAsync(patience).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts it and waits for a stdout line starting with "ready"; returns how long that took. A program not ready
+    /// within <paramref name="patience"/> (60 s unless given) is killed, and the TimeoutException carries its stderr.
+    /// </summary>
+    public async Task<TimeSpan> StartAsync(TimeSpan? patience = null)
     {
         var psi = new ProcessStartInfo(Path.IsPathRooted(_program) ? _program : RepoPaths.Program(_program))
         {
@@ -94,13 +101,24 @@ public sealed class ServiceProcess : IDisposable
             }
         };
         p.BeginErrorReadLine();
-        var limit = patience ?? TimeSpan.FromSeconds(60);
+        var deadline = clock.Elapsed + (patience ?? TimeSpan.FromSeconds(60));
         while (true)
         {
-            var line = p.StandardOutput.ReadLineAsync().WaitAsync(limit).GetAwaiter().GetResult();
+            string? line;
+            try
+            {
+                // One deadline for the whole start, however many lines come before "ready".
+                line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromTicks(Math.Max(0, (deadline - clock.Elapsed).Ticks))).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Kill();
+                throw new TimeoutException($"{_program} not ready within {clock.Elapsed.TotalSeconds:F0} s:\n{StdErr}");
+            }
+
             if (line is null)
             {
-                p.WaitForExit();
+                await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 throw new InvalidOperationException($"{_program} exited ({p.ExitCode}) before it was ready:\n{StdErr}");
             }
 
