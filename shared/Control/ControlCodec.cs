@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Disagg.Control.Messages;
 using Nerdbank.MessagePack;
-using PolyType;
-using PolyType.Abstractions;
 
 namespace Disagg.Control;
 
@@ -25,28 +23,10 @@ public static class ControlCodec
 
     public const int ProtocolVersion = 1;
 
-    private static readonly MessagePackSerializer Serializer = new();
-
-    // The wire form is the union's ([tag, message]), but each case's converter is built the first time that
-    // case is sent or received, not all 40-odd at the first message: under NativeAOT building them all cost a
-    // starting service ~230 ms of CPU before its Hello (generic virtual lookups for every case's shape).
-    private static readonly ITypeShapeProvider Shapes = ControlWitness.GeneratedTypeShapeProvider;
-    private static readonly Dictionary<Type, int> TagOf = [];
-    private static readonly Dictionary<int, ITypeShape> CaseOf = [];
-
-    static ControlCodec()
-    {
-        var union = (IUnionTypeShape)Shapes.GetTypeShapeOrThrow(typeof(ControlMessage));
-        foreach (var c in union.UnionCases)
-        {
-            TagOf[c.UnionCaseType.Type] = c.Tag;
-            CaseOf[c.Tag] = c.UnionCaseType;
-        }
-    }
-
     public static byte[] Encode(ControlMessage message)
     {
-        if (!TagOf.TryGetValue(message.GetType(), out var tag))
+        var tag = ControlWire.TagOf(message);
+        if (tag < 0)
         {
             throw new InvalidOperationException($"{message.GetType().Name} is not a control message case (no union tag)");
         }
@@ -55,7 +35,7 @@ public static class ControlCodec
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(2);
         writer.Write(tag);
-        Serializer.SerializeObject(ref writer, message, CaseOf[tag]);
+        ControlWire.WriteBody(ref writer, message);
         writer.Flush();
         var payload = buffer.WrittenSpan;
         if (payload.Length > MaxFrame)
@@ -139,13 +119,13 @@ public static class ControlCodec
         }
 
         var tag = reader.ReadInt64();
-        if (tag is < int.MinValue or > int.MaxValue || !CaseOf.TryGetValue((int)tag, out var shape))
+        var message = tag is < int.MinValue or > int.MaxValue ? null : ControlWire.ReadBody((int)tag, ref reader);
+        if (message is null)
         {
             error = $"undecodable control message: unknown tag {tag}";
             return null;
         }
 
-        var message = Serializer.DeserializeObject(ref reader, shape) as ControlMessage;
         if (!reader.End)
         {
             error = "undecodable control message: bytes after the message";
