@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Writes shared/Control/ControlWire.g.cs: the control protocol's MessagePack codec, one writer and one
-reader per message, with no converter built at run time (Nerdbank.MessagePack's shape-based converters cost
+"""Writes shared/Control/ControlWire.g.cs (the kernel control protocol) and
+services/toolstack/Protocol/DaemonWire.g.cs (the CLI-daemon protocol): MessagePack codecs with one writer
+and one reader per message, no converter built at run time (Nerdbank.MessagePack's shape-based converters cost
 a NativeAOT process 3-40 ms and ~1 MB of allocation per message type on first use: a restarting service
-paid ~80 ms before its first request). The wire form is exactly what the [DerivedTypeShape] union on
-ControlMessage writes ([tag, {name: value, ...}], the constructor's parameters in order, then Id); ControlWireTests checks
-every case against Nerdbank's own serializer.
+paid ~80 ms before its first request, every CLI command ~200 ms). The wire form is exactly what the
+[DerivedTypeShape] union on ControlMessage / DaemonMessage writes ([tag, {name: value, ...}], the constructor's parameters in order, then Id); ControlWireTests and
+DaemonWireTests check every case against Nerdbank's own serializer.
 
-Adding a message: add its record and union tag, add a line to MESSAGES below, run
+Adding a message: add its record and union tag, add a line to the protocol's table below, run
 `python3 tools/gen-control-wire.py`, commit both.
 """
 import os
@@ -64,6 +65,50 @@ RECORDS = [
     ("GrantCopyOp", "SourceIsGrant:bool SourceDomain:i32 SourceRefOrFrame:u64 SourceOffset:u16 DestIsGrant:bool DestDomain:i32 DestRefOrFrame:u64 DestOffset:u16 Length:u16"),
 ]
 
+DAEMON_MESSAGES = [
+    ("HostStatusRequest", 1, ""),
+    ("HostDownRequest", 2, "TimeoutSeconds:i32"),
+    ("ServiceListRequest", 3, ""),
+    ("ServiceActionRequest", 4, "Name:str Action:enum:ServiceAction"),
+    ("CreateRequest", 5, "ConfigPath:str Paused:bool"),
+    ("DomainActionRequest", 6, "Domain:str Action:enum:DomainAction Wait:bool"),
+    ("ListRequest", 7, ""),
+    ("MemoryRequest", 8, "Domain:str TargetMiB:i64? MaxMiB:i64?"),
+    ("VcpuSetRequest", 9, "Domain:str Count:i32"),
+    ("VcpuPinRequest", 10, "Domain:str Vcpu:i32 Cpus:str"),
+    ("VcpuListRequest", 11, "Domain:str?"),
+    ("SchedCreditRequest", 12, "Domain:str? Weight:i32? Cap:i32?"),
+    ("DmesgRequest", 13, "Offset:i64"),
+    ("InfoRequest", 14, ""),
+    ("ConsoleAttachRequest", 15, "Domain:str ReplayBytes:i32 Follow:bool=true"),
+    ("ConsoleInput", 16, "Data:bin"),
+    ("DeviceAttachRequest", 17, "Domain:str Kind:enum:DeviceKind Spec:str"),
+    ("DeviceDetachRequest", 18, "Domain:str Kind:enum:DeviceKind Device:str Force:bool TimeoutSeconds:i32"),
+    ("DeviceListRequest", 19, "Domain:str Kind:enum:DeviceKind"),
+    ("ServiceSwapRequest", 20, "Name:str Binary:str TimeoutSeconds:i32"),
+    ("OkReply", 50, "Message:str"),
+    ("ErrorReply", 51, "Message:str"),
+    ("HostStatusReply", 52, "StateDir:str DaemonPid:i32 KernelPid:i32? KernelState:str KernelSocket:str DaemonSocket:str UptimeMs:i64 Guests:i32 Services:list:ServiceRow"),
+    ("ServiceListReply", 53, "Services:list:ServiceRow"),
+    ("CreatedReply", 54, "DomainId:i32 Name:str Warnings:list:str"),
+    ("DomainListReply", 55, "Domains:list:DomainRow SampledNs:i64"),
+    ("VcpuListReply", 56, "Vcpus:list:VcpuRow"),
+    ("SchedCreditReply", 57, "Domains:list:SchedCreditRow"),
+    ("DmesgReply", 58, "Text:bin NextOffset:i64 Missed:i64"),
+    ("InfoReply", 59, "Pcpus:i32 TotalMemoryMiB:i64 FreeMemoryMiB:i64 KernelVersion:str XenInterface:str ToolstackVersion:str UptimeMs:i64 StateDir:str Sockets:dict"),
+    ("ConsoleOutput", 60, "Data:bin Dropped:i64"),
+    ("ConsoleClosed", 61, "Reason:str"),
+    ("DeviceListReply", 62, "Devices:list:DeviceRow"),
+]
+
+DAEMON_RECORDS = [
+    ("DeviceRow", "Devid:i32 Name:str BackendDomain:i32 Handle:i32 State:i32 BackendState:i32 EventChannel:i32 RingRef:str BackendPath:str Error:str?"),
+    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64"),
+    ("VcpuRow", "Name:str Id:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:str Online:bool"),
+    ("SchedCreditRow", "Name:str Id:i32 Weight:i32 Cap:i32"),
+    ("ServiceRow", "Name:str DomainId:i32 Pid:i32? State:str UptimeMs:i64 Restarts:i32 Swaps:i32 Program:str RssBytes:i64 LastExit:str?"),
+]
+
 SCALAR = {
     "i16": ("short", "r.ReadInt16()"), "u16": ("ushort", "r.ReadUInt16()"),
     "i32": ("int", "r.ReadInt32()"), "u32": ("uint", "r.ReadUInt32()"),
@@ -94,6 +139,14 @@ def csharp_type(kind):
         return "byte[]?"
     if kind == "i64?":
         return "long?"
+    if kind == "i32?":
+        return "int?"
+    if kind == "str?":
+        return "string?"
+    if kind == "dict":
+        return "Dictionary<string, string>"
+    if kind == "list:str":
+        return "string[]"
     if kind.startswith("enum:"):
         return kind[5:]
     if kind == "list:u64":
@@ -106,16 +159,18 @@ def csharp_type(kind):
 
 
 def write_value(kind, expr):
-    if kind in SCALAR or kind == "str":
+    if kind in SCALAR or kind in ("str", "str?"):
         return [f"w.Write({expr});"]
+    if kind == "dict":
+        return [f"WriteDictionary(ref w, {expr});"]
     if kind in ("bin", "bin?"):
         return [f"WriteBin(ref w, {expr});"]
-    if kind == "i64?":
+    if kind in ("i64?", "i32?"):
         return [f"WriteNullable(ref w, {expr});"]
     if kind.startswith("enum:"):
         return [f"w.Write((int){expr});"]
     count = expr + (".Length" if kind.startswith("arr:") else ".Count")
-    if kind in ("list:u64", "arr:i16"):
+    if kind in ("list:u64", "arr:i16", "list:str"):
         return [f"w.WriteArrayHeader({count});", f"foreach (var x in {expr})", "{", "    w.Write(x);", "}"]
     if kind.startswith("list:") or kind.startswith("arr:"):
         rec = kind.split(":")[1]
@@ -138,6 +193,14 @@ def read_value(kind, name):
         return "ReadNullableBin(ref r)"
     if kind == "i64?":
         return "r.TryReadNil() ? null : r.ReadInt64()"
+    if kind == "i32?":
+        return "r.TryReadNil() ? null : r.ReadInt32()"
+    if kind == "str?":
+        return "ReadNullableString(ref r)"
+    if kind == "dict":
+        return f'ReadDictionary(ref r, "{name}")'
+    if kind == "list:str":
+        return f'ReadArray(ref r, "{name}", static (ref MessagePackReader e) => ReadString(ref e, "{name}"))'
     if kind.startswith("enum:"):
         return f"({kind[5:]})r.ReadInt32()"
     if kind == "list:u64":
@@ -175,7 +238,7 @@ def emit_reader(name, fs, is_message, lines):
     for (f, kind, default) in fs:
         t = csharp_type(kind)
         init = default if default is not None else ("null" if t.endswith("?") else "default")
-        if t.endswith("[]") or t == "string":
+        if t.endswith("[]") or t == "string" or t.startswith("Dictionary"):
             t += "?"
             init = "null"
         lines.append(f"        {t} f{f} = {init};")
@@ -208,7 +271,7 @@ def emit_reader(name, fs, is_message, lines):
     args = []
     for (f, kind, default) in fs:
         t = csharp_type(kind)
-        if (t.endswith("[]") or t == "string") and kind not in ("bin?",):
+        if (t.endswith("[]") or t == "string" or t.startswith("Dictionary")) and kind not in ("bin?",):
             args.append(f"f{f}!")
         else:
             args.append(f"f{f}")
@@ -220,68 +283,71 @@ def emit_reader(name, fs, is_message, lines):
     lines.append("")
 
 
-def main():
+def generate(path, namespace, cls, base, usings, messages, records):
     lines = []
     lines.append("// <auto-generated> by tools/gen-control-wire.py: edit the table there and run it again. </auto-generated>")
     lines.append("#nullable enable")
-    lines.append("using Disagg.Control.Messages;")
-    lines.append("using Nerdbank.MessagePack;")
+    for u in usings:
+        lines.append(f"using {u};")
     lines.append("")
-    lines.append("namespace Disagg.Control;")
+    lines.append(f"namespace {namespace};")
     lines.append("")
-    lines.append("internal static partial class ControlWire")
+    lines.append(f"internal static class {cls}")
     lines.append("{")
     lines.append("    /// <summary>The union tag of every message case, in tag order.</summary>")
     lines.append("    public static readonly (int Tag, Type Type)[] Cases =")
     lines.append("    [")
-    for (n, tag, _) in sorted(MESSAGES, key=lambda m: m[1]):
+    for (n, tag, _) in sorted(messages, key=lambda m: m[1]):
         lines.append(f"        ({tag}, typeof({n})),")
     lines.append("    ];")
     lines.append("")
     lines.append("    /// <summary>The union tag of <paramref name=\"message\"/>'s case; -1 for a type that is not one.</summary>")
-    lines.append("    public static int TagOf(ControlMessage message) => message switch")
+    lines.append(f"    public static int TagOf({base} message) => message switch")
     lines.append("    {")
-    for (n, tag, _) in MESSAGES:
+    for (n, tag, _) in messages:
         lines.append(f"        {n} => {tag},")
     lines.append("        _ => -1,")
     lines.append("    };")
     lines.append("")
     lines.append("    /// <summary>Writes the message's map (the tag is written by the caller).</summary>")
-    lines.append("    public static void WriteBody(ref MessagePackWriter w, ControlMessage message)")
+    lines.append(f"    public static void WriteBody(ref MessagePackWriter w, {base} message)")
     lines.append("    {")
     lines.append("        switch (message)")
     lines.append("        {")
-    for (n, tag, _) in MESSAGES:
+    for (n, tag, _) in messages:
         lines.append(f"            case {n} m:")
         lines.append(f"                Write{n}(ref w, m);")
         lines.append("                break;")
     lines.append("            default:")
-    lines.append('                throw new InvalidOperationException($"{message.GetType().Name} is not a control message case (no union tag)");')
+    lines.append('                throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");')
     lines.append("        }")
     lines.append("    }")
     lines.append("")
     lines.append("    /// <summary>Reads case <paramref name=\"tag\"/>'s map; null for an unknown tag. Malformed input throws MessagePackSerializationException.</summary>")
-    lines.append("    public static ControlMessage? ReadBody(int tag, ref MessagePackReader r) => tag switch")
+    lines.append(f"    public static {base}? ReadBody(int tag, ref MessagePackReader r) => tag switch")
     lines.append("    {")
-    for (n, tag, _) in MESSAGES:
+    for (n, tag, _) in messages:
         lines.append(f"        {tag} => Read{n}(ref r),")
     lines.append("        _ => null,")
     lines.append("    };")
     lines.append("")
-    for (n, tag, spec) in MESSAGES:
+    for (n, tag, spec) in messages:
         fs = fields(spec)
         emit_writer(n, fs, True, lines)
         emit_reader(n, fs, True, lines)
-    for (n, spec) in RECORDS:
+    for (n, spec) in records:
         fs = fields(spec)
         emit_writer(n, fs, False, lines)
         emit_reader(n, fs, False, lines)
     while lines[-1] == "":
         lines.pop()
     lines.append("}")
-    path = os.path.join(os.path.dirname(__file__), "..", "shared", "Control", "ControlWire.g.cs")
-    with open(path, "w") as f:
+    with open(os.path.join(os.path.dirname(__file__), "..", path), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-main()
+usings = ["Nerdbank.MessagePack", "static Disagg.Control.MessagePackFields"]
+generate("shared/Control/ControlWire.g.cs", "Disagg.Control", "ControlWire", "ControlMessage",
+         ["Disagg.Control.Messages"] + usings, MESSAGES, RECORDS)
+generate("services/toolstack/Protocol/DaemonWire.g.cs", "Disagg.Toolstack.Protocol", "DaemonWire", "DaemonMessage",
+         ["Disagg.Control"] + usings, DAEMON_MESSAGES, DAEMON_RECORDS)

@@ -2,10 +2,11 @@
 #nullable enable
 using Disagg.Control.Messages;
 using Nerdbank.MessagePack;
+using static Disagg.Control.MessagePackFields;
 
 namespace Disagg.Control;
 
-internal static partial class ControlWire
+internal static class ControlWire
 {
     /// <summary>The union tag of every message case, in tag order.</summary>
     public static readonly (int Tag, Type Type)[] Cases =
@@ -234,7 +235,7 @@ internal static partial class ControlWire
                 WriteSharedPageAllocated(ref w, m);
                 break;
             default:
-                throw new InvalidOperationException($"{message.GetType().Name} is not a control message case (no union tag)");
+                throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
     }
 

@@ -1,9 +1,9 @@
-using System.Collections;
 using System.Reflection;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using PolyType;
 using PolyType.Abstractions;
+using Disagg.TestSupport;
 
 namespace Disagg.Control.Tests;
 
@@ -43,7 +43,7 @@ public class ControlWireTests
     public void EveryCaseWritesAndReadsWhatTheUnionDoes(string name, int seed)
     {
         var type = ControlWire.Cases.Single(c => c.Type.Name == name).Type;
-        var message = (ControlMessage)Instance(type, new Random(seed), seed);
+        var message = (ControlMessage)RandomRecords.Instance(type, new Random(seed), seed);
         if (seed != 0)
         {
             message = message with { Id = seed == 3 ? long.MinValue : new Random(seed).NextInt64() };
@@ -93,88 +93,5 @@ public class ControlWireTests
         Assert.Equal(FrameStatus.Message, ControlCodec.TryDecode(frame, out var message, out _, out var error));
         Assert.Null(error);
         Assert.Equal(new OkReply { Id = 5 }, message);
-    }
-
-    // Seed 0: every value its default (0, false, "", empty, null where allowed); others random, seed 3 extremes.
-    private static object Instance(Type type, Random random, int seed)
-    {
-        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
-        var args = ctor.GetParameters().Select(p => Value(p.ParameterType, IsNullable(p), random, seed)).ToArray();
-        return ctor.Invoke(args);
-    }
-
-    private static bool IsNullable(ParameterInfo p) =>
-        new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
-
-    private static object? Value(Type t, bool nullable, Random random, int seed)
-    {
-        var zero = seed == 0;
-        var extreme = seed == 3;
-        if (nullable && (zero || random.Next(3) == 0))
-        {
-            return null;
-        }
-
-        var u = Nullable.GetUnderlyingType(t);
-        if (u is not null)
-        {
-            return Value(u, false, random, seed);
-        }
-
-        if (t.IsEnum)
-        {
-            var values = Enum.GetValues(t);
-            return zero ? Activator.CreateInstance(t) : values.GetValue(random.Next(values.Length));
-        }
-
-        if (t == typeof(string))
-        {
-            return zero ? "" : extreme ? new string('\u00e9', 300) : "s" + random.Next();
-        }
-
-        if (t == typeof(byte[]))
-        {
-            var bytes = new byte[zero ? 0 : extreme ? 70_000 : random.Next(1, 40)];
-            random.NextBytes(bytes);
-            return bytes;
-        }
-
-        if (t == typeof(bool))
-        {
-            return !zero && random.Next(2) == 1;
-        }
-
-        if (t.IsPrimitive)
-        {
-            if (zero)
-            {
-                return Convert.ChangeType(0, t, System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            if (extreme)
-            {
-                var field = random.Next(2) == 0 ? "MinValue" : "MaxValue";
-                return t.GetField(field)!.GetValue(null);
-            }
-
-            var raw = new byte[8];
-            random.NextBytes(raw);
-            var size = System.Runtime.InteropServices.Marshal.SizeOf(t);
-            var shift = random.Next(size * 8);
-            var v = BitConverter.ToUInt64(raw) >> shift; // small and large magnitudes, every msgpack int width
-            return t == typeof(long) || t == typeof(int) || t == typeof(short)
-                ? Convert.ChangeType(unchecked((long)v) * (random.Next(2) == 0 ? 1 : -1) % (t == typeof(long) ? long.MaxValue : t == typeof(int) ? int.MaxValue : short.MaxValue), t, System.Globalization.CultureInfo.InvariantCulture)
-                : Convert.ChangeType(v % (t == typeof(ulong) ? ulong.MaxValue : t == typeof(uint) ? uint.MaxValue : ushort.MaxValue), t, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        var element = t.IsArray ? t.GetElementType()! : t.GetGenericArguments()[0];
-        var count = zero ? 0 : random.Next(1, 4);
-        var array = Array.CreateInstance(element, count);
-        for (var i = 0; i < count; i++)
-        {
-            array.SetValue(element.IsPrimitive ? Value(element, false, random, seed) : Instance(element, random, seed), i);
-        }
-
-        return array;
     }
 }

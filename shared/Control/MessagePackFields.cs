@@ -5,16 +5,16 @@ using Nerdbank.MessagePack;
 namespace Disagg.Control;
 
 /// <summary>
-/// The control protocol's codec without run-time converter building: ControlWire.g.cs (written by
-/// tools/gen-control-wire.py) has a writer and a reader per message; these are the pieces they share. Input is
+/// What the generated message codecs share (tools/gen-control-wire.py writes ControlWire.g.cs here and the
+/// toolstack's DaemonWire.g.cs: a writer and a reader per message, no converter built at run time). Input is
 /// untrusted: anything malformed throws <see cref="MessagePackSerializationException"/> (or the reader's
-/// EndOfStream/Overflow), which <see cref="ControlCodec"/> turns into a protocol violation.
+/// EndOfStream/Overflow), which the codecs turn into a protocol violation.
 /// </summary>
-internal static partial class ControlWire
+public static class MessagePackFields
 {
-    private delegate T ElementReader<T>(ref MessagePackReader reader);
+    public delegate T ElementReader<T>(ref MessagePackReader reader);
 
-    private static void WriteBin(ref MessagePackWriter w, byte[]? bytes)
+    public static void WriteBin(ref MessagePackWriter w, byte[]? bytes)
     {
         if (bytes is null)
         {
@@ -26,7 +26,7 @@ internal static partial class ControlWire
         }
     }
 
-    private static void WriteNullable(ref MessagePackWriter w, long? value)
+    public static void WriteNullable(ref MessagePackWriter w, int? value)
     {
         if (value is { } v)
         {
@@ -38,7 +38,19 @@ internal static partial class ControlWire
         }
     }
 
-    private static int ReadMapHeader(ref MessagePackReader r)
+    public static void WriteNullable(ref MessagePackWriter w, long? value)
+    {
+        if (value is { } v)
+        {
+            w.Write(v);
+        }
+        else
+        {
+            w.WriteNil();
+        }
+    }
+
+    public static int ReadMapHeader(ref MessagePackReader r)
     {
         if (r.NextMessagePackType != MessagePackType.Map)
         {
@@ -49,19 +61,44 @@ internal static partial class ControlWire
         return count <= r.Sequence.Length - r.Consumed ? count : throw Truncated("map", count, ref r);
     }
 
-    private static string ReadKey(ref MessagePackReader r) =>
+    public static string ReadKey(ref MessagePackReader r) =>
         r.NextMessagePackType == MessagePackType.String ? r.ReadString()! : throw new MessagePackSerializationException($"a map key is {r.NextMessagePackType}, not a string");
 
-    private static string ReadString(ref MessagePackReader r, string field) =>
+    public static string ReadString(ref MessagePackReader r, string field) =>
         r.ReadString() ?? throw new MessagePackSerializationException($"{field} is nil");
 
-    private static byte[] ReadBin(ref MessagePackReader r, string field) =>
+    public static string? ReadNullableString(ref MessagePackReader r) => r.ReadString();
+
+    public static void WriteDictionary(ref MessagePackWriter w, IReadOnlyDictionary<string, string> map)
+    {
+        w.WriteMapHeader(map.Count);
+        foreach (var (k, v) in map)
+        {
+            w.Write(k);
+            w.Write(v);
+        }
+    }
+
+    public static Dictionary<string, string> ReadDictionary(ref MessagePackReader r, string field)
+    {
+        var count = ReadMapHeader(ref r);
+        var map = new Dictionary<string, string>(Math.Min(count, 64));
+        for (var i = 0; i < count; i++)
+        {
+            var key = ReadString(ref r, field);
+            map[key] = ReadString(ref r, field);
+        }
+
+        return map;
+    }
+
+    public static byte[] ReadBin(ref MessagePackReader r, string field) =>
         ReadNullableBin(ref r) ?? throw new MessagePackSerializationException($"{field} is nil");
 
-    private static byte[]? ReadNullableBin(ref MessagePackReader r) =>
+    public static byte[]? ReadNullableBin(ref MessagePackReader r) =>
         r.TryReadNil() ? null : r.ReadBytes() is { } bytes ? bytes.ToArray() : null;
 
-    private static T[] ReadArray<T>(ref MessagePackReader r, string field, ElementReader<T> element)
+    public static T[] ReadArray<T>(ref MessagePackReader r, string field, ElementReader<T> element)
     {
         if (r.NextMessagePackType != MessagePackType.Array)
         {
@@ -84,10 +121,10 @@ internal static partial class ControlWire
         return items;
     }
 
-    private static MessagePackSerializationException Truncated(string what, int count, ref MessagePackReader r) =>
+    public static MessagePackSerializationException Truncated(string what, int count, ref MessagePackReader r) =>
         new($"{what} claims {count} entries with {r.Sequence.Length - r.Consumed} bytes left");
 
-    private static void Require(ulong seen, ulong required, string message, string[] fields)
+    public static void Require(ulong seen, ulong required, string message, string[] fields)
     {
         var missing = required & ~seen;
         if (missing != 0)
@@ -96,7 +133,7 @@ internal static partial class ControlWire
         }
     }
 
-    private static void Skip(ref MessagePackReader r)
+    public static void Skip(ref MessagePackReader r)
     {
         var context = new SerializationContext();
         r.Skip(context);
