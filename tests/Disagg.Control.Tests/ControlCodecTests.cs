@@ -44,8 +44,8 @@ public class ControlCodecTests
     [MemberData(nameof(Messages))]
     public void TheWireFormIsTheUnionsOwn(ControlMessage message)
     {
-        // The codec builds one case's converter at a time (start-up cost) but must write exactly what the
-        // [DerivedTypeShape] union writes, and read it.
+        // The codec is generated (tools/gen-control-wire.py) but must write exactly what the [DerivedTypeShape]
+        // union writes (ControlWireTests covers every case).
         var union = new Nerdbank.MessagePack.MessagePackSerializer().Serialize<ControlMessage, ControlWitness>(message);
         Assert.Equal(union, ControlCodec.Encode(message)[ControlCodec.HeaderSize..]);
     }
