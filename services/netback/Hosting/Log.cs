@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "xenstored connection lost; exiting for a restart")]
     public static partial void XenstoreLost(ILogger log);
+
+    [LoggerMessage(14, LogLevel.Warning, "cannot write the status file in {Directory}: {Reason} (switching goes on; logged again only after a success)")]
+    public static partial void StatusWriteFailed(ILogger log, string directory, string reason);
 }

@@ -21,6 +21,8 @@ namespace Disagg.Netback.Xenbus;
 /// </summary>
 internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, SwitchLoop sw, int ownDomain, string stateDirectory, IReadOnlyList<TapUplink> uplinks, ILogger log)
 {
+    private bool _statusFailing;
+
     public static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
     private const string RootToken = "backend-root";
     private const string StatusTick = "";
@@ -69,7 +71,7 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
 
                 if (device == StatusTick)
                 {
-                    StatusFile.Write(stateDirectory, sw, _devices.Values, uplinks);
+                    WriteStatus();
                     continue;
                 }
 
@@ -354,6 +356,24 @@ internal sealed class VifBackends(XenstoreClient xs, ServiceChannel channel, Swi
         catch (XenstoreException e)
         {
             Log.XenstoreRefused(log, ownDomain, path, e.Message); // the toolstack removed the directory meanwhile
+        }
+    }
+
+    /// <summary>A full disk or a read-only state directory costs the status file, never the device loop.</summary>
+    private void WriteStatus()
+    {
+        try
+        {
+            StatusFile.Write(stateDirectory, sw, _devices.Values, uplinks);
+            _statusFailing = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_statusFailing)
+            {
+                Log.StatusWriteFailed(log, stateDirectory, e.Message);
+                _statusFailing = true;
+            }
         }
     }
 }

@@ -36,6 +36,28 @@ public sealed class SwitchingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unwritable_status_file_is_logged_and_switching_and_new_vifs_go_on()
+    {
+        // status.tmp as a directory: every status write fails (it writes the temp file, then renames).
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(_host.StateDirectory, "status")), Patience));
+        Directory.CreateDirectory(Path.Combine(_host.StateDirectory, "status.tmp"));
+        Assert.True(_host.Netback.WaitForStdErr("cannot write the status file", Patience), "netback logs the failure");
+
+        var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
+        var b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
+        for (ushort seq = 1; seq <= 5; seq++)
+        {
+            a.Send(Packets.Ping(a.Mac, "10.0.0.10", b.Mac, "10.0.0.11", seq));
+            Assert.NotNull(await a.ReceiveAsync(f => Packets.IsEchoReply(f, seq), Patience));
+        }
+
+        Directory.Delete(Path.Combine(_host.StateDirectory, "status.tmp"));
+        var stats = await _host.VifStatusAsync(11, s => long.Parse(s["rx_frames"]) >= 5);
+        Assert.Equal("connected", stats["state"]);
+        Assert.False(_host.Netback.HasExited);
+    }
+
+    [Fact]
     public async Task Frontends_on_different_bridges_cannot_reach_each_other()
     {
         var a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", "xenbr0", ip: "10.0.0.10");
