@@ -26,6 +26,9 @@ internal static unsafe partial class Libc
     public const int Eagain = 11;
     public const int Esrch = 3;
     public const int MapFixed = 0x10;
+    public const int MapPrivate = 2;
+    public const int MapAnonymous = 0x20;
+    public const int ProtNone = 0;
     public const int ORdonly = 0;
     public const int OCloexec = 0x80000;
     public const int PrSetPdeathsig = 1;

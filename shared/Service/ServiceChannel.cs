@@ -231,6 +231,65 @@ public sealed class ServiceChannel : IAsyncDisposable
         return new MappedGrant(this, page, domain, gref, mapped.Handle, mapped.Frame, readOnly);
     }
 
+    /// <summary>
+    /// Maps grants <paramref name="grefs"/> of <paramref name="domain"/> as consecutive pages, in order: a
+    /// multi-page ring (blkif's ring-ref0..N-1). All or nothing: a grant that does not map releases the others.
+    /// </summary>
+    public async Task<MappedGrantRange> MapGrantsAsync(int domain, IReadOnlyList<uint> grefs, CancellationToken cancel = default)
+    {
+        var window = PageWindow.Reserve(grefs.Count);
+        var handles = new List<long>(grefs.Count);
+        try
+        {
+            for (var i = 0; i < grefs.Count; i++)
+            {
+                var (mapped, fds) = await _kernel.CallWithFdsAsync<GrantMapped>(new MapGrantRef(domain, grefs[i], false), cancel).ConfigureAwait(false);
+                handles.Add(mapped.Handle);
+                using var fd = fds[0];
+                window.Place(i, fd);
+            }
+
+            return new MappedGrantRange(this, window, domain, [.. handles]);
+        }
+        catch
+        {
+            window.Dispose();
+            foreach (var handle in handles)
+            {
+                await UnmapAsync(handle).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> new shared pages (see <see cref="AllocSharedPageAsync"/>) as consecutive pages
+    /// here: a native frontend's multi-page ring. Each still has its own frame to grant.
+    /// </summary>
+    public async Task<SharedPageRange> AllocSharedPagesAsync(int count, CancellationToken cancel = default)
+    {
+        var window = PageWindow.Reserve(count);
+        try
+        {
+            var frames = new ulong[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (allocated, fds) = await _kernel.CallWithFdsAsync<SharedPageAllocated>(new AllocSharedPage(), cancel).ConfigureAwait(false);
+                using var fd = fds[0];
+                window.Place(i, fd);
+                frames[i] = allocated.Frame;
+            }
+
+            return new SharedPageRange(window, frames);
+        }
+        catch
+        {
+            window.Dispose();
+            throw;
+        }
+    }
+
     internal async Task UnmapAsync(long handle)
     {
         try

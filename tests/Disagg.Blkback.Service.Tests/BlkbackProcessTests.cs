@@ -101,6 +101,63 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFourPageRingCarries128RequestsInFlightAndAnOrderPastTheMaximumIsRefused()
+    {
+        var image = _rig.File("ring4.raw");
+        DiskImage.CreateRaw(image, 4 << 20);
+        var front = await _rig.AttachAsync(new BlkfrontDisk(image), pages: 256, ringPageOrder: 2);
+        Assert.Equal(4, front.RingRefs.Length);
+        Assert.Equal(128, front.Ring.Size);
+
+        // 128 writes of distinct pages pushed at once, then 128 reads of them into other pages.
+        var random = new Random(4);
+        for (var i = 0; i < 128; i++)
+        {
+            random.NextBytes(front.Page(i));
+            front.Ring.NextRequest() = NativeBlkfront.Request(BlkifOperation.Write, (ulong)i, i * 8, (i, 0, 7));
+        }
+
+        Assert.Equal(0, front.Ring.FreeRequests);
+        Drain(front, 128);
+        for (var i = 0; i < 128; i++)
+        {
+            front.Ring.NextRequest() = NativeBlkfront.Request(BlkifOperation.Read, (ulong)(1000 + i), i * 8, (128 + i, 0, 7));
+        }
+
+        Drain(front, 128);
+        for (var i = 0; i < 128; i++)
+        {
+            Assert.True(front.Page(i).SequenceEqual(front.Page(128 + i)), $"page {i} read back differs");
+        }
+
+        // 2^5 pages is past the max-ring-page-order we offer (4): the device says why and stays unconnected.
+        var other = _rig.File("ring32.raw");
+        DiskImage.CreateRaw(other, 1 << 20);
+        var refused = await Assert.ThrowsAsync<TimeoutException>(() => _rig.AttachAsync(new BlkfrontDisk(other), pages: 8, timeout: TimeSpan.FromSeconds(3), ringPageOrder: 5));
+        Assert.Contains("ring-page-order '5'", refused.Message, StringComparison.Ordinal);
+        Assert.False(_rig.Blkback.HasExited, "blkback died: " + _rig.Blkback.StdErr);
+
+        static void Drain(NativeBlkfront front, int count)
+        {
+            front.Push();
+            var seen = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (seen < count && DateTime.UtcNow < deadline)
+            {
+                while (front.Ring.TryTakeResponse(out var rsp))
+                {
+                    Assert.Equal(Ok, rsp.Status);
+                    seen++;
+                }
+
+                front.WaitForResponses(TimeSpan.FromMilliseconds(100));
+            }
+
+            Assert.Equal(count, seen);
+        }
+    }
+
+    [Fact]
     public async Task HostileFrontendGetsErrorsOrIsDisconnectedAndTheOtherDeviceKeepsWorking()
     {
         var a = _rig.File("a.raw");

@@ -98,9 +98,9 @@ public sealed class BlkbackRig : IAsyncDisposable
     }
 
     /// <summary>A new native frontend domain attached to <paramref name="disk"/> (device 0 of that domain).</summary>
-    public async Task<NativeBlkfront> AttachAsync(BlkfrontDisk disk, int pages = 128, TimeSpan? timeout = null)
+    public async Task<NativeBlkfront> AttachAsync(BlkfrontDisk disk, int pages = 128, TimeSpan? timeout = null, int ringPageOrder = 0)
     {
-        var front = await NativeBlkfront.AttachAsync(Control, Kernel.Socket, Xs, _nextDomain++, BackendDomain, 0, disk, pages, timeout).ConfigureAwait(false);
+        var front = await NativeBlkfront.AttachAsync(Control, Kernel.Socket, Xs, _nextDomain++, BackendDomain, 0, disk, pages, timeout, ringPageOrder).ConfigureAwait(false);
         _frontends.Add(front);
         return front;
     }

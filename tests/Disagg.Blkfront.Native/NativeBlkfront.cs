@@ -21,23 +21,27 @@ public sealed class NativeBlkfront : IAsyncDisposable
     public const uint RingRef = 0;
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     private readonly ServiceChannel _channel;
-    private readonly SharedPage _ringPage;
+    private readonly SharedPageRange _ringPages;
     private readonly XenstoreClient _xs;
     private readonly int[] _ports = new int[16];
 
-    private NativeBlkfront(ServiceChannel channel, SharedPage ringPage, XenstoreClient xs, int port, int backendDomain, int deviceId)
+    private NativeBlkfront(ServiceChannel channel, SharedPageRange ringPages, uint[] ringRefs, XenstoreClient xs, int port, int backendDomain, int deviceId)
     {
         _channel = channel;
-        _ringPage = ringPage;
+        _ringPages = ringPages;
+        RingRefs = ringRefs;
         _xs = xs;
         Port = port;
         BackendDomain = backendDomain;
         DeviceId = deviceId;
         unsafe
         {
-            Ring = new FrontRing<BlkifRequest, BlkifResponse>($"blkfront {channel.DomainId}/{deviceId}", ringPage.Pointer, 4096);
+            Ring = new FrontRing<BlkifRequest, BlkifResponse>($"blkfront {channel.DomainId}/{deviceId}", ringPages.Pointer, ringPages.Length);
         }
     }
+
+    /// <summary>The grants of the ring's pages (one unless a ring-page-order was asked for).</summary>
+    public uint[] RingRefs { get; }
 
     public int DomainId => _channel.DomainId;
 
@@ -61,23 +65,31 @@ public sealed class NativeBlkfront : IAsyncDisposable
 
     /// <summary>
     /// Registers domain <paramref name="domainId"/> as a service (through the privileged <paramref name="control"/>),
-    /// opens its channel with a grant table, writes the device directories and connects to the backend.
+    /// opens its channel with a grant table, writes the device directories and connects to the backend. A
+    /// <paramref name="ringPageOrder"/> above 0 asks for a ring of 2^order pages (ring-ref0..N-1): 32 requests per page.
     /// </summary>
     public static async Task<NativeBlkfront> AttachAsync(
-        KernelClient control, string kernelSocket, XenstoreClient xs, int domainId, int backendDomain, int deviceId, BlkfrontDisk disk, int pages = 128, TimeSpan? timeout = null)
+        KernelClient control, string kernelSocket, XenstoreClient xs, int domainId, int backendDomain, int deviceId, BlkfrontDisk disk, int pages = 128, TimeSpan? timeout = null, int ringPageOrder = 0)
     {
         var token = (await control.CallAsync<ServiceRegistered>(new RegisterService($"blkfront-{domainId}", domainId)).ConfigureAwait(false)).Token;
         var channel = await ServiceChannel.OpenAsync(kernelSocket, token, pages, grantFrames: 1).ConfigureAwait(false);
-        var ringPage = await channel.AllocSharedPageAsync().ConfigureAwait(false);
+        var ringPages = await channel.AllocSharedPagesAsync(1 << ringPageOrder).ConfigureAwait(false);
         var grants = channel.Grants!;
-        grants.GrantAccess(RingRef, backendDomain, ringPage.Frame, readOnly: false);
+        var ringRefs = new uint[ringPages.Frames.Count];
+        for (var i = 0; i < ringRefs.Length; i++)
+        {
+            // Page 0 keeps ref 0; further ring pages take the refs after the data pages'.
+            ringRefs[i] = i == 0 ? RingRef : Gref(pages) + (uint)i - 1;
+            grants.GrantAccess(ringRefs[i], backendDomain, ringPages.Frames[i], readOnly: false);
+        }
+
         for (var i = 0; i < pages; i++)
         {
             grants.GrantAccess(Gref(i), backendDomain, (ulong)i, readOnly: false);
         }
 
         var port = await channel.AllocUnboundAsync(backendDomain).ConfigureAwait(false);
-        var front = new NativeBlkfront(channel, ringPage, xs, port, backendDomain, deviceId);
+        var front = new NativeBlkfront(channel, ringPages, ringRefs, xs, port, backendDomain, deviceId);
         try
         {
             await front.WriteDirectoriesAsync(disk).ConfigureAwait(false);
@@ -173,7 +185,7 @@ public sealed class NativeBlkfront : IAsyncDisposable
     /// <summary>A hostile frontend: moves the shared req_prod <paramref name="ahead"/> past what was produced, and notifies.</summary>
     public unsafe void CorruptRequestProducer(uint ahead)
     {
-        var header = (SharedRingHeader*)_ringPage.Pointer;
+        var header = (SharedRingHeader*)_ringPages.Pointer;
         Volatile.Write(ref header->ReqProd, header->ReqProd + ahead);
         _channel.Notify(Port);
     }
@@ -187,7 +199,7 @@ public sealed class NativeBlkfront : IAsyncDisposable
     {
         unsafe
         {
-            Ring = new FrontRing<BlkifRequest, BlkifResponse>($"blkfront {DomainId}/{DeviceId}", _ringPage.Pointer, 4096);
+            Ring = new FrontRing<BlkifRequest, BlkifResponse>($"blkfront {DomainId}/{DeviceId}", _ringPages.Pointer, _ringPages.Length);
         }
 
         foreach (var r in shadow)
@@ -234,7 +246,7 @@ public sealed class NativeBlkfront : IAsyncDisposable
             // xenstored already gone (test teardown order)
         }
 
-        _ringPage.Dispose();
+        _ringPages.Dispose();
         await _channel.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -271,7 +283,19 @@ public sealed class NativeBlkfront : IAsyncDisposable
         await WaitForBackendAsync(XenbusState.InitWait, timeout).ConfigureAwait(false);
         Sectors = long.Parse(await _xs.ReadAsync(tx, BackendPath + "/sectors", c).ConfigureAwait(false) ?? "0", CultureInfo.InvariantCulture);
         MaxIndirectSegments = int.Parse(await _xs.ReadAsync(tx, BackendPath + "/feature-max-indirect-segments", c).ConfigureAwait(false) ?? "0", CultureInfo.InvariantCulture);
-        await _xs.WriteAsync(tx, FrontendPath + "/ring-ref", RingRef.ToString(CultureInfo.InvariantCulture), c).ConfigureAwait(false);
+        if (RingRefs.Length == 1)
+        {
+            await _xs.WriteAsync(tx, FrontendPath + "/ring-ref", RingRef.ToString(CultureInfo.InvariantCulture), c).ConfigureAwait(false);
+        }
+        else
+        {
+            await _xs.WriteAsync(tx, FrontendPath + "/ring-page-order", System.Numerics.BitOperations.Log2((uint)RingRefs.Length).ToString(CultureInfo.InvariantCulture), c).ConfigureAwait(false);
+            for (var i = 0; i < RingRefs.Length; i++)
+            {
+                await _xs.WriteAsync(tx, FrontendPath + $"/ring-ref{i}", RingRefs[i].ToString(CultureInfo.InvariantCulture), c).ConfigureAwait(false);
+            }
+        }
+
         await _xs.WriteAsync(tx, FrontendPath + "/event-channel", Port.ToString(CultureInfo.InvariantCulture), c).ConfigureAwait(false);
         await _xs.WriteAsync(tx, FrontendPath + "/protocol", "x86_64-abi", c).ConfigureAwait(false);
         await _xs.WriteAsync(tx, FrontendPath + "/state", "3", c).ConfigureAwait(false);

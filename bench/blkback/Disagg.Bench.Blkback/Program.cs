@@ -14,6 +14,8 @@ var slice = quick ? 0.5 : 1.0;
 // --only NAME runs one pattern; --ring-only skips the direct slices (for profiling the ring path alone).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var ringOnly = args.Contains("--ring-only");
+// --depth N: random requests kept in flight on the one-page ring (default 32, all it holds).
+var depth = int.Parse(args.SkipWhile(a => a != "--depth").Skip(1).FirstOrDefault() ?? "32", CultureInfo.InvariantCulture);
 const long DiskBytes = 64L << 20;
 const int Blocks = (int)(DiskBytes / 4096);
 
@@ -35,10 +37,19 @@ using (var f = new FileStream(image, FileMode.CreateNew))
 
 var front = await rig.AttachAsync(new BlkfrontDisk(image), pages: 32 * 11);
 using var direct = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite);
+
+// A second frontend with a four-page ring (ring-page-order 2: 128 requests in flight), on its own copy of the
+// image (one writer per image), with its own direct floor on that copy.
+var image4 = rig.File("bench-ring4.raw");
+File.Copy(image, image4);
+var front4 = await rig.AttachAsync(new BlkfrontDisk(image4), pages: 128, ringPageOrder: 2);
+using var direct4 = File.OpenHandle(image4, FileMode.Open, FileAccess.ReadWrite);
 var patterns = new (string Name, Func<double, Rate> Direct, Func<double, Rate> Ring, double UnitBytes, string Unit)[]
 {
-    ("randread-4k", t => Direct(direct, write: false, t), t => Ring(front, BlkifOperation.Read, t, depth: 32, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
-    ("randwrite-4k", t => Direct(direct, write: true, t), t => Ring(front, BlkifOperation.Write, t, depth: 32, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
+    ("randread-4k", t => Direct(direct, write: false, t), t => Ring(front, BlkifOperation.Read, t, depth: depth, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
+    ("randwrite-4k", t => Direct(direct, write: true, t), t => Ring(front, BlkifOperation.Write, t, depth: depth, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
+    ("randread-4k-ring4p", t => Direct(direct4, write: false, t), t => Ring(front4, BlkifOperation.Read, t, depth: 128, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
+    ("randwrite-4k-ring4p", t => Direct(direct4, write: true, t), t => Ring(front4, BlkifOperation.Write, t, depth: 128, pagesPerRequest: 1, sequential: false), 0, "IOPS"),
     ("seqread-44k", t => DirectSequential(direct, t), t => Ring(front, BlkifOperation.Read, t, depth: 32, pagesPerRequest: 11, sequential: true), 11 * 4096, "MB/s"),
 };
 

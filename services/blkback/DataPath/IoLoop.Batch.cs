@@ -7,11 +7,18 @@ namespace Disagg.Blkback.DataPath;
 internal sealed partial class IoLoop
 {
     /// <summary>
-    /// Requests per pipeline stage. The kernel copies one group while the loop does the next group's I/O, and
-    /// each group is answered as soon as its data has moved, so the frontend refills the ring while the rest of
-    /// the batch is still being served (both CPUs busy instead of taking turns).
+    /// Requests per pipeline stage: 8, or 16 when the batch is more than a one-page ring holds. The kernel copies one group while the loop
+    /// does the next group's I/O, and each group is answered as soon as its data has moved, so the frontend
+    /// refills its ring while the rest of the batch is still being served (both CPUs busy instead of taking
+    /// turns). A one-page ring's 32 requests go best in groups of 8 and a four-page ring's 128 in groups of 16
+    /// (docs/PERFORMANCE.md, blkback): smaller groups cost a copy-ring round trip each, larger ones starve the
+    /// frontend.
     /// </summary>
-    private const int GroupRequests = 8;
+    private const int MinGroupRequests = 8;
+
+    private const int MaxGroupRequests = 16;
+
+    private int _groupRequests = MinGroupRequests;
 
     private bool ServeBatch()
     {
@@ -32,7 +39,8 @@ internal sealed partial class IoLoop
         var batch = _batch.AsSpan(0, n);
         LoadIndirectSegments(batch);
 
-        var groups = (n + GroupRequests - 1) / GroupRequests;
+        _groupRequests = n > 32 ? MaxGroupRequests : MinGroupRequests;
+        var groups = (n + _groupRequests - 1) / _groupRequests;
         var dataIn = SubmitWriteData(batch, 0);
         for (var g = 0; g < groups; g++)
         {
@@ -79,8 +87,8 @@ internal sealed partial class IoLoop
         return any;
     }
 
-    private static Span<IoRequest> Group(Span<IoRequest> batch, int g) =>
-        batch.Slice(g * GroupRequests, Math.Min(GroupRequests, batch.Length - (g * GroupRequests)));
+    private Span<IoRequest> Group(Span<IoRequest> batch, int g) =>
+        batch.Slice(g * _groupRequests, Math.Min(_groupRequests, batch.Length - (g * _groupRequests)));
 
     /// <summary>Indirect requests: their segment descriptors live in granted pages, needed before anything else.</summary>
     private void LoadIndirectSegments(Span<IoRequest> batch)

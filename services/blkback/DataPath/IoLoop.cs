@@ -59,7 +59,7 @@ internal sealed partial class IoLoop : IDisposable
 
         _freeCount = slots;
         // Worst case per request: every segment straddles a page (two copies) plus its descriptor pages.
-        _reads = new PendingReads(slots, GroupRequests);
+        _reads = new PendingReads(slots, MaxGroupRequests);
         _copies = new CopyQueue(channel, Math.Max(256, (2 * maxIndirectSegments) + Abi.Io.BlkifRequestIndirect.MaxIndirectPages));
         _thread = new Thread(Run) { Name = "blkback-io", IsBackground = true };
     }

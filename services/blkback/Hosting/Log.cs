@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: not set up: {Reason}")]
     public static partial void SetupFailed(ILogger logger, int domainId, int device, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: connected, ring grant {Ref}, frontend port {RemotePort} bound as our port {LocalPort}")]
-    public static partial void Connected(ILogger logger, int domainId, int device, uint @ref, int remotePort, int localPort);
+    [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: connected, ring grant {Ref} ({Pages} page(s)), frontend port {RemotePort} bound as our port {LocalPort}")]
+    public static partial void Connected(ILogger logger, int domainId, int device, uint @ref, int pages, int remotePort, int localPort);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: not connected: {Reason}")]
     public static partial void ConnectFailed(ILogger logger, int domainId, int device, string reason);

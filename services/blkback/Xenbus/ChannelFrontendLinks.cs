@@ -3,12 +3,12 @@ using Disagg.Service;
 
 namespace Disagg.Blkback.Xenbus;
 
-/// <summary>Frontend links through the kernel: MapGrantAsync for the ring page, BindInterdomainAsync for the port.</summary>
+/// <summary>Frontend links through the kernel: MapGrantsAsync for the ring pages (one range), BindInterdomainAsync for the port.</summary>
 internal sealed class ChannelFrontendLinks(ServiceChannel channel) : IFrontendLinks
 {
-    public async Task<FrontendLink> OpenAsync(int domain, uint ringRef, int remotePort, CancellationToken cancel)
+    public async Task<FrontendLink> OpenAsync(int domain, uint[] ringRefs, int remotePort, CancellationToken cancel)
     {
-        var map = await channel.MapGrantAsync(domain, ringRef, readOnly: false, cancel).ConfigureAwait(false);
+        var map = await channel.MapGrantsAsync(domain, ringRefs, cancel).ConfigureAwait(false);
         int port;
         try
         {
@@ -22,11 +22,11 @@ internal sealed class ChannelFrontendLinks(ServiceChannel channel) : IFrontendLi
 
         unsafe
         {
-            return new FrontendLink(map.Pointer, 4096, port, () => ReleaseAsync(map, port));
+            return new FrontendLink(map.Pointer, map.Length, port, () => ReleaseAsync(map, port));
         }
     }
 
-    private async ValueTask ReleaseAsync(MappedGrant map, int port)
+    private async ValueTask ReleaseAsync(MappedGrantRange map, int port)
     {
         try
         {

@@ -1,8 +1,8 @@
 namespace Disagg.Blkback.Xenbus;
 
-/// <summary>How a device reaches its frontend: map the ring page it granted us and bind its event channel.</summary>
+/// <summary>How a device reaches its frontend: map the ring pages it granted us and bind its event channel.</summary>
 internal interface IFrontendLinks
 {
-    /// <summary>Maps grant <paramref name="ringRef"/> of <paramref name="domain"/> and binds to its port <paramref name="remotePort"/>.</summary>
-    Task<FrontendLink> OpenAsync(int domain, uint ringRef, int remotePort, CancellationToken cancel);
+    /// <summary>Maps ring grants <paramref name="ringRefs"/> of <paramref name="domain"/> as one range and binds to its port <paramref name="remotePort"/>.</summary>
+    Task<FrontendLink> OpenAsync(int domain, uint[] ringRefs, int remotePort, CancellationToken cancel);
 }

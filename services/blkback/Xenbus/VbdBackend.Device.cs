@@ -157,20 +157,9 @@ internal sealed partial class VbdBackend
     private async Task ConnectAsync(Vbd vbd, CancellationToken cancel)
     {
         var fe = vbd.Config!.FrontendPath;
-        var order = await _xs.ReadAsync(Tx, fe + "/ring-page-order", cancel).ConfigureAwait(false);
-        if (order is not null && order != "0")
-        {
-            throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"ring-page-order {order}: only one-page rings are served (max-ring-page-order is not offered)");
-        }
-
-        var ringRef = await _xs.ReadAsync(Tx, fe + "/ring-ref", cancel).ConfigureAwait(false) ?? await _xs.ReadAsync(Tx, fe + "/ring-ref0", cancel).ConfigureAwait(false);
+        var refs = await ReadRingRefsAsync(vbd, fe, cancel).ConfigureAwait(false);
         var channel = await _xs.ReadAsync(Tx, fe + "/event-channel", cancel).ConfigureAwait(false);
         var protocol = await _xs.ReadAsync(Tx, fe + "/protocol", cancel).ConfigureAwait(false);
-        if (!uint.TryParse(ringRef, NumberStyles.None, CultureInfo.InvariantCulture, out var gref))
-        {
-            throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"ring-ref '{ringRef}' is not a grant reference");
-        }
-
         if (!int.TryParse(channel, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {
             throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"event-channel '{channel}' is not a port");
@@ -182,7 +171,7 @@ internal sealed partial class VbdBackend
             throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"protocol '{protocol}' (the 64-bit blkif layout only)");
         }
 
-        var link = await _links.OpenAsync(vbd.FrontendDomain, gref, port, cancel).ConfigureAwait(false);
+        var link = await _links.OpenAsync(vbd.FrontendDomain, refs, port, cancel).ConfigureAwait(false);
         VbdRing ring;
         unsafe
         {
@@ -197,7 +186,40 @@ internal sealed partial class VbdBackend
         await _xs.RmAsync(Tx, vbd.BackendPath + "/error", cancel).ConfigureAwait(false);
         vbd.ErrorWritten = null;
         await WriteStateAsync(vbd, XenbusState.Connected, cancel).ConfigureAwait(false);
-        Log.Connected(_log, vbd.FrontendDomain, vbd.DeviceId, gref, port, link.LocalPort);
+        Log.Connected(_log, vbd.FrontendDomain, vbd.DeviceId, refs[0], refs.Length, port, link.LocalPort);
+    }
+
+    /// <summary>
+    /// blkif.h: a one-page ring is `ring-ref` (or `ring-ref0` with `ring-page-order` 0); a ring of 2^order pages
+    /// is `ring-ref0` .. `ring-ref{2^order - 1}`, order at most our max-ring-page-order.
+    /// </summary>
+    private async Task<uint[]> ReadRingRefsAsync(Vbd vbd, string fe, CancellationToken cancel)
+    {
+        var orderText = await _xs.ReadAsync(Tx, fe + "/ring-page-order", cancel).ConfigureAwait(false);
+        var order = 0;
+        if (orderText is not null && (!int.TryParse(orderText, NumberStyles.None, CultureInfo.InvariantCulture, out order) || order > VbdKeys.MaxRingPageOrder))
+        {
+            throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"ring-page-order '{orderText}' (0..{VbdKeys.MaxRingPageOrder} served)");
+        }
+
+        var refs = new uint[1 << order];
+        for (var i = 0; i < refs.Length; i++)
+        {
+            var key = order == 0 ? "ring-ref" : $"ring-ref{i}";
+            var text = await _xs.ReadAsync(Tx, fe + "/" + key, cancel).ConfigureAwait(false);
+            if (order == 0 && text is null)
+            {
+                key = "ring-ref0";
+                text = await _xs.ReadAsync(Tx, fe + "/" + key, cancel).ConfigureAwait(false);
+            }
+
+            if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out refs[i]))
+            {
+                throw new VbdException(vbd.FrontendDomain, vbd.DeviceId, $"{key} '{text}' is not a grant reference");
+            }
+        }
+
+        return refs;
     }
 
     private async Task DisconnectAsync(Vbd vbd)

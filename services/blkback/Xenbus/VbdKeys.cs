@@ -12,12 +12,15 @@ internal static class VbdKeys
 {
     public const int VdiskReadOnly = 4;
 
+    /// <summary>Rings of up to 2^4 = 16 pages (512 requests), as Linux blkback offers (XENBUS_MAX_RING_GRANT_ORDER).</summary>
+    public const int MaxRingPageOrder = 4;
+
     /// <summary>Keys we write: watch events for them are our own echo, not news.</summary>
     public static readonly HashSet<string> Ours =
     [
         "state", "sectors", "sector-size", "physical-sector-size", "info", "feature-flush-cache", "feature-barrier",
         "feature-discard", "discard-granularity", "discard-alignment", "discard-secure", "feature-max-indirect-segments",
-        "error", "hotplug-status",
+        "max-ring-page-order", "error", "hotplug-status",
     ];
 
     /// <summary>Writes the disk's geometry and every feature we serve; the state goes last, by the caller.</summary>
@@ -38,6 +41,7 @@ internal static class VbdKeys
             ("discard-alignment", "0"),
             ("discard-secure", "0"),
             ("feature-max-indirect-segments", N(maxIndirectSegments)),
+            ("max-ring-page-order", N(MaxRingPageOrder)),
             ("hotplug-status", "connected"),
         ];
         var writes = new Task[keys.Length];
