@@ -104,34 +104,8 @@ public static class ControlCodec
     /// <summary>[tag, message]: the tag picks the case (an unknown one is an error, not an exception), then nothing may follow.</summary>
     private static ControlMessage? DecodePayload(ReadOnlyMemory<byte> payload, out string? error)
     {
-        error = null;
-        var reader = new MessagePackReader(payload);
-        if (reader.NextMessagePackType != MessagePackType.Array || reader.ReadArrayHeader() != 2)
-        {
-            error = "undecodable control message: not a [tag, message] pair";
-            return null;
-        }
-
-        if (reader.NextMessagePackType != MessagePackType.Integer)
-        {
-            error = "undecodable control message: the tag is not an integer";
-            return null;
-        }
-
-        var tag = reader.ReadInt64();
-        var message = tag is < int.MinValue or > int.MaxValue ? null : ControlWire.ReadBody((int)tag, ref reader);
-        if (message is null)
-        {
-            error = $"undecodable control message: unknown tag {tag}";
-            return null;
-        }
-
-        if (!reader.End)
-        {
-            error = "undecodable control message: bytes after the message";
-            return null;
-        }
-
+        var message = MessagePackFields.ReadUnion<ControlMessage>(payload, ControlWire.ReadBody, out error);
+        error = error is null ? null : "undecodable control message: " + error;
         return message;
     }
 }

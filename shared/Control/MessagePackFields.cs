@@ -14,6 +14,48 @@ public static class MessagePackFields
 {
     public delegate T ElementReader<T>(ref MessagePackReader reader);
 
+    /// <summary>Reads the map of union case <paramref name="tag"/>; null for a tag that is not a case.</summary>
+    public delegate T? UnionBodyReader<T>(int tag, ref MessagePackReader reader)
+        where T : class;
+
+    /// <summary>
+    /// A [DerivedTypeShape] union's wire form, [tag, message]: an unknown tag or trailing bytes are errors (null
+    /// with <paramref name="error"/> set), not exceptions; a malformed body throws as the field readers do.
+    /// </summary>
+    public static T? ReadUnion<T>(ReadOnlyMemory<byte> payload, UnionBodyReader<T> body, out string? error)
+        where T : class
+    {
+        error = null;
+        var reader = new MessagePackReader(payload);
+        if (reader.NextMessagePackType != MessagePackType.Array || reader.ReadArrayHeader() != 2)
+        {
+            error = "not a [tag, message] pair";
+            return null;
+        }
+
+        if (reader.NextMessagePackType != MessagePackType.Integer)
+        {
+            error = "the tag is not an integer";
+            return null;
+        }
+
+        var tag = reader.ReadInt64();
+        var message = tag is < int.MinValue or > int.MaxValue ? null : body((int)tag, ref reader);
+        if (message is null)
+        {
+            error = $"unknown tag {tag}";
+            return null;
+        }
+
+        if (!reader.End)
+        {
+            error = "bytes after the message";
+            return null;
+        }
+
+        return message;
+    }
+
     public static void WriteBin(ref MessagePackWriter w, byte[]? bytes)
     {
         if (bytes is null)

@@ -84,28 +84,8 @@ internal static class DaemonCodec
     /// <summary>[tag, message]: an unknown tag is an error, not an exception; nothing may follow.</summary>
     private static DaemonMessage? DecodePayload(ReadOnlyMemory<byte> payload, out string? error)
     {
-        error = null;
-        var reader = new MessagePackReader(payload);
-        if (reader.NextMessagePackType != MessagePackType.Array || reader.ReadArrayHeader() != 2 || reader.NextMessagePackType != MessagePackType.Integer)
-        {
-            error = "undecodable message: not a [tag, message] pair";
-            return null;
-        }
-
-        var tag = reader.ReadInt64();
-        var message = tag is < int.MinValue or > int.MaxValue ? null : DaemonWire.ReadBody((int)tag, ref reader);
-        if (message is null)
-        {
-            error = $"undecodable message: unknown tag {tag}";
-            return null;
-        }
-
-        if (!reader.End)
-        {
-            error = "undecodable message: bytes after the message";
-            return null;
-        }
-
+        var message = Disagg.Control.MessagePackFields.ReadUnion<DaemonMessage>(payload, DaemonWire.ReadBody, out error);
+        error = error is null ? null : "undecodable message: " + error;
         return message;
     }
 }
