@@ -20,9 +20,7 @@ public sealed class ControlConnection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Queue<FileDescriptor> _fds = new();
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly FrameBuffer _received = new(64 * 1024);
 
     public ControlConnection(Socket socket)
     {
@@ -117,10 +115,10 @@ public sealed class ControlConnection : IAsyncDisposable
     {
         while (true)
         {
-            var status = ControlCodec.TryDecode(_buffer.AsSpan(_start, _end - _start), MaxFrame, out var message, out var consumed, out var error);
+            var status = ControlCodec.TryDecode(_received.Unread, MaxFrame, out var message, out var consumed, out var error);
             if (status == FrameStatus.Message)
             {
-                _start += consumed;
+                _received.Consume(consumed);
                 return message;
             }
 
@@ -129,14 +127,14 @@ public sealed class ControlConnection : IAsyncDisposable
                 throw new ControlProtocolException(error!);
             }
 
-            MakeRoom();
+            _received.MakeRoom(MaxFrame);
             var n = await ReceiveSomeAsync(cancel).ConfigureAwait(false);
             if (n == 0)
             {
                 return null;
             }
 
-            _end += n;
+            _received.Commit(n);
         }
     }
 
@@ -145,7 +143,7 @@ public sealed class ControlConnection : IAsyncDisposable
     {
         while (true)
         {
-            var n = UnixRights.TryReceive(_socket, _buffer.AsSpan(_end), out var fds);
+            var n = UnixRights.TryReceive(_socket, _received.FreeSpan, out var fds);
             foreach (var fd in fds)
             {
                 if (AcceptFileDescriptors && _fds.Count < MaxQueuedFds)
@@ -191,28 +189,5 @@ public sealed class ControlConnection : IAsyncDisposable
         _socket.Dispose();
         await Task.CompletedTask.ConfigureAwait(false);
         _writeLock.Dispose();
-    }
-
-    /// <summary>Moves unread bytes to the front and grows the buffer when a partial frame needs it (never past MaxFrame).</summary>
-    private void MakeRoom()
-    {
-        var pending = _end - _start;
-        var need = ControlCodec.HeaderSize;
-        if (pending >= ControlCodec.HeaderSize)
-        {
-            need += (int)Math.Min(BitConverter.ToUInt32(_buffer, _start), (uint)MaxFrame);
-        }
-
-        if (_start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-            _start = 0;
-            _end = pending;
-        }
-
-        if (need > _buffer.Length || _end == _buffer.Length)
-        {
-            Array.Resize(ref _buffer, Math.Max(need, _buffer.Length * 2));
-        }
     }
 }

@@ -10,9 +10,7 @@ internal sealed class DaemonConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private byte[] _buffer = new byte[16 * 1024];
-    private int _start;
-    private int _end;
+    private readonly Disagg.Control.FrameBuffer _received = new(16 * 1024);
     private int _disposed;
 
     public DaemonConnection(Socket socket)
@@ -56,9 +54,9 @@ internal sealed class DaemonConnection : IAsyncDisposable
     {
         while (true)
         {
-            if (DaemonCodec.TryDecode(_buffer.AsSpan(_start, _end - _start), out var message, out var consumed, out var error))
+            if (DaemonCodec.TryDecode(_received.Unread, out var message, out var consumed, out var error))
             {
-                _start += consumed;
+                _received.Consume(consumed);
                 return message;
             }
 
@@ -67,14 +65,14 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 throw new DaemonProtocolException(error);
             }
 
-            MakeRoom();
-            var n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancel).ConfigureAwait(false);
+            _received.MakeRoom(DaemonCodec.MaxFrame);
+            var n = await _socket.ReceiveAsync(_received.FreeMemory, SocketFlags.None, cancel).ConfigureAwait(false);
             if (n == 0)
             {
                 return null;
             }
 
-            _end += n;
+            _received.Commit(n);
         }
     }
 
@@ -95,27 +93,5 @@ internal sealed class DaemonConnection : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private void MakeRoom()
-    {
-        var pending = _end - _start;
-        var need = DaemonCodec.HeaderSize;
-        if (pending >= DaemonCodec.HeaderSize)
-        {
-            need += (int)Math.Min(BitConverter.ToUInt32(_buffer, _start), (uint)DaemonCodec.MaxFrame);
-        }
-
-        if (_start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-            _start = 0;
-            _end = pending;
-        }
-
-        if (need > _buffer.Length || _end == _buffer.Length)
-        {
-            Array.Resize(ref _buffer, Math.Max(need, _buffer.Length * 2));
-        }
     }
 }
