@@ -27,6 +27,7 @@ public sealed class SupervisedService : IAsyncDisposable
     private int _swaps;
     private Swap? _swap;
     private Task? _loop;
+    private DateTimeOffset? _killSentAt;
     private TaskCompletionSource _readyLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -61,6 +62,8 @@ public sealed class SupervisedService : IAsyncDisposable
     {
         lock (_lock)
         {
+            // The downtime of a kill we deliver counts from the signal, not from when we notice the exit.
+            _killSentAt = DateTimeOffset.UtcNow;
             return TryKill(_process);
         }
     }
@@ -258,6 +261,16 @@ public sealed class SupervisedService : IAsyncDisposable
             // Returns once the process exited and its output was drained, so the log is complete.
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             diedAt = DateTimeOffset.UtcNow;
+            lock (_lock)
+            {
+                if (_killSentAt is { } sent && diedAt - sent < TimeSpan.FromSeconds(5))
+                {
+                    diedAt = sent;
+                }
+
+                _killSentAt = null;
+            }
+
             _log?.Dispose();
             TimeSpan delay;
             lock (_lock)
