@@ -7,8 +7,11 @@ public static class RepoPaths
 
     public static string Root => LazyRoot.Value;
 
-    /// <summary>out/bin: the programs `make build` (or `make publish`) leaves there.</summary>
-    public static string Bin => Path.Combine(Root, "out", "bin");
+    /// <summary>
+    /// out/bin: the programs `make build` leaves there; DISAGG_BIN names another directory (a benchmark of the
+    /// NativeAOT programs `make publish OUT=out/aot` made).
+    /// </summary>
+    public static string Bin => Environment.GetEnvironmentVariable("DISAGG_BIN") is { Length: > 0 } bin ? Path.GetFullPath(bin, Root) : Path.Combine(Root, "out", "bin");
 
     /// <summary>guests/build: the ELF images `make guests` leaves there.</summary>
     public static string Guests => Path.Combine(Root, "guests", "build");
