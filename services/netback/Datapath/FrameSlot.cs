@@ -24,4 +24,7 @@ internal struct RxDelivery
     public ushort RequestId;
     public ushort Flags;
     public int Size;
+
+    /// <summary>The backlog page the frame came from (back to the pool once copied), or -1.</summary>
+    public int BacklogPage;
 }

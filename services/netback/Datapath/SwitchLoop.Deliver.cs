@@ -77,37 +77,88 @@ public sealed partial class SwitchLoop
         }
     }
 
-    /// <summary>Takes one of the destination's posted rx buffers and queues the copy into it; no buffer, no frame.</summary>
+    /// <summary>
+    /// Takes one of the destination's posted rx buffers and queues the copy into it. With none posted (or frames
+    /// already waiting, which go first), the frame waits in the vif's backlog; a full backlog drops it.
+    /// </summary>
     private void QueueRx(Vif destination, int portIndex, Bridge bridge, ref FrameSlot slot, ushort flags)
     {
-        if (!destination.Rx.TryTakeRequest(out var req))
+        if (destination.Backlog.Count == 0 && destination.Rx.TryTakeRequest(out var req))
         {
-            CheckFault(destination);
+            QueueRxCopy(destination, req, slot.Page, slot.Size, flags, backlogPage: -1);
+            return;
+        }
+
+        CheckFault(destination);
+        if (destination.Backlog.IsFull || _backlogFreeCount == 0)
+        {
             destination.Port!.Statistics.RxNoBuffer++;
             bridge.RecordDropped(portIndex);
             return;
         }
 
+        var page = _backlogFree[--_backlogFreeCount];
+        _kernel.BufferPage(slot.Page)[..slot.Size].CopyTo(_kernel.BufferPage(page));
+        destination.Backlog.Enqueue(page, slot.Size, flags);
+        destination.Port!.Statistics.RxBacklogged++;
+        if (!destination.Backlog.Listed)
+        {
+            destination.Backlog.Listed = true;
+            _backlogged.Add(destination);
+        }
+    }
+
+    /// <summary>Queues backlogged frames into the rx buffers their frontends have posted since; returns how many.</summary>
+    private int DrainBacklogs()
+    {
+        var n = 0;
+        for (var i = _backlogged.Count - 1; i >= 0; i--)
+        {
+            var vif = _backlogged[i];
+            while (vif.Backlog.Count > 0 && vif.Rx.TryTakeRequest(out var req))
+            {
+                vif.Backlog.Dequeue(out var page, out var size, out var flags);
+                QueueRxCopy(vif, req, page, size, flags, backlogPage: page);
+                n++;
+            }
+
+            if (vif.Backlog.Count == 0)
+            {
+                vif.Backlog.Listed = false;
+                _backlogged.RemoveAt(i);
+            }
+            else
+            {
+                CheckFault(vif);
+            }
+        }
+
+        return n;
+    }
+
+    private void QueueRxCopy(Vif destination, NetifRxRequest req, int page, int size, ushort flags, int backlogPage)
+    {
         if (_rxCount == _rx.Length)
         {
             FlushRx();
         }
 
         ref var copy = ref _copies[_rxCount];
-        copy.Source.RefOrFrame = (ulong)slot.Page;
+        copy.Source.RefOrFrame = (ulong)page;
         copy.Source.DomId = DomainIds.Self;
         copy.Source.Offset = 0;
         copy.Dest.RefOrFrame = req.Gref;
         copy.Dest.DomId = (ushort)destination.FrontendDomain;
         copy.Dest.Offset = 0;
-        copy.Len = (ushort)slot.Size;
+        copy.Len = (ushort)size;
         copy.Flags = GrantCopy.DestGref;
         copy.Status = 0;
         ref var rx = ref _rx[_rxCount++];
         rx.Destination = destination;
         rx.RequestId = req.Id;
         rx.Flags = flags;
-        rx.Size = slot.Size;
+        rx.Size = size;
+        rx.BacklogPage = backlogPage;
     }
 
     /// <summary>Performs the queued rx copies and answers each rx request: the byte count, or an error if the copy was refused.</summary>
@@ -146,6 +197,10 @@ public sealed partial class SwitchLoop
             vif.RxResponsesPending = true;
             Touch(vif);
             rx.Destination = null!;
+            if (rx.BacklogPage >= 0)
+            {
+                _backlogFree[_backlogFreeCount++] = rx.BacklogPage; // copied: the page is free again
+            }
         }
 
         _rxCount = 0;

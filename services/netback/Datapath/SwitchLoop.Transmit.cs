@@ -16,6 +16,13 @@ public sealed partial class SwitchLoop
     {
         var frames = 0;
         var copies = 0;
+        // Waiting frames first (they came before this batch), and copied before the tx copies reuse the ring's slots.
+        var drained = DrainBacklogs();
+        if (drained > 0)
+        {
+            FlushRx();
+        }
+
         frames = GatherUplinks(frames);
         var count = _active.Count;
         for (var k = 0; k < count && frames < MaxBatch; k++)
@@ -28,8 +35,9 @@ public sealed partial class SwitchLoop
         _roundRobin = count == 0 ? 0 : (_roundRobin + 1) % count;
         if (frames == 0)
         {
+            FlushRx();
             PublishResponses(); // error responses to requests that carried no frame
-            return 0;
+            return drained;
         }
 
         if (copies > 0)

@@ -23,6 +23,16 @@ public sealed partial class SwitchLoop : IDisposable
     /// <summary>Frames one vif may put into a batch before the next vif's turn (fairness under a flood).</summary>
     public const int PerVifBudget = 32;
 
+    /// <summary>
+    /// Frames a vif without posted rx buffers may have waiting (then they are dropped, rx_no_buffer), from a pool
+    /// of <see cref="RxBacklogPages"/> copy-buffer pages after the batch's: a burst outruns a frontend that
+    /// re-posts its buffers a moment later, and is delivered rather than lost.
+    /// </summary>
+    public const int RxBacklogPerVif = 64;
+
+    /// <summary>Copy-buffer pages, after the batch's <see cref="MaxBatch"/>, that hold backlogged frames.</summary>
+    public const int RxBacklogPages = 256;
+
     private static readonly TimeSpan CopyTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ISwitchKernel _kernel;
@@ -40,6 +50,9 @@ public sealed partial class SwitchLoop : IDisposable
     private readonly FrameSlot[] _frames = new FrameSlot[MaxBatch];
     private readonly Abi.Grants.GrantCopy[] _copies;
     private readonly RxDelivery[] _rx;
+    private readonly int[] _backlogFree;
+    private readonly List<Vif> _backlogged = new(256);
+    private int _backlogFreeCount;
     private int[] _destinations = new int[64];
     private int _rxCount;
     private long _batches;
@@ -59,6 +72,12 @@ public sealed partial class SwitchLoop : IDisposable
         _kernel = kernel;
         _copies = new Abi.Grants.GrantCopy[kernel.CopyRingEntries];
         _rx = new RxDelivery[kernel.CopyRingEntries];
+        // The backlog pool is whatever the buffer has past the batch's pages, up to RxBacklogPages (none: drop at once).
+        _backlogFree = new int[Math.Min(RxBacklogPages, kernel.BufferPages - MaxBatch)];
+        for (var i = 0; i < _backlogFree.Length; i++)
+        {
+            _backlogFree[_backlogFreeCount++] = MaxBatch + _backlogFree.Length - 1 - i;
+        }
     }
 
     /// <summary>Turns that moved at least one frame (a batch each).</summary>
@@ -200,6 +219,17 @@ public sealed partial class SwitchLoop : IDisposable
 
         _active.Remove(vif);
         vif.Active = false;
+        while (vif.Backlog.Count > 0)
+        {
+            vif.Backlog.Dequeue(out var page, out _, out _);
+            _backlogFree[_backlogFreeCount++] = page;
+        }
+
+        if (vif.Backlog.Listed)
+        {
+            vif.Backlog.Listed = false;
+            _backlogged.Remove(vif);
+        }
     }
 
     private SwitchBridge BridgeNamed(string name)
@@ -271,6 +301,15 @@ public sealed partial class SwitchLoop : IDisposable
                 CheckFault(vif);
                 vif.Active = false;
                 _active.RemoveAt(i);
+            }
+        }
+
+        // A backlog waits for rx buffers: ask each such frontend to notify when it posts some (ring.h final check).
+        foreach (var vif in _backlogged)
+        {
+            if (vif.Rx.FinalCheckForRequests())
+            {
+                work = true;
             }
         }
 

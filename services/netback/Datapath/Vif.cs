@@ -61,6 +61,9 @@ public sealed unsafe class Vif
     internal bool NotifyTxOwed;
     internal bool NotifyRxOwed;
 
+    /// <summary>Frames waiting for rx buffers (see <see cref="SwitchLoop.RxBacklogPerVif"/>).</summary>
+    internal readonly RxBacklog Backlog = new(SwitchLoop.RxBacklogPerVif);
+
     /// <summary>A request the rate limit held back: taken from the ring, served when the bucket refills.</summary>
     internal NetifTxRequest Held;
     internal bool HasHeld;

@@ -20,7 +20,7 @@ namespace Disagg.Netback.Hosting;
 internal static class NetbackService
 {
     /// <summary>Copy-buffer pages: one per frame of a batch.</summary>
-    public const int BufferPages = SwitchLoop.MaxBatch;
+    public const int BufferPages = SwitchLoop.MaxBatch + SwitchLoop.RxBacklogPages;
 
     public static async Task<int> RunAsync(NetbackOptions options, ILoggerFactory loggers)
     {

@@ -44,6 +44,6 @@ internal static class StatusFile
     {
         s ??= new PortStatistics();
         text.Append(CultureInfo.InvariantCulture,
-            $" rx_frames={s.RxFrames} rx_bytes={s.RxBytes} tx_frames={s.TxFrames} tx_bytes={s.TxBytes} drops={s.Drops} errors={s.Errors} spoofed={s.Spoofed} request_errors={s.RequestErrors} rx_no_buffer={s.RxNoBuffer}");
+            $" rx_frames={s.RxFrames} rx_bytes={s.RxBytes} tx_frames={s.TxFrames} tx_bytes={s.TxBytes} drops={s.Drops} errors={s.Errors} spoofed={s.Spoofed} request_errors={s.RequestErrors} rx_no_buffer={s.RxNoBuffer} rx_backlogged={s.RxBacklogged}");
     }
 }

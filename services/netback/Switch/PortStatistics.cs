@@ -29,4 +29,7 @@ public sealed class PortStatistics
 
     /// <summary>Frames for this port dropped because its guest had posted no receive buffer.</summary>
     public long RxNoBuffer;
+
+    /// <summary>Frames that found no rx buffer posted and waited in the vif's backlog instead of being dropped.</summary>
+    public long RxBacklogged;
 }

@@ -36,6 +36,47 @@ public sealed class SwitchingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Frames_for_a_frontend_without_rx_buffers_wait_in_its_backlog_and_arrive_in_order_once_it_posts()
+    {
+        await using var a = await _host.AddFrontendAsync(20, "00:16:3e:00:00:14");
+        await using var b = await _host.AddFrontendAsync(21, "00:16:3e:00:00:15");
+        var macA = Frames.Mac("00:16:3e:00:00:14");
+        var macB = Frames.Mac("00:16:3e:00:00:15");
+
+        // b posted its 256 rx buffers when it connected and takes nothing until all are sent: the first 256
+        // fill them, the next 64 (the backlog's size) wait, the last 10 are dropped.
+        const int waiting = 64;
+        const int total = NativeNetfront.RxBuffers + waiting + 10;
+        for (var i = 0; i < total; i++)
+        {
+            var frame = Frames.Ethernet(macB, macA, 0x88B5, [.. BitConverter.GetBytes(i), .. new byte[50]]);
+            var deadline = DateTime.UtcNow + Patience;
+            while (!a.TrySend(frame))
+            {
+                a.Flush();
+                Assert.True(DateTime.UtcNow < deadline, $"frame {i}: a's tx ring never drained");
+                a.Wait(TimeSpan.FromMilliseconds(20));
+            }
+
+            a.Flush();
+        }
+
+        var stats = await _host.VifStatusAsync(21, s => long.Parse(s["rx_backlogged"]) + long.Parse(s["rx_no_buffer"]) >= waiting + 10);
+        Assert.Equal(waiting.ToString(System.Globalization.CultureInfo.InvariantCulture), stats["rx_backlogged"]);
+        Assert.Equal("10", stats["rx_no_buffer"]);
+
+        var got = new List<int>();
+        var until = DateTime.UtcNow + Patience;
+        while (got.Count < NativeNetfront.RxBuffers + waiting && DateTime.UtcNow < until)
+        {
+            b.Receive(f => got.Add(BitConverter.ToInt32(f[14..18])));
+            b.Wait(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Equal(Enumerable.Range(0, NativeNetfront.RxBuffers + waiting), got);
+    }
+
+    [Fact]
     public async Task An_unwritable_status_file_is_logged_and_switching_and_new_vifs_go_on()
     {
         // status.tmp as a directory: every status write fails (it writes the temp file, then renames).
