@@ -1,8 +1,5 @@
-using System.Reflection;
 using Disagg.Control;
 using Disagg.Control.Messages;
-using PolyType;
-using PolyType.Abstractions;
 using Disagg.TestSupport;
 
 namespace Disagg.Control.Tests;
@@ -17,49 +14,19 @@ public class ControlWireTests
     private static readonly Nerdbank.MessagePack.MessagePackSerializer Reference = new();
 
     [Fact]
-    public void TheCodecKnowsExactlyTheUnionsCases()
-    {
-        var union = (IUnionTypeShape)ControlWitness.GeneratedTypeShapeProvider.GetTypeShapeOrThrow(typeof(ControlMessage));
-        var expected = union.UnionCases.Select(c => (c.Tag, c.UnionCaseType.Type)).OrderBy(c => c.Tag).ToArray();
-        Assert.Equal(expected, ControlWire.Cases.OrderBy(c => c.Tag).ToArray());
-    }
+    public void TheCodecKnowsExactlyTheUnionsCases() =>
+        UnionWireOracle.AssertSameCases(ControlWitness.GeneratedTypeShapeProvider, typeof(ControlMessage), ControlWire.Cases);
 
-    public static TheoryData<string, int> CasesAndSeeds()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var (_, type) in ControlWire.Cases)
-        {
-            foreach (var seed in new[] { 0, 1, 2, 3 })
-            {
-                data.Add(type.Name, seed);
-            }
-        }
-
-        return data;
-    }
+    public static IEnumerable<object[]> CasesAndSeeds() => UnionWireOracle.CasesAndSeeds(ControlWire.Cases);
 
     [Theory]
     [MemberData(nameof(CasesAndSeeds))]
-    public void EveryCaseWritesAndReadsWhatTheUnionDoes(string name, int seed)
-    {
-        var type = ControlWire.Cases.Single(c => c.Type.Name == name).Type;
-        var message = (ControlMessage)RandomRecords.Instance(type, new Random(seed), seed);
-        if (seed != 0)
-        {
-            message = message with { Id = seed == 3 ? long.MinValue : new Random(seed).NextInt64() };
-        }
-
-        var reference = Reference.Serialize<ControlMessage, ControlWitness>(message);
-        var ours = ControlCodec.Encode(message)[ControlCodec.HeaderSize..];
-        Assert.Equal(Convert.ToHexString(reference), Convert.ToHexString(ours));
-
-        var framed = ControlCodec.Encode(message);
-        reference.CopyTo(framed, ControlCodec.HeaderSize);
-        Assert.Equal(FrameStatus.Message, ControlCodec.TryDecode(framed, out var back, out _, out var error));
-        Assert.Null(error);
-        Assert.Equal(type, back!.GetType());
-        Assert.Equal(reference, Reference.Serialize<ControlMessage, ControlWitness>(back));
-    }
+    public void EveryCaseWritesAndReadsWhatTheUnionDoes(string name, int seed) =>
+        UnionWireOracle.AssertCaseMatches<ControlMessage>(
+            ControlWire.Cases, name, seed, (m, id) => m with { Id = id },
+            m => Reference.Serialize<ControlMessage, ControlWitness>(m),
+            ControlCodec.Encode,
+            frame => ControlCodec.TryDecode(frame, out var back, out _, out var error) == FrameStatus.Message && error is null ? back : null);
 
     [Fact]
     public void AMissingFieldANilStringAndAnArrayLongerThanItsBytesAreViolations()

@@ -1,7 +1,5 @@
 using Disagg.TestSupport;
 using Disagg.Toolstack.Protocol;
-using PolyType;
-using PolyType.Abstractions;
 
 namespace Disagg.Toolstack.Tests;
 
@@ -15,48 +13,19 @@ public class DaemonWireTests
     private static readonly Nerdbank.MessagePack.MessagePackSerializer Reference = new();
 
     [Fact]
-    public void TheCodecKnowsExactlyTheUnionsCases()
-    {
-        var union = (IUnionTypeShape)DaemonWitness.GeneratedTypeShapeProvider.GetTypeShapeOrThrow(typeof(DaemonMessage));
-        var expected = union.UnionCases.Select(c => (c.Tag, c.UnionCaseType.Type)).OrderBy(c => c.Tag).ToArray();
-        Assert.Equal(expected, DaemonWire.Cases.OrderBy(c => c.Tag).ToArray());
-    }
+    public void TheCodecKnowsExactlyTheUnionsCases() =>
+        UnionWireOracle.AssertSameCases(DaemonWitness.GeneratedTypeShapeProvider, typeof(DaemonMessage), DaemonWire.Cases);
 
-    public static TheoryData<string, int> CasesAndSeeds()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var (_, type) in DaemonWire.Cases)
-        {
-            foreach (var seed in new[] { 0, 1, 2, 3 })
-            {
-                data.Add(type.Name, seed);
-            }
-        }
-
-        return data;
-    }
+    public static IEnumerable<object[]> CasesAndSeeds() => UnionWireOracle.CasesAndSeeds(DaemonWire.Cases);
 
     [Theory]
     [MemberData(nameof(CasesAndSeeds))]
-    public void EveryCaseWritesAndReadsWhatTheUnionDoes(string name, int seed)
-    {
-        var type = DaemonWire.Cases.Single(c => c.Type.Name == name).Type;
-        var message = (DaemonMessage)RandomRecords.Instance(type, new Random(seed), seed);
-        if (seed != 0)
-        {
-            message = message with { Id = seed == 3 ? long.MaxValue : new Random(seed).NextInt64() };
-        }
-
-        var reference = Reference.Serialize<DaemonMessage, DaemonWitness>(message);
-        var frame = DaemonCodec.Encode(message);
-        Assert.Equal(Convert.ToHexString(reference), Convert.ToHexString(frame[DaemonCodec.HeaderSize..]));
-
-        reference.CopyTo(frame, DaemonCodec.HeaderSize);
-        Assert.True(DaemonCodec.TryDecode(frame, out var back, out var consumed, out var error), error);
-        Assert.Equal(frame.Length, consumed);
-        Assert.Equal(type, back!.GetType());
-        Assert.Equal(reference, Reference.Serialize<DaemonMessage, DaemonWitness>(back));
-    }
+    public void EveryCaseWritesAndReadsWhatTheUnionDoes(string name, int seed) =>
+        UnionWireOracle.AssertCaseMatches<DaemonMessage>(
+            DaemonWire.Cases, name, seed, (m, id) => m with { Id = id },
+            m => Reference.Serialize<DaemonMessage, DaemonWitness>(m),
+            DaemonCodec.Encode,
+            frame => DaemonCodec.TryDecode(frame, out var back, out var consumed, out _) && consumed == frame.Length ? back : null);
 
     [Fact]
     public void GarbageIsAnErrorNotAnException()
