@@ -246,7 +246,8 @@ def emit_reader(name, fs, is_message, lines):
         lines.append("        long id = 0;")
     required = [i for i, (f, k, d) in enumerate(fs) if d is None]
     mask = sum(1 << i for i in required)
-    lines.append("        var seen = 0UL;")
+    if mask:
+        lines.append("        var seen = 0UL;")
     lines.append("        var count = ReadMapHeader(ref r);")
     lines.append("        for (var i = 0; i < count; i++)")
     lines.append("        {")
@@ -255,7 +256,8 @@ def emit_reader(name, fs, is_message, lines):
     for i, (f, kind, _) in enumerate(fs):
         lines.append(f'                case "{f}":')
         lines.append(f"                    f{f} = {read_value(kind, f)};")
-        lines.append(f"                    seen |= {1 << i}UL;")
+        if mask:
+            lines.append(f"                    seen |= {1 << i}UL;")
         lines.append("                    break;")
     if is_message:
         lines.append('                case "Id":')
@@ -267,7 +269,13 @@ def emit_reader(name, fs, is_message, lines):
     lines.append("            }")
     lines.append("        }")
     lines.append("")
-    lines.append(f'        Require(seen, {mask}UL, "{name}", [{", ".join(chr(34) + f + chr(34) for f, k, d in fs)}]);')
+    if mask:
+        # The field names are built only on the failure path: a good message allocates nothing for them.
+        lines.append(f"        if ((seen & {mask}UL) != {mask}UL)")
+        lines.append("        {")
+        lines.append(f'            throw Missing(seen, {mask}UL, "{name}", [{", ".join(chr(34) + f + chr(34) for f, k, d in fs)}]);')
+        lines.append("        }")
+        lines.append("")
     args = []
     for (f, kind, default) in fs:
         t = csharp_type(kind)

@@ -31,22 +31,7 @@ public static class ControlCodec
             throw new InvalidOperationException($"{message.GetType().Name} is not a control message case (no union tag)");
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(2);
-        writer.Write(tag);
-        ControlWire.WriteBody(ref writer, message);
-        writer.Flush();
-        var payload = buffer.WrittenSpan;
-        if (payload.Length > MaxFrame)
-        {
-            throw new InvalidOperationException($"control message {message.GetType().Name} is {payload.Length} bytes, over the {MaxFrame}-byte frame limit");
-        }
-
-        var frame = new byte[HeaderSize + payload.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
-        payload.CopyTo(frame.AsSpan(HeaderSize));
-        return frame;
+        return MessagePackFields.EncodeUnionFrame(tag, message, ControlWire.WriteBody, MaxFrame);
     }
 
     public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, out ControlMessage? message, out int consumed, out string? error) =>

@@ -326,7 +326,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "Hello", ["Token", "ProtocolVersion"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "Hello", ["Token", "ProtocolVersion"]);
+        }
+
         return new Hello(fToken!, fProtocolVersion) { Id = id };
     }
 
@@ -383,7 +387,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 15UL, "HelloReply", ["DomainId", "Privileged", "KernelVersion", "ProtocolVersion"]);
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "HelloReply", ["DomainId", "Privileged", "KernelVersion", "ProtocolVersion"]);
+        }
+
         return new HelloReply(fDomainId, fPrivileged, fKernelVersion!, fProtocolVersion) { Id = id };
     }
 
@@ -397,7 +405,6 @@ internal static class ControlWire
     private static OkReply ReadOkReply(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -412,7 +419,6 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 0UL, "OkReply", []);
         return new OkReply() { Id = id };
     }
 
@@ -455,7 +461,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "ErrorReply", ["Errno", "Message"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ErrorReply", ["Errno", "Message"]);
+        }
+
         return new ErrorReply(fErrno, fMessage!) { Id = id };
     }
 
@@ -565,7 +575,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 2047UL, "CreateDomain", ["Name", "Isa", "Vcpus", "MaxVcpus", "MemoryKiB", "MaxMemoryKiB", "Weight", "Cap", "Affinity", "ConsoleBackendDomain", "XenstoreDomain"]);
+        if ((seen & 2047UL) != 2047UL)
+        {
+            throw Missing(seen, 2047UL, "CreateDomain", ["Name", "Isa", "Vcpus", "MaxVcpus", "MemoryKiB", "MaxMemoryKiB", "Weight", "Cap", "Affinity", "ConsoleBackendDomain", "XenstoreDomain"]);
+        }
+
         return new CreateDomain(fName!, fIsa, fVcpus, fMaxVcpus, fMemoryKiB, fMaxMemoryKiB, fWeight, fCap, fAffinity!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
     }
 
@@ -629,7 +643,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 31UL, "DomainCreated", ["DomainId", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame"]);
+        if ((seen & 31UL) != 31UL)
+        {
+            throw Missing(seen, 31UL, "DomainCreated", ["DomainId", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame"]);
+        }
+
         return new DomainCreated(fDomainId, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame) { Id = id };
     }
 
@@ -686,7 +704,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 15UL, "LoadKernel", ["DomainId", "Kernel", "Ramdisk", "CommandLine"]);
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "LoadKernel", ["DomainId", "Kernel", "Ramdisk", "CommandLine"]);
+        }
+
         return new LoadKernel(fDomainId, fKernel!, fRamdisk, fCommandLine!) { Id = id };
     }
 
@@ -736,7 +758,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "DomainCommand", ["DomainId", "Operation", "Reason"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "DomainCommand", ["DomainId", "Operation", "Reason"]);
+        }
+
         return new DomainCommand(fDomainId, fOperation, fReason) { Id = id };
     }
 
@@ -750,7 +776,6 @@ internal static class ControlWire
     private static ListDomains ReadListDomains(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -765,7 +790,6 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 0UL, "ListDomains", []);
         return new ListDomains() { Id = id };
     }
 
@@ -805,7 +829,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "DomainList", ["Domains"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "DomainList", ["Domains"]);
+        }
+
         return new DomainList(fDomains!) { Id = id };
     }
 
@@ -855,7 +883,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "SetMemory", ["DomainId", "TargetKiB", "MaxKiB"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SetMemory", ["DomainId", "TargetKiB", "MaxKiB"]);
+        }
+
         return new SetMemory(fDomainId, fTargetKiB, fMaxKiB) { Id = id };
     }
 
@@ -905,7 +937,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "SetSchedCredit", ["DomainId", "Weight", "Cap"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SetSchedCredit", ["DomainId", "Weight", "Cap"]);
+        }
+
         return new SetSchedCredit(fDomainId, fWeight, fCap) { Id = id };
     }
 
@@ -955,7 +991,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "SetVcpuAffinity", ["DomainId", "Vcpu", "Mask"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SetVcpuAffinity", ["DomainId", "Vcpu", "Mask"]);
+        }
+
         return new SetVcpuAffinity(fDomainId, fVcpu, fMask) { Id = id };
     }
 
@@ -998,7 +1038,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "SetVcpusOnline", ["DomainId", "Count"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "SetVcpusOnline", ["DomainId", "Count"]);
+        }
+
         return new SetVcpusOnline(fDomainId, fCount) { Id = id };
     }
 
@@ -1034,7 +1078,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "ListVcpus", ["DomainId"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ListVcpus", ["DomainId"]);
+        }
+
         return new ListVcpus(fDomainId) { Id = id };
     }
 
@@ -1074,7 +1122,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "VcpuList", ["Vcpus"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "VcpuList", ["Vcpus"]);
+        }
+
         return new VcpuList(fVcpus!) { Id = id };
     }
 
@@ -1117,7 +1169,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "ReadMessageLog", ["Offset", "MaxBytes"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ReadMessageLog", ["Offset", "MaxBytes"]);
+        }
+
         return new ReadMessageLog(fOffset, fMaxBytes) { Id = id };
     }
 
@@ -1167,7 +1223,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "MessageLogChunk", ["Text", "NextOffset", "Missed"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MessageLogChunk", ["Text", "NextOffset", "Missed"]);
+        }
+
         return new MessageLogChunk(fText!, fNextOffset, fMissed) { Id = id };
     }
 
@@ -1181,7 +1241,6 @@ internal static class ControlWire
     private static GetHostInfo ReadGetHostInfo(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -1196,7 +1255,6 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 0UL, "GetHostInfo", []);
         return new GetHostInfo() { Id = id };
     }
 
@@ -1267,7 +1325,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 63UL, "HostInfo", ["Pcpus", "TotalMemoryKiB", "FreeMemoryKiB", "KernelVersion", "XenInterface", "UptimeNs"]);
+        if ((seen & 63UL) != 63UL)
+        {
+            throw Missing(seen, 63UL, "HostInfo", ["Pcpus", "TotalMemoryKiB", "FreeMemoryKiB", "KernelVersion", "XenInterface", "UptimeNs"]);
+        }
+
         return new HostInfo(fPcpus, fTotalMemoryKiB, fFreeMemoryKiB, fKernelVersion!, fXenInterface!, fUptimeNs) { Id = id };
     }
 
@@ -1281,7 +1343,6 @@ internal static class ControlWire
     private static Subscribe ReadSubscribe(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -1296,7 +1357,6 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 0UL, "Subscribe", []);
         return new Subscribe() { Id = id };
     }
 
@@ -1353,7 +1413,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 15UL, "DomainEvent", ["DomainId", "State", "ShutdownReason", "TimestampNs"]);
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "DomainEvent", ["DomainId", "State", "ShutdownReason", "TimestampNs"]);
+        }
+
         return new DomainEvent(fDomainId, fState!, fShutdownReason, fTimestampNs) { Id = id };
     }
 
@@ -1403,7 +1467,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "ReadConsole", ["DomainId", "Offset", "MaxBytes"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "ReadConsole", ["DomainId", "Offset", "MaxBytes"]);
+        }
+
         return new ReadConsole(fDomainId, fOffset, fMaxBytes) { Id = id };
     }
 
@@ -1460,7 +1528,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 15UL, "ConsoleChunk", ["DomainId", "Text", "NextOffset", "Missed"]);
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "ConsoleChunk", ["DomainId", "Text", "NextOffset", "Missed"]);
+        }
+
         return new ConsoleChunk(fDomainId, fText!, fNextOffset, fMissed) { Id = id };
     }
 
@@ -1503,7 +1575,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "WriteConsoleInput", ["DomainId", "Data"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "WriteConsoleInput", ["DomainId", "Data"]);
+        }
+
         return new WriteConsoleInput(fDomainId, fData!) { Id = id };
     }
 
@@ -1539,7 +1615,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "ConsoleInputAccepted", ["Bytes"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ConsoleInputAccepted", ["Bytes"]);
+        }
+
         return new ConsoleInputAccepted(fBytes) { Id = id };
     }
 
@@ -1582,7 +1662,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "RegisterService", ["Name", "DomainId"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "RegisterService", ["Name", "DomainId"]);
+        }
+
         return new RegisterService(fName!, fDomainId) { Id = id };
     }
 
@@ -1625,7 +1709,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "ServiceRegistered", ["DomainId", "Token"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ServiceRegistered", ["DomainId", "Token"]);
+        }
+
         return new ServiceRegistered(fDomainId, fToken!) { Id = id };
     }
 
@@ -1668,7 +1756,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "OpenServiceChannel", ["BufferPages", "GrantFrames"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "OpenServiceChannel", ["BufferPages", "GrantFrames"]);
+        }
+
         return new OpenServiceChannel(fBufferPages, fGrantFrames) { Id = id };
     }
 
@@ -1725,7 +1817,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "ServiceChannelOpened", ["DomainId", "MaxPorts", "BufferPages", "GrantFrames"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "ServiceChannelOpened", ["DomainId", "MaxPorts", "BufferPages", "GrantFrames"]);
+        }
+
         return new ServiceChannelOpened(fDomainId, fMaxPorts, fBufferPages, fGrantFrames) { Id = id };
     }
 
@@ -1761,7 +1857,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "AllocUnboundPort", ["RemoteDomain"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "AllocUnboundPort", ["RemoteDomain"]);
+        }
+
         return new AllocUnboundPort(fRemoteDomain) { Id = id };
     }
 
@@ -1804,7 +1904,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "BindInterdomainPort", ["RemoteDomain", "RemotePort"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "BindInterdomainPort", ["RemoteDomain", "RemotePort"]);
+        }
+
         return new BindInterdomainPort(fRemoteDomain, fRemotePort) { Id = id };
     }
 
@@ -1840,7 +1944,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "SendEvent", ["Port"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "SendEvent", ["Port"]);
+        }
+
         return new SendEvent(fPort) { Id = id };
     }
 
@@ -1876,7 +1984,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "CloseEventPort", ["Port"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "CloseEventPort", ["Port"]);
+        }
+
         return new CloseEventPort(fPort) { Id = id };
     }
 
@@ -1912,7 +2024,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "EventPortBound", ["Port"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "EventPortBound", ["Port"]);
+        }
+
         return new EventPortBound(fPort) { Id = id };
     }
 
@@ -1962,7 +2078,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 7UL, "MapGrantRef", ["Domain", "Ref", "ReadOnly"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MapGrantRef", ["Domain", "Ref", "ReadOnly"]);
+        }
+
         return new MapGrantRef(fDomain, fRef, fReadOnly) { Id = id };
     }
 
@@ -2005,7 +2125,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 3UL, "GrantMapped", ["Handle", "Frame"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "GrantMapped", ["Handle", "Frame"]);
+        }
+
         return new GrantMapped(fHandle, fFrame) { Id = id };
     }
 
@@ -2041,7 +2165,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "UnmapGrantRef", ["Handle"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "UnmapGrantRef", ["Handle"]);
+        }
+
         return new UnmapGrantRef(fHandle) { Id = id };
     }
 
@@ -2081,7 +2209,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "GrantCopyBatch", ["Ops"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "GrantCopyBatch", ["Ops"]);
+        }
+
         return new GrantCopyBatch(fOps!) { Id = id };
     }
 
@@ -2121,7 +2253,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "GrantCopyResult", ["Status"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "GrantCopyResult", ["Status"]);
+        }
+
         return new GrantCopyResult(fStatus!) { Id = id };
     }
 
@@ -2135,7 +2271,6 @@ internal static class ControlWire
     private static AllocSharedPage ReadAllocSharedPage(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -2150,7 +2285,6 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 0UL, "AllocSharedPage", []);
         return new AllocSharedPage() { Id = id };
     }
 
@@ -2186,7 +2320,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 1UL, "SharedPageAllocated", ["Frame"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "SharedPageAllocated", ["Frame"]);
+        }
+
         return new SharedPageAllocated(fFrame) { Id = id };
     }
 
@@ -2328,7 +2466,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 2047UL, "DomainSummary", ["DomainId", "Name", "State", "ShutdownReason", "MemoryKiB", "MaxMemoryKiB", "TargetKiB", "VcpusOnline", "MaxVcpus", "CpuTimeNs", "IsService", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame", "ConsoleBackendDomain", "XenstoreDomain"]);
+        if ((seen & 2047UL) != 2047UL)
+        {
+            throw Missing(seen, 2047UL, "DomainSummary", ["DomainId", "Name", "State", "ShutdownReason", "MemoryKiB", "MaxMemoryKiB", "TargetKiB", "VcpusOnline", "MaxVcpus", "CpuTimeNs", "IsService", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame", "ConsoleBackendDomain", "XenstoreDomain"]);
+        }
+
         return new DomainSummary(fDomainId, fName!, fState!, fShutdownReason, fMemoryKiB, fMaxMemoryKiB, fTargetKiB, fVcpusOnline, fMaxVcpus, fCpuTimeNs, fIsService, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame, fConsoleBackendDomain, fXenstoreDomain);
     }
 
@@ -2400,7 +2542,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 127UL, "VcpuSummary", ["DomainId", "Vcpu", "Pcpu", "State", "CpuTimeNs", "Affinity", "Online"]);
+        if ((seen & 127UL) != 127UL)
+        {
+            throw Missing(seen, 127UL, "VcpuSummary", ["DomainId", "Vcpu", "Pcpu", "State", "CpuTimeNs", "Affinity", "Online"]);
+        }
+
         return new VcpuSummary(fDomainId, fVcpu, fPcpu, fState!, fCpuTimeNs, fAffinity, fOnline);
     }
 
@@ -2486,7 +2632,11 @@ internal static class ControlWire
             }
         }
 
-        Require(seen, 511UL, "GrantCopyOp", ["SourceIsGrant", "SourceDomain", "SourceRefOrFrame", "SourceOffset", "DestIsGrant", "DestDomain", "DestRefOrFrame", "DestOffset", "Length"]);
+        if ((seen & 511UL) != 511UL)
+        {
+            throw Missing(seen, 511UL, "GrantCopyOp", ["SourceIsGrant", "SourceDomain", "SourceRefOrFrame", "SourceOffset", "DestIsGrant", "DestDomain", "DestRefOrFrame", "DestOffset", "Length"]);
+        }
+
         return new GrantCopyOp(fSourceIsGrant, fSourceDomain, fSourceRefOrFrame, fSourceOffset, fDestIsGrant, fDestDomain, fDestRefOrFrame, fDestOffset, fLength);
     }
 }

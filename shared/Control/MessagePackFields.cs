@@ -14,6 +14,34 @@ public static class MessagePackFields
 {
     public delegate T ElementReader<T>(ref MessagePackReader reader);
 
+    /// <summary>Writes a message's map (its union tag is written by the caller).</summary>
+    public delegate void UnionBodyWriter<T>(ref MessagePackWriter writer, T message);
+
+    /// <summary>
+    /// One frame of a length-prefixed socket: the u32 little-endian payload length, then the union's wire form
+    /// [tag, message]. A payload over <paramref name="maxFrame"/> is refused here rather than by the peer.
+    /// </summary>
+    public static byte[] EncodeUnionFrame<T>(int tag, T message, UnionBodyWriter<T> body, int maxFrame)
+        where T : class
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.Advance(FrameBuffer.HeaderSize); // the length, once known
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(2);
+        writer.Write(tag);
+        body(ref writer, message);
+        writer.Flush();
+        var length = buffer.WrittenCount - FrameBuffer.HeaderSize;
+        if (length > maxFrame)
+        {
+            throw new InvalidOperationException($"{message.GetType().Name} is {length} bytes, over the {maxFrame}-byte frame limit");
+        }
+
+        var frame = buffer.WrittenSpan.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)length);
+        return frame;
+    }
+
     /// <summary>Reads the map of union case <paramref name="tag"/>; null for a tag that is not a case.</summary>
     public delegate T? UnionBodyReader<T>(int tag, ref MessagePackReader reader)
         where T : class;
@@ -166,14 +194,9 @@ public static class MessagePackFields
     public static MessagePackSerializationException Truncated(string what, int count, ref MessagePackReader r) =>
         new($"{what} claims {count} entries with {r.Sequence.Length - r.Consumed} bytes left");
 
-    public static void Require(ulong seen, ulong required, string message, string[] fields)
-    {
-        var missing = required & ~seen;
-        if (missing != 0)
-        {
-            throw new MessagePackSerializationException($"{message} without {fields[System.Numerics.BitOperations.TrailingZeroCount(missing)]}");
-        }
-    }
+    /// <summary>The error for a message without a required field: the first of <paramref name="fields"/> missing from <paramref name="seen"/>.</summary>
+    public static MessagePackSerializationException Missing(ulong seen, ulong required, string message, string[] fields) =>
+        new($"{message} without {fields[System.Numerics.BitOperations.TrailingZeroCount(required & ~seen)]}");
 
     public static void Skip(ref MessagePackReader r)
     {

@@ -18,19 +18,8 @@ internal static class DaemonCodec
     /// <summary>No CLI message carries more than a config path or a console chunk.</summary>
     public const int MaxFrame = 16 << 20;
 
-    public static byte[] Encode(DaemonMessage message)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(2);
-        writer.Write(DaemonWire.TagOf(message));
-        DaemonWire.WriteBody(ref writer, message);
-        writer.Flush();
-        var frame = new byte[HeaderSize + buffer.WrittenCount];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)buffer.WrittenCount);
-        buffer.WrittenSpan.CopyTo(frame.AsSpan(HeaderSize));
-        return frame;
-    }
+    public static byte[] Encode(DaemonMessage message) =>
+        Disagg.Control.MessagePackFields.EncodeUnionFrame(DaemonWire.TagOf(message), message, DaemonWire.WriteBody, MaxFrame);
 
     /// <summary>Decodes one frame; false with an error when the peer broke the framing, false without one when more bytes are needed.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> buffer, out DaemonMessage? message, out int consumed, out string? error)

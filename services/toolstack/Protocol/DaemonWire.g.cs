@@ -243,7 +243,6 @@ internal static class DaemonWire
     private static HostStatusRequest ReadHostStatusRequest(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -258,7 +257,6 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 0UL, "HostStatusRequest", []);
         return new HostStatusRequest() { Id = id };
     }
 
@@ -294,7 +292,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "HostDownRequest", ["TimeoutSeconds"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "HostDownRequest", ["TimeoutSeconds"]);
+        }
+
         return new HostDownRequest(fTimeoutSeconds) { Id = id };
     }
 
@@ -308,7 +310,6 @@ internal static class DaemonWire
     private static ServiceListRequest ReadServiceListRequest(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -323,7 +324,6 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 0UL, "ServiceListRequest", []);
         return new ServiceListRequest() { Id = id };
     }
 
@@ -366,7 +366,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "ServiceActionRequest", ["Name", "Action"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ServiceActionRequest", ["Name", "Action"]);
+        }
+
         return new ServiceActionRequest(fName!, fAction) { Id = id };
     }
 
@@ -409,7 +413,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "CreateRequest", ["ConfigPath", "Paused"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "CreateRequest", ["ConfigPath", "Paused"]);
+        }
+
         return new CreateRequest(fConfigPath!, fPaused) { Id = id };
     }
 
@@ -459,7 +467,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "DomainActionRequest", ["Domain", "Action", "Wait"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "DomainActionRequest", ["Domain", "Action", "Wait"]);
+        }
+
         return new DomainActionRequest(fDomain!, fAction, fWait) { Id = id };
     }
 
@@ -473,7 +485,6 @@ internal static class DaemonWire
     private static ListRequest ReadListRequest(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -488,7 +499,6 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 0UL, "ListRequest", []);
         return new ListRequest() { Id = id };
     }
 
@@ -538,7 +548,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "MemoryRequest", ["Domain", "TargetMiB", "MaxMiB"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MemoryRequest", ["Domain", "TargetMiB", "MaxMiB"]);
+        }
+
         return new MemoryRequest(fDomain!, fTargetMiB, fMaxMiB) { Id = id };
     }
 
@@ -581,7 +595,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "VcpuSetRequest", ["Domain", "Count"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "VcpuSetRequest", ["Domain", "Count"]);
+        }
+
         return new VcpuSetRequest(fDomain!, fCount) { Id = id };
     }
 
@@ -631,7 +649,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "VcpuPinRequest", ["Domain", "Vcpu", "Cpus"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "VcpuPinRequest", ["Domain", "Vcpu", "Cpus"]);
+        }
+
         return new VcpuPinRequest(fDomain!, fVcpu, fCpus!) { Id = id };
     }
 
@@ -667,7 +689,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "VcpuListRequest", ["Domain"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "VcpuListRequest", ["Domain"]);
+        }
+
         return new VcpuListRequest(fDomain) { Id = id };
     }
 
@@ -717,7 +743,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "SchedCreditRequest", ["Domain", "Weight", "Cap"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SchedCreditRequest", ["Domain", "Weight", "Cap"]);
+        }
+
         return new SchedCreditRequest(fDomain, fWeight, fCap) { Id = id };
     }
 
@@ -753,7 +783,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "DmesgRequest", ["Offset"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "DmesgRequest", ["Offset"]);
+        }
+
         return new DmesgRequest(fOffset) { Id = id };
     }
 
@@ -767,7 +801,6 @@ internal static class DaemonWire
     private static InfoRequest ReadInfoRequest(ref MessagePackReader r)
     {
         long id = 0;
-        var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
@@ -782,7 +815,6 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 0UL, "InfoRequest", []);
         return new InfoRequest() { Id = id };
     }
 
@@ -832,7 +864,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "ConsoleAttachRequest", ["Domain", "ReplayBytes", "Follow"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ConsoleAttachRequest", ["Domain", "ReplayBytes", "Follow"]);
+        }
+
         return new ConsoleAttachRequest(fDomain!, fReplayBytes, fFollow) { Id = id };
     }
 
@@ -868,7 +904,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "ConsoleInput", ["Data"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ConsoleInput", ["Data"]);
+        }
+
         return new ConsoleInput(fData!) { Id = id };
     }
 
@@ -918,7 +958,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "DeviceAttachRequest", ["Domain", "Kind", "Spec"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "DeviceAttachRequest", ["Domain", "Kind", "Spec"]);
+        }
+
         return new DeviceAttachRequest(fDomain!, fKind, fSpec!) { Id = id };
     }
 
@@ -982,7 +1026,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 31UL, "DeviceDetachRequest", ["Domain", "Kind", "Device", "Force", "TimeoutSeconds"]);
+        if ((seen & 31UL) != 31UL)
+        {
+            throw Missing(seen, 31UL, "DeviceDetachRequest", ["Domain", "Kind", "Device", "Force", "TimeoutSeconds"]);
+        }
+
         return new DeviceDetachRequest(fDomain!, fKind, fDevice!, fForce, fTimeoutSeconds) { Id = id };
     }
 
@@ -1025,7 +1073,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "DeviceListRequest", ["Domain", "Kind"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "DeviceListRequest", ["Domain", "Kind"]);
+        }
+
         return new DeviceListRequest(fDomain!, fKind) { Id = id };
     }
 
@@ -1075,7 +1127,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "ServiceSwapRequest", ["Name", "Binary", "TimeoutSeconds"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "ServiceSwapRequest", ["Name", "Binary", "TimeoutSeconds"]);
+        }
+
         return new ServiceSwapRequest(fName!, fBinary!, fTimeoutSeconds) { Id = id };
     }
 
@@ -1111,7 +1167,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "OkReply", ["Message"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "OkReply", ["Message"]);
+        }
+
         return new OkReply(fMessage!) { Id = id };
     }
 
@@ -1147,7 +1207,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "ErrorReply", ["Message"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ErrorReply", ["Message"]);
+        }
+
         return new ErrorReply(fMessage!) { Id = id };
     }
 
@@ -1243,7 +1307,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 511UL, "HostStatusReply", ["StateDir", "DaemonPid", "KernelPid", "KernelState", "KernelSocket", "DaemonSocket", "UptimeMs", "Guests", "Services"]);
+        if ((seen & 511UL) != 511UL)
+        {
+            throw Missing(seen, 511UL, "HostStatusReply", ["StateDir", "DaemonPid", "KernelPid", "KernelState", "KernelSocket", "DaemonSocket", "UptimeMs", "Guests", "Services"]);
+        }
+
         return new HostStatusReply(fStateDir!, fDaemonPid, fKernelPid, fKernelState!, fKernelSocket!, fDaemonSocket!, fUptimeMs, fGuests, fServices!) { Id = id };
     }
 
@@ -1283,7 +1351,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "ServiceListReply", ["Services"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ServiceListReply", ["Services"]);
+        }
+
         return new ServiceListReply(fServices!) { Id = id };
     }
 
@@ -1337,7 +1409,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "CreatedReply", ["DomainId", "Name", "Warnings"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "CreatedReply", ["DomainId", "Name", "Warnings"]);
+        }
+
         return new CreatedReply(fDomainId, fName!, fWarnings!) { Id = id };
     }
 
@@ -1384,7 +1460,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "DomainListReply", ["Domains", "SampledNs"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "DomainListReply", ["Domains", "SampledNs"]);
+        }
+
         return new DomainListReply(fDomains!, fSampledNs) { Id = id };
     }
 
@@ -1424,7 +1504,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "VcpuListReply", ["Vcpus"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "VcpuListReply", ["Vcpus"]);
+        }
+
         return new VcpuListReply(fVcpus!) { Id = id };
     }
 
@@ -1464,7 +1548,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "SchedCreditReply", ["Domains"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "SchedCreditReply", ["Domains"]);
+        }
+
         return new SchedCreditReply(fDomains!) { Id = id };
     }
 
@@ -1514,7 +1602,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 7UL, "DmesgReply", ["Text", "NextOffset", "Missed"]);
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "DmesgReply", ["Text", "NextOffset", "Missed"]);
+        }
+
         return new DmesgReply(fText!, fNextOffset, fMissed) { Id = id };
     }
 
@@ -1606,7 +1698,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 511UL, "InfoReply", ["Pcpus", "TotalMemoryMiB", "FreeMemoryMiB", "KernelVersion", "XenInterface", "ToolstackVersion", "UptimeMs", "StateDir", "Sockets"]);
+        if ((seen & 511UL) != 511UL)
+        {
+            throw Missing(seen, 511UL, "InfoReply", ["Pcpus", "TotalMemoryMiB", "FreeMemoryMiB", "KernelVersion", "XenInterface", "ToolstackVersion", "UptimeMs", "StateDir", "Sockets"]);
+        }
+
         return new InfoReply(fPcpus, fTotalMemoryMiB, fFreeMemoryMiB, fKernelVersion!, fXenInterface!, fToolstackVersion!, fUptimeMs, fStateDir!, fSockets!) { Id = id };
     }
 
@@ -1649,7 +1745,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 3UL, "ConsoleOutput", ["Data", "Dropped"]);
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ConsoleOutput", ["Data", "Dropped"]);
+        }
+
         return new ConsoleOutput(fData!, fDropped) { Id = id };
     }
 
@@ -1685,7 +1785,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "ConsoleClosed", ["Reason"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ConsoleClosed", ["Reason"]);
+        }
+
         return new ConsoleClosed(fReason!) { Id = id };
     }
 
@@ -1725,7 +1829,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1UL, "DeviceListReply", ["Devices"]);
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "DeviceListReply", ["Devices"]);
+        }
+
         return new DeviceListReply(fDevices!) { Id = id };
     }
 
@@ -1818,7 +1926,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1023UL, "DeviceRow", ["Devid", "Name", "BackendDomain", "Handle", "State", "BackendState", "EventChannel", "RingRef", "BackendPath", "Error"]);
+        if ((seen & 1023UL) != 1023UL)
+        {
+            throw Missing(seen, 1023UL, "DeviceRow", ["Devid", "Name", "BackendDomain", "Handle", "State", "BackendState", "EventChannel", "RingRef", "BackendPath", "Error"]);
+        }
+
         return new DeviceRow(fDevid, fName!, fBackendDomain, fHandle, fState, fBackendState, fEventChannel, fRingRef!, fBackendPath!, fError);
     }
 
@@ -1897,7 +2009,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 255UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs"]);
+        if ((seen & 255UL) != 255UL)
+        {
+            throw Missing(seen, 255UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs"]);
+        }
+
         return new DomainRow(fName!, fId, fMemoryMiB, fMaxMemoryMiB, fVcpus, fState!, fCpuTimeNs, fUptimeMs);
     }
 
@@ -1976,7 +2092,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 255UL, "VcpuRow", ["Name", "Id", "Vcpu", "Pcpu", "State", "CpuTimeNs", "Affinity", "Online"]);
+        if ((seen & 255UL) != 255UL)
+        {
+            throw Missing(seen, 255UL, "VcpuRow", ["Name", "Id", "Vcpu", "Pcpu", "State", "CpuTimeNs", "Affinity", "Online"]);
+        }
+
         return new VcpuRow(fName!, fId, fVcpu, fPcpu, fState!, fCpuTimeNs, fAffinity!, fOnline);
     }
 
@@ -2027,7 +2147,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 15UL, "SchedCreditRow", ["Name", "Id", "Weight", "Cap"]);
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "SchedCreditRow", ["Name", "Id", "Weight", "Cap"]);
+        }
+
         return new SchedCreditRow(fName!, fId, fWeight, fCap);
     }
 
@@ -2120,7 +2244,11 @@ internal static class DaemonWire
             }
         }
 
-        Require(seen, 1023UL, "ServiceRow", ["Name", "DomainId", "Pid", "State", "UptimeMs", "Restarts", "Swaps", "Program", "RssBytes", "LastExit"]);
+        if ((seen & 1023UL) != 1023UL)
+        {
+            throw Missing(seen, 1023UL, "ServiceRow", ["Name", "DomainId", "Pid", "State", "UptimeMs", "Restarts", "Swaps", "Program", "RssBytes", "LastExit"]);
+        }
+
         return new ServiceRow(fName!, fDomainId, fPid, fState!, fUptimeMs, fRestarts, fSwaps, fProgram!, fRssBytes, fLastExit);
     }
 }
