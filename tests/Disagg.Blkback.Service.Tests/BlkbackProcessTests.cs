@@ -1,6 +1,6 @@
 using System.Globalization;
 using Disagg.Abi.Io;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkfront.Native;
 using Disagg.TestSupport;
 
@@ -25,8 +25,8 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     {
         var raw = _rig.File("disk.raw");
         var qcow = _rig.File("disk.qcow2");
-        DiskImage.CreateRaw(raw, 16 << 20);
-        DiskImage.CreateQcow2(qcow, 16 << 20);
+        DiskImages.CreateRaw(raw, 16 << 20);
+        DiskImages.CreateQcow2(qcow, 16 << 20);
         var rawFront = await _rig.AttachAsync(new BlkfrontDisk(raw));
         var qcowFront = await _rig.AttachAsync(new BlkfrontDisk(qcow, "qcow2"));
         Assert.Equal((16 << 20) / 512, rawFront.Sectors);
@@ -85,7 +85,7 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     public async Task ReadOnlyDiskRefusesWritesAndASecondWriterIsRefused()
     {
         var image = _rig.File("shared.raw");
-        DiskImage.CreateRaw(image, 4 << 20);
+        DiskImages.CreateRaw(image, 4 << 20);
         var reader = await _rig.AttachAsync(new BlkfrontDisk(image, ReadOnly: true));
         var another = await _rig.AttachAsync(new BlkfrontDisk(image, ReadOnly: true)); // read-only to several
         Assert.Equal(BlkifResponse.StatusError, reader.Do(NativeBlkfront.Request(BlkifOperation.Write, 1, 0, (0, 0, 7))));
@@ -104,7 +104,7 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     public async Task AFourPageRingCarries128RequestsInFlightAndAnOrderPastTheMaximumIsRefused()
     {
         var image = _rig.File("ring4.raw");
-        DiskImage.CreateRaw(image, 4 << 20);
+        DiskImages.CreateRaw(image, 4 << 20);
         var front = await _rig.AttachAsync(new BlkfrontDisk(image), pages: 256, ringPageOrder: 2);
         Assert.Equal(4, front.RingRefs.Length);
         Assert.Equal(128, front.Ring.Size);
@@ -132,7 +132,7 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
 
         // 2^5 pages is past the max-ring-page-order we offer (4): the device says why and stays unconnected.
         var other = _rig.File("ring32.raw");
-        DiskImage.CreateRaw(other, 1 << 20);
+        DiskImages.CreateRaw(other, 1 << 20);
         var refused = await Assert.ThrowsAsync<TimeoutException>(() => _rig.AttachAsync(new BlkfrontDisk(other), pages: 8, timeout: TimeSpan.FromSeconds(3), ringPageOrder: 5));
         Assert.Contains("ring-page-order '5'", refused.Message, StringComparison.Ordinal);
         Assert.False(_rig.Blkback.HasExited, "blkback died: " + _rig.Blkback.StdErr);
@@ -162,8 +162,8 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     {
         var a = _rig.File("a.raw");
         var b = _rig.File("b.raw");
-        DiskImage.CreateRaw(a, 4 << 20);
-        DiskImage.CreateRaw(b, 4 << 20);
+        DiskImages.CreateRaw(a, 4 << 20);
+        DiskImages.CreateRaw(b, 4 << 20);
         var liar = await _rig.AttachAsync(new BlkfrontDisk(a));
         var honest = await _rig.AttachAsync(new BlkfrontDisk(b));
         // Grants the kernel refuses: a ref never granted, a ref past the table.
@@ -210,7 +210,7 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
     public async Task TheStatusFileShowsEachDeviceWithWhatItDid()
     {
         var image = _rig.File("status.raw");
-        DiskImage.CreateRaw(image, 4 << 20);
+        DiskImages.CreateRaw(image, 4 << 20);
         var front = await _rig.AttachAsync(new BlkfrontDisk(image));
         var name = $"vbd{front.DomainId}.{front.DeviceId}";
         var connected = await _rig.StatusAsync(name, f => f["state"] == "connected"); // the file may be from before the connect

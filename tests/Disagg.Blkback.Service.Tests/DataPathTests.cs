@@ -1,5 +1,5 @@
 using Disagg.Abi.Io;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.TestSupport;
 
 namespace Disagg.Blkback.Service.Tests;
@@ -117,8 +117,8 @@ public sealed class DataPathTests
         using var h = new LoopHarness();
         var qcow = h.File("disk.qcow2");
         var expected = h.File("expected.raw");
-        DiskImage.CreateQcow2(qcow, 16 << 20);
-        var image = DiskImage.Open(qcow, DiskImageFormat.Qcow2, readOnly: false);
+        DiskImages.CreateQcow2(qcow, 16 << 20);
+        var image = DiskImages.Open(qcow, DiskImageFormat.Qcow2, readOnly: false);
         var (fe, ring) = h.Add(5, image);
         var model = new byte[16 << 20];
         var random = new Random(5);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Disagg.Blkback.DataPath;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 
 namespace Disagg.Blkback.Service.Tests;
 
@@ -35,10 +35,10 @@ internal sealed unsafe class LoopHarness : IDisposable
         var path = File(name ?? $"disk{domain}.img");
         if (!System.IO.File.Exists(path))
         {
-            DiskImage.CreateRaw(path, bytes);
+            DiskImages.CreateRaw(path, bytes);
         }
 
-        return Add(domain, DiskImage.Open(path, DiskImageFormat.Raw, readOnly));
+        return Add(domain, DiskImages.Open(path, DiskImageFormat.Raw, readOnly));
     }
 
     public (RingFrontend Frontend, VbdRing Ring) Add(int domain, IDiskImage image)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Disagg.Abi.Io;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkfront.Native;
 
 namespace Disagg.Blkback.Service.Tests;
@@ -29,11 +29,11 @@ public sealed class RecoveryTests : IAsyncLifetime
         var image = _rig.File("disk." + format);
         if (format == "raw")
         {
-            DiskImage.CreateRaw(image, Blocks * 4096L);
+            DiskImages.CreateRaw(image, Blocks * 4096L);
         }
         else
         {
-            DiskImage.CreateQcow2(image, Blocks * 4096L);
+            DiskImages.CreateQcow2(image, Blocks * 4096L);
         }
 
         var front = await _rig.AttachAsync(new BlkfrontDisk(image, format), pages: 64);

@@ -1,3 +1,5 @@
+using Disagg.DiskImage;
+
 namespace Disagg.Toolstack.Tests;
 
 /// <summary>A shared host with the device backends as service domains: xenstored (1), netback (2), blkback (3).</summary>
@@ -11,11 +13,11 @@ public sealed class BackendHost : IDisposable
         var path = Path.Combine(Host.GuestDir, name);
         if (qcow2)
         {
-            Blkback.Formats.DiskImage.CreateQcow2(path, bytes);
+            DiskImages.CreateQcow2(path, bytes);
         }
         else
         {
-            Blkback.Formats.DiskImage.CreateRaw(path, bytes);
+            DiskImages.CreateRaw(path, bytes);
         }
 
         return path;

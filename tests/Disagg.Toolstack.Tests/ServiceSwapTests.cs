@@ -1,3 +1,4 @@
+using Disagg.DiskImage;
 using Disagg.TestSupport;
 
 namespace Disagg.Toolstack.Tests;
@@ -15,7 +16,7 @@ public sealed class ServiceSwapTests
         using var host = new TestHost("xenstored,blkback");
         host.MustRun("create", TestGuest.WriteConfig(host.GuestDir, "swapper", "swapper\n", TestGuest.End.Spin));
         var image = Path.Combine(host.GuestDir, "swap.img");
-        Blkback.Formats.DiskImage.CreateRaw(image, 8 << 20);
+        DiskImages.CreateRaw(image, 8 << 20);
         host.MustRun("block-attach", "swapper", $"format=raw, vdev=xvdb, target={image}");
         var before = host.Service("blkback");
         var oldPid = TestHost.Int(before, "pid");

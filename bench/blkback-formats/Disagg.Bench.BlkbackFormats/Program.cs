@@ -1,6 +1,6 @@
 using System.Globalization;
 using Disagg.Bench.BlkbackFormats;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 
 // 4 KiB random read/write IOPS and 1 MiB sequential MB/s through raw and qcow2 IDiskImage,
 // next to the same pattern done with pread/pwrite directly on the same file, in the same run.
@@ -22,15 +22,15 @@ foreach (var format in new[] { DiskImageFormat.Raw, DiskImageFormat.Qcow2 })
     File.Delete(path);
     if (format == DiskImageFormat.Raw)
     {
-        DiskImage.CreateRaw(path, size);
+        DiskImages.CreateRaw(path, size);
     }
     else
     {
-        DiskImage.CreateQcow2(path, size);
+        DiskImages.CreateQcow2(path, size);
     }
 
     // Fill once so the figures measure steady state, not allocation.
-    using (var fill = DiskImage.Open(path, format, readOnly: false))
+    using (var fill = DiskImages.Open(path, format, readOnly: false))
     {
         for (long at = 0; at < size; at += big.Length)
         {
@@ -67,8 +67,8 @@ foreach (var format in new[] { DiskImageFormat.Raw, DiskImageFormat.Qcow2 })
     var floor = Path.Combine(dir, "floor.raw");
     File.Delete(fresh);
     File.Delete(floor);
-    DiskImage.CreateQcow2(fresh, freshSize);
-    DiskImage.CreateRaw(floor, freshSize);
+    DiskImages.CreateQcow2(fresh, freshSize);
+    DiskImages.CreateRaw(floor, freshSize);
     var clusters = Enumerable.Range(0, (int)(freshSize >> 16)).Select(c => (long)c << 16).ToArray();
     new Random(3).Shuffle(clusters);
     var d = Direct(floor, f => Measure.Each(clusters, at => RandomAccess.Write(f, (ReadOnlySpan<byte>)block, at)));
@@ -88,7 +88,7 @@ static double Direct(string path, Func<Microsoft.Win32.SafeHandles.SafeFileHandl
 
 static double Ours(string path, DiskImageFormat format, Func<IDiskImage, double> run)
 {
-    using var image = DiskImage.Open(path, format, readOnly: false);
+    using var image = DiskImages.Open(path, format, readOnly: false);
     return run(image);
 }
 

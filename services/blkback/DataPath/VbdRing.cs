@@ -1,5 +1,5 @@
 using Disagg.Abi.Io;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Ring;
 
 namespace Disagg.Blkback.DataPath;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Disagg.Blkback.DataPath;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkback.Xenbus;
 
 namespace Disagg.Blkback.Status;

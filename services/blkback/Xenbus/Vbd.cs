@@ -1,6 +1,6 @@
 using Disagg.Abi.Io;
 using Disagg.Blkback.DataPath;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 
 namespace Disagg.Blkback.Xenbus;
 

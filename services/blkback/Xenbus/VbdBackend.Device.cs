@@ -1,7 +1,7 @@
 using System.Globalization;
 using Disagg.Abi.Io;
 using Disagg.Blkback.DataPath;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkback.Hosting;
 using Disagg.Control;
 using Disagg.Xenbus;
@@ -115,7 +115,7 @@ internal sealed partial class VbdBackend
         try
         {
             vbd.Config = await VbdConfig.ReadAsync(_xs, vbd.BackendPath, vbd.FrontendDomain, vbd.DeviceId, cancel).ConfigureAwait(false);
-            vbd.Image = DiskImage.Open(vbd.Config.Image, vbd.Config.Format, vbd.Config.ReadOnly);
+            vbd.Image = DiskImages.Open(vbd.Config.Image, vbd.Config.Format, vbd.Config.ReadOnly);
         }
         catch (Exception e) when (e is VbdException or DiskImageException)
         {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Disagg.Abi.Io;
 using Disagg.Blkback.DataPath;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkback.Hosting;
 using Disagg.Control;
 using Disagg.Xenbus;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Xenbus;
 
 namespace Disagg.Blkback.Xenbus;

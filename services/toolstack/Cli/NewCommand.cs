@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Toolstack.Config;
 using Spectre.Console;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 
 namespace Disagg.Toolstack.Config;
 
@@ -143,11 +143,11 @@ public sealed record GuestTemplate
 
         if (DiskFormat == DiskFormat.Qcow2)
         {
-            DiskImage.CreateQcow2(DiskPath, DiskBytes);
+            DiskImages.CreateQcow2(DiskPath, DiskBytes);
         }
         else
         {
-            DiskImage.CreateRaw(DiskPath, DiskBytes);
+            DiskImages.CreateRaw(DiskPath, DiskBytes);
         }
     }
 
