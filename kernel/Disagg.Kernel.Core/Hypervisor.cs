@@ -113,7 +113,8 @@ public sealed class Hypervisor : IDisposable
     public event Action<DomainStateChange>? StateChanged;
 
     /// <summary>Creates a paused domain with its memory reserved; throws <see cref="MemoryBudgetExceededException"/> past the budget.</summary>
-    public Domain CreateDomain(DomainSpec spec)
+    /// <param name="sbiConsole">Where its SBI console goes; by default its early console log and queued input.</param>
+    public Domain CreateDomain(DomainSpec spec, ISbiConsole? sbiConsole = null)
     {
         if (spec.Vcpus < 1 || spec.MaxVcpus < spec.Vcpus || spec.MaxVcpus > Abi.Boot.SharedInfo.LegacyMaxVcpus)
         {
@@ -131,7 +132,7 @@ public sealed class Hypervisor : IDisposable
             var p2m = new P2m(newId, _ramBacking(spec.MaxMemoryPages), _ramBacking(PvLayout.SpecialPages), spec.MemoryPages, Budget);
             try
             {
-                created = new Domain(this, newId, spec, p2m, MonotonicClock.Instance.NowNs);
+                created = new Domain(this, newId, spec, p2m, MonotonicClock.Instance.NowNs, sbiConsole);
             }
             catch
             {

@@ -11,9 +11,10 @@ internal static class GuestImage
     public const ulong LoadAddress = 0x8020_0000;
     private const uint Srst = 0x53525354;
     private const uint Dbcn = 0x4442434E;
+    private const uint Hsm = 0x48534D;
 
-    /// <summary>Prints <paramref name="legacyText"/> with legacy putchar and <paramref name="dbcnText"/> with DBCN write, then SRST shutdown with <paramref name="reason"/>.</summary>
-    public static byte[] Printer(bool is64, string legacyText, string dbcnText, uint reason)
+    /// <summary>Prints <paramref name="legacyText"/> with legacy putchar and <paramref name="dbcnText"/> with DBCN write, then SRST <paramref name="resetType"/> (0 shutdown, 1 cold reboot) with <paramref name="reason"/>.</summary>
+    public static byte[] Printer(bool is64, string legacyText, string dbcnText, uint reason, uint resetType = 0)
     {
         var code = new List<uint>
         {
@@ -36,7 +37,7 @@ internal static class GuestImage
         code.Add(0x00000073);
         code.AddRange(LoadImmediate(17, Srst));
         code.Add(Addi(16, 0, 0));
-        code.Add(Addi(10, 0, 0));                 // shutdown
+        code.Add(Addi(10, 0, (int)resetType));    // reset type
         code.AddRange(LoadImmediate(11, reason));
         code.Add(0x00000073);
         code.Add(Jal(0, 0));
@@ -54,6 +55,19 @@ internal static class GuestImage
         System.Text.Encoding.ASCII.GetBytes(legacyText).CopyTo(image, legacyOffset);
         System.Text.Encoding.ASCII.GetBytes(dbcnText).CopyTo(image, dbcnOffset);
         return Elf(is64, LoadAddress, image, (ulong)image.Length);
+    }
+
+    /// <summary>Stops its only hart with SBI HSM hart_stop (and would spin if that returned).</summary>
+    public static byte[] HartStopper()
+    {
+        uint[] code = [.. LoadImmediate(17, Hsm), Addi(16, 0, 1), 0x00000073, Jal(0, 0)];
+        var image = new byte[code.Length * 4];
+        for (var i = 0; i < code.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(i * 4), code[i]);
+        }
+
+        return Elf(true, LoadAddress, image, (ulong)image.Length);
     }
 
     /// <summary>An endless loop.</summary>

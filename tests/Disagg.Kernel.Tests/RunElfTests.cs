@@ -1,3 +1,5 @@
+using Disagg.TestSupport;
+
 namespace Disagg.Kernel.Tests;
 
 public class RunElfTests
@@ -21,6 +23,46 @@ public class RunElfTests
         var r = Kernel.RunElf(elf);
         Assert.True(r.ExitCode == 1, r.ToString());
         Assert.Contains("system failure", r.StdErr);
+    }
+
+    [Fact]
+    public void ControlBytesReachStdoutUnchanged()
+    {
+        // The SBI console of run-elf is stdout itself, not the kernel's message log (which masks control bytes).
+        var elf = Kernel.WriteTemp(GuestImage.Printer(true, "\u001b[1mbold\u001b[0m\n", "\ttab\u0007bell\n", 0), "control-bytes.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("\u001b[1mbold\u001b[0m\n\ttab\u0007bell\n", r.StdOut);
+    }
+
+    [Fact]
+    public void RebootRequestHasItsOwnExitCode()
+    {
+        var elf = Kernel.WriteTemp(GuestImage.Printer(true, "a\n", "b\n", 0, resetType: 1), "reboot.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 5, r.ToString());
+        Assert.Contains("reboot", r.StdErr);
+    }
+
+    [Fact]
+    public void StoppingTheOnlyHartEndsTheRunAsAFailure()
+    {
+        var elf = Kernel.WriteTemp(GuestImage.HartStopper(), "hart-stop.elf");
+        var r = Kernel.RunElf(elf);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("hart_stop", r.StdErr);
+    }
+
+    [Theory]
+    [InlineData("rv64/sbi-echo.elf")]
+    [InlineData("rv32/sbi-echo.elf")]
+    public void StdinReachesAGuestReadingTheSbiConsole(string guest)
+    {
+        // sbi-echo reads odd lines with legacy getchar and even ones with DBCN read, napping in WFI on the timer between polls.
+        Assert.Contains(guest, GuestElfs.Find("sbi-echo.elf"));
+        var r = HostProcess.Run(RepoPaths.Program("disagg-kernel"), ["run-elf", Path.Combine(RepoPaths.Guests, guest)], Kernel.Timeout, stdin: "hello\nworld\n.\n");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("sbi-echo ready\necho: HELLO\necho: WORLD\nsbi-echo done\n", r.StdOut);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed unsafe partial class Domain : IUpcallSink
     private int _controlPauses = 1; // created paused
     private DomainState _shutdownState = DomainState.Running;
 
-    internal Domain(Hypervisor hypervisor, int id, DomainSpec spec, P2m memory, long createdNs)
+    internal Domain(Hypervisor hypervisor, int id, DomainSpec spec, P2m memory, long createdNs, ISbiConsole? sbiConsole = null)
     {
         _hypervisor = hypervisor;
         Id = id;
@@ -83,6 +83,7 @@ public sealed unsafe partial class Domain : IUpcallSink
 
         OnlineVcpus = spec.Vcpus;
         EarlyConsole = new KernelMessageLog(64 * 1024);
+        SbiConsole = sbiConsole ?? new LoggedSbiConsole(EarlyConsole, ConsoleInput);
 
         // Console and xenstore channels and grant refs 0/1 exist from creation, before any image,
         // so the toolstack can connect their backends while the domain is still paused.
@@ -118,6 +119,9 @@ public sealed unsafe partial class Domain : IUpcallSink
 
     /// <summary>Input for the SBI console (legacy getchar, DBCN read), written by the control domain.</summary>
     public ConsoleInput ConsoleInput { get; } = new();
+
+    /// <summary>Where the SBI console calls go: <see cref="EarlyConsole"/> and <see cref="ConsoleInput"/> unless the domain was created with another.</summary>
+    public ISbiConsole SbiConsole { get; }
 
     public long CreatedNs { get; }
 

@@ -41,10 +41,10 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                 hart.SetTimer(rv32 ? (uint)hart.GetX(10) | ((ulong)(uint)hart.GetX(11) << 32) : hart.GetX(10));
                 return ext == SbiExtension.LegacySetTimer ? Legacy(hart, 0) : Done(hart, SbiExtension.ErrSuccess, 0);
             case SbiExtension.LegacyPutchar:
-                domain.EarlyConsole.WriteRaw([(byte)hart.GetX(10)]);
+                domain.SbiConsole.Write([(byte)hart.GetX(10)]);
                 return Legacy(hart, 0);
             case SbiExtension.LegacyGetchar:
-                return Legacy(hart, domain.ConsoleInput.ReadByte());
+                return Legacy(hart, domain.SbiConsole.ReadByte());
             case SbiExtension.LegacyShutdown:
                 domain.Shutdown(ShutdownReason.Poweroff);
                 return VcpuAction.Deschedule;
@@ -151,7 +151,7 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                         return Done(hart, SbiExtension.ErrInvalidParam, 0);
                     }
 
-                    domain.EarlyConsole.WriteRaw(text[..n]);
+                    domain.SbiConsole.Write(text[..n]);
                     return Done(hart, SbiExtension.ErrSuccess, n);
                 }
 
@@ -160,12 +160,12 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                     var n = (int)Math.Min(Arg(hart, 0), MaxChunk);
                     var address = rv32 ? (uint)hart.GetX(11) | ((ulong)(uint)hart.GetX(12) << 32) : hart.GetX(11);
                     Span<byte> input = stackalloc byte[MaxChunk];
-                    var read = domain.ConsoleInput.Read(input[..n], bytes => hart.TryWritePhysical(address, bytes));
+                    var read = domain.SbiConsole.Read(input[..n], bytes => hart.TryWritePhysical(address, bytes));
                     return read < 0 ? Done(hart, SbiExtension.ErrInvalidParam, 0) : Done(hart, SbiExtension.ErrSuccess, read);
                 }
 
             case 2:
-                domain.EarlyConsole.WriteRaw([(byte)hart.GetX(10)]);
+                domain.SbiConsole.Write([(byte)hart.GetX(10)]);
                 return Done(hart, SbiExtension.ErrSuccess, 0);
             default:
                 return Done(hart, SbiExtension.ErrNotSupported, 0);

@@ -145,7 +145,7 @@ internal static class DomainRequests
             throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: an RV{(elf.Is64 ? 64 : 32)} kernel cannot boot in an RV{(d.Spec.Isa == IsaWidth.Rv64 ? 64 : 32)} domain");
         }
 
-        var segments = elf.Segments.Select(s => new ImageSegment(s.PhysicalAddress, l.Kernel.AsSpan((int)s.Offset, (int)s.FileSize).ToArray(), s.MemorySize)).ToList();
+        var segments = elf.LoadableSegments(l.Kernel);
         try
         {
             d.PrepareBoot(segments, elf.Entry, l.CommandLine, l.Ramdisk);

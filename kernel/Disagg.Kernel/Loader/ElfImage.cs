@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Disagg.Kernel.Core.Domains;
 
 namespace Disagg.Kernel.Loader;
 
@@ -23,6 +24,18 @@ internal sealed class ElfImage
     public ulong Entry { get; }
 
     public IReadOnlyList<ElfSegment> Segments { get; }
+
+    /// <summary>The segments with their bytes, as a domain loads them (<paramref name="file"/> is the file this image was parsed from).</summary>
+    public List<ImageSegment> LoadableSegments(ReadOnlySpan<byte> file)
+    {
+        var segments = new List<ImageSegment>(Segments.Count);
+        foreach (var s in Segments)
+        {
+            segments.Add(new ImageSegment(s.PhysicalAddress, file.Slice((int)s.Offset, (int)s.FileSize).ToArray(), s.MemorySize));
+        }
+
+        return segments;
+    }
 
     public static bool TryParse(ReadOnlySpan<byte> file, out ElfImage? image, out string error)
     {

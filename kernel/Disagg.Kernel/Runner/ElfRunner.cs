@@ -1,18 +1,24 @@
 using System.Diagnostics;
+using Disagg.Abi.Hypercalls;
+using Disagg.Kernel.Core;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Execution;
 using Disagg.Kernel.Cpu;
 using Disagg.Kernel.Loader;
-using Disagg.Kernel.Platform;
 
 namespace Disagg.Kernel.Runner;
 
 /// <summary>
-/// `run-elf`: one RV32 or RV64 hart on flat RAM at 0x8000_0000, an ELF loaded at its physical
-/// addresses, the SBI firmware answering its ecalls, until the guest resets the system or the
-/// instruction limit is reached. The stand-in for a domain until domains exist.
+/// `run-elf`: one ELF as a one-vCPU domain on a one-pCPU hypervisor — the same domain, scheduler, timers
+/// and SBI platform (<see cref="Core.Platform.DomainPlatform"/>) as under the toolstack — with the SBI
+/// console on this process's stdout and stdin, until the guest shuts down or the instruction limit is
+/// reached. The guest is a bare ELF, not a PV kernel: it starts with a0 = 0 (hart id) and a1 = 0 (no
+/// device tree), as on QEMU's virt machine without one, so the same ELF runs on both.
 /// </summary>
 internal static class ElfRunner
 {
-    private const long Slice = 4_000_000;
+    /// <summary>How often the runner looks at the instruction count and the hart's HSM state: a limit's overshoot is at most this much guest time.</summary>
+    private static readonly TimeSpan Check = TimeSpan.FromMilliseconds(1);
 
     public static int Run(RunElfOptions options, Stream stdout, TextWriter stderr)
     {
@@ -33,130 +39,169 @@ internal static class ElfRunner
             return ExitCodes.BadElf;
         }
 
-        var isa = options.Isa ?? (image!.Is64 ? IsaWidth.Rv64 : IsaWidth.Rv32);
-        using var ram = new ContiguousRam(RunElfOptions.RamBase, options.MemoryBytes);
-        if (!TryLoad(image!, file, ram, out error))
+        if (!Fits(image!, options.MemoryBytes, out error))
         {
             stderr.WriteLine($"run-elf: {options.File}: {error}");
             return ExitCodes.BadElf;
         }
 
-        var hart = new Hart(isa, ram) { Pc = image!.Entry, Privilege = Privilege.Supervisor };
-        hart.SetX(10, 0);
-        hart.SetX(11, 0);
-        var console = new SbiConsole(stdout, Console.OpenStandardInput);
-        var sbi = new SbiFirmware(console);
-        var clock = Stopwatch.StartNew();
-        int code;
+        var pages = (long)(options.MemoryBytes / PvLayout.PageSize);
+        var console = new StdioConsole(stdout, Console.OpenStandardInput);
+        using var stopped = new ManualResetEventSlim();
+        var hypervisor = new Hypervisor(pcpus: 1, (pages + PvLayout.SpecialPages) * (long)PvLayout.PageSize);
         try
         {
-            code = Execute(hart, sbi, options.MaxInstructions, stderr);
+            hypervisor.StateChanged += change =>
+            {
+                if (change.State is DomainState.Shutdown or DomainState.Crashed)
+                {
+                    stopped.Set();
+                }
+            };
+            var domain = hypervisor.CreateDomain(
+                new DomainSpec
+                {
+                    Name = Path.GetFileName(options.File),
+                    Isa = options.Isa ?? (image!.Is64 ? IsaWidth.Rv64 : IsaWidth.Rv32),
+                    MemoryPages = pages,
+                    MaxMemoryPages = pages,
+                },
+                console);
+            domain.PrepareBoot(image!.LoadableSegments(file), image.Entry, commandLine: "");
+            var vcpu = domain.Vcpus[0];
+            vcpu.Hart.SetX(11, 0); // no device tree (PrepareBoot put start_info there: a PV kernel's boot)
+            var logFrom = hypervisor.Log.End;
+            var clock = Stopwatch.StartNew();
+            domain.Unpause();
+            var end = WaitForShutdown(vcpu, options.MaxInstructions, stopped);
+            if (end != RunEnd.Shutdown)
+            {
+                domain.Pause();
+                SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(vcpu.Sched));
+            }
+
+            clock.Stop();
+            console.Flush(); // the vCPU is off its pCPU (stopped or paused): what the guest printed reaches stdout first
+            var kernelSaid = CopyLog(hypervisor, logFrom, stderr);
+            int code;
+            switch (end)
+            {
+                case RunEnd.InstructionLimit:
+                    stderr.WriteLine($"run-elf: instruction limit {options.MaxInstructions} reached at pc 0x{vcpu.Hart.Pc:x}");
+                    code = ExitCodes.InstructionLimit;
+                    break;
+                case RunEnd.HartStopped:
+                    stderr.WriteLine("run-elf: the guest stopped its only hart (SBI HSM hart_stop): nothing can start it again");
+                    code = ExitCodes.GuestFailure;
+                    break;
+                default:
+                    code = ShutdownCode(domain.ShutdownReason, kernelSaid, stderr);
+                    break;
+            }
+
+            if (options.Stats)
+            {
+                PrintStats(vcpu.Hart, clock.Elapsed.TotalSeconds, stderr);
+            }
+
+            return code;
         }
         finally
         {
-            // Whatever happens, what the guest printed reaches stdout first.
+            hypervisor.Dispose();
             console.Flush();
         }
-
-        clock.Stop();
-        if (options.Stats)
-        {
-            var seconds = clock.Elapsed.TotalSeconds;
-            var s = hart.Statistics;
-            stderr.WriteLine(FormattableString.Invariant(
-                $"stats: instructions {hart.InstructionsRetired} wall {seconds:F3} s mips {hart.InstructionsRetired / seconds / 1e6:F1}"));
-            stderr.WriteLine(FormattableString.Invariant(
-                $"stats: tlb-fills {s.TlbFills} page-walks {s.PageWalks} tlb-flushes {s.TlbFlushes} decoded-pages {s.PagesDecoded} decoded-instructions {s.InstructionsDecoded} traps {s.Traps}"));
-        }
-
-        return code;
     }
 
-    private static int Execute(Hart hart, SbiFirmware sbi, ulong maxInstructions, TextWriter stderr)
+    /// <summary>Waits until the guest shuts down, retires <paramref name="maxInstructions"/>, or stops its only hart.</summary>
+    private static RunEnd WaitForShutdown(Vcpu vcpu, ulong maxInstructions, ManualResetEventSlim stopped)
     {
-        while (true)
+        // The vCPU runs on its pCPU thread; its count and HSM state are read from here, at most Check late.
+        while (!stopped.Wait(Check))
         {
-            var left = maxInstructions - hart.InstructionsRetired;
-            if (hart.InstructionsRetired >= maxInstructions)
+            if (vcpu.Hart.InstructionsRetired >= maxInstructions)
             {
-                stderr.WriteLine($"run-elf: instruction limit {maxInstructions} reached at pc 0x{hart.Pc:x}");
-                return ExitCodes.InstructionLimit;
+                return RunEnd.InstructionLimit;
             }
 
-            switch (hart.Run((long)Math.Min(left, Slice)))
+            if (!vcpu.Started)
             {
-                case ExitReason.SupervisorCall:
-                    var outcome = sbi.Handle(hart);
-                    if (outcome.Reset)
-                    {
-                        return ResetCode(outcome, stderr);
-                    }
-
-                    break;
-                case ExitReason.Idle:
-                    SleepUntilInterrupt(hart);
-                    break;
-                default:
-                    break;
+                return RunEnd.HartStopped;
             }
         }
+
+        return RunEnd.Shutdown;
     }
 
-    /// <summary>WFI with nothing pending: the only wake-up source here is the timer, so sleep until its deadline.</summary>
-    private static void SleepUntilInterrupt(Hart hart)
+    /// <summary>
+    /// SRST (or SCHEDOP_shutdown) as an exit code: poweroff 0, a crash 1 (SRST's system-failure reason), a
+    /// reboot 5 (there is nothing to reboot into). A crash the kernel logged a BUG for is our own broken
+    /// invariant (an engine exception), not the guest's: 70, as before run-elf was a domain.
+    /// </summary>
+    private static int ShutdownCode(ShutdownReason reason, string kernelSaid, TextWriter stderr)
     {
-        while (!hart.InterruptPending)
+        switch (reason)
         {
-            var deadline = hart.TimerDeadline;
-            var now = hart.Time;
-            var ticks = deadline == ulong.MaxValue ? Hart.TimebaseHz / 100 : Math.Min(deadline - now, Hart.TimebaseHz / 100);
-            Thread.Sleep(TimeSpan.FromTicks((long)ticks)); // 10 MHz ticks are .NET's 100 ns ticks
+            case ShutdownReason.Poweroff:
+                return ExitCodes.Shutdown;
+            case ShutdownReason.Reboot:
+                stderr.WriteLine("run-elf: guest requested reboot");
+                return ExitCodes.Reboot;
+            case ShutdownReason.Crash when kernelSaid.Contains("BUG:", StringComparison.Ordinal):
+                return ExitCodes.InternalError;
+            default:
+                stderr.WriteLine($"run-elf: guest shut down with reason {reason}{(reason == ShutdownReason.Crash ? " (system failure)" : "")}");
+                return ExitCodes.GuestFailure;
         }
     }
 
-    private static int ResetCode(SbiOutcome outcome, TextWriter stderr)
+    /// <summary>Kernel messages since boot (a BUG line, the guest's console_io text) to stderr; returns them.</summary>
+    private static string CopyLog(Hypervisor hypervisor, long from, TextWriter stderr)
     {
-        if (outcome.ResetType is 1 or 2)
-        {
-            stderr.WriteLine($"run-elf: guest requested reboot (type {outcome.ResetType}, reason {outcome.ResetReason})");
-            return ExitCodes.Reboot;
-        }
-
-        if (outcome.ResetReason == 0)
-        {
-            return ExitCodes.Shutdown;
-        }
-
-        stderr.WriteLine($"run-elf: guest shut down with reason {outcome.ResetReason}{(outcome.ResetReason == 1 ? " (system failure)" : "")}");
-        return ExitCodes.GuestFailure;
+        var bytes = new byte[(int)Math.Min(hypervisor.Log.End - from, hypervisor.Log.Capacity)];
+        var n = hypervisor.Log.Read(from, bytes, out _, out _);
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 0, n);
+        stderr.Write(text);
+        return text;
     }
 
-    private static bool TryLoad(ElfImage image, byte[] file, ContiguousRam ram, out string error)
+    private static void PrintStats(Hart hart, double seconds, TextWriter stderr)
     {
-        var end = ram.BaseAddress + ram.Size;
+        var s = hart.Statistics;
+        stderr.WriteLine(FormattableString.Invariant(
+            $"stats: instructions {hart.InstructionsRetired} wall {seconds:F3} s mips {hart.InstructionsRetired / seconds / 1e6:F1}"));
+        stderr.WriteLine(FormattableString.Invariant(
+            $"stats: tlb-fills {s.TlbFills} page-walks {s.PageWalks} tlb-flushes {s.TlbFlushes} decoded-pages {s.PagesDecoded} decoded-instructions {s.InstructionsDecoded} traps {s.Traps}"));
+    }
+
+    /// <summary>Every segment and the entry point inside RAM [0x8000_0000, + memory), said with the numbers.</summary>
+    private static bool Fits(ElfImage image, ulong memoryBytes, out string error)
+    {
+        const ulong ramBase = PvLayout.RamBase;
+        var end = ramBase + memoryBytes;
         foreach (var s in image.Segments)
         {
-            if (s.MemorySize > int.MaxValue || s.PhysicalAddress < ram.BaseAddress || s.PhysicalAddress > end || s.MemorySize > end - s.PhysicalAddress)
+            if (s.MemorySize > int.MaxValue || s.PhysicalAddress < ramBase || s.PhysicalAddress > end || s.MemorySize > end - s.PhysicalAddress)
             {
-                error = $"segment at 0x{s.PhysicalAddress:x} size 0x{s.MemorySize:x} does not fit in RAM 0x{ram.BaseAddress:x}-0x{end:x} (try a larger --mem)";
+                error = $"segment at 0x{s.PhysicalAddress:x} size 0x{s.MemorySize:x} does not fit in RAM 0x{ramBase:x}-0x{end:x} (try a larger --mem)";
                 return false;
             }
         }
 
-        if (image.Entry < ram.BaseAddress || image.Entry >= end)
+        if (image.Entry < ramBase || image.Entry >= end)
         {
-            error = $"entry point 0x{image.Entry:x} is outside RAM 0x{ram.BaseAddress:x}-0x{end:x}";
+            error = $"entry point 0x{image.Entry:x} is outside RAM 0x{ramBase:x}-0x{end:x}";
             return false;
-        }
-
-        foreach (var s in image.Segments)
-        {
-            var target = ram.Span(s.PhysicalAddress, (int)s.MemorySize);
-            file.AsSpan((int)s.Offset, (int)s.FileSize).CopyTo(target);
-            target[(int)s.FileSize..].Clear();
         }
 
         error = "";
         return true;
+    }
+
+    private enum RunEnd
+    {
+        Shutdown,
+        InstructionLimit,
+        HartStopped,
     }
 }

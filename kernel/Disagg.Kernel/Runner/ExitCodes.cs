@@ -6,7 +6,7 @@ internal static class ExitCodes
     /// <summary>The guest shut down with no reason (SRST reason 0).</summary>
     public const int Shutdown = 0;
 
-    /// <summary>The guest shut down reporting a system failure (SRST reason 1) or a vendor reason.</summary>
+    /// <summary>The guest crashed (SRST reason 1, a crash through SCHEDOP_shutdown) or stopped its only hart.</summary>
     public const int GuestFailure = 1;
 
     public const int Usage = 2;
@@ -20,6 +20,6 @@ internal static class ExitCodes
     /// <summary>The guest asked for a reboot; a runner has nothing to reboot into.</summary>
     public const int Reboot = 5;
 
-    /// <summary>Our own invariant broke (an engine exception): stop loudly.</summary>
+    /// <summary>Our own invariant broke (an engine exception, logged by the kernel as a BUG): stop loudly.</summary>
     public const int InternalError = 70;
 }

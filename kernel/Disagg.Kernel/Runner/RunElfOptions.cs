@@ -5,8 +5,6 @@ namespace Disagg.Kernel.Runner;
 /// <summary>Options of `disagg-kernel run-elf`.</summary>
 internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats)
 {
-    public const ulong RamBase = 0x8000_0000;
-
     public static bool TryParse(string[] args, out RunElfOptions? options, out string error)
     {
         options = null;
