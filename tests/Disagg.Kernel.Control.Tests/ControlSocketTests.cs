@@ -49,22 +49,6 @@ public sealed class ControlSocketTests : IAsyncLifetime
     private async Task<DomainSummary?> FindAsync(int id) =>
         (await _control.CallAsync<DomainList>(new ListDomains())).Domains.SingleOrDefault(d => d.DomainId == id);
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, double seconds = 15)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < until)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return false;
-    }
-
     [Theory]
     [InlineData(GuestIsa.Rv64)]
     [InlineData(GuestIsa.Rv32)]
@@ -89,7 +73,7 @@ public sealed class ControlSocketTests : IAsyncLifetime
     public async Task PauseAndUnpauseShowInTheListAndFreezeCpuTime()
     {
         var id = await BootAsync(new GuestProgram().Emit(Asm.Addi(5, 5, 1)).JumpBack(1), "spin");
-        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.CpuTimeNs > 50_000_000));
+        Assert.True(await Eventually.HoldsAsync(async () => (await FindAsync(id))!.CpuTimeNs > 50_000_000));
         await _control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Pause));
         var paused = await FindAsync(id);
         Assert.Equal("p", paused!.State);
@@ -97,7 +81,7 @@ public sealed class ControlSocketTests : IAsyncLifetime
         var later = await FindAsync(id);
         Assert.InRange(later!.CpuTimeNs - paused.CpuTimeNs, 0, 20_000_000); // at most the slice it was in
         await _control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Unpause));
-        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.CpuTimeNs > later.CpuTimeNs + 50_000_000));
+        Assert.True(await Eventually.HoldsAsync(async () => (await FindAsync(id))!.CpuTimeNs > later.CpuTimeNs + 50_000_000));
         Assert.Equal("r", (await FindAsync(id))!.State);
     }
 

@@ -1,3 +1,4 @@
+using Disagg.TestSupport;
 using System.Diagnostics;
 using Disagg.Abi.Hypercalls;
 using Disagg.Kernel.Core.Domains;
@@ -25,7 +26,7 @@ public sealed class DomainLifecycleTests : IDisposable
         var changes = new List<DomainStateChange>();
         _hv.Hypervisor.StateChanged += c => { lock (changes) { changes.Add(c); } };
         var d = _hv.Boot(new GuestProgram().Print("hello from a domain\n").Shutdown(), isa: isa);
-        Assert.True(HypervisorFixture.Eventually(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
         Assert.Equal(ShutdownReason.Poweroff, d.ShutdownReason);
         Assert.Contains($"(d{d.Id}) hello from a domain\n", _hv.Dmesg(), StringComparison.Ordinal);
         lock (changes)
@@ -38,7 +39,7 @@ public sealed class DomainLifecycleTests : IDisposable
     public void AFailureResetIsACrash()
     {
         var d = _hv.Boot(new GuestProgram().Shutdown(reason: 1));
-        Assert.True(HypervisorFixture.Eventually(() => d.State == DomainState.Crashed));
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Crashed));
         Assert.Equal(ShutdownReason.Crash, d.ShutdownReason);
     }
 
@@ -47,15 +48,15 @@ public sealed class DomainLifecycleTests : IDisposable
     {
         var d = _hv.Boot(Spin());
         var hart = d.Vcpus[0].Hart;
-        Assert.True(HypervisorFixture.Eventually(() => d.CpuTimeNs > 20_000_000));
+        Assert.True(Eventually.Holds(() => d.CpuTimeNs > 20_000_000));
         d.Pause();
-        Assert.True(HypervisorFixture.Eventually(() => !_hv.Hypervisor.Scheduler.IsOnCpu(d.Vcpus[0].Sched)));
+        Assert.True(Eventually.Holds(() => !_hv.Hypervisor.Scheduler.IsOnCpu(d.Vcpus[0].Sched)));
         Assert.Equal(DomainState.Paused, d.State);
         var frozen = hart.InstructionsRetired;
         Thread.Sleep(100);
         Assert.Equal(frozen, hart.InstructionsRetired);
         Assert.True(d.Unpause());
-        Assert.True(HypervisorFixture.Eventually(() => hart.InstructionsRetired > frozen + 1_000_000));
+        Assert.True(Eventually.Holds(() => hart.InstructionsRetired > frozen + 1_000_000));
         Assert.Equal(DomainState.Running, d.State);
     }
 
@@ -66,7 +67,7 @@ public sealed class DomainLifecycleTests : IDisposable
         var before = budget.FreePages;
         var d = _hv.Boot(Spin(), memoryKiB: 8192);
         Assert.Equal(before - 2048 - PvLayout.SpecialPages, budget.FreePages);
-        Assert.True(HypervisorFixture.Eventually(() => d.CpuTimeNs > 10_000_000));
+        Assert.True(Eventually.Holds(() => d.CpuTimeNs > 10_000_000));
         _hv.Hypervisor.DestroyDomain(d);
         Assert.Equal(before, budget.FreePages);
         Assert.Null(_hv.Hypervisor.Domains[d.Id]);
@@ -95,7 +96,7 @@ public sealed class DomainLifecycleTests : IDisposable
             .Print("woke\n").Shutdown();
         var sw = Stopwatch.StartNew();
         var d = _hv.Boot(p);
-        Assert.True(HypervisorFixture.Eventually(() => d.State == DomainState.Shutdown), _hv.Dmesg());
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Shutdown), _hv.Dmesg());
         Assert.True(sw.ElapsedMilliseconds >= 45, $"woke after {sw.ElapsedMilliseconds} ms");
         Assert.Contains("woke", _hv.Dmesg(), StringComparison.Ordinal);
         Assert.True(d.CpuTimeNs < 40_000_000, $"a sleeping vCPU used {d.CpuTimeNs / 1e6} ms of CPU");
@@ -106,7 +107,7 @@ public sealed class DomainLifecycleTests : IDisposable
     {
         var idle = new GuestProgram().Emit(Asm.Wfi).JumpBack(1);
         var domains = Enumerable.Range(0, 200).Select(i => _hv.Boot(idle, name: $"idle{i}", memoryKiB: 64)).ToArray();
-        Assert.True(HypervisorFixture.Eventually(() => domains.All(d => d.State == DomainState.Blocked)));
+        Assert.True(Eventually.Holds(() => domains.All(d => d.State == DomainState.Blocked)));
         // The hypervisor's own threads: in-process, the JIT's background tier-up would count too
         // (the kernel binary is NativeAOT; its whole-process figure is checked by the kernel tests).
         var before = ThreadTimes();
@@ -157,11 +158,11 @@ public sealed class DomainLifecycleTests : IDisposable
         p.Print("survived\n").Shutdown();
         var bystander = _hv.Boot(Spin(), name: "bystander");
         var wild = _hv.Boot(p, name: "wild", memoryKiB: 1024);
-        Assert.True(HypervisorFixture.Eventually(() => wild.State is DomainState.Shutdown or DomainState.Crashed, 30), _hv.Dmesg());
+        Assert.True(Eventually.Holds(() => wild.State is DomainState.Shutdown or DomainState.Crashed, 30), _hv.Dmesg());
         Assert.Contains($"(d{wild.Id}) survived", _hv.Dmesg(), StringComparison.Ordinal);
         Assert.DoesNotContain("BUG:", _hv.Dmesg(), StringComparison.Ordinal);
         Assert.Equal(DomainState.Running, bystander.State);
         var ran = bystander.Vcpus[0].Hart.InstructionsRetired;
-        Assert.True(HypervisorFixture.Eventually(() => bystander.Vcpus[0].Hart.InstructionsRetired > ran));
+        Assert.True(Eventually.Holds(() => bystander.Vcpus[0].Hart.InstructionsRetired > ran));
     }
 }

@@ -44,7 +44,5 @@ internal sealed class HypervisorFixture : IDisposable
         return Encoding.UTF8.GetString(buf, 0, n);
     }
 
-    public static bool Eventually(Func<bool> condition, double seconds = 10) => SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(seconds));
-
     public void Dispose() => Hypervisor.Dispose();
 }

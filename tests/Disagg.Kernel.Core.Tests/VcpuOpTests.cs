@@ -1,3 +1,4 @@
+using Disagg.TestSupport;
 using Disagg.Abi.Hypercalls;
 using Disagg.Kernel.Core.Hypercalls;
 
@@ -17,7 +18,7 @@ public sealed class VcpuOpTests : IDisposable
     public void IsUpRunstateAndRefusals()
     {
         var d = _hv.Boot(new GuestProgram().Emit(Cpu.Tests.Asm.Addi(GuestProgram.T0, GuestProgram.T0, 1)).JumpBack(1), vcpus: 2);
-        Assert.True(HypervisorFixture.Eventually(() => d.CpuTimeNs > 5_000_000));
+        Assert.True(Eventually.Holds(() => d.CpuTimeNs > 5_000_000));
         var hv = _hv.Hypervisor;
         Assert.Equal(1, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.IsUp, 0, 0));
         Assert.Equal(0, VcpuOpHypercall.Handle(hv, d, _mem, VcpuOpHypercall.IsUp, 1, 0));  // secondary harts start stopped

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Disagg.Control;
 using Disagg.Control.Messages;
@@ -8,63 +6,26 @@ using Disagg.TestSupport;
 namespace Disagg.PvGuest.Tests;
 
 /// <summary>
-/// One real `disagg-kernel serve` in a temp dir per test class, with a control client subscribed to
-/// domain events; stopped with SIGTERM (then SIGKILL) when the class is done.
+/// One real `disagg-kernel serve` (<see cref="KernelProcess"/>) per test class, with a control client
+/// subscribed to domain events; stopped when the class is done.
 /// </summary>
 public sealed class KernelHost : IAsyncLifetime
 {
-    private Process _process = null!;
-    private string _dir = null!;
+    private KernelProcess _kernel = null!;
 
     public KernelClient Control { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _dir = Directory.CreateTempSubdirectory("disagg-pvos-").FullName;
-        var socket = Path.Combine(_dir, "kernel.sock");
-        var psi = new ProcessStartInfo(RepoPaths.Program("disagg-kernel"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "serve", "--socket", socket, "--pcpus", "2", "--memory", "256M" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        _process = Process.Start(psi)!;
-        var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
-            ?? throw new InvalidOperationException("disagg-kernel exited before it was ready: " + await _process.StandardError.ReadToEndAsync());
-        var token = line.Split(' ').Single(w => w.StartsWith("token=", StringComparison.Ordinal))["token=".Length..];
-        Control = await KernelClient.ConnectAsync(socket, token);
+        _kernel = await KernelProcess.StartAsync();
+        Control = await _kernel.ConnectAsync();
         await Control.CallAsync<OkReply>(new Subscribe());
     }
 
     public async Task DisposeAsync()
     {
         await Control.DisposeAsync();
-        if (!_process.HasExited)
-        {
-            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill!.WaitForExitAsync();
-            }
-
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-
-        _process.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        await _kernel.DisposeAsync();
     }
 
     /// <summary>The kernel message log: every guest line is "(dN) text".</summary>

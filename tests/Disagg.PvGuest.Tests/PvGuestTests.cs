@@ -63,22 +63,6 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
 
     private async Task DestroyAsync(int id) => await host.Control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Destroy));
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, double seconds = 20)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < until)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(25);
-        }
-
-        return false;
-    }
-
     [Fact]
     public async Task HelloParsesStartInfoPrintsItsBannerSelfTestsAndPowersOff()
     {
@@ -132,7 +116,7 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
     public async Task CpuBurnReportsProgressKeepsRunningAndCanBeDestroyed()
     {
         var id = await BootAsync("burn", "app=cpu-burn every=100000");
-        Assert.True(await EventuallyAsync(async () => ProgressLines().Matches(await LogAsync(id)).Count >= 40), await LogAsync(id));
+        Assert.True(await Eventually.HoldsAsync(async () => ProgressLines().Matches(await LogAsync(id)).Count >= 40), await LogAsync(id));
 
         // Nobody reads the console ring yet: once its 2 KiB are full, the OS waits 100 ms once, says so,
         // drops ring output from then on and keeps running (and printing through console_io).
@@ -165,12 +149,12 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
     public async Task TheBalloonReachesItsTargetAndListDomainsShowsIt(long memoryKiB, long maxKiB, string target, long expectKiB)
     {
         var id = await BootAsync("balloon", $"app=echo mem-target={target}", memoryKiB, maxKiB);
-        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.MemoryKiB == expectKiB), $"memory stays {(await FindAsync(id))!.MemoryKiB} KiB; log:\n{await LogAsync(id)}");
+        Assert.True(await Eventually.HoldsAsync(async () => (await FindAsync(id))!.MemoryKiB == expectKiB), $"memory stays {(await FindAsync(id))!.MemoryKiB} KiB; log:\n{await LogAsync(id)}");
         AssertLog($"balloon: target {expectKiB} KiB: {memoryKiB / 4} -> {expectKiB / 4} pages ({expectKiB} KiB); current_reservation {expectKiB / 4} pages", await LogAsync(id));
         Assert.Equal(maxKiB, (await FindAsync(id))!.MaxMemoryKiB);
 
         // The echo app then waits for console input without spinning: blocked, and (almost) no CPU time.
-        Assert.True(await EventuallyAsync(async () => (await FindAsync(id))!.State == "b"));
+        Assert.True(await Eventually.HoldsAsync(async () => (await FindAsync(id))!.State == "b"));
         var before = (await FindAsync(id))!.CpuTimeNs;
         await Task.Delay(500);
         var used = (await FindAsync(id))!.CpuTimeNs - before;
@@ -216,13 +200,13 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
         // between the lines it serves once its boot output passes the ring's 2 KiB.
         await host.Control.CallAsync<OkReply>(new LoadKernel(back, Image, null, $"app=consback dom={guest} input=ping console=xen"));
         await host.Control.CallAsync<OkReply>(new DomainCommand(back, DomainOperation.Unpause));
-        Assert.True(await EventuallyAsync(async () => (await LogAsync(back)).Contains($"consback: d{guest} console port 1 bound to our port", StringComparison.Ordinal)), await LogAsync(back));
+        Assert.True(await Eventually.HoldsAsync(async () => (await LogAsync(back)).Contains($"consback: d{guest} console port 1 bound to our port", StringComparison.Ordinal)), await LogAsync(back));
         await host.Control.CallAsync<OkReply>(new DomainCommand(guest, DomainOperation.Unpause));
 
         // The backend types "ping" once the prompt shows, and Ctrl-D once "ping" came back: echo powers off.
         var end = await WaitForEndAsync(guest);
         Assert.Equal((int)ShutdownReason.Poweroff, end.ShutdownReason);
-        Assert.True(await EventuallyAsync(async () => (await LogAsync(back)).Contains($"[d{guest}] pvos: shutting down: poweroff", StringComparison.Ordinal)), await LogAsync(back));
+        Assert.True(await Eventually.HoldsAsync(async () => (await LogAsync(back)).Contains($"[d{guest}] pvos: shutting down: poweroff", StringComparison.Ordinal)), await LogAsync(back));
         var served = await LogAsync(back);
         AssertLog($"[d{guest}] pvos: Disagg PV guest OS, rv{Width}, on Xen 4.17-disagg", served);
         // Only the served lines: the backend's own console notices (its ring has no reader) may fall between them.

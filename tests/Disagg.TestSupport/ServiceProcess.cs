@@ -39,21 +39,8 @@ public sealed class ServiceProcess : IDisposable
     /// Waits until the program has written <paramref name="text"/> on stderr: its log lines are written by a
     /// background logger and captured asynchronously, so they can come after the ready line on stdout.
     /// </summary>
-    public bool WaitForStdErr(string text, TimeSpan timeout)
-    {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (!StdErr.Contains(text, StringComparison.Ordinal))
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                return false;
-            }
-
-            Thread.Sleep(20);
-        }
-
-        return true;
-    }
+    public bool WaitForStdErr(string text, TimeSpan timeout) =>
+        Eventually.Holds(() => StdErr.Contains(text, StringComparison.Ordinal), timeout.TotalSeconds);
 
     public int Pid => _process!.Id;
 

@@ -51,7 +51,7 @@ public sealed class BackendServiceTests(BackendHost fixture)
         Assert.Equal(id, _host.XsRead($"{be}/frontend-id"));
         Assert.Equal("1", _host.XsRead($"{be}/online"));
         // blkback found the directory, opened the image and offers the disk: InitWait, with its size published.
-        Assert.True(TestHost.Eventually(() => _host.XsRead($"{be}/state") == "2"), "backend state: " + _host.XsRead($"{be}/state") + " error: " + _host.XsRead($"{be}/error"));
+        Assert.True(Eventually.Holds(() => _host.XsRead($"{be}/state") == "2"), "backend state: " + _host.XsRead($"{be}/state") + " error: " + _host.XsRead($"{be}/error"));
         Assert.Equal((16 << 20) / 512, long.Parse(_host.XsRead($"{be}/sectors")!, CultureInfo.InvariantCulture));
 
         // Xen's permissions: the backend directory is the backend domain's and the guest reads it; the frontend's the other way round.
@@ -79,10 +79,10 @@ public sealed class BackendServiceTests(BackendHost fixture)
         _host.MustRun("create", cfg);
         var id = TestHost.Id(_host.Domain("made")!.Value);
         Assert.Equal(16, TestHost.Int(_host.Domain("made")!.Value, "mem_mib"));
-        Assert.True(TestHost.Eventually(() => _host.XsRead($"/local/domain/3/backend/vbd/{id}/51712/state") == "2"), "blkback error: " + _host.XsRead($"/local/domain/3/backend/vbd/{id}/51712/error"));
+        Assert.True(Eventually.Holds(() => _host.XsRead($"/local/domain/3/backend/vbd/{id}/51712/state") == "2"), "blkback error: " + _host.XsRead($"/local/domain/3/backend/vbd/{id}/51712/error"));
         Assert.Equal((32 << 20) / 512, long.Parse(_host.XsRead($"/local/domain/3/backend/vbd/{id}/51712/sectors")!, CultureInfo.InvariantCulture));
         Assert.Equal("xenbr0", _host.XsRead($"/local/domain/2/backend/vif/{id}/0/bridge"));
-        Assert.True(TestHost.Eventually(() => _host.ConsoleLog("made").Contains("Ctrl-D powers off", StringComparison.Ordinal)), _host.ConsoleLog("made"));
+        Assert.True(Eventually.Holds(() => _host.ConsoleLog("made").Contains("Ctrl-D powers off", StringComparison.Ordinal)), _host.ConsoleLog("made"));
         _host.MustRun("destroy", "made");
     }
 }

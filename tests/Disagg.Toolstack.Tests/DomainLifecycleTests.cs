@@ -22,7 +22,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.Equal(8, TestHost.Int(row, "mem_mib"));
         Assert.Equal(1, TestHost.Int(row, "vcpus"));
         Assert.DoesNotContain('p', row.GetProperty("state").GetString()!);
-        Assert.True(TestHost.Eventually(() => host.ConsoleLog(name).Contains($"hello from {name}", StringComparison.Ordinal)), "console log: " + host.ConsoleLog(name));
+        Assert.True(Eventually.Holds(() => host.ConsoleLog(name).Contains($"hello from {name}", StringComparison.Ordinal)), "console log: " + host.ConsoleLog(name));
         Assert.Contains(name, host.MustRun("list").StdOut, StringComparison.Ordinal);
 
         host.MustRun("pause", name);
@@ -30,7 +30,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         var pausedTime = host.Domain(name)!.Value.GetProperty("cpu_time_ns").GetInt64();
         host.MustRun("unpause", TestHost.Id(row)); // by id as well as by name
         Thread.Sleep(300);
-        Assert.True(TestHost.Eventually(() => host.Domain(name)!.Value.GetProperty("cpu_time_ns").GetInt64() > pausedTime + 20_000_000), "CPU time did not grow after unpause");
+        Assert.True(Eventually.Holds(() => host.Domain(name)!.Value.GetProperty("cpu_time_ns").GetInt64() > pausedTime + 20_000_000), "CPU time did not grow after unpause");
 
         host.MustRun("destroy", name);
         Assert.Null(host.Domain(name));
@@ -62,7 +62,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
     public void GuestPoweroffWithPreserveStaysShutDown()
     {
         host.MustRun("create", Guest("keeper", "bye\n", TestGuest.End.Poweroff, "on_poweroff = \"preserve\""));
-        Assert.True(TestHost.Eventually(() => host.Domain("keeper")?.GetProperty("state").GetString() == "---s--"));
+        Assert.True(Eventually.Holds(() => host.Domain("keeper")?.GetProperty("state").GetString() == "---s--"));
         host.MustRun("destroy", "keeper");
     }
 
@@ -71,12 +71,12 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
     {
         host.MustRun("create", Guest("phoenix", "phoenix boots\n", TestGuest.End.Spin, "on_reboot = \"restart\""));
         var first = TestHost.Id(host.Domain("phoenix")!.Value);
-        Assert.True(TestHost.Eventually(() => host.ConsoleLog("phoenix").Contains("phoenix boots", StringComparison.Ordinal)));
+        Assert.True(Eventually.Holds(() => host.ConsoleLog("phoenix").Contains("phoenix boots", StringComparison.Ordinal)));
         host.MustRun("reboot", "-w", "phoenix");
         var second = host.Domain("phoenix");
         Assert.NotNull(second);
         Assert.NotEqual(first, TestHost.Id(second.Value));
-        Assert.True(TestHost.Eventually(() => host.ConsoleLog("phoenix").Split("phoenix boots").Length - 1 == 2), "console log: " + host.ConsoleLog("phoenix"));
+        Assert.True(Eventually.Holds(() => host.ConsoleLog("phoenix").Split("phoenix boots").Length - 1 == 2), "console log: " + host.ConsoleLog("phoenix"));
         host.MustRun("destroy", "phoenix");
     }
 
@@ -86,7 +86,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         host.MustRun("create", Guest("looper", "looper boots\n", TestGuest.End.Reboot, "on_reboot = \"restart\""));
         // Each boot prints once, then reboots; the daemon recreates it from its config each time,
         // until 10 restarts in 10 s, when it destroys it instead.
-        Assert.True(TestHost.Eventually(() => host.Domain("looper") is null, 30), "still there: " + host.MustRun("list").StdOut);
+        Assert.True(Eventually.Holds(() => host.Domain("looper") is null, 30), "still there: " + host.MustRun("list").StdOut);
         var boots = host.ConsoleLog("looper").Split("looper boots").Length - 1;
         Assert.Equal(11, boots);
         Assert.Contains("domain 'looper': restarted 10 times in 10 s; destroyed instead", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
@@ -194,7 +194,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         var oldPid = TestHost.Int(before, "pid");
         host.MustRun("service", "kill", "probe");
         JsonElement after = default;
-        Assert.True(TestHost.Eventually(() =>
+        Assert.True(Eventually.Holds(() =>
         {
             after = host.Json("service", "list").EnumerateArray().Single();
             return after.GetProperty("state").GetString() == "running" && after.TryGetProperty("pid", out var p) && p.GetInt32() != oldPid;
@@ -205,7 +205,7 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.Contains("service probe restarted: died at", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
 
         host.MustRun("service", "restart", "probe");
-        Assert.True(TestHost.Eventually(() => TestHost.Int(host.Json("service", "list")[0], "restarts") == 2));
+        Assert.True(Eventually.Holds(() => TestHost.Int(host.Json("service", "list")[0], "restarts") == 2));
         var unknown = host.Run("service", "kill", "nosuch");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no service 'nosuch'", unknown.StdErr, StringComparison.Ordinal);

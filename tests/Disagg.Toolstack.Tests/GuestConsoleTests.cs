@@ -16,7 +16,7 @@ public sealed class GuestConsoleTests(TestHost host) : IClassFixture<TestHost>
         host.MustRun("create", cfg);
         var expected = $"Hello from a Disagg guest ({width}";
         Assert.True(
-            TestHost.Eventually(() => host.MustRun("console", "--batch", name).StdOut.Contains(expected, StringComparison.Ordinal)),
+            Eventually.Holds(() => host.MustRun("console", "--batch", name).StdOut.Contains(expected, StringComparison.Ordinal)),
             "console --batch: " + host.Run("console", "--batch", name));
         Assert.Contains(expected, host.ConsoleLog(name), StringComparison.Ordinal);
         host.MustRun("destroy", name);
@@ -28,7 +28,7 @@ public sealed class GuestConsoleTests(TestHost host) : IClassFixture<TestHost>
         var cfg = Path.Combine(host.GuestDir, "echo.cfg");
         File.WriteAllText(cfg, $"name = \"echo\"\nkernel = \"{Path.Combine(RepoPaths.Guests, "rv64", "pvos.elf")}\"\nmemory = 8\ncmdline = \"app=echo\"\non_poweroff = \"destroy\"\n");
         host.MustRun("create", cfg);
-        Assert.True(TestHost.Eventually(() => host.ConsoleLog("echo").Contains("Ctrl-D powers off", StringComparison.Ordinal)), host.ConsoleLog("echo"));
+        Assert.True(Eventually.Holds(() => host.ConsoleLog("echo").Contains("Ctrl-D powers off", StringComparison.Ordinal)), host.ConsoleLog("echo"));
 
         // "ping", Enter, then Ctrl-D through `disagg console`: echo sends it back and powers off, which ends the console.
         // (Ctrl-D comes 3 s later, after the client has attached: pvos's echo loses a line that reaches it in the same batch as Ctrl-D.)
@@ -116,6 +116,6 @@ public sealed class XenstoreEntriesTests
         var kernel = TestHost.Int(status, "kernel_pid");
         var xenstored = status.GetProperty("services").EnumerateArray().Where(s => s.GetProperty("name").GetString() == "xenstored").Select(s => TestHost.Int(s, "pid")).Single();
         Interop.ProcessSignals.Send(daemon, Interop.ProcessSignals.Sigkill);
-        Assert.True(TestHost.Eventually(() => !TestHost.Alive(kernel) && !TestHost.Alive(xenstored), 15), "the kernel or xenstored outlived the daemon");
+        Assert.True(Eventually.Holds(() => !TestHost.Alive(kernel) && !TestHost.Alive(xenstored), 15), "the kernel or xenstored outlived the daemon");
     }
 }

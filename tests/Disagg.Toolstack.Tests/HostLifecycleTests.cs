@@ -1,3 +1,4 @@
+using Disagg.TestSupport;
 namespace Disagg.Toolstack.Tests;
 
 /// <summary>Hosts of their own: up and down, a killed kernel.</summary>
@@ -42,7 +43,7 @@ public sealed class HostLifecycleTests
             k.Kill();
         }
 
-        Assert.True(TestHost.Eventually(() => host.Run("host", "status").StdOut.Contains("every guest died with it", StringComparison.Ordinal)));
+        Assert.True(Eventually.Holds(() => host.Run("host", "status").StdOut.Contains("every guest died with it", StringComparison.Ordinal)));
         Assert.Equal(1, host.Run("host", "status").ExitCode);
         var list = host.Run("list");
         Assert.Equal(1, list.ExitCode);

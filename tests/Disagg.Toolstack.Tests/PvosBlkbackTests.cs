@@ -50,14 +50,14 @@ public sealed class PvosBlkbackTests(BlkbackHost fixture) : IClassFixture<Blkbac
         var be = TestHost.Int(Blkback(), "domain_id").ToString(System.Globalization.CultureInfo.InvariantCulture);
         Host.MustRun("destroy", name);
         Assert.True(
-            TestHost.Eventually(() => HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", "xenstore-exists", $"/local/domain/{be}/backend/vbd/{fe}"], TestHost.Bound).ExitCode != 0),
+            Eventually.Holds(() => HostProcess.Run("env", [$"XENSTORED_PATH={fixture.Socket}", "xenstore-exists", $"/local/domain/{be}/backend/vbd/{fe}"], TestHost.Bound).ExitCode != 0),
             "the toolstack removes the vbd's backend directory");
     }
 
     private string WaitForEnd(string name, double seconds = 120)
     {
         Assert.True(
-            TestHost.Eventually(() => Host.ConsoleLog(name).Contains("pvos: shutting down", StringComparison.Ordinal), seconds),
+            Eventually.Holds(() => Host.ConsoleLog(name).Contains("pvos: shutting down", StringComparison.Ordinal), seconds),
             "the guest did not finish:\n" + Host.ConsoleLog(name));
         return Host.ConsoleLog(name);
     }
@@ -143,7 +143,7 @@ public sealed class PvosBlkbackTests(BlkbackHost fixture) : IClassFixture<Blkbac
         Stop(writer);
         // blkback holds its exclusive lock (flock) until it has seen the device go.
         byte[] bytes = [];
-        Assert.True(TestHost.Eventually(() => TryRead(image, out bytes), 30), "blkback kept the image locked");
+        Assert.True(Eventually.Holds(() => TryRead(image, out bytes), 30), "blkback kept the image locked");
 
         for (var s = 0UL; s < 4096; s++)
         {
@@ -160,12 +160,12 @@ public sealed class PvosBlkbackTests(BlkbackHost fixture) : IClassFixture<Blkbac
         var image = NewImage("kill");
         var restartsBefore = TestHost.Int(Blkback(), "restarts");
         var name = Start("kill", "rv64", image, "app=blk-verify sectors=4096 depth=8 req=64 seconds=40");
-        Assert.True(TestHost.Eventually(() => Host.ConsoleLog(name).Contains("blk-verify: pass 1:", StringComparison.Ordinal), 60), Host.ConsoleLog(name));
+        Assert.True(Eventually.Holds(() => Host.ConsoleLog(name).Contains("blk-verify: pass 1:", StringComparison.Ordinal), 60), Host.ConsoleLog(name));
         var pid = TestHost.Int(Blkback(), "pid");
         Host.MustRun("service", "kill", "blkback");
         var passesAtKill = Host.ConsoleLog(name).Split("blk-verify: pass ").Length - 1;
-        Assert.True(TestHost.Eventually(() => !TestHost.Alive(pid), 10), "blkback survived SIGKILL");
-        Assert.True(TestHost.Eventually(() => TestHost.Int(Blkback(), "restarts") > restartsBefore && Blkback().GetProperty("state").GetString() == "running", 30), "blkback was not restarted");
+        Assert.True(Eventually.Holds(() => !TestHost.Alive(pid), 10), "blkback survived SIGKILL");
+        Assert.True(Eventually.Holds(() => TestHost.Int(Blkback(), "restarts") > restartsBefore && Blkback().GetProperty("state").GetString() == "running", 30), "blkback was not restarted");
 
         var log = WaitForEnd(name, 180);
         Assert.True(log.Split("blk-verify: pass ").Length - 1 > passesAtKill, "no pass ran after the kill:\n" + log);

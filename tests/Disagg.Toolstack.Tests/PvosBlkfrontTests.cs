@@ -61,7 +61,7 @@ public sealed partial class PvosBlkfrontTests(XenstoredHost fixture) : IClassFix
     private string WaitForEnd(string front)
     {
         Assert.True(
-            TestHost.Eventually(() => Host.ConsoleLog(front).Contains("pvos: shutting down", StringComparison.Ordinal), 120),
+            Eventually.Holds(() => Host.ConsoleLog(front).Contains("pvos: shutting down", StringComparison.Ordinal), 120),
             "the frontend did not finish:\n" + Host.ConsoleLog(front));
         return Host.ConsoleLog(front);
     }

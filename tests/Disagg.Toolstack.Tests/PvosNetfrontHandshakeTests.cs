@@ -41,7 +41,7 @@ public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fix
 
     private void WaitForLog(string name, string text, int occurrences = 1) =>
         Assert.True(
-            TestHost.Eventually(() => Regex.Matches(Host.ConsoleLog(name), Regex.Escape(text)).Count >= occurrences, 60),
+            Eventually.Holds(() => Regex.Matches(Host.ConsoleLog(name), Regex.Escape(text)).Count >= occurrences, 60),
             $"no {occurrences}x '{text}' in:\n{Host.ConsoleLog(name)}");
 
     [Theory]
@@ -65,13 +65,13 @@ public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fix
         var be = $"/local/domain/0/backend/vif/{id}/0";
 
         // The backend is not there yet: the frontend waits, publishing nothing.
-        Assert.True(TestHost.Eventually(() => XsRead($"{fe}/state") == "1"), $"{fe}/state: {XsRead($"{fe}/state")}");
+        Assert.True(Eventually.Holds(() => XsRead($"{fe}/state") == "1"), $"{fe}/state: {XsRead($"{fe}/state")}");
         Thread.Sleep(300);
         Assert.Null(XsRead($"{fe}/tx-ring-ref"));
 
         XsWrite($"{be}/feature-rx-copy", "1");
         XsWrite($"{be}/state", "2");
-        Assert.True(TestHost.Eventually(() => XsRead($"{fe}/state") == "4", 60), $"frontend state {XsRead($"{fe}/state")}:\n{Host.ConsoleLog(name)}");
+        Assert.True(Eventually.Holds(() => XsRead($"{fe}/state") == "4", 60), $"frontend state {XsRead($"{fe}/state")}:\n{Host.ConsoleLog(name)}");
         var first = Keys(fe);
         Assert.Equal("1", XsRead($"{fe}/request-rx-copy"));
         Assert.Equal("1", XsRead($"{fe}/feature-rx-notify"));
@@ -85,7 +85,7 @@ public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fix
         XsWrite($"{be}/state", "2");
         WaitForLog(name, "netfront: device/vif/0: backend restarted (InitWait again); link down");
         WaitForLog(name, "netfront: device/vif/0: rings published", 2);
-        Assert.True(TestHost.Eventually(() => XsRead($"{fe}/state") == "4"), $"frontend state {XsRead($"{fe}/state")}");
+        Assert.True(Eventually.Holds(() => XsRead($"{fe}/state") == "4"), $"frontend state {XsRead($"{fe}/state")}");
         XsWrite($"{be}/state", "4");
         WaitForLog(name, "connected to backend d0", 2);
 

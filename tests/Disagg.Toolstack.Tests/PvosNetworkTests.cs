@@ -56,7 +56,7 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
     private void Stop(string name, string id)
     {
         Host.MustRun("destroy", name);
-        Assert.True(TestHost.Eventually(() => XsRead($"/local/domain/{NetbackDomain}/backend/vif/{id}/0/state") is null), "the toolstack removes the vif's backend directory");
+        Assert.True(Eventually.Holds(() => XsRead($"/local/domain/{NetbackDomain}/backend/vif/{id}/0/state") is null), "the toolstack removes the vif's backend directory");
     }
 
     private string Log(string name) => Host.ConsoleLog(name);
@@ -64,7 +64,7 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
     private Match WaitFor(string name, string pattern, double seconds = 90)
     {
         Match m = Match.Empty;
-        Assert.True(TestHost.Eventually(() => (m = Regex.Match(Log(name), pattern)).Success, seconds), $"no /{pattern}/ in {name}'s console:\n{Log(name)}");
+        Assert.True(Eventually.Holds(() => (m = Regex.Match(Log(name), pattern)).Success, seconds), $"no /{pattern}/ in {name}'s console:\n{Log(name)}");
         return m;
     }
 
@@ -125,7 +125,7 @@ public sealed partial class PvosNetworkTests(NetbackHost fixture) : IClassFixtur
 
         // Replies resume after the restart: ten more than had come back when it was killed.
         var before = Regex.Matches(Log("kill-a"), @"icmp_seq=(\d+) time=").Count;
-        Assert.True(TestHost.Eventually(() => Regex.Matches(Log("kill-a"), @"icmp_seq=(\d+) time=").Count >= before + 10, 60), Log("kill-a"));
+        Assert.True(Eventually.Holds(() => Regex.Matches(Log("kill-a"), @"icmp_seq=(\d+) time=").Count >= before + 10, 60), Log("kill-a"));
         var summary = WaitFor("kill-a", @"60 packets transmitted, (?<got>\d+) received, (?<loss>\d+)% packet loss", 120);
         Assert.True(N(summary, "got") >= 30, Log("kill-a"));
         Console.WriteLine($"ping across a netback kill: {summary.Value}");

@@ -71,7 +71,7 @@ public sealed class PvosXenbusTests(XenstoredHost fixture) : IClassFixture<Xenst
     }
 
     private void WaitForLog(string name, string text, double seconds = 60) =>
-        Assert.True(TestHost.Eventually(() => Host.ConsoleLog(name).Contains(text, StringComparison.Ordinal), seconds), $"no '{text}' in:\n{Host.ConsoleLog(name)}");
+        Assert.True(Eventually.Holds(() => Host.ConsoleLog(name).Contains(text, StringComparison.Ordinal), seconds), $"no '{text}' in:\n{Host.ConsoleLog(name)}");
 
     private long MemMiB(string name) => Host.Domain(name)!.Value.GetProperty("mem_mib").GetInt64();
 
@@ -105,7 +105,7 @@ public sealed class PvosXenbusTests(XenstoredHost fixture) : IClassFixture<Xenst
         Assert.Contains("xenbus-test: watch fired ok", log, StringComparison.Ordinal);
         Assert.Contains("xenbus-test: waited for the other end: Connected ok", log, StringComparison.Ordinal);
         Assert.Contains("xenbus-test: conflicting commit is EAGAIN ok", log, StringComparison.Ordinal);
-        Assert.True(TestHost.Eventually(() => XsRead($"{data}/fe/state") == "4"), "fe/state did not reach Connected");
+        Assert.True(Eventually.Holds(() => XsRead($"{data}/fe/state") == "4"), "fe/state did not reach Connected");
         Host.MustRun("destroy", name);
     }
 
@@ -120,11 +120,11 @@ public sealed class PvosXenbusTests(XenstoredHost fixture) : IClassFixture<Xenst
         Assert.Equal(8, MemMiB(name));
 
         Host.MustRun("mem-set", name, "5");
-        Assert.True(TestHost.Eventually(() => MemMiB(name) == 5), $"mem_mib stayed {MemMiB(name)}:\n{Host.ConsoleLog(name)}");
+        Assert.True(Eventually.Holds(() => MemMiB(name) == 5), $"mem_mib stayed {MemMiB(name)}:\n{Host.ConsoleLog(name)}");
         WaitForLog(name, "pvos: balloon: memory/target 5120 KiB: 2048 -> 1280 pages");
 
         Host.MustRun("mem-set", name, "12");
-        Assert.True(TestHost.Eventually(() => MemMiB(name) == 12), $"mem_mib stayed {MemMiB(name)}:\n{Host.ConsoleLog(name)}");
+        Assert.True(Eventually.Holds(() => MemMiB(name) == 12), $"mem_mib stayed {MemMiB(name)}:\n{Host.ConsoleLog(name)}");
         WaitForLog(name, "pvos: balloon: memory/target 12288 KiB: 1280 -> 3072 pages");
 
         // Above maxmem the toolstack refuses; the guest keeps what it has.

@@ -14,7 +14,7 @@ public sealed class SbiConsoleInputTests(TestHost host) : IClassFixture<TestHost
         var cfg = Path.Combine(host.GuestDir, name + ".cfg");
         File.WriteAllText(cfg, $"name = \"{name}\"\nkernel = \"{Path.Combine(RepoPaths.Guests, width, "sbi-echo.elf")}\"\nmemory = 8\non_poweroff = \"destroy\"\n");
         host.MustRun("create", cfg);
-        Assert.True(TestHost.Eventually(() => host.ConsoleLog(name).Contains("sbi-echo ready", StringComparison.Ordinal)), host.ConsoleLog(name));
+        Assert.True(Eventually.Holds(() => host.ConsoleLog(name).Contains("sbi-echo ready", StringComparison.Ordinal)), host.ConsoleLog(name));
 
         // Two lines (one read by legacy getchar, one by DBCN read), then "." powers the guest off, which ends the console.
         var script = $"printf 'hello sbi\\rsecond\\r.\\r' | '{RepoPaths.Program("disagg")}' console {name} --state-dir '{host.Dir}'";
@@ -23,6 +23,6 @@ public sealed class SbiConsoleInputTests(TestHost host) : IClassFixture<TestHost
         Assert.Contains("echo: HELLO SBI", console.StdOut, StringComparison.Ordinal);
         Assert.Contains("echo: SECOND", console.StdOut, StringComparison.Ordinal);
         Assert.Contains("sbi-echo done", host.ConsoleLog(name), StringComparison.Ordinal);
-        Assert.True(TestHost.Eventually(() => host.Domain(name) is null), "the guest powered off");
+        Assert.True(Eventually.Holds(() => host.Domain(name) is null), "the guest powered off");
     }
 }

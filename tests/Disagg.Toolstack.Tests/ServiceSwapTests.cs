@@ -42,7 +42,7 @@ public sealed class ServiceSwapTests
         Assert.Contains($"--state-dir\0{Path.Combine(host.Dir, "blkback")}", File.ReadAllText($"/proc/{newPid}/cmdline"), StringComparison.Ordinal);
         // The new process took the disk up again from xenstore.
         var id = TestHost.Id(host.Domain("swapper")!.Value);
-        Assert.True(TestHost.Eventually(() => host.XsRead($"/local/domain/3/backend/vbd/{id}/51728/state") == "2"));
+        Assert.True(Eventually.Holds(() => host.XsRead($"/local/domain/3/backend/vbd/{id}/51728/state") == "2"));
         Assert.Contains("service blkback swapped", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
 
         // A binary that dies before it is ready: the swap fails and the previous binary serves again.
@@ -52,7 +52,7 @@ public sealed class ServiceSwapTests
         var failed = Swap(host, broken);
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains($"service 'blkback': swap failed: {broken}: it exited with code 3 before it was ready; {next} was started again", failed.StdErr, StringComparison.Ordinal);
-        Assert.True(TestHost.Eventually(() => host.Service("blkback").GetProperty("state").GetString() == "running"));
+        Assert.True(Eventually.Holds(() => host.Service("blkback").GetProperty("state").GetString() == "running"));
         var restored = host.Service("blkback");
         Assert.Equal(next, restored.GetProperty("program").GetString());
         Assert.Equal(1, TestHost.Int(restored, "swaps"));

@@ -82,22 +82,6 @@ public sealed class TestHost : IDisposable
         return File.Exists(path) ? File.ReadAllText(path) : "";
     }
 
-    public static bool Eventually(Func<bool> condition, double seconds = 20)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < until)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            Thread.Sleep(25);
-        }
-
-        return condition();
-    }
-
     public static bool Alive(int pid)
     {
         try
@@ -152,7 +136,7 @@ public sealed class TestHost : IDisposable
             {
                 // It did not come down in time: SIGTERM takes the daemon down the same way, and it must not outlive its dir.
                 Interop.ProcessSignals.Send(daemon, Interop.ProcessSignals.Sigterm);
-                Eventually(() => !Alive(daemon), 60);
+                Eventually.Holds(() => !Alive(daemon), 60);
             }
         }
 

@@ -1,18 +1,14 @@
-using System.Diagnostics;
 using Disagg.TestSupport;
 
 namespace Disagg.Xenstored.Tests;
 
 /// <summary>
-/// A real out/bin/disagg-xenstored in a temp directory: started, waited for ("ready socket=..."),
-/// killed (SIGTERM or SIGKILL) and restarted on the same state directory. Always torn down.
+/// A real out/bin/disagg-xenstored (a <see cref="ServiceProcess"/>) in a temp directory: started, waited for
+/// ("ready socket=..."), killed (SIGTERM or SIGKILL) and restarted on the same state directory. Always torn down.
 /// </summary>
 public sealed class XenstoredProcess : IDisposable
 {
-    private Process? _process;
-
-    private readonly bool _handoff;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly ServiceProcess _process;
 
     /// <summary>Rings from the tests through the hand-off socket.</summary>
     public XenstoredProcess(params string[] extraArgs)
@@ -26,8 +22,8 @@ public sealed class XenstoredProcess : IDisposable
         Directory = Path.Combine(Path.GetTempPath(), "xs-test-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
         ExtraArgs = extraArgs;
-        _handoff = handoff;
-        _environment = environment;
+        string[] args = ["--socket", SocketPath, "--state-dir", StateDirectory, .. handoff ? ["--ring-handoff", HandoffPath] : Array.Empty<string>(), .. extraArgs];
+        _process = new ServiceProcess("disagg-xenstored", args, environment);
         Start();
     }
 
@@ -41,63 +37,28 @@ public sealed class XenstoredProcess : IDisposable
 
     public string[] ExtraArgs { get; }
 
-    public string StdErr { get; private set; } = "";
+    /// <summary>What it wrote on stderr, every run's.</summary>
+    public string StdErr => _process.StdErr;
 
     public TimeSpan LastStartTime { get; private set; }
 
-    public int Pid => _process!.Id;
+    public int Pid => _process.Pid;
 
     public void Start()
     {
-        var psi = new ProcessStartInfo(RepoPaths.Program("disagg-xenstored"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "--socket", SocketPath, "--state-dir", StateDirectory }
-            .Concat(_handoff ? ["--ring-handoff", HandoffPath] : [])
-            .Concat(ExtraArgs))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var (name, value) in _environment)
-        {
-            psi.Environment[name] = value;
-        }
-
-        var clock = Stopwatch.StartNew();
-        _process = Process.Start(psi)!;
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (this)
-                {
-                    StdErr += e.Data + "\n";
-                }
-            }
-        };
-        _process.BeginErrorReadLine();
-        var line = _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
-        Assert.True(line == $"ready socket={SocketPath}", $"xenstored did not get ready: '{line}'\n{StdErr}");
-        LastStartTime = clock.Elapsed;
+        LastStartTime = _process.Start(TimeSpan.FromSeconds(20));
+        Assert.True(_process.ReadyLine == $"ready socket={SocketPath}", $"xenstored did not get ready: '{_process.ReadyLine}'\n{StdErr}");
     }
 
     /// <summary>SIGKILL, and waits for it to be gone.</summary>
-    public void Kill()
-    {
-        _process!.Kill();
-        _process.WaitForExit();
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM; returns the exit code.</summary>
     public int Terminate()
     {
-        Syscall.Kill(_process!.Id, 15);
-        Assert.True(_process.WaitForExit(10_000), "xenstored ignored SIGTERM");
-        return _process.ExitCode;
+        var code = _process.Terminate(TimeSpan.FromSeconds(10));
+        Assert.True(code is not null, "xenstored ignored SIGTERM");
+        return code.Value;
     }
 
     public void Restart()
@@ -106,19 +67,13 @@ public sealed class XenstoredProcess : IDisposable
         Start();
     }
 
-    public bool HasExited => _process!.HasExited;
+    public bool HasExited => _process.HasExited;
 
     public XsClient Connect() => new(SocketPath);
 
     public void Dispose()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        _process?.Dispose();
+        _process.Dispose();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
