@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Disagg.Abi.Hypercalls;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.TestSupport;
+using Disagg.TestSupport.LinuxGuest;
 using Xunit.Abstractions;
 
 namespace Disagg.LinuxGuest.Tests;
@@ -38,58 +37,19 @@ public sealed class LinuxBootTests(ITestOutputHelper output) : IAsyncLifetime
     [LinuxGuestFact]
     public async Task DebianLinuxBootsToOurInitSeesBothHartsAndPowersOff()
     {
-        var cmdline = "earlycon=sbi keep_bootcon panic=-1 loglevel=6 printk.devkmsg=on DISAGG_RUN=\"cat /proc/cpuinfo\"";
-        var kernel = await File.ReadAllBytesAsync(LinuxGuestFiles.Kernel);
-        var initramfs = await File.ReadAllBytesAsync(LinuxGuestFiles.Initramfs);
-
-        var clock = Stopwatch.StartNew();
-        var id = (await _control.CallAsync<DomainCreated>(Spec("linux", vcpus: 2, memoryMiB: 128))).DomainId;
-        await _control.CallAsync<OkReply>(new LoadKernel(id, kernel, initramfs, cmdline));
-        await _control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Unpause));
-
-        var console = new StringBuilder();
-        long offset = 0;
-        TimeSpan? toInit = null;
-        DomainEvent? end = null;
-        while (end is null)
-        {
-            Assert.True(clock.Elapsed < BootTimeout, $"Linux did not power off in {BootTimeout.TotalMinutes} min; its console:\n{console}");
-            var chunk = await _control.CallAsync<ConsoleChunk>(new ReadConsole(id, offset, 1 << 16));
-            console.Append(Encoding.UTF8.GetString(chunk.Text));
-            offset = chunk.NextOffset;
-            if (toInit is null && console.ToString().Contains("disagg-init: start", StringComparison.Ordinal))
-            {
-                toInit = clock.Elapsed;
-            }
-
-            while (_control.Events.TryRead(out var e))
-            {
-                if (e.DomainId == id && e.State is "s" or "c")
-                {
-                    end = e;
-                }
-            }
-
-            if (end is null && chunk.Text.Length == 0)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        var final = await _control.CallAsync<ConsoleChunk>(new ReadConsole(id, offset, 1 << 20));
-        console.Append(Encoding.UTF8.GetString(final.Text));
-        var text = console.ToString();
+        var boot = await LinuxBoot.RunAsync(_control, "linux", LinuxBoot.CommandLine("cat /proc/cpuinfo"), vcpus: 2, memoryMiB: 128, BootTimeout);
+        var text = boot.Console;
         output.WriteLine(text);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"create to init: {toInit?.TotalSeconds:F1} s, to power off: {clock.Elapsed.TotalSeconds:F1} s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"create to init: {boot.CreateToInit?.TotalSeconds:F1} s, to power off: {boot.CreateToEnd.TotalSeconds:F1} s"));
 
         Assert.Contains("Linux version 6.", text, StringComparison.Ordinal);
-        Assert.Contains("disagg-init: start", text, StringComparison.Ordinal);
+        Assert.Contains(LinuxBoot.InitMarker, text, StringComparison.Ordinal);
         Assert.Contains("disagg-run: processor\t: 0", text, StringComparison.Ordinal);
         Assert.Contains("disagg-run: processor\t: 1", text, StringComparison.Ordinal); // the second hart came up through SBI HSM
         Assert.Contains("disagg-run: isa\t\t: rv64imafdc", text, StringComparison.Ordinal);
         Assert.Contains("disagg-init: done", text, StringComparison.Ordinal);
-        Assert.Equal("s", end.State);
-        Assert.Equal((int)ShutdownReason.Poweroff, end.ShutdownReason);
+        Assert.Equal("s", boot.End.State);
+        Assert.Equal((int)ShutdownReason.Poweroff, boot.End.ShutdownReason);
     }
 
     [Fact]

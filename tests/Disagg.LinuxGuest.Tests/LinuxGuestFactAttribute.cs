@@ -1,3 +1,5 @@
+using Disagg.TestSupport.LinuxGuest;
+
 namespace Disagg.LinuxGuest.Tests;
 
 /// <summary>

@@ -1,13 +1,11 @@
-using Disagg.TestSupport;
-
-namespace Disagg.LinuxGuest.Tests;
+namespace Disagg.TestSupport.LinuxGuest;
 
 /// <summary>
 /// Where `make linux-guest` leaves the guest: the Debian kernel Image in the cache outside the checkout
 /// (DISAGG_CACHE, default ~/.cache/disagg; tools/fetch-linux.sh) and the initramfs built from
 /// guests/linux into out/linux.
 /// </summary>
-internal static class LinuxGuestFiles
+public static class LinuxGuestFiles
 {
     public static string Cache => Environment.GetEnvironmentVariable("DISAGG_CACHE") is { Length: > 0 } c
         ? c
