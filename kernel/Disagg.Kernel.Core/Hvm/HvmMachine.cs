@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Execution;
 using Disagg.Kernel.Core.Memory;
@@ -15,6 +16,9 @@ public sealed class HvmMachine
 {
     private const ulong PageSize = 4096;
     private const ulong InitrdAlignment = 2UL << 20;
+
+    /// <summary>QEMU virt's rng-seed size.</summary>
+    private const int RngSeedBytes = 64;
 
     public HvmMachine(IReadOnlyList<Vcpu> vcpus, P2m memory)
     {
@@ -65,11 +69,13 @@ public sealed class HvmMachine
         // starts at image_size is "overlaps in-use memory region - disabling initrd"). The tree's size
         // does not depend on where things are, so one built with placeholder addresses measures it.
         var ramdiskBytes = (ulong)(ramdisk?.Length ?? 0);
-        var treeBytes = AlignUp((ulong)VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, 1, 2).Length, PageSize);
+        Span<byte> seed = stackalloc byte[RngSeedBytes];
+        RandomNumberGenerator.Fill(seed);
+        var treeBytes = AlignUp((ulong)VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, 1, 2, seed).Length, PageSize);
         var dtbAddress = ramTop - Math.Min(treeBytes, ramBytes);
         var initrdStart = ramdiskBytes == 0 ? 0 : (dtbAddress - Math.Min(ramdiskBytes, dtbAddress - VirtLayout.RamBase)) & ~(InitrdAlignment - 1);
         var initrdEnd = ramdiskBytes == 0 ? 0 : initrdStart + ramdiskBytes;
-        var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd);
+        var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd, seed);
         var lowestAbove = ramdiskBytes == 0 ? dtbAddress : initrdStart;
         if (textOffset >= ramBytes || imageSize > ramBytes || kernelEnd > lowestAbove || initrdEnd > dtbAddress || treeBytes >= ramBytes)
         {

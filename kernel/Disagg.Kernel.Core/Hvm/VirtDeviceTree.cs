@@ -7,7 +7,7 @@ namespace Disagg.Kernel.Core.Hvm;
 /// The device tree an HVM domain boots with: QEMU virt's tree for what the kernel emulates
 /// (spec/hvm-platform.md, "Linux boot protocol"): memory, one cpu node per vCPU with the ISA the
 /// engine implements and its interrupt controller, the PLIC, the eight virtio-mmio slots, and
-/// /chosen (bootargs, initrd). There is no UART node yet: the ns16550a belongs to qemu-dm, which does
+/// /chosen (bootargs, initrd, rng-seed). There is no UART node yet: the ns16550a belongs to qemu-dm, which does
 /// not exist; the console is SBI's (earlycon=sbi).
 /// </summary>
 public static class VirtDeviceTree
@@ -15,7 +15,9 @@ public static class VirtDeviceTree
     /// <summary>What the engine implements (docs/CPU.md): RV64GC/RV32GC with Zicsr, Zifencei, and cycle/time/instret.</summary>
     private static readonly string[] Extensions = ["i", "m", "a", "f", "d", "c", "zicntr", "zicsr", "zifencei"];
 
-    public static byte[] Build(IsaWidth isa, int harts, ulong ramBytes, string bootArgs, ulong initrdStart = 0, ulong initrdEnd = 0)
+    /// <param name="rngSeed">/chosen/rng-seed, as QEMU passes: Linux credits it to its RNG at once, instead of
+    /// collecting timer jitter for seconds before its first random numbers. Empty: none.</param>
+    public static byte[] Build(IsaWidth isa, int harts, ulong ramBytes, string bootArgs, ulong initrdStart = 0, ulong initrdEnd = 0, ReadOnlySpan<byte> rngSeed = default)
     {
         if (harts < 1 || ramBytes == 0)
         {
@@ -39,6 +41,11 @@ public static class VirtDeviceTree
 
         fdt.BeginNode("chosen");
         fdt.Strings("bootargs", bootArgs);
+        if (!rngSeed.IsEmpty)
+        {
+            fdt.Property("rng-seed", rngSeed);
+        }
+
         if (initrdEnd > initrdStart)
         {
             fdt.U64("linux,initrd-start", initrdStart);

@@ -8,8 +8,10 @@ public sealed class VirtDeviceTreeTests
     [Fact]
     public void TheTreeDescribesQemuVirtForTwoHarts()
     {
-        var blob = VirtDeviceTree.Build(IsaWidth.Rv64, 2, 128UL << 20, "earlycon=sbi", 0x8220_0000, 0x8230_0000);
+        var seed = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
+        var blob = VirtDeviceTree.Build(IsaWidth.Rv64, 2, 128UL << 20, "earlycon=sbi", 0x8220_0000, 0x8230_0000, seed);
         var root = FdtReader.Parse(blob, out _);
+        Assert.Equal(seed, root.Child("chosen").Properties["rng-seed"]);
 
         Assert.Equal("earlycon=sbi", root.Child("chosen").String("bootargs"));
         Assert.Equal([0x8220_0000UL], root.Child("chosen").Pairs("linux,initrd-start"));
@@ -60,6 +62,7 @@ public sealed class VirtDeviceTreeTests
     {
         var chosen = FdtReader.Parse(VirtDeviceTree.Build(IsaWidth.Rv64, 1, 64UL << 20, ""), out _).Child("chosen");
         Assert.False(chosen.Properties.ContainsKey("linux,initrd-start"));
+        Assert.False(chosen.Properties.ContainsKey("rng-seed"));
     }
 
     [Fact]
