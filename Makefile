@@ -21,7 +21,7 @@ PROGRAMS += services/blkback/Disagg.Blkback.csproj
 TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
 BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 
-.PHONY: all deps build guests test bench run publish fuzz clean help
+.PHONY: all deps build guests linux-guest test bench run publish fuzz clean help
 
 all: build
 
@@ -38,8 +38,18 @@ build: deps guests
 guests: deps
 	$(MAKE) -s -C guests
 
+# The unmodified Linux HVM guest: Debian's riscv64 kernel and busybox-static, fetched once into a cache
+# outside the checkout (DISAGG_CACHE, default ~/.cache/disagg), and our initramfs (guests/linux).
+LINUX_CACHE := $(or $(DISAGG_CACHE),$(HOME)/.cache/disagg)/linux
+linux-guest:
+	@tools/fetch-linux.sh
+	@mkdir -p out/linux
+	@python3 guests/linux/mkinitramfs.py $(LINUX_CACHE)/busybox out/linux/initramfs.cpio
+
 # Each test project runs on its own so one crashing test host is counted, not hidden.
+# Without network the Linux guest cannot be fetched; its boot tests then skip, saying so.
 test: build
+	@$(MAKE) -s linux-guest || echo "linux-guest: not available; the Linux HVM boot tests will skip"
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
 	@status=0; for p in $(TEST_PROJECTS); do \
 	  n=$$(basename $$p .csproj); echo "== $$n"; \

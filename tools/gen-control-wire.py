@@ -19,7 +19,7 @@ MESSAGES = [
     ("HelloReply", 2, "DomainId:i32 Privileged:bool KernelVersion:str ProtocolVersion:i32"),
     ("OkReply", 3, ""),
     ("ErrorReply", 4, "Errno:i32 Message:str"),
-    ("CreateDomain", 10, "Name:str Isa:enum:GuestIsa Vcpus:i32 MaxVcpus:i32 MemoryKiB:i64 MaxMemoryKiB:i64 Weight:i32 Cap:i32 Affinity:list:u64 ConsoleBackendDomain:i32 XenstoreDomain:i32"),
+    ("CreateDomain", 10, "Name:str Isa:enum:GuestIsa Vcpus:i32 MaxVcpus:i32 MemoryKiB:i64 MaxMemoryKiB:i64 Weight:i32 Cap:i32 Affinity:list:u64 ConsoleBackendDomain:i32 XenstoreDomain:i32 Hvm:bool=false"),
     ("DomainCreated", 11, "DomainId:i32 ConsolePort:i32 XenstorePort:i32 ConsoleFrame:u64 XenstoreFrame:u64"),
     ("LoadKernel", 12, "DomainId:i32 Kernel:bin Ramdisk:bin? CommandLine:str"),
     ("DomainCommand", 13, "DomainId:i32 Operation:enum:DomainOperation Reason:i32=0"),

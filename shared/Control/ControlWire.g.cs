@@ -471,7 +471,7 @@ internal static class ControlWire
 
     private static void WriteCreateDomain(ref MessagePackWriter w, CreateDomain m)
     {
-        w.WriteMapHeader(12);
+        w.WriteMapHeader(13);
         w.WriteString("Name"u8);
         w.Write(m.Name);
         w.WriteString("Isa"u8);
@@ -498,6 +498,8 @@ internal static class ControlWire
         w.Write(m.ConsoleBackendDomain);
         w.WriteString("XenstoreDomain"u8);
         w.Write(m.XenstoreDomain);
+        w.WriteString("Hvm"u8);
+        w.Write(m.Hvm);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -515,6 +517,7 @@ internal static class ControlWire
         ulong[]? fAffinity = null;
         int fConsoleBackendDomain = default;
         int fXenstoreDomain = default;
+        bool fHvm = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -566,6 +569,10 @@ internal static class ControlWire
                     fXenstoreDomain = r.ReadInt32();
                     seen |= 1024UL;
                     break;
+                case "Hvm":
+                    fHvm = r.ReadBoolean();
+                    seen |= 2048UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -577,10 +584,10 @@ internal static class ControlWire
 
         if ((seen & 2047UL) != 2047UL)
         {
-            throw Missing(seen, 2047UL, "CreateDomain", ["Name", "Isa", "Vcpus", "MaxVcpus", "MemoryKiB", "MaxMemoryKiB", "Weight", "Cap", "Affinity", "ConsoleBackendDomain", "XenstoreDomain"]);
+            throw Missing(seen, 2047UL, "CreateDomain", ["Name", "Isa", "Vcpus", "MaxVcpus", "MemoryKiB", "MaxMemoryKiB", "Weight", "Cap", "Affinity", "ConsoleBackendDomain", "XenstoreDomain", "Hvm"]);
         }
 
-        return new CreateDomain(fName!, fIsa, fVcpus, fMaxVcpus, fMemoryKiB, fMaxMemoryKiB, fWeight, fCap, fAffinity!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
+        return new CreateDomain(fName!, fIsa, fVcpus, fMaxVcpus, fMemoryKiB, fMaxMemoryKiB, fWeight, fCap, fAffinity!, fConsoleBackendDomain, fXenstoreDomain, fHvm) { Id = id };
     }
 
     private static void WriteDomainCreated(ref MessagePackWriter w, DomainCreated m)

@@ -27,6 +27,12 @@ public sealed record DomainSpec
     /// <summary>The domain that serves this guest's console ring (grant ref 0, console event channel).</summary>
     public int ConsoleBackend { get; init; }
 
+    /// <summary>
+    /// A fully virtualized domain: QEMU virt's machine (PLIC, MMIO dispatch, a device tree at boot)
+    /// for an unmodified kernel, instead of PV's start_info and event upcalls.
+    /// </summary>
+    public bool Hvm { get; init; }
+
     /// <summary>The domain that serves its xenstore ring (grant ref 1, store event channel).</summary>
     public int XenstoreDomain { get; init; }
 }

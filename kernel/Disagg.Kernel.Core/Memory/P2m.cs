@@ -1,5 +1,6 @@
 using Disagg.Interop;
 using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Hvm;
 using Disagg.Kernel.Core.Ipc.Grants;
 using Disagg.Kernel.Cpu;
 
@@ -78,6 +79,22 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
     public long MaxPages => _ram.Length;
 
     public bool DirtyLogging => _dirtyLogging;
+
+    /// <summary>An HVM domain's MMIO dispatch; null for a PV domain, whose accesses outside RAM are access faults.</summary>
+    public MmioBus? Mmio { get; set; }
+
+    public override bool TryReadMmio(ulong address, int size, out ulong value)
+    {
+        if (Mmio is { } bus)
+        {
+            return bus.TryRead(address, size, out value);
+        }
+
+        value = 0;
+        return false;
+    }
+
+    public override bool TryWriteMmio(ulong address, int size, ulong value) => Mmio?.TryWrite(address, size, value) ?? false;
 
     public override byte* Frame(ulong frame, bool forWrite)
     {

@@ -114,6 +114,7 @@ internal static class DomainRequests
                 Affinity = c.Affinity,
                 ConsoleBackend = c.ConsoleBackendDomain,
                 XenstoreDomain = c.XenstoreDomain,
+                Hvm = c.Hvm,
             });
             return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
         }
@@ -133,6 +134,17 @@ internal static class DomainRequests
         if (d.State != DomainState.Paused)
         {
             throw new DomainRequestException(XenErrno.EBUSY, $"domain {d.Id}: a kernel is loaded into a paused, new domain only");
+        }
+
+        if (d.Hvm is not null)
+        {
+            LoadHvm(hv, d, l);
+            return new OkReply();
+        }
+
+        if (LinuxImage.HasMagic(l.Kernel))
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: a Linux Image boots in an HVM domain (type hvm), not a PV one");
         }
 
         if (!ElfImage.TryParse(l.Kernel, out var elf, out var reason))
@@ -156,6 +168,32 @@ internal static class DomainRequests
         }
 
         return new OkReply();
+    }
+
+    /// <summary>An HVM domain boots an unmodified kernel: for now a Linux RISC-V Image, with a device tree.</summary>
+    private static void LoadHvm(Hypervisor hv, Domain d, LoadKernel l)
+    {
+        if (d.Spec.Isa != IsaWidth.Rv64)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: HVM domains are RV64 for now");
+        }
+
+        if (!LinuxImage.TryParse(l.Kernel, out var image, out var reason))
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: kernel is not a usable Linux RISC-V Image: {reason}");
+        }
+
+        try
+        {
+            d.Hvm!.PrepareLinuxBoot(d, l.Kernel, image!.TextOffset, image.ImageSize, l.CommandLine, l.Ramdisk);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, e.Message);
+        }
+
+        var at = d.Hvm.BootLayout!;
+        hv.Log.WriteKernel($"domain {d.Id}: HVM boot: Linux Image 0x{at.KernelStart:x}-0x{at.KernelEnd:x}, initrd 0x{at.InitrdStart:x}-0x{at.InitrdEnd:x}, device tree at 0x{at.DeviceTree:x} ({at.DeviceTreeBytes} bytes)");
     }
 
     public static OkReply Command(Hypervisor hv, DomainCommand c)

@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Execution;
+using Disagg.Kernel.Core.Memory;
+using Disagg.Kernel.Cpu;
+
+namespace Disagg.Kernel.Core.Hvm;
+
+/// <summary>
+/// What the kernel itself emulates for an HVM domain (ARCHITECTURE §3: what must be fast and is part
+/// of the platform): the PLIC, wired to each vCPU's SEIP, and the MMIO dispatch behind the domain's
+/// P2M, with the empty virtio slots. Built with the domain; boots an unmodified kernel with the Linux
+/// RISC-V boot protocol (a0 = hart id, a1 = device tree).
+/// </summary>
+public sealed class HvmMachine
+{
+    private const ulong PageSize = 4096;
+    private const ulong InitrdAlignment = 2UL << 20;
+
+    /// <summary>QEMU virt's rng-seed size.</summary>
+    private const int RngSeedBytes = 64;
+
+    public HvmMachine(IReadOnlyList<Vcpu> vcpus, P2m memory)
+    {
+        Plic = new Plic(vcpus.Count, VirtLayout.PlicSources, (context, high) =>
+        {
+            if (high)
+            {
+                vcpus[context].RaiseInterrupt(Interrupts.SupervisorExternal);
+            }
+            else
+            {
+                vcpus[context].Hart.ClearInterrupt(Interrupts.SupervisorExternal);
+            }
+        });
+        Bus = new MmioBus();
+        Bus.Map(VirtLayout.PlicBase, VirtLayout.PlicSize, Plic);
+        for (var n = 0; n < VirtLayout.VirtioSlots; n++)
+        {
+            Bus.Map(VirtLayout.VirtioSlot(n), VirtLayout.VirtioStride, EmptyVirtioSlot.Instance);
+        }
+
+        memory.Mmio = Bus;
+    }
+
+    public Plic Plic { get; }
+
+    public MmioBus Bus { get; }
+
+    /// <summary>Where the last boot put things, for the log and for tests.</summary>
+    public LinuxBootLayout? BootLayout { get; private set; }
+
+    /// <summary>
+    /// Loads a Linux RISC-V Image at RAM + <paramref name="textOffset"/> (its header's word; the kernel
+    /// uses <paramref name="imageSize"/> bytes from there, more than the file), the device tree at the
+    /// top of RAM and the initrd below it, then points vCPU 0 at the image
+    /// with a0 = 0 and a1 = the tree (Documentation/riscv/boot.rst). Throws <see cref="ArgumentException"/>
+    /// when the pieces do not fit the domain's RAM.
+    /// </summary>
+    public void PrepareLinuxBoot(Domain domain, byte[] image, ulong textOffset, ulong imageSize, string commandLine, byte[]? ramdisk)
+    {
+        var ramBytes = (ulong)domain.Memory.PopulatedPages * PageSize;
+        var ramTop = VirtLayout.RamBase + ramBytes;
+        var load = VirtLayout.RamBase + textOffset;
+        var kernelEnd = load + imageSize;
+
+        // The device tree goes at the top of RAM and the initrd, 2 MiB-aligned, below it: far from the
+        // kernel's end, which Linux rounds up and allocates right after while it boots (an initrd that
+        // starts at image_size is "overlaps in-use memory region - disabling initrd"). The tree's size
+        // does not depend on where things are, so one built with placeholder addresses measures it.
+        var ramdiskBytes = (ulong)(ramdisk?.Length ?? 0);
+        Span<byte> seed = stackalloc byte[RngSeedBytes];
+        RandomNumberGenerator.Fill(seed);
+        var treeBytes = AlignUp((ulong)VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, 1, 2, seed).Length, PageSize);
+        var dtbAddress = ramTop - Math.Min(treeBytes, ramBytes);
+        var initrdStart = ramdiskBytes == 0 ? 0 : (dtbAddress - Math.Min(ramdiskBytes, dtbAddress - VirtLayout.RamBase)) & ~(InitrdAlignment - 1);
+        var initrdEnd = ramdiskBytes == 0 ? 0 : initrdStart + ramdiskBytes;
+        var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd, seed);
+        var lowestAbove = ramdiskBytes == 0 ? dtbAddress : initrdStart;
+        if (textOffset >= ramBytes || imageSize > ramBytes || kernelEnd > lowestAbove || initrdEnd > dtbAddress || treeBytes >= ramBytes)
+        {
+            throw new ArgumentException(
+                $"domain {domain.Id}: a {imageSize >> 10} KiB kernel at +0x{textOffset:x}, a {(ramdisk?.Length ?? 0) >> 10} KiB initrd and a {dtb.Length}-byte device tree do not fit {ramBytes >> 20} MiB of RAM");
+        }
+
+        domain.Load(new ImageSegment(load, image, Math.Max(imageSize, (ulong)image.Length)));
+        if (ramdisk is { Length: > 0 })
+        {
+            domain.Load(new ImageSegment(initrdStart, ramdisk, (ulong)ramdisk.Length));
+        }
+
+        domain.Load(new ImageSegment(dtbAddress, dtb, (ulong)dtb.Length));
+        var boot = domain.Vcpus[0].Hart;
+        boot.Pc = load;
+        boot.Privilege = Privilege.Supervisor;
+        boot.SetX(10, 0);
+        boot.SetX(11, dtbAddress);
+        BootLayout = new LinuxBootLayout(load, kernelEnd, initrdStart, initrdEnd, dtbAddress, dtb.Length);
+    }
+
+    private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
+}

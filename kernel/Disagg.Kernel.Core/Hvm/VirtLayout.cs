@@ -1,0 +1,30 @@
+namespace Disagg.Kernel.Core.Hvm;
+
+/// <summary>
+/// Where things are on the machine an HVM domain sees: QEMU's `virt` board (spec/hvm-platform.md,
+/// "Memory map and interrupt lines"; ARCHITECTURE §2), so unmodified software finds what it expects.
+/// </summary>
+public static class VirtLayout
+{
+    public const ulong RamBase = 0x8000_0000;
+
+    public const ulong PlicBase = 0x0C00_0000;
+
+    /// <summary>QEMU's PLIC window: room for the contexts of 8 harts' M and S modes.</summary>
+    public const ulong PlicSize = 0x60_0000;
+
+    public const ulong VirtioBase = 0x1000_1000;
+    public const ulong VirtioStride = 0x1000;
+    public const int VirtioSlots = 8;
+
+    /// <summary>virtio-mmio slot n raises PLIC source 1 + n.</summary>
+    public const int VirtioFirstIrq = 1;
+
+    /// <summary>Interrupt sources 1..95, as QEMU's virt machine declares (riscv,ndev).</summary>
+    public const int PlicSources = 95;
+
+    /// <summary>The `time` CSR's rate, the device tree's timebase-frequency.</summary>
+    public const uint TimebaseHz = 10_000_000;
+
+    public static ulong VirtioSlot(int n) => VirtioBase + ((ulong)n * VirtioStride);
+}

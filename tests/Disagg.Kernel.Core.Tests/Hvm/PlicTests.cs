@@ -1,0 +1,139 @@
+using Disagg.Kernel.Core.Hvm;
+
+namespace Disagg.Kernel.Core.Tests.Hvm;
+
+public sealed class PlicTests
+{
+    private const ulong Threshold0 = 0x20_0000;
+    private const ulong Claim0 = 0x20_0004;
+    private const ulong Threshold1 = 0x20_1000;
+    private const ulong Claim1 = 0x20_1004;
+    private const ulong Enable0 = 0x2000;
+    private const ulong Enable1 = 0x2080;
+
+    private readonly bool[] _lines = new bool[2];
+    private readonly Plic _plic;
+
+    public PlicTests()
+    {
+        _plic = new Plic(2, 95, (c, high) => _lines[c] = high);
+    }
+
+    private uint Read(ulong offset)
+    {
+        Assert.True(_plic.TryRead(offset, 4, out var v));
+        return (uint)v;
+    }
+
+    private void Write(ulong offset, uint value) => Assert.True(_plic.TryWrite(offset, 4, value));
+
+    [Fact]
+    public void ALevelIsClaimedOnceAndPendingAgainAfterCompleteWhileAsserted()
+    {
+        Write(4 * 10, 1);
+        Write(Enable0, 1u << 10);
+        _plic.SetLevel(10, true);
+        Assert.True(_lines[0]);
+        Assert.False(_lines[1]); // not enabled for hart 1
+        Assert.Equal(1u << 10, Read(0x1000));
+
+        Assert.Equal(10u, Read(Claim0));
+        Assert.False(_lines[0]);
+        Assert.Equal(0u, Read(0x1000));
+        Assert.Equal(0u, Read(Claim0)); // nothing left: claim returns 0
+
+        Write(Claim0, 10); // complete while the line is still high: pending again
+        Assert.True(_lines[0]);
+        Assert.Equal(10u, Read(Claim0));
+        _plic.SetLevel(10, false);
+        Write(Claim0, 10);
+        Assert.False(_lines[0]);
+        Assert.Equal(0u, Read(Claim0));
+    }
+
+    [Fact]
+    public void TheHighestPriorityAboveTheThresholdWinsAndTiesGoToTheLowestId()
+    {
+        Write(Enable0, (1u << 3) | (1u << 5) | (1u << 7));
+        Write(4 * 3, 2);
+        Write(4 * 5, 6);
+        Write(4 * 7, 6);
+        _plic.SetLevel(3, true);
+        _plic.SetLevel(5, true);
+        _plic.SetLevel(7, true);
+        Write(Threshold0, 5);
+        Assert.Equal(5u, Read(Threshold0));
+        Assert.Equal(5u, Read(Claim0));
+        Assert.Equal(7u, Read(Claim0));
+        Assert.Equal(0u, Read(Claim0)); // source 3's priority 2 is not above the threshold
+        Assert.False(_lines[0]);
+        Write(Threshold0, 0);
+        Assert.True(_lines[0]);
+        Assert.Equal(3u, Read(Claim0));
+    }
+
+    [Fact]
+    public void EachHartHasItsOwnContext()
+    {
+        Write(4 * 1, 1);
+        Write(Enable1, 1u << 1);
+        _plic.SetLevel(1, true);
+        Assert.False(_lines[0]);
+        Assert.True(_lines[1]);
+        Assert.Equal(0u, Read(Claim0));
+        Assert.Equal(1u, Read(Claim1));
+        Write(Threshold1, 7);
+        Assert.Equal(7u, Read(Threshold1));
+    }
+
+    [Fact]
+    public void ACompleteForAnotherIdOrFromAContextThatDoesNotEnableItIsIgnored()
+    {
+        Write(4 * 2, 1);
+        Write(Enable0, 1u << 2);
+        _plic.SetLevel(2, true);
+        Assert.Equal(2u, Read(Claim0));
+        Write(Claim1, 2); // context 1 does not enable source 2
+        Write(Claim0, 3);
+        Write(Claim0, 0);
+        Write(Claim0, 1000);
+        Assert.False(_lines[0]); // still in service: the gateway forwards nothing
+        Write(Claim0, 2);
+        Assert.True(_lines[0]);
+    }
+
+    [Fact]
+    public void RegistersKeepOnlyTheirValidBits()
+    {
+        Write(4 * 1, 0xFFFF_FFFF);
+        Assert.Equal(7u, Read(4 * 1));
+        Write(4 * 0, 5); // source 0 does not exist
+        Assert.Equal(0u, Read(0));
+        Write(Enable0, 0xFFFF_FFFF);
+        Assert.Equal(0xFFFF_FFFEu, Read(Enable0)); // source 0 is never enabled
+        Write(Enable0 + 8, 0xFFFF_FFFF);
+        Assert.Equal(0xFFFF_FFFFu, Read(Enable0 + 8)); // sources 64..95
+        Write(Enable0 + 12, 0xFFFF_FFFF);
+        Assert.Equal(0u, Read(Enable0 + 12)); // beyond source 95
+        Write(0x1000, 0xFFFF_FFFF);
+        Assert.Equal(0u, Read(0x1000)); // pending is read-only
+        Write(0x20_5000, 1); // a context this PLIC does not have
+        Assert.Equal(0u, Read(0x20_5000));
+    }
+
+    [Fact]
+    public void AccessesOtherThanAlignedWordsFault()
+    {
+        Assert.False(_plic.TryRead(Claim0, 8, out _));
+        Assert.False(_plic.TryRead(Claim0, 1, out _));
+        Assert.False(_plic.TryRead(Threshold0 + 2, 4, out _));
+        Assert.False(_plic.TryWrite(Threshold0, 2, 1));
+    }
+
+    [Fact]
+    public void ADeviceNamingASourceThatDoesNotExistIsOurBug()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _plic.SetLevel(0, true));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _plic.SetLevel(96, true));
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fetches Debian trixie's riscv64 Linux kernel and busybox-static into a cache outside the
+# checkout (DISAGG_CACHE, default ~/.cache/disagg) through a private apt root, so the
+# machine's own apt sources and architectures stay untouched. Idempotent: a cached kernel
+# and busybox are reused (a fresh clone does not download again).
+# Prints nothing on success when everything is cached; exits non-zero when it cannot fetch.
+set -euo pipefail
+cache="${DISAGG_CACHE:-$HOME/.cache/disagg}/linux"
+mkdir -p "$cache"
+if [ -s "$cache/Image" ] && [ -s "$cache/busybox" ] && [ -s "$cache/config" ]; then exit 0; fi
+
+root="$cache/apt"
+mkdir -p "$root/state/lists/partial" "$root/cache/archives/partial" "$root/etc" "$root/debs"
+# The archive keys: trixie's are in debian-archive-keyring (bookworm ships them too).
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+echo "deb [arch=riscv64 signed-by=$keyring] http://deb.debian.org/debian trixie main" > "$root/etc/sources.list"
+apt_opts=(
+  -o "Dir::State=$root/state" -o "Dir::State::status=/dev/null"
+  -o "Dir::Cache=$root/cache" -o "Dir::Etc::SourceList=$root/etc/sources.list"
+  -o "Dir::Etc::SourceParts=/dev/null" -o "Dir::Etc::Preferences=/dev/null"
+  -o "Dir::Etc::PreferencesParts=/dev/null"
+  -o "APT::Architecture=riscv64" -o "APT::Architectures=riscv64"
+  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=$(id -un)" -qq
+)
+echo "linux-guest: fetching Debian trixie riscv64 kernel and busybox into $cache"
+apt-get "${apt_opts[@]}" update
+# linux-image-riscv64 is a meta package: its dependency is the real kernel package.
+real=$(apt-cache "${apt_opts[@]}" depends linux-image-riscv64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-riscv64\)$/\1/p' | head -1)
+[ -n "$real" ] || { echo "linux-guest: cannot resolve linux-image-riscv64's kernel package" >&2; exit 1; }
+(cd "$root/debs" && apt-get "${apt_opts[@]}" download "$real" busybox-static)
+
+x="$root/extract"
+rm -rf "$x"; mkdir -p "$x"
+for d in "$root"/debs/*.deb; do dpkg-deb -x "$d" "$x"; done
+kfile=$(ls "$x"/boot/vmlinu[xz]-* | head -1)
+# Debian ships the Image gzip'd (vmlinuz) or raw; the header magic "RISCV\0\0\0" sits at 0x30.
+if gzip -t "$kfile" 2>/dev/null; then gzip -dc "$kfile" > "$cache/Image.tmp"; else cp "$kfile" "$cache/Image.tmp"; fi
+magic=$(dd if="$cache/Image.tmp" bs=1 skip=48 count=5 2>/dev/null)
+[ "$magic" = "RISCV" ] || { echo "linux-guest: $kfile is not a RISC-V Image" >&2; exit 1; }
+cp "$(ls "$x"/boot/config-* | head -1)" "$cache/config"
+cp "$(ls "$x"/usr/bin/busybox "$x"/bin/busybox 2>/dev/null | head -1)" "$cache/busybox"
+echo "${real}" > "$cache/version"
+mv "$cache/Image.tmp" "$cache/Image"
+rm -rf "$x" "$root/debs" "$root/cache"
+echo "linux-guest: $(cat "$cache/version") cached"
