@@ -3,6 +3,7 @@ using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Hvm;
 using Disagg.Kernel.Cpu;
 using Disagg.Kernel.Cpu.Tests;
+using Disagg.TestSupport;
 
 namespace Disagg.Kernel.Core.Tests.Hvm;
 
@@ -47,7 +48,7 @@ public sealed class HvmDomainTests : IDisposable
         d.PrepareBoot(p.Build(), GuestProgram.CodeBase, "");
         d.Hvm!.Plic.SetLevel(5, true);
         d.Unpause();
-        Assert.True(HypervisorFixture.Eventually(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
         Assert.Equal(ShutdownReason.Poweroff, d.ShutdownReason);
 
         var bytes = new byte[24];
