@@ -1,6 +1,8 @@
 using System.Text;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Protocol;
 using Disagg.Xenstored.Store;
+using Disagg.Xenstored.Transactions;
 
 namespace Disagg.Xenstored.Tests;
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Disagg.Abi.Io;
 using Disagg.Xenstored.Core;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 
 namespace Disagg.Xenstored.Transport.Socket;

@@ -1,4 +1,7 @@
-namespace Disagg.Xenstored.Store;
+using Disagg.Xenstored.Permissions;
+using Disagg.Xenstored.Store;
+
+namespace Disagg.Xenstored.Transactions;
 
 /// <summary>
 /// A transaction's private view of the tree (Xen's generation-count scheme): reads see the
