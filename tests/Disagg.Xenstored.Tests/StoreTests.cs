@@ -88,6 +88,30 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void ATransactionKeepsSeeingWhatItFirstReadWhateverOthersChange()
+    {
+        var tree = new NodeTree();
+        var triggers = new List<WatchTrigger>();
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/x", "before"u8.ToArray(), triggers);
+        var tx = new TransactionView(tree, 1);
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/x", XsAccess.Read, out _));
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s", XsAccess.Read, out _));
+        Assert.Equal(XsError.ENOENT, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/new", XsAccess.Read, out _));
+
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/x", "after"u8.ToArray(), triggers);
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/new", "1"u8.ToArray(), triggers);
+        StoreOperations.SetPermissions(tree, XsCaller.Dom0, "/s/x", [new XsPermission(XsAccess.Read, 5)], triggers);
+
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/x", XsAccess.Read, out var again));
+        Assert.Equal("before"u8.ToArray(), again!.Value);
+        Assert.Equal(0u, again.Owner);
+        Assert.Equal(["x"], tx.Get("/s")!.Children);
+        Assert.Equal(XsError.ENOENT, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/new", XsAccess.Read, out _));
+        Assert.Equal(["x", "new"], tree.Get("/s")!.Children); // the live tree moved on
+        Assert.False(tx.CanCommit()); // EAGAIN: what it read is no longer so
+    }
+
+    [Fact]
     public void RemovalInsideATransactionIsPrivateUntilCommit()
     {
         var tree = new NodeTree();
