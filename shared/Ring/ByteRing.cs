@@ -42,9 +42,9 @@ public readonly ref struct ByteRing
     /// <summary>Bytes the producer has published and the consumer not yet taken; false if the indices are broken.</summary>
     public bool TryGetUnconsumed(out int count)
     {
-        var used = Volatile.Read(ref _prod) - Volatile.Read(ref _cons);
-        count = used <= _size ? (int)used : 0;
-        return used <= _size;
+        var ok = TryLoadIndices(out var cons, out var prod);
+        count = ok ? (int)(prod - cons) : 0;
+        return ok;
     }
 
     /// <summary>The consumer's side: true when there is nothing to take (or the ring is broken, which the next read reports).</summary>
@@ -57,14 +57,12 @@ public readonly ref struct ByteRing
     public bool TryRead(Span<byte> destination, out int read)
     {
         read = 0;
-        var cons = Volatile.Read(ref _cons);
-        var prod = Volatile.Read(ref _prod);
-        var available = prod - cons;
-        if (available > _size)
+        if (!TryLoadIndices(out var cons, out var prod))
         {
             return false;
         }
 
+        var available = prod - cons;
         // The producer wrote the bytes before it moved prod: read them only after reading prod (xen_rmb).
         Interlocked.MemoryBarrier();
         read = (int)Math.Min(available, (uint)destination.Length);
@@ -85,14 +83,12 @@ public readonly ref struct ByteRing
     public bool TryWrite(ReadOnlySpan<byte> source, out int written)
     {
         written = 0;
-        var cons = Volatile.Read(ref _cons);
-        var prod = Volatile.Read(ref _prod);
-        var used = prod - cons;
-        if (used > _size)
+        if (!TryLoadIndices(out var cons, out var prod))
         {
             return false;
         }
 
+        var used = prod - cons;
         // The consumer's cons is read before we overwrite the room it freed (xen_mb).
         Interlocked.MemoryBarrier();
         written = (int)Math.Min(_size - used, (uint)source.Length);
@@ -108,6 +104,14 @@ public readonly ref struct ByteRing
 
     /// <summary>The consumer's side: drops everything published (after a broken ring was reported: cons = prod).</summary>
     public void DiscardAll() => Volatile.Write(ref _cons, Volatile.Read(ref _prod));
+
+    /// <summary>Both indices, read once each; false when they are further apart than the ring (broken).</summary>
+    private bool TryLoadIndices(out uint cons, out uint prod)
+    {
+        cons = Volatile.Read(ref _cons);
+        prod = Volatile.Read(ref _prod);
+        return prod - cons <= _size;
+    }
 
     private static ref uint Index(Span<byte> page, int offset)
     {

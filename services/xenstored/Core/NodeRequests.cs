@@ -19,18 +19,13 @@ public sealed class NodeRequests
 
     public XsError Read(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p)
     {
-        if (!_context.TryNodeView(conn, h, p, out var view, out var path, out var error))
+        if (!_context.TryReadableNode(conn, h, p, out var node, out var error))
         {
             return error;
         }
 
-        error = StoreOperations.Lookup(view, conn.Caller, path, XsAccess.Read, out var node);
-        if (error == XsError.None)
-        {
-            conn.Send(XsMessageType.Read, h.ReqId, h.TxId, node!.Value);
-        }
-
-        return error;
+        conn.Send(XsMessageType.Read, h.ReqId, h.TxId, node!.Value);
+        return XsError.None;
     }
 
     public XsError Write(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p)
@@ -77,13 +72,7 @@ public sealed class NodeRequests
 
     public XsError Directory(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p)
     {
-        if (!_context.TryNodeView(conn, h, p, out var view, out var path, out var error))
-        {
-            return error;
-        }
-
-        error = StoreOperations.Lookup(view, conn.Caller, path, XsAccess.Read, out var node);
-        if (error != XsError.None)
+        if (!_context.TryReadableNode(conn, h, p, out var node, out var error))
         {
             return error;
         }

@@ -1,4 +1,5 @@
 using Disagg.Abi.Io;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Protocol;
 using Disagg.Xenstored.Store;
 using Disagg.Xenstored.Transactions;
@@ -90,6 +91,19 @@ public sealed class RequestContext
 
         path = canonical;
         return TryView(conn, h, out view, out error);
+    }
+
+    /// <summary>A request whose payload is one path to a node the caller may read (read, directory, get-perms): the node, or the error.</summary>
+    public bool TryReadableNode(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p, out Node? node, out XsError error)
+    {
+        node = null;
+        if (!TryNodeView(conn, h, p, out var view, out var path, out error))
+        {
+            return false;
+        }
+
+        error = StoreOperations.Lookup(view, conn.Caller, path, XsAccess.Read, out node);
+        return error == XsError.None;
     }
 
     /// <summary>Changes outside a transaction fire after the reply; inside one, at its commit.</summary>

@@ -14,13 +14,7 @@ public sealed class PermissionRequests
 
     public XsError GetPerms(XsConnection conn, in XsWireHeader h, ReadOnlySpan<byte> p)
     {
-        if (!_context.TryNodeView(conn, h, p, out var view, out var path, out var error))
-        {
-            return error;
-        }
-
-        error = StoreOperations.Lookup(view, conn.Caller, path, XsAccess.Read, out var node);
-        if (error != XsError.None)
+        if (!_context.TryReadableNode(conn, h, p, out var node, out var error))
         {
             return error;
         }
