@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in lld-14 clang-14 qemu-system-misc qemu-utils xenstore-utils iproute2 iputils-ping make; do
+for p in lld-14 clang-14 qemu-system-misc qemu-utils xenstore-utils libxen-dev iproute2 iputils-ping make; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Text;
 using Disagg.Abi.Io;
 using Disagg.Interop;
+using Disagg.Ring;
+using Disagg.Xenstored.Transport.Ring;
 
 namespace Disagg.Xenstored.Tests;
 
@@ -13,7 +15,6 @@ namespace Disagg.Xenstored.Tests;
 /// </summary>
 public sealed unsafe class GuestRing : IDisposable
 {
-    private const int ReqCons = 2048, ReqProd = 2052, RspCons = 2056, RspProd = 2060;
     private readonly SharedMemorySegment _page = SharedMemorySegment.Create("xs-guest-ring", 1);
     private readonly Doorbell _kick = new();
     private readonly Doorbell _notify = new();
@@ -27,6 +28,11 @@ public sealed unsafe class GuestRing : IDisposable
     public uint DomainId { get; }
 
     public Span<byte> Page => _page.Span;
+
+    /// <summary>The guest produces requests and consumes responses: the same byte rings as the server's, other ends.</summary>
+    private ByteRing Requests => XenstoreRing.Requests(Page);
+
+    private ByteRing Responses => XenstoreRing.Responses(Page);
 
     public uint this[int offset]
     {
@@ -54,23 +60,13 @@ public sealed unsafe class GuestRing : IDisposable
     {
         while (!bytes.IsEmpty)
         {
-            var cons = this[ReqCons];
-            var prod = this[ReqProd];
-            var free = 1024 - (int)(prod - cons);
-            if (free == 0)
+            Assert.True(Requests.TryWrite(bytes, out var n), "the request ring's indices are broken");
+            if (n == 0)
             {
                 _notify.Wait(TimeSpan.FromMilliseconds(50));
                 continue;
             }
 
-            var n = Math.Min(free, bytes.Length);
-            for (var i = 0; i < n; i++)
-            {
-                Page[(int)((prod + i) & 1023)] = bytes[i];
-            }
-
-            Thread.MemoryBarrier();
-            this[ReqProd] = prod + (uint)n;
             _kick.Ring();
             bytes = bytes[n..];
         }
@@ -155,25 +151,14 @@ public sealed unsafe class GuestRing : IDisposable
         var got = 0;
         while (got < destination.Length)
         {
-            var cons = this[RspCons];
-            var prod = this[RspProd];
-            var available = (int)(prod - cons);
-            if (available == 0)
+            Assert.True(Responses.TryRead(destination[got..], out var n), "the response ring's indices are broken");
+            if (n == 0)
             {
                 Assert.True(Environment.TickCount64 < deadline, "no response from xenstored on the ring");
                 _notify.Wait(TimeSpan.FromMilliseconds(20));
                 continue;
             }
 
-            Thread.MemoryBarrier();
-            var n = Math.Min(available, destination.Length - got);
-            for (var i = 0; i < n; i++)
-            {
-                destination[got + i] = Page[1024 + (int)((cons + i) & 1023)];
-            }
-
-            Thread.MemoryBarrier();
-            this[RspCons] = cons + (uint)n;
             _kick.Ring();
             got += n;
         }

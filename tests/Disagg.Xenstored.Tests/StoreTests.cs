@@ -1,6 +1,8 @@
 using System.Text;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Protocol;
 using Disagg.Xenstored.Store;
+using Disagg.Xenstored.Transactions;
 
 namespace Disagg.Xenstored.Tests;
 
@@ -83,6 +85,30 @@ public sealed class StoreTests
         Assert.Equal(XsError.ENOENT, StoreOperations.Lookup(t3, XsCaller.Dom0, "/c", XsAccess.Read, out _));
         StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/c", [], triggers);
         Assert.False(t3.CanCommit());
+    }
+
+    [Fact]
+    public void ATransactionKeepsSeeingWhatItFirstReadWhateverOthersChange()
+    {
+        var tree = new NodeTree();
+        var triggers = new List<WatchTrigger>();
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/x", "before"u8.ToArray(), triggers);
+        var tx = new TransactionView(tree, 1);
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/x", XsAccess.Read, out _));
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s", XsAccess.Read, out _));
+        Assert.Equal(XsError.ENOENT, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/new", XsAccess.Read, out _));
+
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/x", "after"u8.ToArray(), triggers);
+        StoreOperations.Write(tree, XsCaller.Dom0, Quota, "/s/new", "1"u8.ToArray(), triggers);
+        StoreOperations.SetPermissions(tree, XsCaller.Dom0, "/s/x", [new XsPermission(XsAccess.Read, 5)], triggers);
+
+        Assert.Equal(XsError.None, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/x", XsAccess.Read, out var again));
+        Assert.Equal("before"u8.ToArray(), again!.Value);
+        Assert.Equal(0u, again.Owner);
+        Assert.Equal(["x"], tx.Get("/s")!.Children);
+        Assert.Equal(XsError.ENOENT, StoreOperations.Lookup(tx, XsCaller.Dom0, "/s/new", XsAccess.Read, out _));
+        Assert.Equal(["x", "new"], tree.Get("/s")!.Children); // the live tree moved on
+        Assert.False(tx.CanCommit()); // EAGAIN: what it read is no longer so
     }
 
     [Fact]

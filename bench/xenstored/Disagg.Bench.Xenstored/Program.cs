@@ -1,7 +1,8 @@
-// bench/xenstored: reads, writes and transaction commits per second over the socket with N clients,
-// next to an echo floor over the same kind of socket in the same run; watch-fire latency; restart
-// time (SIGKILL to serving again) with a 100k-node store.
-//   Disagg.Bench.Xenstored [--clients N] [--seconds S] [--nodes N]
+// bench/xenstored: reads, directory listings, writes and transaction commits per second over the socket
+// with 1 and N clients, next to an echo floor over the same kind of socket in the same run; the same
+// through Debian's libxenstore (libxs-bench, one client); watch-fire latency; restart time (SIGKILL to
+// serving again) with a 100k-node store.
+//   Disagg.Bench.Xenstored [--clients N] [--seconds S] [--nodes N] [--libxs PATH]
 using System.Diagnostics;
 using System.Globalization;
 using Disagg.Abi.Io;
@@ -10,6 +11,7 @@ using Disagg.Bench.Xenstored;
 var clients = Arg("--clients", 4);
 var seconds = Arg("--seconds", 2);
 var nodes = Arg("--nodes", 100_000);
+var libxs = ArgText("--libxs");
 var dir = Path.Combine(Path.GetTempPath(), "xs-bench-" + Environment.ProcessId);
 Directory.CreateDirectory(dir);
 try
@@ -30,6 +32,17 @@ try
         Print($"echo-floor-{clients}-clients", echo, "ops/s");
         var reads = Rate(xs.Socket, clients, seconds, (w, c, i) => w.Build(XsMessageType.Read, 0, $"/bench/c{c}/key", null, false));
         Print($"reads-{clients}-clients", reads, "ops/s", reads / echo, "echo-floor");
+        var listings = Rate(xs.Socket, clients, seconds, (w, c, i) => w.Build(XsMessageType.Directory, 0, "/bench", null, false));
+        Print($"directory-{clients}-clients", listings, "ops/s", listings / echo, "echo-floor");
+        var echo1 = Rate(floor.Path, 1, seconds, (w, c, i) => w.Build(XsMessageType.Read, 0, "/bench/c0/key", null, false));
+        Print("echo-floor-1-client", echo1, "ops/s");
+        var reads1 = Rate(xs.Socket, 1, seconds, (w, c, i) => w.Build(XsMessageType.Read, 0, "/bench/c0/key", null, false));
+        Print("reads-1-client", reads1, "ops/s", reads1 / echo1, "echo-floor-1-client");
+        var listings1 = Rate(xs.Socket, 1, seconds, (w, c, i) => w.Build(XsMessageType.Directory, 0, "/bench", null, false));
+        Print("directory-1-client", listings1, "ops/s", listings1 / echo1, "echo-floor-1-client");
+        var empty = EmptyTransactionRate(xs.Socket, seconds);
+        Print("empty-tx-1-client", empty, "tx/s", empty * 2 / echo1, "echo-floor-1-client (2 round trips each)");
+        LibXenstore(libxs, xs.Socket, seconds, echo1);
         var writes = Rate(xs.Socket, clients, seconds, (w, c, i) => w.Build(XsMessageType.Write, 0, $"/bench/c{c}/key", i.ToString(CultureInfo.InvariantCulture), false));
         Print($"writes-{clients}-clients", writes, "ops/s", writes / echo, "echo-floor");
         var oneWriter = Rate(xs.Socket, 1, seconds, (w, c, i) => w.Build(XsMessageType.Write, 0, "/bench/c0/key", i.ToString(CultureInfo.InvariantCulture), false));
@@ -155,6 +168,54 @@ static double TransactionRate(string socket, int clients, int seconds)
     return counts.Sum() / clock.Elapsed.TotalSeconds;
 }
 
+static double EmptyTransactionRate(string socket, int seconds)
+{
+    using var w = new WireClient(socket);
+    var clock = Stopwatch.StartNew();
+    long n = 0;
+    while (clock.Elapsed.TotalSeconds < seconds)
+    {
+        var tx = w.StartTransaction();
+        if (w.Call(XsMessageType.TransactionEnd, tx, "T") != XsMessageType.TransactionEnd)
+        {
+            throw new InvalidOperationException("an empty transaction did not commit");
+        }
+
+        n++;
+    }
+
+    return n / clock.Elapsed.TotalSeconds;
+}
+
+// Debian's libxenstore as the client (bench/xenstored/libxs-bench.c): what Xen's own tools see.
+static void LibXenstore(string? program, string socket, int seconds, double echo1)
+{
+    if (program is null || !File.Exists(program))
+    {
+        Console.WriteLine("# libxs-bench not built (needs libxen-dev: make deps): libxenstore figures skipped");
+        return;
+    }
+
+    var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
+    psi.ArgumentList.Add(seconds.ToString(CultureInfo.InvariantCulture));
+    psi.Environment["XENSTORED_PATH"] = socket;
+    using var p = Process.Start(psi)!;
+    while (p.StandardOutput.ReadLine() is { } line)
+    {
+        // "NAME OPS_PER_SECOND MEAN_US"
+        var f = line.Split(' ');
+        var rate = double.Parse(f[1], CultureInfo.InvariantCulture);
+        var trips = f[0] switch { "empty-transaction" => 2, "rmw-transaction" => 4, _ => 1 };
+        Print($"libxenstore-{f[0]}-1-client", rate, "ops/s", rate * trips / echo1, $"echo-floor-1-client ({trips} round trips each; mean {f[2]} us)");
+    }
+
+    p.WaitForExit();
+    if (p.ExitCode != 0)
+    {
+        throw new InvalidOperationException("libxs-bench failed");
+    }
+}
+
 static void WatchLatency(string socket, int samples)
 {
     using var watcher = new WireClient(socket);
@@ -220,6 +281,12 @@ static void Restart(XenstoredUnderTest xs, int nodes)
 static void Print(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"bench: xenstored/{figure} {value:0.#} {unit}{(ratio is { } r ? $" ratio {r:0.###} vs {versus}" : "")}"));
+
+string? ArgText(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
 
 int Arg(string name, int fallback)
 {

@@ -1,5 +1,6 @@
 using Disagg.Abi.Io;
 using Disagg.Control;
+using Disagg.Ring;
 using Disagg.Service;
 
 namespace Disagg.Toolstack.Daemon;
@@ -69,7 +70,7 @@ internal sealed class ConsoleRings : IAsyncDisposable
             throw;
         }
 
-        var ring = new Ring(domainId, page, port) { InProd = ReadInProd(page), Tokens = Burst, RefilledAt = Environment.TickCount64 };
+        var ring = new Ring(domainId, page, port) { Tokens = Burst, RefilledAt = Environment.TickCount64 };
         lock (_lock)
         {
             _byPort[port] = ring;
@@ -203,9 +204,12 @@ internal sealed class ConsoleRings : IAsyncDisposable
         }
     }
 
-    /// <summary>One pass over a ring: out to the log (within budget), pending input in; one notify. Caller holds the lock.</summary>
-    private static unsafe uint ReadInProd(MappedGrant page) => Volatile.Read(ref ((ConsoleInterface*)page.Pointer)->InProd);
+    /// <summary>struct xencons_interface's byte rings (console.h; offsets pinned by Disagg.Abi.Tests): the guest produces out, we produce in.</summary>
+    private static ByteRing OutRing(Span<byte> page) => new(page, 1024, ConsoleInterface.OutSize, 3080, 3084);
 
+    private static ByteRing InRing(Span<byte> page) => new(page, 0, ConsoleInterface.InSize, 3072, 3076);
+
+    /// <summary>One pass over a ring: out to the log (within budget), pending input in; one notify. Caller holds the lock.</summary>
     private unsafe void Service(Ring ring, bool ignoreBudget)
     {
         if (ring.Detached)
@@ -213,39 +217,33 @@ internal sealed class ConsoleRings : IAsyncDisposable
             return;
         }
 
-        var intf = (ConsoleInterface*)ring.Page.Pointer;
+        var page = new Span<byte>(ring.Page.Pointer, sizeof(ConsoleInterface));
         var notify = false;
         var now = Environment.TickCount64;
         ring.Tokens = Math.Min(Burst, ring.Tokens + ((now - ring.RefilledAt) * RatePerSecond / 1000));
         ring.RefilledAt = now;
 
-        var cons = Volatile.Read(ref intf->OutCons);
-        var prod = Volatile.Read(ref intf->OutProd);
-        Interlocked.MemoryBarrier(); // read the indices before the bytes
-        var avail = prod - cons;
-        if (avail > ConsoleInterface.OutSize)
+        var output = OutRing(page);
+        if (!output.TryGetUnconsumed(out var avail))
         {
-            Report(ring, $"console ring out indices are bogus (prod {prod}, cons {cons}); its contents were discarded");
-            Volatile.Write(ref intf->OutCons, prod);
+            var intf = (ConsoleInterface*)ring.Page.Pointer;
+            Report(ring, $"console ring out indices are bogus (prod {Volatile.Read(ref intf->OutProd)}, cons {Volatile.Read(ref intf->OutCons)}); its contents were discarded");
+            output.DiscardAll();
             notify = true;
         }
         else if (avail > 0)
         {
-            var take = ignoreBudget ? avail : (uint)Math.Min(avail, ring.Tokens);
+            var take = ignoreBudget ? avail : (int)Math.Min(avail, ring.Tokens);
             ring.Throttled = take < avail;
             if (take > 0)
             {
-                Span<byte> bytes = stackalloc byte[(int)take];
-                for (var i = 0u; i < take; i++)
+                Span<byte> bytes = stackalloc byte[take];
+                if (output.TryRead(bytes, out var got))
                 {
-                    bytes[(int)i] = intf->Out[(cons + i) & (ConsoleInterface.OutSize - 1)];
+                    ring.Tokens -= got;
+                    notify = true;
+                    _deliver(ring.DomainId, bytes[..got]);
                 }
-
-                Interlocked.MemoryBarrier(); // the bytes are copied before the guest may reuse them
-                Volatile.Write(ref intf->OutCons, cons + take);
-                ring.Tokens -= take;
-                notify = true;
-                _deliver(ring.DomainId, bytes);
             }
         }
         else
@@ -255,28 +253,27 @@ internal sealed class ConsoleRings : IAsyncDisposable
 
         if (ring.PendingInput.Count > 0)
         {
-            var inCons = Volatile.Read(ref intf->InCons);
-            var used = ring.InProd - inCons;
-            if (used > ConsoleInterface.InSize)
+            var input = InRing(page);
+            if (!input.TryGetUnconsumed(out var used))
             {
-                Report(ring, $"console ring in indices are bogus (our prod {ring.InProd}, its cons {inCons}); input dropped");
+                Report(ring, "console ring in indices are bogus; input dropped");
                 ring.PendingInput.Clear();
             }
             else
             {
-                var room = ConsoleInterface.InSize - used;
-                var wrote = 0u;
-                while (wrote < room && ring.PendingInput.TryDequeue(out var b))
+                Span<byte> bytes = stackalloc byte[Math.Min(input.Size - used, ring.PendingInput.Count)];
+                for (var i = 0; i < bytes.Length; i++)
                 {
-                    intf->In[(ring.InProd + wrote) & (ConsoleInterface.InSize - 1)] = b;
-                    wrote++;
+                    bytes[i] = ring.PendingInput.Dequeue();
                 }
 
-                if (wrote > 0)
+                if (!input.TryWrite(bytes, out var wrote))
                 {
-                    Interlocked.MemoryBarrier(); // bytes before the index
-                    ring.InProd += wrote;
-                    Volatile.Write(ref intf->InProd, ring.InProd);
+                    Report(ring, "console ring in indices are bogus; input dropped");
+                    ring.PendingInput.Clear();
+                }
+                else if (wrote > 0)
+                {
                     notify = true;
                 }
             }
@@ -316,8 +313,6 @@ internal sealed class ConsoleRings : IAsyncDisposable
         public MappedGrant Page { get; } = page;
 
         public int Port { get; } = port;
-
-        public uint InProd { get; set; }
 
         public Queue<byte> PendingInput { get; } = new();
 

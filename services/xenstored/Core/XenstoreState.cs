@@ -1,4 +1,5 @@
 using Disagg.Xenstored.Domains;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 using Disagg.Xenstored.Watches;
 

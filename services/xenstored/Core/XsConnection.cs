@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Disagg.Abi.Io;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
+using Disagg.Xenstored.Transactions;
 
 namespace Disagg.Xenstored.Core;
 

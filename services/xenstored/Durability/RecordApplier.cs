@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Disagg.Xenstored.Core;
 using Disagg.Xenstored.Domains;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 
 namespace Disagg.Xenstored.Durability;

@@ -1,3 +1,5 @@
+using Disagg.Xenstored.Permissions;
+
 namespace Disagg.Xenstored.Store;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Protocol;
 
 namespace Disagg.Xenstored.Store;

@@ -1,6 +1,7 @@
 using System.Text;
 using Disagg.Abi.Io;
 using Disagg.Xenstored.Core;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 
 namespace Disagg.Xenstored.Watches;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Disagg.Abi.Io;
 using Disagg.Xenstored.Core;
 using Disagg.Xenstored.Domains;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 
 namespace Disagg.Xenstored.Transport.Ring;
@@ -93,8 +94,7 @@ public sealed class RingConnection : XsConnection, IRingService
             }
 
             var need = _inFilled < 16 ? 16 - _inFilled : 16 + (int)PayloadLength - _inFilled;
-            var n = XenstoreRing.ReadRequests(page, _in.AsSpan(_inFilled, need));
-            if (n < 0)
+            if (!XenstoreRing.Requests(page).TryRead(_in.AsSpan(_inFilled, need), out var n))
             {
                 Stop(XenstoreRingError.RingIndex);
                 return;
@@ -154,8 +154,7 @@ public sealed class RingConnection : XsConnection, IRingService
         var page = _ring.Page;
         if (Output.PendingBytes > 0)
         {
-            var n = XenstoreRing.WriteResponses(page, Output.Pending);
-            if (n < 0)
+            if (!XenstoreRing.Responses(page).TryWrite(Output.Pending, out var n))
             {
                 Stop(XenstoreRingError.RingIndex);
                 return;

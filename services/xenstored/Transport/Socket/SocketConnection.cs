@@ -3,14 +3,15 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Disagg.Abi.Io;
 using Disagg.Xenstored.Core;
+using Disagg.Xenstored.Permissions;
 using Disagg.Xenstored.Store;
 
 namespace Disagg.Xenstored.Transport.Socket;
 
 /// <summary>
 /// A host client on the Unix socket: privileged, as Xen's /var/run/xenstored/socket is (dom0).
-/// A receive task frames requests and queues them for the loop; the loop writes replies with
-/// non-blocking sends and hands a backlog to an async send only when the peer is slow.
+/// A receive thread frames requests and runs them (<see cref="ReceiveLoop"/>); replies go out with
+/// non-blocking sends, and a backlog goes to an async send only when the peer is slow.
 /// A header announcing more than 4096 bytes drops the connection (Xen does the same: the stream
 /// cannot be resynchronised).
 /// </summary>
@@ -42,7 +43,12 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
 
     public void RequestDone() => Interlocked.Decrement(ref _queued);
 
-    public async Task ReceiveLoopAsync()
+    /// <summary>
+    /// The connection's receive thread: frames requests and runs the store on this thread when nobody else is
+    /// (one wake-up per request, as an echo server has). The socket stays non-blocking for the store's sends,
+    /// so the thread waits in poll(2) for input. Returns when the peer goes or we close it.
+    /// </summary>
+    public void ReceiveLoop()
     {
         var buffer = new byte[64 * 1024];
         var filled = 0;
@@ -50,10 +56,16 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
         {
             while (true)
             {
-                var n = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
+                _socket.Poll(-1, SelectMode.SelectRead);
+                var n = _socket.Receive(buffer.AsSpan(filled), SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
                 {
-                    break;
+                    continue;
+                }
+
+                if (error != SocketError.Success || n == 0)
+                {
+                    break; // closed, or reset by the peer: the same
                 }
 
                 filled += n;
@@ -64,7 +76,7 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
                     if (length > XsWireHeader.MaxPayload)
                     {
                         DropReason = $"payload of {length} bytes announced (max {XsWireHeader.MaxPayload})";
-                        _loop.Post(new LoopInput(LoopInputKind.Closed, this, null, 0));
+                        _loop.PostAndRun(new LoopInput(LoopInputKind.Closed, this, null, 0));
                         return;
                     }
 
@@ -77,7 +89,7 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
                     var message = ArrayPool<byte>.Shared.Rent(total);
                     buffer.AsSpan(offset, total).CopyTo(message);
                     Interlocked.Increment(ref _queued);
-                    _loop.Post(new LoopInput(LoopInputKind.Request, this, message, total));
+                    _loop.PostAndRun(new LoopInput(LoopInputKind.Request, this, message, total));
                     offset += total;
                 }
 
@@ -85,20 +97,20 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
                 filled -= offset;
                 while (Volatile.Read(ref _queued) > MaxQueued && !IsClosed)
                 {
-                    await Task.Delay(1).ConfigureAwait(false);
+                    Thread.Sleep(1); // another thread runs the store and is behind: let it catch up
                 }
             }
-        }
-        catch (SocketException)
-        {
-            // The peer reset the connection: same as a close.
         }
         catch (ObjectDisposedException)
         {
             return; // we closed it
         }
+        catch (SocketException)
+        {
+            // The peer reset the connection: same as a close.
+        }
 
-        _loop.Post(new LoopInput(LoopInputKind.Closed, this, null, 0));
+        _loop.PostAndRun(new LoopInput(LoopInputKind.Closed, this, null, 0));
     }
 
     public override void Flush()

@@ -50,7 +50,8 @@ public sealed class SocketListener : IDisposable
 
             var conn = new SocketConnection(socket, _loop, Interlocked.Increment(ref _accepted));
             _loop.Adopt(conn);
-            _ = RunAsync(conn);
+            // A thread per host client: a handful (the toolstack, services, tools), and a request runs on it.
+            new Thread(() => Receive(conn)) { IsBackground = true, Name = conn.Name }.Start();
         }
     }
 
@@ -62,9 +63,9 @@ public sealed class SocketListener : IDisposable
         _stop.Dispose();
     }
 
-    private async Task RunAsync(SocketConnection conn)
+    private void Receive(SocketConnection conn)
     {
-        await conn.ReceiveLoopAsync().ConfigureAwait(false);
+        conn.ReceiveLoop();
         if (conn.DropReason is not null)
         {
             Dropped?.Invoke(conn);

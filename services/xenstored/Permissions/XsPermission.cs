@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Disagg.Xenstored.Store;
+namespace Disagg.Xenstored.Permissions;
 
 /// <summary>
 /// One permission entry: a letter (n, r, w, b) and a domain id (spec §6). In a node's list the

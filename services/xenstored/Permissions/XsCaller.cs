@@ -1,4 +1,6 @@
-namespace Disagg.Xenstored.Store;
+using Disagg.Xenstored.Store;
+
+namespace Disagg.Xenstored.Permissions;
 
 /// <summary>
 /// Who is asking: a domain, whether it bypasses permissions (dom0 and the socket's host clients,

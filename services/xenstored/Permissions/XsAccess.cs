@@ -1,4 +1,4 @@
-namespace Disagg.Xenstored.Store;
+namespace Disagg.Xenstored.Permissions;
 
 /// <summary>What a permission entry grants (XS_PERM_* in xenstore.h): the letters n, r, w, b on the wire.</summary>
 [Flags]

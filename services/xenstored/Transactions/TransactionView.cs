@@ -1,11 +1,16 @@
-namespace Disagg.Xenstored.Store;
+using Disagg.Xenstored.Permissions;
+using Disagg.Xenstored.Store;
+
+namespace Disagg.Xenstored.Transactions;
 
 /// <summary>
-/// A transaction's private view of the tree (Xen's generation-count scheme): reads see the
-/// transaction's own writes over the live tree; the first access to each path records the live
-/// node's generation (0 when absent). Commit succeeds only if every recorded generation is still
-/// current, and then replays the transaction's operations on the live tree, so a committed
-/// transaction is equivalent to running its operations alone at commit time.
+/// A transaction's private view of the tree (Xen's generation-count scheme): the first access to each
+/// path takes the transaction's own copy of the node (or notes that it is absent) with its generation,
+/// and every later read or write of that path in the transaction sees that copy, whatever other clients
+/// do to the live node meanwhile (as Xen's xenstored, which works on per-transaction node copies).
+/// Commit succeeds only if every recorded generation is still current — a node changed outside since
+/// the transaction first saw it is EAGAIN — and then replays the transaction's operations on the live
+/// tree, so a committed transaction is equivalent to running its operations alone at commit time.
 /// </summary>
 public sealed class TransactionView : IStoreView
 {
@@ -40,7 +45,9 @@ public sealed class TransactionView : IStoreView
 
         var live = _live.Get(path);
         _seen.TryAdd(path, live?.Generation ?? 0);
-        return live;
+        var copy = live?.Clone(); // children are a list the live tree changes in place: the copy is ours
+        _overlay[path] = copy;
+        return copy;
     }
 
     public void Create(string path, byte[] value, XsPermission[] permissions)
@@ -107,23 +114,8 @@ public sealed class TransactionView : IStoreView
         }
     }
 
-    private Node? Writable(string path)
-    {
-        if (_overlay.TryGetValue(path, out var mine))
-        {
-            return mine;
-        }
-
-        var live = Get(path);
-        if (live is null)
-        {
-            return null;
-        }
-
-        var copy = live.Clone();
-        _overlay[path] = copy;
-        return copy;
-    }
+    /// <summary>Every node a transaction holds is its own copy, so writing is changing that copy.</summary>
+    private Node? Writable(string path) => Get(path);
 
     private void RemoveSubtree(string path)
     {
