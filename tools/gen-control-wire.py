@@ -8,9 +8,18 @@ paid ~80 ms before its first request, every CLI command ~200 ms). The wire form 
 DaemonWireTests check every case against Nerdbank's own serializer.
 
 Adding a message: add its record and union tag, add a line to the protocol's table below, run
-`python3 tools/gen-control-wire.py`, commit both.
+`python3 tools/gen-control-wire.py`, commit both. `--out DIR` writes the two files under DIR instead of
+the tree: GeneratedCodecTests (tests/Disagg.Control.Tests) does that in `make test` and fails when the
+checked-in files differ from a fresh generation.
 """
 import os
+import sys
+
+OUT_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+if len(sys.argv) == 3 and sys.argv[1] == "--out":
+    OUT_ROOT = sys.argv[2]
+elif len(sys.argv) != 1:
+    sys.exit("usage: gen-control-wire.py [--out DIR]")
 
 # name: (tag, [(field, kind, optional-default-or-None)])
 # kinds: i16 u16 i32 u32 i64 u64 bool str bin bin? i64? enum:T list:u64 arr:i16 list:R arr:R (R a nested record)
@@ -350,7 +359,9 @@ def generate(path, namespace, cls, base, usings, messages, records):
     while lines[-1] == "":
         lines.pop()
     lines.append("}")
-    with open(os.path.join(os.path.dirname(__file__), "..", path), "w") as f:
+    target = os.path.join(OUT_ROOT, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
