@@ -137,9 +137,15 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
     public void InfoTopAndDmesgDescribeTheHost()
     {
         var info = host.Json("info");
-        Assert.Equal(1, TestHost.Int(info, "pcpus"));
-        Assert.Equal(128, TestHost.Int(info, "total_memory_mib"));
-        Assert.Equal(Path.Combine(host.Dir, "disagg.sock"), info.GetProperty("sockets").GetProperty("toolstack").GetString());
+        Assert.Equal(1, TestHost.Int(info, "nr_cpus"));
+        Assert.Equal(128, TestHost.Int(info, "total_memory"));
+        Assert.Equal(Path.Combine(host.Dir, "disagg.sock"), info.GetProperty("toolstack_socket").GetString());
+
+        // xl's key names, the same in the text as in --json
+        var text = host.MustRun("info").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(':', 2)[0].Trim()).ToList();
+        Assert.Equal([.. info.EnumerateObject().Select(p => p.Name)], text);
+        Assert.Contains("xen_version", text);
+        Assert.Contains("free_memory", text);
         host.MustRun("create", Guest("burner", "burning\n", TestGuest.End.Spin));
         var top = host.Json("top", "--once", "--delay", "0.5");
         var burner = top.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "burner");

@@ -55,4 +55,17 @@ internal sealed partial class DaemonLog(ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Error, Message = "request {Request} failed unexpectedly")]
     public partial void RequestFailed(string request, Exception exception);
+
+    /// <summary>One step of taking the host down: a failure is logged with its stack, and the caller's next step still runs.</summary>
+    public async Task StepAsync(Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RequestFailed("teardown", e);
+        }
+    }
 }

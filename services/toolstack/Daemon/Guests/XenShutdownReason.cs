@@ -1,4 +1,4 @@
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Guests;
 
 /// <summary>Xen's SHUTDOWN_* reasons (public/sched.h), as DomainEvent.ShutdownReason carries them.</summary>
 internal enum XenShutdownReason
