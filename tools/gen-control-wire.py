@@ -79,7 +79,7 @@ DAEMON_MESSAGES = [
     ("HostDownRequest", 2, "TimeoutSeconds:i32"),
     ("ServiceListRequest", 3, ""),
     ("ServiceActionRequest", 4, "Name:str Action:enum:ServiceAction"),
-    ("CreateRequest", 5, "ConfigPath:str Paused:bool"),
+    ("CreateRequest", 5, "ConfigPath:str Paused:bool Overrides:list:str"),
     ("DomainActionRequest", 6, "Domain:str Action:enum:DomainAction Wait:bool"),
     ("ListRequest", 7, ""),
     ("MemoryRequest", 8, "Domain:str TargetMiB:i64? MaxMiB:i64?"),

@@ -210,8 +210,20 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.False(TestHost.Alive(oldPid));
         Assert.Contains("service probe restarted: died at", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
 
+        // A planned restart: SIGTERM, logged at info, neither counted nor shown as a crash.
+        var killedPid = TestHost.Int(after, "pid");
         host.MustRun("service", "restart", "probe");
-        Assert.True(Eventually.Holds(() => TestHost.Int(host.Json("service", "list")[0], "restarts") == 2));
+        JsonElement restarted = default;
+        Assert.True(Eventually.Holds(() =>
+        {
+            restarted = host.Json("service", "list").EnumerateArray().Single();
+            return restarted.GetProperty("state").GetString() == "running" && restarted.TryGetProperty("pid", out var p) && p.GetInt32() != killedPid;
+        }));
+        Assert.Equal(1, TestHost.Int(restarted, "restarts"));
+        Assert.Equal("planned restart (killed by signal 15 (SIGTERM))", restarted.GetProperty("last_exit").GetString());
+        var log = File.ReadAllText(Path.Combine(host.Dir, "disagg.log"));
+        Assert.Contains("info: disagg", log.Split('\n').Single(l => l.Contains("service probe restart (planned restart): serving again after", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Single(log.Split('\n'), l => l.Contains("service probe restarted: died at", StringComparison.Ordinal));
         var unknown = host.Run("service", "kill", "nosuch");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no service 'nosuch'", unknown.StdErr, StringComparison.Ordinal);

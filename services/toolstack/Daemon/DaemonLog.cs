@@ -23,6 +23,9 @@ internal sealed partial class DaemonLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms ({BackoffMs:F0} ms of it backoff)")]
     public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs, double backoffMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} restart ({Cause}): serving again after {DowntimeMs:F1} ms")]
+    public partial void ServicePlannedRestart(string service, string cause, double downtimeMs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} swapped: {From} -> {To}, pid {Pid}, serving after {Ms} ms")]
     public partial void ServiceSwapped(string service, string from, string to, int pid, long ms);
 

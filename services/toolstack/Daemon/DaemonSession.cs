@@ -54,7 +54,7 @@ internal static class DaemonSession
         HostDownRequest => Down(host),
         ServiceListRequest => new ServiceListReply(host.Services.List()),
         ServiceActionRequest s => new OkReply(host.Services.Act(s.Name, s.Action) ?? throw new ToolstackException($"no service '{s.Name}' (see `disagg service list`)")),
-        CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, cancel).ConfigureAwait(false),
+        CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, c.Overrides, cancel).ConfigureAwait(false),
         DomainActionRequest a => new OkReply(await host.Guests.ActAsync(a.Domain, a.Action, a.Wait, cancel).ConfigureAwait(false)),
         ListRequest => await host.Table.ListAsync(cancel).ConfigureAwait(false),
         MemoryRequest m => new OkReply(await host.Tuning.SetMemoryAsync(m, cancel).ConfigureAwait(false)),

@@ -84,7 +84,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                         ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
                     },
                 },
-                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds));
+                OnRestart);
             _services.Add(service);
             service.Start();
             if (name == "xenstored")
@@ -106,6 +106,19 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             {
                 log.ServiceNotReady(name, ReadyTimeout.TotalSeconds, service.Status().LastExit ?? "no ready line");
             }
+        }
+    }
+
+    /// <summary>A crash is a warning with its cause and downtime; a restart or swap that was asked for is information.</summary>
+    private void OnRestart(RestartRecord r)
+    {
+        if (r.Planned)
+        {
+            log.ServicePlannedRestart(r.Service, r.Cause, r.Downtime.TotalMilliseconds);
+        }
+        else
+        {
+            log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds);
         }
     }
 

@@ -376,11 +376,17 @@ internal static class DaemonWire
 
     private static void WriteCreateRequest(ref MessagePackWriter w, CreateRequest m)
     {
-        w.WriteMapHeader(3);
+        w.WriteMapHeader(4);
         w.WriteString("ConfigPath"u8);
         w.Write(m.ConfigPath);
         w.WriteString("Paused"u8);
         w.Write(m.Paused);
+        w.WriteString("Overrides"u8);
+        w.WriteArrayHeader(m.Overrides.Count);
+        foreach (var x in m.Overrides)
+        {
+            w.Write(x);
+        }
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -389,6 +395,7 @@ internal static class DaemonWire
     {
         string? fConfigPath = null;
         bool fPaused = default;
+        string[]? fOverrides = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -404,6 +411,10 @@ internal static class DaemonWire
                     fPaused = r.ReadBoolean();
                     seen |= 2UL;
                     break;
+                case "Overrides":
+                    fOverrides = ReadArray(ref r, "Overrides", static (ref MessagePackReader e) => ReadString(ref e, "Overrides"));
+                    seen |= 4UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -413,12 +424,12 @@ internal static class DaemonWire
             }
         }
 
-        if ((seen & 3UL) != 3UL)
+        if ((seen & 7UL) != 7UL)
         {
-            throw Missing(seen, 3UL, "CreateRequest", ["ConfigPath", "Paused"]);
+            throw Missing(seen, 7UL, "CreateRequest", ["ConfigPath", "Paused", "Overrides"]);
         }
 
-        return new CreateRequest(fConfigPath!, fPaused) { Id = id };
+        return new CreateRequest(fConfigPath!, fPaused, fOverrides!) { Id = id };
     }
 
     private static void WriteDomainActionRequest(ref MessagePackWriter w, DomainActionRequest m)

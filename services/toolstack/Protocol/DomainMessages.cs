@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Disagg.Toolstack.Protocol;
 
-/// <summary>`disagg create CONFIG [-p]`: ConfigPath is absolute; the daemon reads it (and keeps it for on_reboot=restart).</summary>
-internal sealed record CreateRequest(string ConfigPath, bool Paused) : DaemonMessage;
+/// <summary>`disagg create CONFIG [-p] [KEY=VALUE...]`: ConfigPath is absolute; the daemon reads it with the overrides applied (and keeps the result for on_reboot=restart).</summary>
+internal sealed record CreateRequest(string ConfigPath, bool Paused, IReadOnlyList<string> Overrides) : DaemonMessage;
 
 internal sealed record CreatedReply(int DomainId, string Name, IReadOnlyList<string> Warnings) : DaemonMessage;
 

@@ -45,13 +45,18 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         await _events.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    public async Task<CreatedReply> CreateAsync(string configPath, bool paused, CancellationToken cancel)
+    public async Task<CreatedReply> CreateAsync(string configPath, bool paused, IReadOnlyList<string> overrides, CancellationToken cancel)
     {
         IReadOnlyList<string> warnings;
         DomainConfig config;
+        if (Directory.Exists(configPath))
+        {
+            throw new ToolstackException($"config {configPath} is a directory, not a config file");
+        }
+
         try
         {
-            config = DomainConfigReader.Read(configPath, out warnings);
+            config = DomainConfigReader.Read(configPath, overrides, out warnings);
         }
         catch (ConfigException e)
         {
@@ -62,6 +67,8 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             throw new ToolstackException($"cannot read config {configPath}: {e.Message}");
         }
 
+        // Before anything exists: a refused disk leaves no domain, console or xenstore entry behind.
+        DiskImageCheck.Require(config.Name, config.Disks);
         await guests.EnterAsync(cancel).ConfigureAwait(false);
         try
         {
@@ -83,6 +90,12 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
 
     public async Task<string> ActAsync(string domain, DomainAction action, bool wait, CancellationToken cancel)
     {
+        if (domain is "0" or "Domain-0")
+        {
+            // xl's refusal, word for word: domain 0 is this control domain, not a guest of the kernel.
+            throw new ToolstackException($"cannot {action.ToString().ToLowerInvariant()} privileged domain 0");
+        }
+
         Guest? guest;
         int id;
         Task settled;

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Disagg.TestSupport;
+
+namespace Disagg.Toolstack.Tests;
+
+/// <summary>How the CLI behaves as a Unix tool and as xl: exit codes, signals, end of input, xl's refusals, create's checks.</summary>
+public sealed class CliConductTests(TestHost host) : IClassFixture<TestHost>
+{
+    private string Guest(string name, string extra = "") =>
+        TestGuest.WriteConfig(host.GuestDir, name, name + " up\n", TestGuest.End.Spin, extra);
+
+    [Fact]
+    public void DestroyOfDomain0GetsXlsRefusal()
+    {
+        var r = host.Run("destroy", "0");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("disagg destroy: cannot destroy privileged domain 0", r.StdErr.Trim());
+    }
+
+    [Fact]
+    public void UsageErrorsExit2AndRuntimeFailuresExit1()
+    {
+        Assert.Equal(2, host.Run("frobnicate").ExitCode);
+        Assert.Equal(2, host.Run("destroy").ExitCode); // missing DOMAIN
+        Assert.Equal(2, host.Run("host", "up", "--pcpus", "99").ExitCode);
+        var missing = host.Run("destroy", "no-such-domain");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no such domain", missing.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task ASignalEndsAVerbQuietly(string signal, int exitCode)
+    {
+        var psi = new ProcessStartInfo(RepoPaths.Program("disagg"), ["top", "--state-dir", host.Dir])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var top = Process.Start(psi)!;
+        var stderr = top.StandardError.ReadToEndAsync();
+        Assert.NotNull(await top.StandardOutput.ReadLineAsync().WaitAsync(TestHost.Bound)); // top is running
+        var kill = HostProcess.Run("kill", ["-" + signal, top.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TestHost.Bound);
+        Assert.True(kill.ExitCode == 0, kill.ToString());
+        Assert.True(top.WaitForExit(TestHost.Bound), "top did not end at the signal");
+        Assert.Equal(exitCode, top.ExitCode);
+        Assert.Equal("", (await stderr).Trim());
+    }
+
+    [Fact]
+    public void ConsoleWithStdinNotATerminalEndsAtEndOfInput()
+    {
+        host.MustRun("create", Guest("eof-console"));
+        var r = HostProcess.Run(RepoPaths.Program("disagg"), ["console", "eof-console", "--state-dir", host.Dir], TestHost.Bound, stdin: "");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.NotNull(host.Domain("eof-console")); // it detached; the domain runs on
+        host.MustRun("destroy", "eof-console");
+    }
+
+    [Theory]
+    [InlineData("qcow2", "missing", "does not exist")]
+    [InlineData("qcow2", "zeros", "not a qcow2 image")]
+    [InlineData("raw", "directory", "is a directory")]
+    public void CreateRefusesADiskItCannotServeAndLeavesNothingBehind(string format, string image, string reason)
+    {
+        var name = $"bad-disk-{format}-{image}";
+        var target = Path.Combine(host.GuestDir, name + ".img");
+        switch (image)
+        {
+            case "zeros":
+                File.WriteAllBytes(target, new byte[64 * 1024]); // raw zeros, claimed to be qcow2
+                break;
+            case "directory":
+                Directory.CreateDirectory(target);
+                break;
+        }
+
+        var r = host.Run("create", Guest(name, $"disk = ['format={format}, vdev=xvda, access=rw, target={target}']\n"));
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"disagg create: domain '{name}': disk xvda: image {target} ({format}): ", line, StringComparison.Ordinal);
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.Null(host.Domain(name));
+        Assert.False(File.Exists(Path.Combine(host.Dir, "console", $"guest-{name}.log")), "a console log was left behind");
+    }
+
+    [Fact]
+    public void CreateAppliesKeyValueOverridesAsXlDoes()
+    {
+        host.MustRun("create", Guest("ovr-base"), "name=\"ovr-renamed\"", "memory=24");
+        var domain = host.Domain("ovr-renamed");
+        Assert.NotNull(domain);
+        Assert.Equal(24, TestHost.Int(domain.Value, "mem_mib"));
+        Assert.Null(host.Domain("ovr-base"));
+        host.MustRun("destroy", "ovr-renamed");
+    }
+}
