@@ -81,7 +81,7 @@ DAEMON_MESSAGES = [
     ("ServiceActionRequest", 4, "Name:str Action:enum:ServiceAction"),
     ("CreateRequest", 5, "ConfigPath:str Paused:bool Overrides:list:str"),
     ("DomainActionRequest", 6, "Domain:str Action:enum:DomainAction Wait:bool"),
-    ("ListRequest", 7, ""),
+    ("ListRequest", 7, "Long:bool=false"),
     ("MemoryRequest", 8, "Domain:str TargetMiB:i64? MaxMiB:i64?"),
     ("VcpuSetRequest", 9, "Domain:str Count:i32"),
     ("VcpuPinRequest", 10, "Domain:str Vcpu:i32 Cpus:str"),
@@ -112,7 +112,7 @@ DAEMON_MESSAGES = [
 
 DAEMON_RECORDS = [
     ("DeviceRow", "Devid:i32 Name:str BackendDomain:i32 Handle:i32 State:i32 BackendState:i32 EventChannel:i32 RingRef:str BackendPath:str Error:str?"),
-    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64"),
+    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64 ConfigJson:str?"),
     ("VcpuRow", "Name:str Id:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:str Online:bool"),
     ("SchedCreditRow", "Name:str Id:i32 Weight:i32 Cap:i32"),
     ("ServiceRow", "Name:str DomainId:i32 Pid:i32? State:str UptimeMs:i64 Restarts:i32 Swaps:i32 Program:str RssBytes:i64 LastExit:str?"),

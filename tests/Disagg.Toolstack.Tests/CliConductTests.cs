@@ -95,4 +95,18 @@ public sealed class CliConductTests(TestHost host) : IClassFixture<TestHost>
         Assert.Null(host.Domain("ovr-base"));
         host.MustRun("destroy", "ovr-renamed");
     }
+
+    [Fact]
+    public void ListLongShowsEachGuestsConfigAsXlDoes()
+    {
+        host.MustRun("create", Guest("long-listed"), "memory=20");
+        using var json = System.Text.Json.JsonDocument.Parse(host.MustRun("list", "-l").StdOut);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        var dom0 = rows.Single(r => r.GetProperty("domid").GetInt32() == 0);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, dom0.GetProperty("config").ValueKind);
+        var guest = rows.Single(r => r.GetProperty("name").GetString() == "long-listed");
+        Assert.Equal(20, guest.GetProperty("config").GetProperty("memory").GetInt32());
+        Assert.Equal("long-listed", guest.GetProperty("config").GetProperty("name").GetString());
+        host.MustRun("destroy", "long-listed");
+    }
 }

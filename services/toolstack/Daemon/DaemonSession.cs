@@ -56,7 +56,7 @@ internal static class DaemonSession
         ServiceActionRequest s => new OkReply(host.Services.Act(s.Name, s.Action) ?? throw new ToolstackException($"no service '{s.Name}' (see `disagg service list`)")),
         CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, c.Overrides, cancel).ConfigureAwait(false),
         DomainActionRequest a => new OkReply(await host.Guests.ActAsync(a.Domain, a.Action, a.Wait, cancel).ConfigureAwait(false)),
-        ListRequest => await host.Table.ListAsync(cancel).ConfigureAwait(false),
+        ListRequest l => await host.Table.ListAsync(l.Long, cancel).ConfigureAwait(false),
         MemoryRequest m => new OkReply(await host.Tuning.SetMemoryAsync(m, cancel).ConfigureAwait(false)),
         VcpuSetRequest v => new OkReply(await host.Tuning.SetVcpusAsync(v, cancel).ConfigureAwait(false)),
         VcpuPinRequest p => new OkReply(await host.Tuning.PinAsync(p, cancel).ConfigureAwait(false)),

@@ -21,7 +21,8 @@ internal enum DomainAction
 }
 
 /// <summary>`disagg list` and `disagg top` (which computes CPU % from two lists).</summary>
-internal sealed record ListRequest : DaemonMessage;
+/// <summary>`list`; Long (`list -l`) asks for each guest's config as well.</summary>
+internal sealed record ListRequest(bool Long = false) : DaemonMessage;
 
 internal sealed record DomainListReply(IReadOnlyList<DomainRow> Domains, long SampledNs) : DaemonMessage;
 
@@ -34,7 +35,8 @@ internal sealed record DomainRow(
     int Vcpus,
     string State,
     long CpuTimeNs,
-    long UptimeMs);
+    long UptimeMs,
+    [property: JsonIgnore] string? ConfigJson = null);
 
 /// <summary>mem-set (TargetMiB) and mem-max (MaxMiB); null leaves one alone.</summary>
 internal sealed record MemoryRequest(string Domain, long? TargetMiB, long? MaxMiB) : DaemonMessage;
