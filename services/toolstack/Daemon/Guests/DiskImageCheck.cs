@@ -1,4 +1,4 @@
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Toolstack.Config;
 
 namespace Disagg.Toolstack.Daemon.Guests;
@@ -33,7 +33,7 @@ internal static class DiskImageCheck
 
         try
         {
-            using var image = DiskImage.Open(disk.Target, disk.Format == DiskFormat.Qcow2 ? DiskImageFormat.Qcow2 : DiskImageFormat.Raw, readOnly: true);
+            using var image = DiskImages.Open(disk.Target, disk.Format == DiskFormat.Qcow2 ? DiskImageFormat.Qcow2 : DiskImageFormat.Raw, readOnly: true);
             return null;
         }
         catch (DiskImageException e)

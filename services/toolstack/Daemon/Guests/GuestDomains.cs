@@ -1,3 +1,4 @@
+using Disagg.Abi.Hypercalls;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Toolstack.Config;
@@ -109,8 +110,8 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             {
                 DomainAction.Pause => new DomainCommand(id, DomainOperation.Pause),
                 DomainAction.Unpause => new DomainCommand(id, DomainOperation.Unpause),
-                DomainAction.Shutdown => new DomainCommand(id, DomainOperation.Shutdown, (int)XenShutdownReason.Poweroff),
-                DomainAction.Reboot => new DomainCommand(id, DomainOperation.Shutdown, (int)XenShutdownReason.Reboot),
+                DomainAction.Shutdown => new DomainCommand(id, DomainOperation.Shutdown, (int)ShutdownReason.Poweroff),
+                DomainAction.Reboot => new DomainCommand(id, DomainOperation.Shutdown, (int)ShutdownReason.Reboot),
                 _ => new DomainCommand(id, DomainOperation.Destroy),
             };
             if (action == DomainAction.Destroy && guest is not null)
@@ -164,12 +165,12 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
                 return;
             }
 
-            var reason = e.State == "c" ? XenShutdownReason.Crash : (XenShutdownReason)e.ShutdownReason;
+            var reason = e.State == "c" ? ShutdownReason.Crash : (ShutdownReason)e.ShutdownReason;
             var action = reason switch
             {
-                XenShutdownReason.Poweroff => guest.Config.OnPoweroff,
-                XenShutdownReason.Reboot => guest.Config.OnReboot,
-                XenShutdownReason.Crash or XenShutdownReason.Watchdog => guest.Config.OnCrash,
+                ShutdownReason.Poweroff => guest.Config.OnPoweroff,
+                ShutdownReason.Reboot => guest.Config.OnReboot,
+                ShutdownReason.Crash or ShutdownReason.Watchdog => guest.Config.OnCrash,
                 _ => LifecycleAction.Preserve, // suspend, soft reset: for save/restore, later
             };
             if (_goingDown)
@@ -204,7 +205,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             all = guests.Snapshot();
             foreach (var g in all)
             {
-                await kernel.Client.RequestAsync(new DomainCommand(g.Id, DomainOperation.Shutdown, (int)XenShutdownReason.Poweroff)).ConfigureAwait(false);
+                await kernel.Client.RequestAsync(new DomainCommand(g.Id, DomainOperation.Shutdown, (int)ShutdownReason.Poweroff)).ConfigureAwait(false);
             }
         }
         finally
@@ -262,7 +263,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         }
     }
 
-    private async Task ApplyAsync(Guest guest, XenShutdownReason reason, LifecycleAction action, CancellationToken cancel)
+    private async Task ApplyAsync(Guest guest, ShutdownReason reason, LifecycleAction action, CancellationToken cancel)
     {
         var what = reason.ToString().ToLowerInvariant();
         if (action is LifecycleAction.Restart or LifecycleAction.RenameRestart)
