@@ -33,19 +33,31 @@ public sealed class CliConductTests(TestHost host) : IClassFixture<TestHost>
     [InlineData("TERM", 143)]
     public async Task ASignalEndsAVerbQuietly(string signal, int exitCode)
     {
-        var psi = new ProcessStartInfo(RepoPaths.Program("disagg"), ["top", "--state-dir", host.Dir])
+        var name = "signalled-" + signal.ToLowerInvariant();
+        host.MustRun("create", Guest(name));
+
+        // The test runner may start children with SIGINT ignored (as a shell does for background jobs), and a
+        // process keeps an ignored signal ignored: python restores the default before it becomes `disagg console`.
+        var psi = new ProcessStartInfo("python3")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true, // kept open: the console stays attached until the signal
         };
-        using var top = Process.Start(psi)!;
-        var stderr = top.StandardError.ReadToEndAsync();
-        Assert.NotNull(await top.StandardOutput.ReadLineAsync().WaitAsync(TestHost.Bound)); // top is running
-        var kill = HostProcess.Run("kill", ["-" + signal, top.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TestHost.Bound);
+        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])", RepoPaths.Program("disagg"), "console", name, "--state-dir", host.Dir })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var console = Process.Start(psi)!;
+        var stderr = console.StandardError.ReadToEndAsync();
+        Assert.Equal(name + " up", await console.StandardOutput.ReadLineAsync().WaitAsync(TestHost.Bound)); // attached
+        var kill = HostProcess.Run("kill", ["-" + signal, console.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TestHost.Bound);
         Assert.True(kill.ExitCode == 0, kill.ToString());
-        Assert.True(top.WaitForExit(TestHost.Bound), "top did not end at the signal");
-        Assert.Equal(exitCode, top.ExitCode);
+        Assert.True(console.WaitForExit(TestHost.Bound), "console did not end at the signal");
+        Assert.Equal(exitCode, console.ExitCode);
         Assert.Equal("", (await stderr).Trim());
+        host.MustRun("destroy", name);
     }
 
     [Fact]
