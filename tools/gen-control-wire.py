@@ -8,9 +8,18 @@ paid ~80 ms before its first request, every CLI command ~200 ms). The wire form 
 DaemonWireTests check every case against Nerdbank's own serializer.
 
 Adding a message: add its record and union tag, add a line to the protocol's table below, run
-`python3 tools/gen-control-wire.py`, commit both.
+`python3 tools/gen-control-wire.py`, commit both. `--out DIR` writes the two files under DIR instead of
+the tree: GeneratedCodecTests (tests/Disagg.Control.Tests) does that in `make test` and fails when the
+checked-in files differ from a fresh generation.
 """
 import os
+import sys
+
+OUT_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+if len(sys.argv) == 3 and sys.argv[1] == "--out":
+    OUT_ROOT = sys.argv[2]
+elif len(sys.argv) != 1:
+    sys.exit("usage: gen-control-wire.py [--out DIR]")
 
 # name: (tag, [(field, kind, optional-default-or-None)])
 # kinds: i16 u16 i32 u32 i64 u64 bool str bin bin? i64? enum:T list:u64 arr:i16 list:R arr:R (R a nested record)
@@ -70,9 +79,9 @@ DAEMON_MESSAGES = [
     ("HostDownRequest", 2, "TimeoutSeconds:i32"),
     ("ServiceListRequest", 3, ""),
     ("ServiceActionRequest", 4, "Name:str Action:enum:ServiceAction"),
-    ("CreateRequest", 5, "ConfigPath:str Paused:bool"),
+    ("CreateRequest", 5, "ConfigPath:str Paused:bool Overrides:list:str"),
     ("DomainActionRequest", 6, "Domain:str Action:enum:DomainAction Wait:bool"),
-    ("ListRequest", 7, ""),
+    ("ListRequest", 7, "Long:bool=false"),
     ("MemoryRequest", 8, "Domain:str TargetMiB:i64? MaxMiB:i64?"),
     ("VcpuSetRequest", 9, "Domain:str Count:i32"),
     ("VcpuPinRequest", 10, "Domain:str Vcpu:i32 Cpus:str"),
@@ -103,7 +112,7 @@ DAEMON_MESSAGES = [
 
 DAEMON_RECORDS = [
     ("DeviceRow", "Devid:i32 Name:str BackendDomain:i32 Handle:i32 State:i32 BackendState:i32 EventChannel:i32 RingRef:str BackendPath:str Error:str?"),
-    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64"),
+    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64 ConfigJson:str?"),
     ("VcpuRow", "Name:str Id:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:str Online:bool"),
     ("SchedCreditRow", "Name:str Id:i32 Weight:i32 Cap:i32"),
     ("ServiceRow", "Name:str DomainId:i32 Pid:i32? State:str UptimeMs:i64 Restarts:i32 Swaps:i32 Program:str RssBytes:i64 LastExit:str?"),
@@ -350,7 +359,9 @@ def generate(path, namespace, cls, base, usings, messages, records):
     while lines[-1] == "":
         lines.pop()
     lines.append("}")
-    with open(os.path.join(os.path.dirname(__file__), "..", path), "w") as f:
+    target = os.path.join(OUT_ROOT, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Disagg.Toolstack.Daemon;
+using Disagg.Toolstack.Daemon.Consoles;
 using Disagg.Toolstack.Host;
 
 namespace Disagg.Toolstack.Tests;

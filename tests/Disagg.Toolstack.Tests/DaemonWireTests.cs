@@ -31,7 +31,7 @@ public class DaemonWireTests
     public void GarbageIsAnErrorNotAnException()
     {
         var random = new Random(7);
-        var good = DaemonCodec.Encode(new CreateRequest("/etc/disagg/web.cfg", Paused: true) { Id = 3 });
+        var good = DaemonCodec.Encode(new CreateRequest("/etc/disagg/web.cfg", Paused: true, ["memory=256"]) { Id = 3 });
         for (var i = 0; i < 2000; i++)
         {
             var frame = (byte[])good.Clone();

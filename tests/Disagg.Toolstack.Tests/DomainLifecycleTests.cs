@@ -137,9 +137,15 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
     public void InfoTopAndDmesgDescribeTheHost()
     {
         var info = host.Json("info");
-        Assert.Equal(1, TestHost.Int(info, "pcpus"));
-        Assert.Equal(128, TestHost.Int(info, "total_memory_mib"));
-        Assert.Equal(Path.Combine(host.Dir, "disagg.sock"), info.GetProperty("sockets").GetProperty("toolstack").GetString());
+        Assert.Equal(1, TestHost.Int(info, "nr_cpus"));
+        Assert.Equal(128, TestHost.Int(info, "total_memory"));
+        Assert.Equal(Path.Combine(host.Dir, "disagg.sock"), info.GetProperty("toolstack_socket").GetString());
+
+        // xl's key names, the same in the text as in --json
+        var text = host.MustRun("info").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(':', 2)[0].Trim()).ToList();
+        Assert.Equal([.. info.EnumerateObject().Select(p => p.Name)], text);
+        Assert.Contains("xen_version", text);
+        Assert.Contains("free_memory", text);
         host.MustRun("create", Guest("burner", "burning\n", TestGuest.End.Spin));
         var top = host.Json("top", "--once", "--delay", "0.5");
         var burner = top.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "burner");
@@ -204,8 +210,20 @@ public sealed class DomainLifecycleTests(TestHost host) : IClassFixture<TestHost
         Assert.False(TestHost.Alive(oldPid));
         Assert.Contains("service probe restarted: died at", File.ReadAllText(Path.Combine(host.Dir, "disagg.log")), StringComparison.Ordinal);
 
+        // A planned restart: SIGTERM, logged at info, neither counted nor shown as a crash.
+        var killedPid = TestHost.Int(after, "pid");
         host.MustRun("service", "restart", "probe");
-        Assert.True(Eventually.Holds(() => TestHost.Int(host.Json("service", "list")[0], "restarts") == 2));
+        JsonElement restarted = default;
+        Assert.True(Eventually.Holds(() =>
+        {
+            restarted = host.Json("service", "list").EnumerateArray().Single();
+            return restarted.GetProperty("state").GetString() == "running" && restarted.TryGetProperty("pid", out var p) && p.GetInt32() != killedPid;
+        }));
+        Assert.Equal(1, TestHost.Int(restarted, "restarts"));
+        Assert.Equal("planned restart (killed by signal 15 (SIGTERM))", restarted.GetProperty("last_exit").GetString());
+        var log = File.ReadAllText(Path.Combine(host.Dir, "disagg.log"));
+        Assert.Contains("info: disagg", log.Split('\n').Single(l => l.Contains("service probe restart (planned restart): serving again after", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Single(log.Split('\n'), l => l.Contains("service probe restarted: died at", StringComparison.Ordinal));
         var unknown = host.Run("service", "kill", "nosuch");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no service 'nosuch'", unknown.StdErr, StringComparison.Ordinal);

@@ -3,22 +3,27 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Disagg.Control;
 using Disagg.Kernel.Core;
+using Microsoft.Extensions.Hosting;
 
 namespace Disagg.Kernel.Control;
 
 /// <summary>
 /// The kernel's control socket: the control domain (holding the capability token printed at
 /// start, which only the process that started the kernel sees) and registered service domains
-/// connect here; each connection is a <see cref="ControlSession"/>.
+/// connect here; each connection is a <see cref="ControlSession"/>. A hosted service: it listens
+/// from construction (so the ready line is true when printed), accepts once started, and on stop
+/// closes every session before the hypervisor it serves is disposed.
 /// </summary>
-internal sealed class KernelServer : IAsyncDisposable
+internal sealed class KernelServer : IHostedService
 {
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<ControlSession, Task> _sessions = new();
+    private Task _accepting = Task.CompletedTask;
 
-    public KernelServer(Hypervisor hypervisor, string socketPath)
+    public KernelServer(Hypervisor hypervisor, ServeOptions options)
     {
+        var socketPath = options.Socket;
         Hypervisor = hypervisor;
         SocketPath = socketPath;
         ControlToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
@@ -43,7 +48,13 @@ internal sealed class KernelServer : IAsyncDisposable
     /// <summary>Service tokens the control domain registered: token -> service domain id.</summary>
     public ConcurrentDictionary<string, int> ServiceTokens { get; } = new();
 
-    public async Task RunAsync()
+    public Task StartAsync(CancellationToken cancel)
+    {
+        _accepting = AcceptAsync();
+        return Task.CompletedTask;
+    }
+
+    private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -66,7 +77,7 @@ internal sealed class KernelServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public async Task StopAsync(CancellationToken cancel)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
@@ -76,6 +87,6 @@ internal sealed class KernelServer : IAsyncDisposable
         }
 
         File.Delete(SocketPath);
-        _stop.Dispose();
+        await _accepting.ConfigureAwait(false);
     }
 }

@@ -7,8 +7,8 @@ namespace Disagg.Toolstack.Cli;
 /// <summary>
 /// `disagg console DOMAIN`: shows the domain's recent console output, then follows it; Ctrl-]
 /// detaches (as xl console). Keystrokes go to the guest's PV console ring. With stdin not a
-/// terminal its bytes are sent as they are, and end of input does not detach: the console runs
-/// until the domain goes or the client is stopped. `--batch` prints the log's tail and exits.
+/// terminal its bytes are sent as they are, and end of input detaches (as xenconsole does), so
+/// `printf 'cmd\n' | disagg console web` and scripts end. `--batch` prints the log's tail and exits.
 /// </summary>
 internal static class ConsoleCommand
 {
@@ -34,7 +34,7 @@ internal static class ConsoleCommand
 
         using var detach = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var keys = batch ? Task.CompletedTask
-            : Console.IsInputRedirected ? Task.Run(() => ForwardInputAsync(client.Connection, detach.Token), CancellationToken.None)
+            : Console.IsInputRedirected ? Task.Run(() => ForwardInputAsync(client.Connection, detach), CancellationToken.None)
             : Task.Run(() => ForwardKeysAsync(client.Connection, detach), CancellationToken.None);
         using var stdout = Console.OpenStandardOutput();
         try
@@ -74,16 +74,18 @@ internal static class ConsoleCommand
         return 0;
     }
 
-    /// <summary>Redirected stdin: its bytes as they come; at its end the console stays attached.</summary>
-    private static async Task ForwardInputAsync(DaemonConnection connection, CancellationToken cancel)
+    /// <summary>Redirected stdin: its bytes as they come; its end detaches.</summary>
+    private static async Task ForwardInputAsync(DaemonConnection connection, CancellationTokenSource detach)
     {
         using var stdin = Console.OpenStandardInput();
         var buffer = new byte[1024];
         int n;
-        while ((n = await stdin.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
+        while ((n = await stdin.ReadAsync(buffer, detach.Token).ConfigureAwait(false)) > 0)
         {
-            await connection.SendAsync(new ConsoleInput(buffer[..n]), cancel).ConfigureAwait(false);
+            await connection.SendAsync(new ConsoleInput(buffer[..n]), detach.Token).ConfigureAwait(false);
         }
+
+        await detach.CancelAsync().ConfigureAwait(false);
     }
 
     private static async Task ForwardKeysAsync(DaemonConnection connection, CancellationTokenSource detach)

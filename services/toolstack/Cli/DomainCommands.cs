@@ -68,10 +68,11 @@ internal static class DomainCommands
     {
         var json = Verb.JsonOption();
         var domains = new Argument<string[]>("DOMAIN") { Description = "only these domains (name or id)", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("list", "list domains: Name, ID, Mem, VCPUs, State, Time(s)") { domains, json };
+        var longForm = new Option<bool>("--long", "-l") { Description = "each domain with its config, as JSON (xl list -l)" };
+        var command = new Command("list", "list domains: Name, ID, Mem, VCPUs, State, Time(s)") { domains, json, longForm };
         Verb.SetAction(command, async (parse, cancel) =>
         {
-            var reply = await Verb.CallAsync<DomainListReply>(parse, new ListRequest(), cancel).ConfigureAwait(false);
+            var reply = await Verb.CallAsync<DomainListReply>(parse, new ListRequest(parse.GetValue(longForm)), cancel).ConfigureAwait(false);
             var wanted = parse.GetValue(domains) ?? [];
             var rows = wanted.Length == 0
                 ? reply.Domains
@@ -82,7 +83,11 @@ internal static class DomainCommands
                 throw new CliException($"domain '{missing}': no such domain");
             }
 
-            if (parse.GetValue(json))
+            if (parse.GetValue(longForm))
+            {
+                Console.WriteLine(LongList(rows));
+            }
+            else if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(rows, ToolstackJsonContext.Default.IReadOnlyListDomainRow));
             }
@@ -94,6 +99,37 @@ internal static class DomainCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>xl list -l's shape: an array of {domid, name, config}; config is null for a domain this toolstack did not create (Domain-0, services).</summary>
+    private static string LongList(IReadOnlyList<DomainRow> rows)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var d in rows)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("domid", d.Id);
+                w.WriteString("name", d.Name);
+                w.WritePropertyName("config");
+                if (d.ConfigJson is { } config)
+                {
+                    w.WriteRawValue(config);
+                }
+                else
+                {
+                    w.WriteNullValue();
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static Command Uptime()

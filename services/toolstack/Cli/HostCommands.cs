@@ -4,8 +4,7 @@ using System.Text.Json;
 using Disagg.Toolstack.Daemon;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Hosting;
 
 namespace Disagg.Toolstack.Cli;
 
@@ -54,7 +53,7 @@ internal static class HostCommands
             var pid = await Daemonizer.StartAsync(state, args, cancel).ConfigureAwait(false);
             Console.WriteLine($"host up: state dir {state.Path}, daemon pid {pid}, log {state.DaemonLog}");
             return 0;
-        });
+        }, handlesSignals: true);
         return command;
     }
 
@@ -71,7 +70,7 @@ internal static class HostCommands
 
             if (pcpus is { } n)
             {
-                config = n is >= 1 and <= 64 ? config with { Pcpus = n } : throw new HostConfigException($"--pcpus {n}: 1..64");
+                config = n is >= 1 and <= 64 ? config with { Pcpus = n } : throw CliException.Usage($"--pcpus {n}: 1..64");
             }
 
             return config;
@@ -86,27 +85,25 @@ internal static class HostCommands
         }
     }
 
+    /// <summary>The daemon itself: the generic host composed by <see cref="DaemonHost"/>, until `host down`, SIGTERM or SIGINT.</summary>
     private static async Task<int> RunForegroundAsync(StateDir state, HostConfig config)
     {
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        }));
-        var daemon = new HostDaemon(state, config, loggers);
+        using var host = DaemonHost.Build(state, config);
         try
         {
-            return await daemon.RunAsync(() =>
-            {
-                Console.Out.WriteLine($"ready state-dir={state.Path} socket={state.DaemonSocket}");
-                Console.Out.Flush();
-            }).ConfigureAwait(false);
+            await host.StartAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ToolstackException or KernelStartException or Control.KernelRequestException or Control.KernelConnectionLostException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ToolstackException or KernelStartException or Control.KernelRequestException or Control.KernelConnectionLostException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
-            throw new CliException(e.Message);
+            // What started is stopped in reverse order (each part tolerates never having started).
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw e is OperationCanceledException ? e : new CliException(e.Message);
         }
+
+        Console.Out.WriteLine($"ready state-dir={state.Path} socket={state.DaemonSocket}");
+        Console.Out.Flush();
+        await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        return 0;
     }
 
     private static Command Down()

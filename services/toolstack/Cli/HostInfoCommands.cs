@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
@@ -20,26 +19,14 @@ internal static class HostInfoCommands
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var info = await Verb.CallAsync<InfoReply>(parse, new InfoRequest(), cancel).ConfigureAwait(false);
+            var keys = InfoKeys.Of(info);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(info, ToolstackJsonContext.Default.InfoReply));
+                Console.WriteLine(InfoKeys.Json(keys));
                 return 0;
             }
 
-            // xl info's "key : value" layout, so habits (and greps) carry over.
-            Console.WriteLine($"nr_cpus                : {info.Pcpus}");
-            Console.WriteLine($"total_memory           : {info.TotalMemoryMiB}");
-            Console.WriteLine($"free_memory            : {info.FreeMemoryMiB}");
-            Console.WriteLine($"xen_version            : {info.XenInterface}");
-            Console.WriteLine($"disagg_kernel_version  : {info.KernelVersion}");
-            Console.WriteLine($"toolstack_version      : {info.ToolstackVersion}");
-            Console.WriteLine($"uptime_s               : {info.UptimeMs / 1000}");
-            Console.WriteLine($"state_dir              : {info.StateDir}");
-            foreach (var (name, path) in info.Sockets)
-            {
-                Console.WriteLine($"{(name + "_socket"),-23}: {path}");
-            }
-
+            InfoKeys.PrintText(keys);
             return 0;
         });
         return command;

@@ -17,6 +17,5 @@ namespace Disagg.Toolstack.Cli;
 [JsonSerializable(typeof(IReadOnlyList<VcpuRow>))]
 [JsonSerializable(typeof(IReadOnlyList<SchedCreditRow>))]
 [JsonSerializable(typeof(IReadOnlyList<TopRow>))]
-[JsonSerializable(typeof(InfoReply))]
 [JsonSerializable(typeof(IReadOnlyList<DeviceRow>))]
 internal sealed partial class ToolstackJsonContext : JsonSerializerContext;

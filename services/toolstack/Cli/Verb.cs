@@ -20,29 +20,44 @@ internal static class Verb
 
     public static StateDir State(ParseResult parse) => StateDir.Resolve(parse.GetValue(StateDirOption));
 
-    /// <summary>Runs a verb: a <see cref="CliException"/> becomes "disagg VERB: message" on stderr and exit 1.</summary>
-    public static void SetAction(Command command, Func<ParseResult, CancellationToken, Task<int>> action) =>
+    /// <summary>The signals of this process, watched for as long as the command line runs (<see cref="DisaggCommand.RunAsync"/>).</summary>
+    public static Interruption? Signals { get; set; }
+
+    /// <summary>
+    /// Runs a verb: a <see cref="CliException"/> becomes "disagg VERB: message" on stderr and its exit
+    /// code; Ctrl-C or SIGTERM end it quietly with 130 or 143 (a verb that <paramref name="handlesSignals"/>
+    /// itself, the host daemon going down in order, returns its own code when it returns).
+    /// </summary>
+    public static void SetAction(Command command, Func<ParseResult, CancellationToken, Task<int>> action, bool handlesSignals = false) =>
         command.SetAction(async (parse, cancel) =>
         {
+            using var linked = Signals is { } s ? CancellationTokenSource.CreateLinkedTokenSource(cancel, s.Token) : CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            int code;
             try
             {
-                return await action(parse, cancel).ConfigureAwait(false);
+                code = await action(parse, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (Signals?.ExitCode is > 0)
+            {
+                return Signals.ExitCode; // whatever the cancellation broke, the user asked for it
             }
             catch (CliException e)
             {
                 await Console.Error.WriteLineAsync($"disagg {Name(parse)}: {e.Message}").ConfigureAwait(false);
-                return 1;
+                return e.ExitCode;
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Interrupted;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Users never see a stack trace; a bug of ours still says plainly what went wrong.
                 await Console.Error.WriteLineAsync($"disagg {Name(parse)}: internal error: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
-                return 70;
+                return ExitCodes.InternalError;
             }
-            catch (OperationCanceledException)
-            {
-                return 130;
-            }
+
+            return !handlesSignals && Signals?.ExitCode is > 0 and var signalled ? signalled : code;
         });
 
     /// <summary>The verb as typed: "host up", "list".</summary>

@@ -18,6 +18,30 @@ public static class DomainConfigReader
     public static DomainConfig Read(string path, out IReadOnlyList<string> warnings) =>
         Read(XlConfigParser.ParseFile(path), path, out warnings);
 
+    /// <summary>
+    /// xl create's CONFIG KEY=VALUE...: each override is an xl.cfg statement (`memory=256`,
+    /// `name="web2"`, `vif=["bridge=xenbr1"]`) that replaces the file's setting of that key.
+    /// </summary>
+    public static DomainConfig Read(string path, IReadOnlyList<string> overrides, out IReadOnlyList<string> warnings)
+    {
+        if (overrides.Count == 0)
+        {
+            return Read(path, out warnings);
+        }
+
+        var settings = XlConfigParser.ParseFile(path).ToList();
+        for (var i = 0; i < overrides.Count; i++)
+        {
+            foreach (var o in XlConfigParser.Parse($"override {i + 1}", overrides[i]))
+            {
+                settings.RemoveAll(s => s.Key == o.Key);
+                settings.Add(o);
+            }
+        }
+
+        return Read(settings, path, out warnings);
+    }
+
     public static DomainConfig Read(IReadOnlyList<XlSetting> settings, string file, out IReadOnlyList<string> warnings)
     {
         var byKey = settings.ToDictionary(s => s.Key, StringComparer.Ordinal);
@@ -74,6 +98,19 @@ public static class DomainConfigReader
             cmdline = string.Join(' ', new[] { root is null ? null : "root=" + root, extra }.Where(s => s is not null));
         }
 
+        var disks = GetStrings(byKey, "disk").Select(d => (Spec: DiskSpec.Parse(d.Text!, d.Position), d.Position)).ToArray();
+        for (var i = 0; i < disks.Length; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (disks[j].Spec.Vdev == disks[i].Spec.Vdev)
+                {
+                    // Two disks on one vdev would be one xenstore device directory written twice.
+                    throw new ConfigException(disks[i].Position, $"disk {i + 1} ({disks[i].Spec.Target}): vdev {disks[i].Spec.Vdev} is already used by disk {j + 1} ({disks[j].Spec.Target})");
+                }
+            }
+        }
+
         warnings = warn;
         return new DomainConfig
         {
@@ -89,7 +126,7 @@ public static class DomainConfigReader
             Kernel = kernel,
             Ramdisk = GetString(byKey, "ramdisk"),
             CommandLine = cmdline,
-            Disks = GetStrings(byKey, "disk").Select(d => DiskSpec.Parse(d.Text!, d.Position)).ToArray(),
+            Disks = [.. disks.Select(d => d.Spec)],
             Vifs = GetStrings(byKey, "vif").Select(v => VifSpec.Parse(v.Text!, v.Position)).ToArray(),
             OnPoweroff = GetAction(byKey, "on_poweroff", LifecycleAction.Destroy),
             OnReboot = GetAction(byKey, "on_reboot", LifecycleAction.Restart),

@@ -32,6 +32,17 @@ public sealed record VifSpec(string? Mac, string Bridge, VifRate? Rate, string? 
             {
                 case "mac":
                     mac = NormalizeMac(value) ?? throw new ConfigException(at, $"vif '{spec}': mac '{value}' is not six hex octets (aa:bb:cc:dd:ee:ff)");
+                    if (mac == "ff:ff:ff:ff:ff:ff")
+                    {
+                        throw new ConfigException(at, $"vif '{spec}': mac {mac} is the broadcast address; a vif needs a unicast MAC");
+                    }
+
+                    if ((Convert.ToByte(mac[..2], 16) & 1) != 0)
+                    {
+                        // The I/G bit: frames to it go to every port of the bridge, and the guest could not be reached alone.
+                        throw new ConfigException(at, $"vif '{spec}': mac {mac} is a multicast address (the low bit of its first octet is set); a vif needs a unicast MAC");
+                    }
+
                     break;
                 case "bridge":
                     bridge = value.Length is > 0 and <= 15 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')

@@ -23,6 +23,9 @@ internal sealed partial class DaemonLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms ({BackoffMs:F0} ms of it backoff)")]
     public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs, double backoffMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} restart ({Cause}): serving again after {DowntimeMs:F1} ms")]
+    public partial void ServicePlannedRestart(string service, string cause, double downtimeMs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "service {Service} swapped: {From} -> {To}, pid {Pid}, serving after {Ms} ms")]
     public partial void ServiceSwapped(string service, string from, string to, int pid, long ms);
 
@@ -55,4 +58,17 @@ internal sealed partial class DaemonLog(ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Error, Message = "request {Request} failed unexpectedly")]
     public partial void RequestFailed(string request, Exception exception);
+
+    /// <summary>One step of taking the host down: a failure is logged with its stack, and the caller's next step still runs.</summary>
+    public async Task StepAsync(Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            RequestFailed("teardown", e);
+        }
+    }
 }

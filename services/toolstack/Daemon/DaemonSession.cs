@@ -1,4 +1,5 @@
 using Disagg.Control;
+using Disagg.Toolstack.Daemon.Consoles;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
 
@@ -53,14 +54,14 @@ internal static class DaemonSession
         HostDownRequest => Down(host),
         ServiceListRequest => new ServiceListReply(host.Services.List()),
         ServiceActionRequest s => new OkReply(host.Services.Act(s.Name, s.Action) ?? throw new ToolstackException($"no service '{s.Name}' (see `disagg service list`)")),
-        CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, cancel).ConfigureAwait(false),
+        CreateRequest c => await host.Guests.CreateAsync(c.ConfigPath, c.Paused, c.Overrides, cancel).ConfigureAwait(false),
         DomainActionRequest a => new OkReply(await host.Guests.ActAsync(a.Domain, a.Action, a.Wait, cancel).ConfigureAwait(false)),
-        ListRequest => await host.Guests.ListAsync(cancel).ConfigureAwait(false),
-        MemoryRequest m => new OkReply(await host.Guests.SetMemoryAsync(m, cancel).ConfigureAwait(false)),
-        VcpuSetRequest v => new OkReply(await host.Guests.SetVcpusAsync(v, cancel).ConfigureAwait(false)),
-        VcpuPinRequest p => new OkReply(await host.Guests.PinAsync(p, cancel).ConfigureAwait(false)),
-        VcpuListRequest v => await host.Guests.ListVcpusAsync(v.Domain, cancel).ConfigureAwait(false),
-        SchedCreditRequest s => await host.Guests.SchedCreditAsync(s, cancel).ConfigureAwait(false),
+        ListRequest l => await host.Table.ListAsync(l.Long, cancel).ConfigureAwait(false),
+        MemoryRequest m => new OkReply(await host.Tuning.SetMemoryAsync(m, cancel).ConfigureAwait(false)),
+        VcpuSetRequest v => new OkReply(await host.Tuning.SetVcpusAsync(v, cancel).ConfigureAwait(false)),
+        VcpuPinRequest p => new OkReply(await host.Tuning.PinAsync(p, cancel).ConfigureAwait(false)),
+        VcpuListRequest v => await host.Tuning.ListVcpusAsync(v.Domain, cancel).ConfigureAwait(false),
+        SchedCreditRequest s => await host.Tuning.SchedCreditAsync(s, cancel).ConfigureAwait(false),
         DmesgRequest d => await DmesgAsync(host, d, cancel).ConfigureAwait(false),
         InfoRequest => await host.InfoAsync(cancel).ConfigureAwait(false),
         DeviceAttachRequest a => new OkReply(await host.Devices.AttachAsync(a, cancel).ConfigureAwait(false)),
@@ -88,7 +89,7 @@ internal static class DaemonSession
         int id;
         try
         {
-            id = await host.Guests.ResolveIdAsync(attach.Domain, CancellationToken.None).ConfigureAwait(false);
+            id = await host.Registry.ResolveIdAsync(attach.Domain, CancellationToken.None).ConfigureAwait(false);
             if (!attach.Follow)
             {
                 await host.Consoles.DrainOnceAsync(CancellationToken.None).ConfigureAwait(false);

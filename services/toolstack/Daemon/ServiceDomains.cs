@@ -4,6 +4,7 @@ using Disagg.Control.Messages;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
 using Disagg.Toolstack.Supervision;
+using Microsoft.Extensions.Hosting;
 
 namespace Disagg.Toolstack.Daemon;
 
@@ -13,9 +14,10 @@ namespace Disagg.Toolstack.Daemon;
 /// domain id and run by a <see cref="SupervisedService"/>. A service learns how to reach the kernel
 /// from its environment: DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN, DISAGG_DOMAIN_ID. The device
 /// backends (netback, blkback) find their devices in xenstore, so they start after xenstored and
-/// only when it serves.
+/// only when it serves. The supervisor is a hosted service: it starts after the kernel and the
+/// consoles, and stops before them, after the guests.
 /// </summary>
-internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisposable
+internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLink kernel, DaemonLog log) : IHostedService
 {
     /// <summary>How long `host up` waits for a service's ready line before it carries on without it.</summary>
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
@@ -36,8 +38,9 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
     public IReadOnlyDictionary<string, string> Sockets =>
         _services.Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
 
-    public async Task StartAsync(HostConfig config, KernelClient kernel, string kernelSocket, CancellationToken cancel)
+    public async Task StartAsync(CancellationToken cancel)
     {
+        var kernelSocket = kernel.Child.Socket;
         var bin = AppContext.BaseDirectory;
         var nextExtraId = 16;
         var wanted = new List<(string Name, int DomainId, string Program, IReadOnlyList<string> Args)>();
@@ -47,7 +50,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
             var asked = config.BuiltinServices?.Contains(name) ?? File.Exists(program);
             if (asked)
             {
-                wanted.Add((name, id, program, BuiltinArguments(name, config)));
+                wanted.Add((name, id, program, BuiltinArguments(name)));
             }
         }
 
@@ -64,7 +67,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
                 continue;
             }
 
-            var registered = await kernel.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
+            var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
             var service = new SupervisedService(
                 new ServiceSpec
                 {
@@ -81,7 +84,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
                         ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
                     },
                 },
-                r => log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds));
+                OnRestart);
             _services.Add(service);
             service.Start();
             if (name == "xenstored")
@@ -103,6 +106,19 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
             {
                 log.ServiceNotReady(name, ReadyTimeout.TotalSeconds, service.Status().LastExit ?? "no ready line");
             }
+        }
+    }
+
+    /// <summary>A crash is a warning with its cause and downtime; a restart or swap that was asked for is information.</summary>
+    private void OnRestart(RestartRecord r)
+    {
+        if (r.Planned)
+        {
+            log.ServicePlannedRestart(r.Service, r.Cause, r.Downtime.TotalMilliseconds);
+        }
+        else
+        {
+            log.ServiceRestarted(r.Service, r.DiedAt, r.Cause, r.Downtime.TotalMilliseconds, r.Backoff.TotalMilliseconds);
         }
     }
 
@@ -193,7 +209,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
     }
 
     /// <summary>Stops every service, last started first.</summary>
-    public async ValueTask DisposeAsync()
+    public async Task StopAsync(CancellationToken cancel)
     {
         for (var i = _services.Count - 1; i >= 0; i--)
         {
@@ -204,7 +220,7 @@ internal sealed class ServiceDomains(StateDir state, DaemonLog log) : IAsyncDisp
         _services.Clear();
     }
 
-    private IReadOnlyList<string> BuiltinArguments(string name, HostConfig config)
+    private IReadOnlyList<string> BuiltinArguments(string name)
     {
         var xenstore = state.ServiceSocket("xenstored");
         var stateDir = state.Combine(name);

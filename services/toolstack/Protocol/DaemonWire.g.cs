@@ -376,11 +376,17 @@ internal static class DaemonWire
 
     private static void WriteCreateRequest(ref MessagePackWriter w, CreateRequest m)
     {
-        w.WriteMapHeader(3);
+        w.WriteMapHeader(4);
         w.WriteString("ConfigPath"u8);
         w.Write(m.ConfigPath);
         w.WriteString("Paused"u8);
         w.Write(m.Paused);
+        w.WriteString("Overrides"u8);
+        w.WriteArrayHeader(m.Overrides.Count);
+        foreach (var x in m.Overrides)
+        {
+            w.Write(x);
+        }
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -389,6 +395,7 @@ internal static class DaemonWire
     {
         string? fConfigPath = null;
         bool fPaused = default;
+        string[]? fOverrides = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -404,6 +411,10 @@ internal static class DaemonWire
                     fPaused = r.ReadBoolean();
                     seen |= 2UL;
                     break;
+                case "Overrides":
+                    fOverrides = ReadArray(ref r, "Overrides", static (ref MessagePackReader e) => ReadString(ref e, "Overrides"));
+                    seen |= 4UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -413,12 +424,12 @@ internal static class DaemonWire
             }
         }
 
-        if ((seen & 3UL) != 3UL)
+        if ((seen & 7UL) != 7UL)
         {
-            throw Missing(seen, 3UL, "CreateRequest", ["ConfigPath", "Paused"]);
+            throw Missing(seen, 7UL, "CreateRequest", ["ConfigPath", "Paused", "Overrides"]);
         }
 
-        return new CreateRequest(fConfigPath!, fPaused) { Id = id };
+        return new CreateRequest(fConfigPath!, fPaused, fOverrides!) { Id = id };
     }
 
     private static void WriteDomainActionRequest(ref MessagePackWriter w, DomainActionRequest m)
@@ -477,19 +488,25 @@ internal static class DaemonWire
 
     private static void WriteListRequest(ref MessagePackWriter w, ListRequest m)
     {
-        w.WriteMapHeader(1);
+        w.WriteMapHeader(2);
+        w.WriteString("Long"u8);
+        w.Write(m.Long);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
 
     private static ListRequest ReadListRequest(ref MessagePackReader r)
     {
+        bool fLong = false;
         long id = 0;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
         {
             switch (ReadKey(ref r))
             {
+                case "Long":
+                    fLong = r.ReadBoolean();
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -499,7 +516,7 @@ internal static class DaemonWire
             }
         }
 
-        return new ListRequest() { Id = id };
+        return new ListRequest(fLong) { Id = id };
     }
 
     private static void WriteMemoryRequest(ref MessagePackWriter w, MemoryRequest m)
@@ -1936,7 +1953,7 @@ internal static class DaemonWire
 
     private static void WriteDomainRow(ref MessagePackWriter w, DomainRow m)
     {
-        w.WriteMapHeader(8);
+        w.WriteMapHeader(9);
         w.WriteString("Name"u8);
         w.Write(m.Name);
         w.WriteString("Id"u8);
@@ -1953,6 +1970,8 @@ internal static class DaemonWire
         w.Write(m.CpuTimeNs);
         w.WriteString("UptimeMs"u8);
         w.Write(m.UptimeMs);
+        w.WriteString("ConfigJson"u8);
+        w.Write(m.ConfigJson);
     }
 
     private static DomainRow ReadDomainRow(ref MessagePackReader r)
@@ -1965,6 +1984,7 @@ internal static class DaemonWire
         string? fState = null;
         long fCpuTimeNs = default;
         long fUptimeMs = default;
+        string? fConfigJson = null;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
@@ -2003,18 +2023,22 @@ internal static class DaemonWire
                     fUptimeMs = r.ReadInt64();
                     seen |= 128UL;
                     break;
+                case "ConfigJson":
+                    fConfigJson = ReadNullableString(ref r);
+                    seen |= 256UL;
+                    break;
                 default:
                     Skip(ref r);
                     break;
             }
         }
 
-        if ((seen & 255UL) != 255UL)
+        if ((seen & 511UL) != 511UL)
         {
-            throw Missing(seen, 255UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs"]);
+            throw Missing(seen, 511UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs", "ConfigJson"]);
         }
 
-        return new DomainRow(fName!, fId, fMemoryMiB, fMaxMemoryMiB, fVcpus, fState!, fCpuTimeNs, fUptimeMs);
+        return new DomainRow(fName!, fId, fMemoryMiB, fMaxMemoryMiB, fVcpus, fState!, fCpuTimeNs, fUptimeMs, fConfigJson);
     }
 
     private static void WriteVcpuRow(ref MessagePackWriter w, VcpuRow m)

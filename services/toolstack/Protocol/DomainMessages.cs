@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Disagg.Toolstack.Protocol;
 
-/// <summary>`disagg create CONFIG [-p]`: ConfigPath is absolute; the daemon reads it (and keeps it for on_reboot=restart).</summary>
-internal sealed record CreateRequest(string ConfigPath, bool Paused) : DaemonMessage;
+/// <summary>`disagg create CONFIG [-p] [KEY=VALUE...]`: ConfigPath is absolute; the daemon reads it with the overrides applied (and keeps the result for on_reboot=restart).</summary>
+internal sealed record CreateRequest(string ConfigPath, bool Paused, IReadOnlyList<string> Overrides) : DaemonMessage;
 
 internal sealed record CreatedReply(int DomainId, string Name, IReadOnlyList<string> Warnings) : DaemonMessage;
 
@@ -21,7 +21,8 @@ internal enum DomainAction
 }
 
 /// <summary>`disagg list` and `disagg top` (which computes CPU % from two lists).</summary>
-internal sealed record ListRequest : DaemonMessage;
+/// <summary>`list`; Long (`list -l`) asks for each guest's config as well.</summary>
+internal sealed record ListRequest(bool Long = false) : DaemonMessage;
 
 internal sealed record DomainListReply(IReadOnlyList<DomainRow> Domains, long SampledNs) : DaemonMessage;
 
@@ -34,7 +35,8 @@ internal sealed record DomainRow(
     int Vcpus,
     string State,
     long CpuTimeNs,
-    long UptimeMs);
+    long UptimeMs,
+    [property: JsonIgnore] string? ConfigJson = null);
 
 /// <summary>mem-set (TargetMiB) and mem-max (MaxMiB); null leaves one alone.</summary>
 internal sealed record MemoryRequest(string Domain, long? TargetMiB, long? MaxMiB) : DaemonMessage;

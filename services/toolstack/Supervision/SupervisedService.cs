@@ -68,14 +68,27 @@ public sealed class SupervisedService : IAsyncDisposable
         }
     }
 
-    /// <summary>A planned restart: the process is stopped and started again at once; it does not count against the policy.</summary>
+    /// <summary>
+    /// A planned restart (`disagg service restart`): SIGTERM, so the service finishes what it acknowledged
+    /// (SIGKILL only after <see cref="StopGrace"/>), then started again at once. It is not a crash: it does
+    /// not count against the policy nor in the restarts shown, and its record says it was planned.
+    /// </summary>
     public bool Restart()
     {
+        Process? running;
         lock (_lock)
         {
+            running = _process is { HasExited: false } p ? p : null;
+            if (running is null)
+            {
+                return false;
+            }
+
             _plannedRestart = true;
-            return TryKill(_process);
         }
+
+        _ = StopAsync(running);
+        return true;
     }
 
     /// <summary>
@@ -204,6 +217,7 @@ public sealed class SupervisedService : IAsyncDisposable
         DateTimeOffset? diedAt = null;
         string? cause = null;
         var backoff = TimeSpan.Zero;
+        var planned = false;
         while (!_stop.IsCancellationRequested)
         {
             Process process;
@@ -255,7 +269,7 @@ public sealed class SupervisedService : IAsyncDisposable
 
             if (serving && diedAt is { } died)
             {
-                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died, backoff));
+                _onRestart(new RestartRecord(Spec.Name, died, cause!, DateTimeOffset.UtcNow - died, backoff, planned));
             }
 
             // Returns once the process exited and its output was drained, so the log is complete.
@@ -292,8 +306,10 @@ public sealed class SupervisedService : IAsyncDisposable
                     swap.Started = true;
                     _swaps++;
                     cause = $"planned swap to {swap.To}";
+                    _lastExit = cause;
                     _state = ServiceState.Restarting;
                     backoff = TimeSpan.Zero;
+                    planned = true;
                     continue;
                 }
 
@@ -302,13 +318,16 @@ public sealed class SupervisedService : IAsyncDisposable
                     cause = $"swap to {_lastExit}";
                     _state = ServiceState.Restarting;
                     backoff = TimeSpan.Zero;
+                    planned = false;
                     continue;
                 }
 
+                planned = _plannedRestart;
                 if (_plannedRestart)
                 {
                     _plannedRestart = false;
                     cause = "planned restart";
+                    _lastExit = $"planned restart ({DescribeExit(process.ExitCode)})";
                     delay = TimeSpan.Zero;
                 }
                 else
@@ -325,7 +344,11 @@ public sealed class SupervisedService : IAsyncDisposable
                     _recentDeaths.Add(diedAt.Value);
                 }
 
-                _restarts++;
+                if (!planned)
+                {
+                    _restarts++;
+                }
+
                 _state = ServiceState.Restarting;
             }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Disagg.Toolstack.Daemon;
+using Disagg.Toolstack.Daemon.Guests;
 using Disagg.Xenbus;
 
 namespace Disagg.Toolstack.Xenstore;

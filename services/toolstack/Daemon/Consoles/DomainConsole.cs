@@ -1,4 +1,4 @@
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Consoles;
 
 /// <summary>One guest's console (by name, across reboots): its log file and its attached clients. Callers hold the hub's lock.</summary>
 internal sealed class DomainConsole(string name, string logPath)

@@ -1,6 +1,6 @@
 using Disagg.Toolstack.Config;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Guests;
 
 /// <summary>A guest the daemon created: its config (kept for on_reboot=restart), current domain id and what the kernel cannot tell us.</summary>
 internal sealed class Guest

@@ -5,7 +5,7 @@ using Disagg.Toolstack.Protocol;
 using Disagg.Toolstack.Xenstore;
 using Disagg.Xenbus;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Guests;
 
 /// <summary>
 /// Hot plug, as xl's block-attach/-detach/-list and network-attach/-detach/-list: a device is its
@@ -15,7 +15,7 @@ namespace Disagg.Toolstack.Daemon;
 /// for Closed before the directories go. Hot-plugged devices join the guest's config, so a restart
 /// (on_reboot = "restart") brings them back, as libxl keeps them.
 /// </summary>
-internal sealed class GuestDevices(GuestDomains guests, XenstoreDomains xenstore)
+internal sealed class GuestDevices(GuestRegistry guests, XenstoreDomains xenstore)
 {
     /// <summary>How long an attach waits for the backend to take the device (open the image, create the vif).</summary>
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(10);

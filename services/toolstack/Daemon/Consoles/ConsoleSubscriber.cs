@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Consoles;
 
 /// <summary>
 /// One attached `disagg console` client: a bounded queue of output chunks. A client that reads

@@ -1,8 +1,9 @@
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Toolstack.Host;
+using Microsoft.Extensions.Hosting;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Consoles;
 
 /// <summary>
 /// Every guest's console: its output appended to state-dir/console/guest-NAME.log and fanned out to
@@ -16,8 +17,10 @@ namespace Disagg.Toolstack.Daemon;
 /// ring carries output (a PV guest replays its console_io boot lines into the ring, and mirrors to
 /// console_io only while nobody reads the ring).</item>
 /// </list>
+/// A hosted service: it starts once the kernel is up (it opens domain 0's service channel for the
+/// rings) and stops before the kernel does.
 /// </summary>
-internal sealed class ConsoleHub : IAsyncDisposable
+internal sealed class ConsoleHub : IHostedService
 {
     /// <summary>How often the message log is read.</summary>
     private const int MessageLogMs = 50;
@@ -40,20 +43,23 @@ internal sealed class ConsoleHub : IAsyncDisposable
     private long _offset;
     private long _messageLogDue;
 
-    public ConsoleHub(StateDir state, DaemonLog log)
+    private readonly KernelLink _link;
+
+    public ConsoleHub(StateDir state, DaemonLog log, KernelLink link)
     {
         _state = state;
         _log = log;
-        Directory.CreateDirectory(state.ConsoleDir);
+        _link = link;
     }
 
     /// <summary>Whether guests' console rings are served (domain 0's service channel opened).</summary>
     public bool ServesRings => _rings is not null;
 
-    public async Task StartAsync(KernelClient kernel, string kernelSocket, string token, CancellationToken cancel)
+    public async Task StartAsync(CancellationToken cancel)
     {
-        _kernel = kernel;
-        _rings = await ConsoleRings.OpenAsync(kernelSocket, token, _log, DeliverRing, cancel).ConfigureAwait(false);
+        Directory.CreateDirectory(_state.ConsoleDir);
+        _kernel = _link.Client;
+        _rings = await ConsoleRings.OpenAsync(_link.Child.Socket, _link.Child.Token, _log, DeliverRing, cancel).ConfigureAwait(false);
         _pump = Task.Run(PumpAsync, CancellationToken.None);
     }
 
@@ -190,7 +196,8 @@ internal sealed class ConsoleHub : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Every source stops; every attached client is told the host is going down.</summary>
+    public async Task StopAsync(CancellationToken cancel)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
@@ -210,7 +217,6 @@ internal sealed class ConsoleHub : IAsyncDisposable
             _byId.Clear();
         }
 
-        _stop.Dispose();
     }
 
     /// <summary>

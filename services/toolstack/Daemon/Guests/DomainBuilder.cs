@@ -1,7 +1,7 @@
 using Disagg.Control.Messages;
 using Disagg.Toolstack.Config;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Guests;
 
 /// <summary>Turns a domain config into what the kernel is asked: CreateDomain, then LoadKernel with the image bytes.</summary>
 internal static class DomainBuilder

@@ -1,4 +1,4 @@
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Consoles;
 
 /// <summary>
 /// Splits the kernel message log into per-domain console streams. The kernel prefixes each line a

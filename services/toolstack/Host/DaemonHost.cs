@@ -1,0 +1,71 @@
+using System.Diagnostics.CodeAnalysis;
+using Disagg.Toolstack.Daemon;
+using Disagg.Toolstack.Daemon.Consoles;
+using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Xenstore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Disagg.Toolstack.Host;
+
+/// <summary>
+/// The host daemon's composition, the one place its object graph is built: the generic host runs
+/// the parts as hosted services in the order a host comes up (state dir claimed, kernel, consoles,
+/// service domains, guests, CLI socket) and stops them in reverse, so guests go before the
+/// services and the kernel they need, and the CLI socket closes last.
+/// </summary>
+internal static class DaemonHost
+{
+    public static IHost Build(StateDir state, HostConfig config)
+    {
+        // The empty builder reads no appsettings, environment or command line: the host's settings
+        // are host.conf and the flags, and start-up stays within the `host up` figure.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "disagg" });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        builder.Services.AddSystemd();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+
+        // Each part has its own deadlines (guests' shutdown timeout, a service's SIGTERM grace): the host waits for them all.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
+
+        var services = builder.Services;
+        services.AddSingleton(state);
+        services.AddSingleton(config);
+        services.AddSingleton(p => new DaemonLog(p.GetRequiredService<ILoggerFactory>().CreateLogger("disagg")));
+        services.AddSingleton(p =>
+        {
+            var supervisor = p.GetRequiredService<ServiceDomains>();
+            return new XenstoreDomains(state.ServiceSocket("xenstored"), () => supervisor.XenstoreDomain != 0, supervisor.BackendDomain, p.GetRequiredService<DaemonLog>());
+        });
+        services.AddSingleton<GuestRegistry>();
+        services.AddSingleton<GuestTuning>();
+        services.AddSingleton<DomainTable>();
+        services.AddSingleton<GuestDevices>();
+        services.AddSingleton<HostDaemon>();
+
+        // Hosted services start in this order and stop in the reverse one.
+        AddHosted<HostClaim>(services);
+        AddHosted<KernelLink>(services);
+        AddHosted<ConsoleHub>(services);
+        AddHosted<ServiceDomains>(services);
+        AddHosted<GuestDomains>(services);
+        AddHosted<HostSignals>(services);
+        AddHosted<DaemonServer>(services);
+        return builder.Build();
+    }
+
+    /// <summary>One instance serves both as a hosted service and as a part others are given.</summary>
+    private static void AddHosted<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IServiceCollection services)
+        where T : class, IHostedService
+    {
+        services.AddSingleton<T>();
+        services.AddHostedService(p => p.GetRequiredService<T>());
+    }
+}
