@@ -11,7 +11,7 @@ internal static class KernelService
 {
     public static int Run(ServeOptions options)
     {
-        using var hypervisor = new Hypervisor(options.Pcpus, options.MemoryBytes);
+        using var hypervisor = new Hypervisor(options.Pcpus, options.MemoryBytes) { Engine = options.Engine };
         var server = new KernelServer(hypervisor, options.Socket);
         using var stop = new CancellationTokenSource();
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
