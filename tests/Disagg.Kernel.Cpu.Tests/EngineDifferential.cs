@@ -24,18 +24,50 @@ internal static class EngineDifferential
 
     public sealed record Outcome(long Comparisons, long Instructions, long Translated, string? Failure);
 
+    /// <summary>
+    /// The same programs with large slices, where translations chain into each other: the two harts are
+    /// compared at every ECALL from S-mode (an exit both must reach with the same instruction count).
+    /// </summary>
+    public static Outcome RunToCalls(int seed, IsaWidth isa, int calls, ulong maxInstructions)
+    {
+        var r = new Random(seed);
+        using var ramA = new ContiguousRam(Base, Pages * 4096);
+        using var ramB = new ContiguousRam(Base, Pages * 4096);
+        var (a, b) = Pair(r, isa, ramA, ramB);
+        long comparisons = 0;
+        for (var call = 0; call < calls; call++)
+        {
+            if (!RunUntilCall(r, a, maxInstructions))
+            {
+                break;
+            }
+
+            if (!RunUntilCall(r, b, a.InstructionsRetired) || b.InstructionsRetired != a.InstructionsRetired)
+            {
+                return new(comparisons, (long)a.InstructionsRetired, b.Statistics.BlocksTranslated,
+                    $"seed {seed} {isa}: interp reached an ecall at {a.InstructionsRetired} instructions (pc 0x{a.Pc:x}), translate did not (at {b.InstructionsRetired}, pc 0x{b.Pc:x})");
+            }
+
+            comparisons++;
+            var difference = Compare(a, b, ramA, ramB);
+            if (difference is not null)
+            {
+                return new(comparisons, (long)a.InstructionsRetired, b.Statistics.BlocksTranslated, $"seed {seed} {isa} at the ecall after {a.InstructionsRetired} instructions: {difference}");
+            }
+
+            a.CompleteSbiCall(-2, call);
+            b.CompleteSbiCall(-2, call);
+        }
+
+        return new(comparisons, (long)a.InstructionsRetired, b.Statistics.BlocksTranslated, null);
+    }
+
     public static Outcome Run(int seed, IsaWidth isa, int steps)
     {
         var r = new Random(seed);
         using var ramA = new ContiguousRam(Base, Pages * 4096);
         using var ramB = new ContiguousRam(Base, Pages * 4096);
-        Fill(r, ramA.Span(Base, Pages * 4096), isa);
-        ramA.Span(Base, Pages * 4096).CopyTo(ramB.Span(Base, Pages * 4096));
-        var a = new Hart(isa, ramA);
-        var b = new Hart(isa, ramB) { Engine = HartEngine.Translate, TranslateAfter = r.Next(3) == 0 ? 1 : 0 };
-        var state = Start(r, isa, a.Save());
-        a.Restore(state);
-        b.Restore(state);
+        var (a, b) = Pair(r, isa, ramA, ramB);
         long comparisons = 0;
         for (var step = 0; step < steps; step++)
         {
@@ -63,6 +95,32 @@ internal static class EngineDifferential
         }
 
         return new(comparisons, (long)a.InstructionsRetired, b.Statistics.BlocksTranslated, null);
+    }
+
+    private static (Hart Interpreting, Hart Translating) Pair(Random r, IsaWidth isa, ContiguousRam ramA, ContiguousRam ramB)
+    {
+        Fill(r, ramA.Span(Base, Pages * 4096), isa);
+        ramA.Span(Base, Pages * 4096).CopyTo(ramB.Span(Base, Pages * 4096));
+        var a = new Hart(isa, ramA);
+        var b = new Hart(isa, ramB) { Engine = HartEngine.Translate, TranslateAfter = r.Next(3) == 0 ? 1 : 0 };
+        var state = Start(r, isa, a.Save());
+        a.Restore(state);
+        b.Restore(state);
+        return (a, b);
+    }
+
+    /// <summary>Runs random slices until an S-mode ecall (true) or past <paramref name="limit"/> instructions.</summary>
+    private static bool RunUntilCall(Random r, Hart h, ulong limit)
+    {
+        while (h.InstructionsRetired <= limit)
+        {
+            if (h.Run(r.Next(1, 3000)) == ExitReason.SupervisorCall)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static (ulong Instructions, long Traps) Progress(Hart h) => (h.InstructionsRetired, h.Statistics.Traps);

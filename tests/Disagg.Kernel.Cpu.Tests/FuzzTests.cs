@@ -2,6 +2,7 @@ using Disagg.Kernel.Cpu.Fuzz;
 
 namespace Disagg.Kernel.Cpu.Tests;
 
+[Collection("engine fuzzing")]
 public class FuzzTests
 {
     /// <summary>

@@ -59,6 +59,8 @@ public class X64EmitterTests
         { "mov rax,[r13]", "49 8B 45 00" },
         { "mov rax,[rdi+rcx*8+16]", "48 8B 44 CF 10" },
         { "mov rax,[r8+r9*4]", "4B 8B 04 88" },
+        { "jmp rcx", "FF E1" },
+        { "jmp r9", "41 FF E1" },
         { "ret", "C3" },
     };
 
@@ -157,6 +159,8 @@ public class X64EmitterTests
             case "mov rax,[r13]": e.Load(R.Rax, X64Memory.At(R.R13)); break;
             case "mov rax,[rdi+rcx*8+16]": e.Load(R.Rax, X64Memory.Indexed(R.Rdi, R.Rcx, 8, 16)); break;
             case "mov rax,[r8+r9*4]": e.Load(R.Rax, X64Memory.Indexed(R.R8, R.R9, 4)); break;
+            case "jmp rcx": e.JumpTo(R.Rcx); break;
+            case "jmp r9": e.JumpTo(R.R9); break;
             case "ret": e.Return(); break;
             default: throw new ArgumentException(instruction);
         }

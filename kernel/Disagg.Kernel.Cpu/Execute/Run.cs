@@ -123,12 +123,14 @@ public sealed unsafe partial class Hart
         {
             if (!interpretNext)
             {
-                var result = EnterTranslation(tlb, pc, pcBase, opBase, hostPage);
-                if (result >= 0)
+                // Chained translations run at most until the next checkpoint, as chained interpreted jumps do.
+                var retired = EnterTranslation(tlb, pc, pcBase, opBase, hostPage, budget - checkAt);
+                if (retired >= 0)
                 {
-                    budget -= (int)result;
+                    budget -= retired;
                     pc = x[NextPcSlot];
-                    interpretNext = (result & BlockTranslator.InterpretNext) != 0;
+                    interpretNext = (pc & BlockTranslator.InterpretNext) != 0;
+                    pc &= ~BlockTranslator.InterpretNext;
                     goto blockStart;
                 }
             }

@@ -59,11 +59,12 @@ public sealed unsafe partial class Hart
 
     /// <summary>
     /// Runs the translation of the block at <paramref name="pc"/> if there is one (translating it if it
-    /// has just turned hot). Returns the block's result (instructions retired, ORed with
-    /// <see cref="BlockTranslator.InterpretNext"/>; the next pc is in x[<see cref="NextPcSlot"/>]), or -1
-    /// when the interpreter must run this block.
+    /// has just turned hot), chaining through same-page translations for up to about
+    /// <paramref name="limit"/> instructions. Returns the instructions retired (the next pc is in
+    /// x[<see cref="NextPcSlot"/>], bit 0 set when its op must be interpreted), or -1 when the interpreter
+    /// must run this block.
     /// </summary>
-    private long EnterTranslation(TlbEntry* tlb, ulong pc, ulong pcBase, DecodedOp* opBase, byte* hostPage)
+    private long EnterTranslation(TlbEntry* tlb, ulong pc, ulong pcBase, DecodedOp* opBase, byte* hostPage, long limit)
     {
         var slot = (uint)(pc & 0xFFF) >> 1;
         var entry = DecodeCache.Entries(opBase) + slot;
@@ -90,8 +91,8 @@ public sealed unsafe partial class Hart
             }
         }
 
-        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, ulong*, long>)v;
-        return block(_x, tlb, pcBase, _x + NextPcSlot);
+        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, ulong*, nint*, long, long>)v;
+        return limit - block(_x, tlb, pcBase, _x + NextPcSlot, DecodeCache.Entries(opBase), limit);
     }
 
     /// <summary>Decodes the block's ops, translates them and places the code; <see cref="DecodeCache.Refused"/> when it has none.</summary>

@@ -8,21 +8,32 @@ namespace Disagg.Kernel.Cpu.Translate;
 /// loads and stores, branches and jumps) to x86-64. A block is straight-line: it ends at the first
 /// branch or jump (one exit per direction), at the page end, or before an op it does not translate.
 /// <para>
-/// The code is a System V function <c>long Block(ulong* x, TlbEntry* tlb, ulong pcBase, ulong* nextPc)</c>:
+/// The code is a System V function
+/// <c>long Block(ulong* x, TlbEntry* tlb, ulong pcBase, ulong* nextPc, nint* entries, long limit)</c>:
 /// guest registers stay in memory (x[32] is the x0 sink), pc-relative values are computed from
 /// pcBase (the virtual address of the block's page), so one translation serves every virtual alias of
 /// its frame. Loads and stores inline the soft TLB's fast path (tag compare, add the addend); a miss
-/// leaves the block with the pc of that access and <see cref="InterpretNext"/>, and the interpreter
+/// leaves the block with the pc of that access marked <see cref="InterpretNext"/>, and the interpreter
 /// runs it (fill, fault, MMIO, store to a code page). Nothing in translated code can trap, so a fault
 /// always happens in the interpreter with exactly the faulting instruction's state, and the code never
-/// calls back into .NET (it may be entered without a GC transition). It returns the number of
-/// instructions retired, ORed with <see cref="InterpretNext"/> when the op at *nextPc must be interpreted.
+/// calls back into .NET (it may be entered without a GC transition).
+/// </para>
+/// <para>
+/// Chaining: a branch or jump whose target lies in the same page jumps straight into the target's
+/// translation (found in the page's entry words, past its prologue) while <c>limit</c>, the number of
+/// instructions the caller allows before its next check of interrupts and budget, stays positive.
+/// The block returns <c>limit</c> minus everything retired (so the caller gets the count) and writes
+/// the next pc to *nextPc, with bit 0 (<see cref="InterpretNext"/>) set when the op there must be
+/// interpreted (pcs are even, so the bit is free).
 /// </para>
 /// </summary>
 internal sealed unsafe class BlockTranslator
 {
-    /// <summary>Set in the result when the block stopped before an op the interpreter must run.</summary>
-    public const long InterpretNext = 1L << 32;
+    /// <summary>Set in the next pc when the block stopped before an op the interpreter must run.</summary>
+    public const ulong InterpretNext = 1;
+
+    /// <summary>Bytes of the prologue a chained jump skips (it sets up registers the chain already has).</summary>
+    public const int PrologueLength = 6;
 
     /// <summary>Bounds a block's code size (and so the time a block runs without a budget check).</summary>
     public const int MaxOps = 128;
@@ -31,6 +42,8 @@ internal sealed unsafe class BlockTranslator
     private const X64Register Tlb = X64Register.Rsi;
     private const X64Register PcBase = X64Register.R10;
     private const X64Register NextPc = X64Register.R11;
+    private const X64Register Entries = X64Register.R8;
+    private const X64Register Limit = X64Register.R9;
 
     private static readonly int ReadTagOffset;
     private static readonly int WriteTagOffset;
@@ -85,14 +98,27 @@ internal sealed unsafe class BlockTranslator
 
         _emitter.Move(PcBase, X64Register.Rdx);
         _emitter.Move(NextPc, X64Register.Rcx);
+        if (_emitter.Length != PrologueLength)
+        {
+            throw new InvalidOperationException("cpu: translator: prologue length changed");
+        }
+
         while (true)
         {
-            if (!Translates(op->Kind) || count == MaxOps)
+            if (count == MaxOps || op->Kind == Op.BlockEnd)
             {
-                // Page end (the sentinel) continues in the next page as a new block; anything else is
-                // an op the interpreter runs next.
+                // A long block continues in the next one (chained when translated); the page end
+                // continues in the next page as a new block.
                 PcPlus(X64Register.Rax, offset);
-                Exit((uint)retired | (op->Kind == Op.BlockEnd ? 0 : InterpretNext));
+                MaskPc();
+                ChainOrExit(retired, offset);
+                break;
+            }
+
+            if (!Translates(op->Kind))
+            {
+                PcPlus(X64Register.Rax, offset);
+                Exit(retired, interpretNext: true);
                 break;
             }
 
@@ -113,7 +139,7 @@ internal sealed unsafe class BlockTranslator
         {
             _emitter.Bind(_missPatch[i]);
             PcPlus(X64Register.Rax, _missOffset[i]);
-            Exit((uint)_missRetired[i] | InterpretNext);
+            Exit(_missRetired[i], interpretNext: true);
         }
 
         return count;
@@ -338,7 +364,9 @@ internal sealed unsafe class BlockTranslator
             case Op.Jal32:
                 Link(op->Rd, next);
                 PcPlus(X64Register.Rax, offset + op->Imm);
-                break;
+                MaskPc();
+                ChainOrExit(retired, offset + op->Imm);
+                return;
             case Op.Jalr:
             case Op.Jalr32:
                 // The target reads rs1 before rd is written (they may be the same register).
@@ -351,7 +379,9 @@ internal sealed unsafe class BlockTranslator
                 e.AluImmediate(X64AluOp.And, X64Register.Rcx, -2);
                 Link(op->Rd, next);
                 e.Move(X64Register.Rax, X64Register.Rcx);
-                break;
+                MaskPc();
+                ChainOrExit(retired, null);
+                return;
             default:
                 e.Load(X64Register.Rax, X(op->Rs1));
                 e.Alu(X64AluOp.Cmp, X64Register.Rax, X(op->Rs2));
@@ -366,14 +396,13 @@ internal sealed unsafe class BlockTranslator
                 });
                 PcPlus(X64Register.Rax, next);
                 MaskPc();
-                Exit(retired);
+                ChainOrExit(retired, next);
                 e.Bind(taken);
                 PcPlus(X64Register.Rax, offset + op->Imm);
-                break;
+                MaskPc();
+                ChainOrExit(retired, offset + op->Imm);
+                return;
         }
-
-        MaskPc();
-        Exit(retired);
     }
 
     /// <summary>rd = the return address (sign-extended from 32 bits on RV32), unless rd is x0.</summary>
@@ -415,11 +444,73 @@ internal sealed unsafe class BlockTranslator
         }
     }
 
-    /// <summary>*nextPc = rax; return <paramref name="result"/>.</summary>
-    private void Exit(long result)
+    /// <summary>
+    /// rax holds the next pc. Counts the block's <paramref name="retired"/> instructions against the limit;
+    /// while it stays positive and the target (<paramref name="target"/> bytes from the page base, or
+    /// computed from rax when null) is a translated slot of this page, jumps into that translation.
+    /// Otherwise leaves.
+    /// </summary>
+    private void ChainOrExit(int retired, long? target)
     {
+        var e = _emitter;
+        var rcx = X64Register.Rcx;
+        if (target is { } t && (t < 0 || t >= 0x1000))
+        {
+            Exit(retired, interpretNext: false);
+            return;
+        }
+
+        e.AluImmediate(X64AluOp.Sub, Limit, retired);
+        var spent = e.JumpIf(X64Condition.LessOrEqual);
+        var other = -1;
+        if (target is { } slot)
+        {
+            e.Load(rcx, X64Memory.At(Entries, (int)(slot >> 1) * 8));
+        }
+        else
+        {
+            e.Move(rcx, X64Register.Rax);
+            e.Alu(X64AluOp.Sub, rcx, PcBase);
+            e.AluImmediate(X64AluOp.Cmp, rcx, 0xFFF);
+            other = e.JumpIf(X64Condition.Above);
+            e.Load(rcx, X64Memory.Indexed(Entries, rcx, 4));
+        }
+
+        e.AluImmediate(X64AluOp.Cmp, rcx, (int)Decode.DecodeCache.Refused);
+        var untranslated = e.JumpIf(X64Condition.BelowOrEqual);
+        e.AluImmediate(X64AluOp.Add, rcx, PrologueLength);
+        e.JumpTo(rcx);
+        e.Bind(spent);
+        e.Bind(untranslated);
+        if (other >= 0)
+        {
+            e.Bind(other);
+        }
+
+        Leave(interpretNext: false);
+    }
+
+    /// <summary>Counts <paramref name="retired"/> against the limit and leaves with the pc in rax.</summary>
+    private void Exit(int retired, bool interpretNext)
+    {
+        if (retired != 0)
+        {
+            _emitter.AluImmediate(X64AluOp.Sub, Limit, retired);
+        }
+
+        Leave(interpretNext);
+    }
+
+    /// <summary>*nextPc = rax (| InterpretNext); return the limit left.</summary>
+    private void Leave(bool interpretNext)
+    {
+        if (interpretNext)
+        {
+            _emitter.AluImmediate(X64AluOp.Or, X64Register.Rax, (int)InterpretNext);
+        }
+
         _emitter.Store(X64Memory.At(NextPc), X64Register.Rax, 8);
-        _emitter.MoveImmediate(X64Register.Rax, result);
+        _emitter.Move(X64Register.Rax, Limit);
         _emitter.Return();
     }
 }

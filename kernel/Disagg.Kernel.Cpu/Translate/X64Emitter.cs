@@ -171,6 +171,9 @@ internal sealed class X64Emitter
     /// <summary>Points the rel32 at <paramref name="patch"/> to <paramref name="target"/>.</summary>
     public void BindTo(int patch, int target) => BitConverter.TryWriteBytes(_code.AsSpan(patch, 4), target - (patch + 4));
 
+    /// <summary>jmp register (indirect).</summary>
+    public void JumpTo(X64Register target) => OpRegisters(false, 0xFF, 4, target);
+
     public void Return() => Byte(0xC3);
 
     /// <summary>One opcode (one byte, or two when the value has 0x0F in its high byte) with a register and a ModRM memory operand.</summary>
