@@ -256,16 +256,19 @@ internal sealed unsafe class BlockTranslator
     {
         _emitter.Load(X64Register.Rax, X(rs1), wide);
         _emitter.AluImmediate(alu, X64Register.Rax, (int)imm, wide);
-        if (!wide)
-        {
-            _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
-        }
+        SignExtendIfNarrow(wide);
     }
 
     private void AluRegisters(X64AluOp alu, int rs1, int rs2, bool wide)
     {
         _emitter.Load(X64Register.Rax, X(rs1), wide);
         _emitter.Alu(alu, X64Register.Rax, X(rs2), wide);
+        SignExtendIfNarrow(wide);
+    }
+
+    /// <summary>W ops compute in 32 bits; the result is sign-extended to 64.</summary>
+    private void SignExtendIfNarrow(bool wide)
+    {
         if (!wide)
         {
             _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
@@ -292,10 +295,7 @@ internal sealed unsafe class BlockTranslator
     {
         _emitter.Load(X64Register.Rax, X(rs1), wide);
         _emitter.Shift(shift, X64Register.Rax, (byte)amount, wide);
-        if (!wide)
-        {
-            _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
-        }
+        SignExtendIfNarrow(wide);
     }
 
     private void ShiftRegisters(X64ShiftOp shift, int rs1, int rs2, bool wide)
@@ -303,10 +303,7 @@ internal sealed unsafe class BlockTranslator
         _emitter.Load(X64Register.Rcx, X(rs2), wide: false);
         _emitter.Load(X64Register.Rax, X(rs1), wide);
         _emitter.ShiftByCl(shift, X64Register.Rax, wide);
-        if (!wide)
-        {
-            _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
-        }
+        SignExtendIfNarrow(wide);
     }
 
     /// <summary>rax = the virtual address, rcx = its TLB entry; jumps to a miss exit unless the tag matches.</summary>
