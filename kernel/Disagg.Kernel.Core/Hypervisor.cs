@@ -24,6 +24,9 @@ public sealed class Hypervisor : IDisposable
     /// <summary>How every vCPU's hart executes guest code (the kernel's --engine option).</summary>
     public HartEngine Engine { get; init; }
 
+    /// <summary>With the translator: interpreted executions of a block start before it is translated.</summary>
+    public int TranslateAfter { get; init; } = Hart.DefaultTranslateAfter;
+
     public Hypervisor(int pcpus, long memoryBytes, Func<long, IRamBacking>? ramBacking = null, CreditSchedulerOptions? schedOptions = null)
     {
         _ramBacking = ramBacking ?? (pages => new MemfdRamBacking("disagg-guest-ram", pages));

@@ -18,9 +18,12 @@ public sealed unsafe partial class Hart
 
     private const nuint TranslatedCodeBytes = 8 << 20;
 
+    /// <summary>Interpreted executions of a block start before it is translated, unless <see cref="TranslateAfter"/> says otherwise.</summary>
+    public const int DefaultTranslateAfter = 16;
+
     private BlockTranslator? _translator;
     private ExecutableMemory? _translatedCode;
-    private nint _hotThreshold = 16;
+    private nint _hotThreshold = DefaultTranslateAfter;
     private long _statBlocksTranslated;
     private long _statTranslatedBytes;
 

@@ -48,7 +48,11 @@ internal static class ElfRunner
         var pages = (long)(options.MemoryBytes / PvLayout.PageSize);
         var console = new StdioConsole(stdout, Console.OpenStandardInput);
         using var stopped = new ManualResetEventSlim();
-        var hypervisor = new Hypervisor(pcpus: 1, (pages + PvLayout.SpecialPages) * (long)PvLayout.PageSize);
+        var hypervisor = new Hypervisor(pcpus: 1, (pages + PvLayout.SpecialPages) * (long)PvLayout.PageSize)
+        {
+            Engine = options.Engine,
+            TranslateAfter = options.TranslateAfter,
+        };
         try
         {
             hypervisor.StateChanged += change =>

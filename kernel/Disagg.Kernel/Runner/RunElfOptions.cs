@@ -3,7 +3,7 @@ using Disagg.Kernel.Cpu;
 namespace Disagg.Kernel.Runner;
 
 /// <summary>Options of `disagg-kernel run-elf`.</summary>
-internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats, HartEngine Engine = HartEngine.Interpret, int TranslateAfter = 16)
+internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats, HartEngine Engine = HartEngine.Interpret, int TranslateAfter = Hart.DefaultTranslateAfter)
 {
     public static bool TryParse(string[] args, out RunElfOptions? options, out string error)
     {
@@ -14,7 +14,7 @@ internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? I
         var max = ulong.MaxValue;
         var stats = false;
         var engine = HartEngine.Interpret;
-        var translateAfter = 16;
+        var translateAfter = Hart.DefaultTranslateAfter;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
