@@ -7,6 +7,7 @@ using Disagg.Kernel.Core.Ipc.Grants;
 using Disagg.Kernel.Core.Memory;
 using Disagg.Kernel.Core.Platform;
 using Disagg.Kernel.Core.Sched;
+using Disagg.Kernel.Cpu;
 
 namespace Disagg.Kernel.Core;
 
@@ -19,6 +20,12 @@ public sealed class Hypervisor : IDisposable
 {
     private readonly Func<long, IRamBacking> _ramBacking;
     private readonly PcpuSet _pcpus = new();
+
+    /// <summary>How every vCPU's hart executes guest code (the kernel's --engine option).</summary>
+    public HartEngine Engine { get; init; }
+
+    /// <summary>With the translator: interpreted executions of a block start before it is translated.</summary>
+    public int TranslateAfter { get; init; } = Hart.DefaultTranslateAfter;
 
     public Hypervisor(int pcpus, long memoryBytes, Func<long, IRamBacking>? ramBacking = null, CreditSchedulerOptions? schedOptions = null)
     {

@@ -135,7 +135,7 @@ public sealed unsafe partial class Hart
     public Interrupts PendingInterrupts => (Interrupts)PendingBits();
 
     /// <summary>Engine counters for profiling; read on the hart's thread.</summary>
-    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps);
+    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps, _statBlocksTranslated, _statTranslatedBytes);
 
     public ulong GetX(int index) => (uint)index < 32 ? _x[index] : throw new ArgumentOutOfRangeException(nameof(index));
 

@@ -7,4 +7,6 @@ public readonly record struct HartStatistics(
     long PagesDecoded,
     long InstructionsDecoded,
     long TlbFlushes,
-    long Traps);
+    long Traps,
+    long BlocksTranslated,
+    long TranslatedBytes);

@@ -12,9 +12,15 @@ internal sealed class TestMachine : IDisposable
     public const ulong Data = Base + 0x10000;
 
     public TestMachine(IsaWidth isa, params uint[] code)
+        : this(isa, HartEngine.Interpret, code)
+    {
+    }
+
+    /// <summary>With <see cref="HartEngine.Translate"/>, every block is translated at its first execution.</summary>
+    public TestMachine(IsaWidth isa, HartEngine engine, params uint[] code)
     {
         Ram = new ContiguousRam(Base, 1 << 20);
-        Hart = new Hart(isa, Ram) { Pc = Base };
+        Hart = new Hart(isa, Ram) { Pc = Base, Engine = engine, TranslateAfter = 0 };
         Load(Base, code);
         Load(Handler, Asm.Ecall);
         var s = Hart.Save();

@@ -117,4 +117,16 @@ public class RunElfTests
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("usage:", r.StdErr);
     }
+
+    [Theory]
+    [InlineData("--engine", "jit")]
+    [InlineData("--engine", "")]
+    [InlineData("--translate-after", "-1")]
+    [InlineData("--translate-after", "70000")]
+    public void BadEngineArgumentsPrintUsage(string option, string value)
+    {
+        var r = Kernel.RunElf(option, value, "x.elf");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains(option, r.StdErr);
+    }
 }

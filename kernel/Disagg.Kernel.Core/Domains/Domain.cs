@@ -49,7 +49,7 @@ public sealed unsafe partial class Domain : IUpcallSink
         Hart? first = null;
         for (var i = 0; i < vcpus.Length; i++)
         {
-            var hart = new Hart(spec.Isa, memory);
+            var hart = new Hart(spec.Isa, memory) { Engine = hypervisor.Engine, TranslateAfter = hypervisor.TranslateAfter };
             if (first is null)
             {
                 first = hart;

@@ -9,6 +9,12 @@ namespace Disagg.Kernel.Cpu.Decode;
 /// testing a bound per instruction. Slots start <see cref="Op.Undecoded"/> and are decoded on first
 /// execution. Pages live on the pinned object heap, so ops are reached by pointer and the GC never
 /// moves them; flushed pages are kept for reuse.
+/// <para>
+/// After the ops and their sentinels each page carries its translation entries (<see cref="Entries"/>):
+/// one word per slot, an execution count below the translator's hot threshold, <see cref="Refused"/>, or
+/// the address of the block translated from that slot; plus one word saying whether any entry was ever
+/// set past counting. A store that invalidates slots of a page drops all of its translations.
+/// </para>
 /// </summary>
 internal sealed unsafe class DecodeCache
 {
@@ -19,6 +25,14 @@ internal sealed unsafe class DecodeCache
     /// pages; at this many pages the whole cache is dropped and rebuilt from what runs next.
     /// </summary>
     public const int MaxPages = 4096;
+
+    /// <summary>An entry for a slot whose block the translator refused (its first op is not translatable).</summary>
+    public const nint Refused = 0xFFFF;
+
+    private const int EntryWords = SlotsPerPage + 1;
+
+    /// <summary>Ops, two sentinels, then the entry words (16-byte ops hold two words each).</summary>
+    private const int PageLength = SlotsPerPage + 2 + ((EntryWords + 1) / 2);
 
     private readonly Dictionary<ulong, DecodedOp[]> _pages = [];
     private readonly Stack<DecodedOp[]> _free = new();
@@ -40,13 +54,14 @@ internal sealed unsafe class DecodeCache
 
         if (!_free.TryPop(out page))
         {
-            page = GC.AllocateArray<DecodedOp>(SlotsPerPage + 2, pinned: true);
+            page = GC.AllocateArray<DecodedOp>(PageLength, pinned: true);
             page[SlotsPerPage].Kind = Op.BlockEnd;
             page[SlotsPerPage + 1].Kind = Op.BlockEnd;
         }
         else
         {
             Array.Clear(page, 0, SlotsPerPage);
+            Array.Clear(page, SlotsPerPage + 2, PageLength - SlotsPerPage - 2);
         }
 
         _pages.Add(frame, page);
@@ -75,6 +90,33 @@ internal sealed unsafe class DecodeCache
         for (var i = first; i <= last; i++)
         {
             page[i].Kind = Op.Undecoded;
+        }
+
+        DropTranslations(page);
+    }
+
+    /// <summary>The translation entry words of a decoded page, one per slot.</summary>
+    public static nint* Entries(DecodedOp* page) => (nint*)(page + SlotsPerPage + 2);
+
+    /// <summary>Records that an entry of the page now holds more than a count, so a write must clear them.</summary>
+    public static void MarkTranslated(DecodedOp* page) => Entries(page)[SlotsPerPage] = 1;
+
+    /// <summary>Forgets every translation and count of a page (its code changed).</summary>
+    public static void DropTranslations(DecodedOp* page)
+    {
+        var entries = Entries(page);
+        if (entries[SlotsPerPage] != 0)
+        {
+            new Span<nint>(entries, EntryWords).Clear();
+        }
+    }
+
+    /// <summary>Forgets the translations of every page (the code memory they point into is being reused).</summary>
+    public void DropAllTranslations()
+    {
+        foreach (var page in _pages.Values)
+        {
+            DropTranslations(Pointer(page));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Disagg.Kernel.Cpu.Decode;
 using Disagg.Kernel.Cpu.Mmu;
+using Disagg.Kernel.Cpu.Translate;
 
 namespace Disagg.Kernel.Cpu;
 
@@ -56,6 +57,8 @@ public sealed unsafe partial class Hart
         var amask = _addressMask;
         var pc = _pc;
         long checkAt = budget;
+        var translating = _translator != null;
+        var interpretNext = false;
         TlbEntry* tlb;
         DecodedOp* op;
         DecodedOp* opBase;
@@ -114,6 +117,25 @@ public sealed unsafe partial class Hart
             opBase = te->Code;
             hostPage = (byte*)(te->Addend + pcBase);
             op = opBase + ((pc & 0xFFF) >> 1);
+        }
+
+        if (translating)
+        {
+            if (!interpretNext)
+            {
+                // Chained translations run at most until the next checkpoint, as chained interpreted jumps do.
+                var retired = EnterTranslation(tlb, pc, pcBase, opBase, hostPage, budget - checkAt);
+                if (retired >= 0)
+                {
+                    budget -= retired;
+                    pc = x[NextPcSlot];
+                    interpretNext = (pc & BlockTranslator.InterpretNext) != 0;
+                    pc &= ~BlockTranslator.InterpretNext;
+                    goto blockStart;
+                }
+            }
+
+            interpretNext = false;
         }
 
         // The iterator steps over the op just executed; paths that must not step use goto dispatch.
@@ -523,6 +545,13 @@ public sealed unsafe partial class Hart
                         var flow = ExecuteOutOfLine(op);
                         if (flow == Flow.Next)
                         {
+                            if (translating)
+                            {
+                                // Give the translator a block start right after the op it cannot translate.
+                                pc = pcBase + ((ulong)((byte*)(op + op->Len) - (byte*)opBase) >> 3);
+                                goto blockStart;
+                            }
+
                             continue;
                         }
 
@@ -538,7 +567,7 @@ public sealed unsafe partial class Hart
 
         taken:
             // Decode marked branches whose target lies in the same page (Rs3 = 1): step the op pointer.
-            if (op->Rs3 != 0 && budget > checkAt)
+            if (op->Rs3 != 0 && budget > checkAt && !translating)
             {
                 op += op->Imm >> 1;
                 goto dispatch;
@@ -549,7 +578,7 @@ public sealed unsafe partial class Hart
         jump:
             // A jump within the page chains straight to its target's op. Pending interrupts are then
             // seen at the next checkpoint (at most CheckInterval instructions away) instead of now.
-            if (budget > checkAt && ((pc ^ pcBase) & ~0xFFFUL) == 0 && (pcBase & 0xFFF) == 0)
+            if (budget > checkAt && !translating && ((pc ^ pcBase) & ~0xFFFUL) == 0 && (pcBase & 0xFFF) == 0)
             {
                 op = opBase + ((pc & 0xFFF) >> 1);
                 goto dispatch;

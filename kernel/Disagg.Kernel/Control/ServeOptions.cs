@@ -1,9 +1,10 @@
 using System.Globalization;
+using Disagg.Kernel.Cpu;
 
 namespace Disagg.Kernel.Control;
 
 /// <summary>`disagg-kernel serve` arguments: where to listen, how many pCPUs, how much memory for guests.</summary>
-internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes)
+internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, HartEngine Engine = HartEngine.Interpret)
 {
     public static bool TryParse(string[] args, out ServeOptions? options, out string error)
     {
@@ -11,6 +12,7 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes)
         string? socket = null;
         var pcpus = Environment.ProcessorCount;
         long memory = 1L << 30;
+        var engine = HartEngine.Interpret;
         for (var i = 0; i < args.Length; i++)
         {
             if (i + 1 >= args.Length)
@@ -30,6 +32,9 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes)
                 case "--memory" when Runner.RunElfOptions.TryParseSize(value, out var size) && size >= 1 << 20 && size <= long.MaxValue:
                     memory = (long)size;
                     break;
+                case "--engine" when value is "interp" or "translate":
+                    engine = value == "translate" ? HartEngine.Translate : HartEngine.Interpret;
+                    break;
                 default:
                     error = $"bad option {args[i - 1]} {value}";
                     return false;
@@ -42,7 +47,7 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes)
             return false;
         }
 
-        options = new ServeOptions(socket, pcpus, memory);
+        options = new ServeOptions(socket, pcpus, memory, engine);
         error = "";
         return true;
     }

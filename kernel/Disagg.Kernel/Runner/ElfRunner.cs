@@ -48,7 +48,11 @@ internal static class ElfRunner
         var pages = (long)(options.MemoryBytes / PvLayout.PageSize);
         var console = new StdioConsole(stdout, Console.OpenStandardInput);
         using var stopped = new ManualResetEventSlim();
-        var hypervisor = new Hypervisor(pcpus: 1, (pages + PvLayout.SpecialPages) * (long)PvLayout.PageSize);
+        var hypervisor = new Hypervisor(pcpus: 1, (pages + PvLayout.SpecialPages) * (long)PvLayout.PageSize)
+        {
+            Engine = options.Engine,
+            TranslateAfter = options.TranslateAfter,
+        };
         try
         {
             hypervisor.StateChanged += change =>
@@ -172,6 +176,10 @@ internal static class ElfRunner
             $"stats: instructions {hart.InstructionsRetired} wall {seconds:F3} s mips {hart.InstructionsRetired / seconds / 1e6:F1}"));
         stderr.WriteLine(FormattableString.Invariant(
             $"stats: tlb-fills {s.TlbFills} page-walks {s.PageWalks} tlb-flushes {s.TlbFlushes} decoded-pages {s.PagesDecoded} decoded-instructions {s.InstructionsDecoded} traps {s.Traps}"));
+        if (hart.Engine == HartEngine.Translate)
+        {
+            stderr.WriteLine(FormattableString.Invariant($"stats: blocks-translated {s.BlocksTranslated} translated-bytes {s.TranslatedBytes}"));
+        }
     }
 
     /// <summary>Every segment and the entry point inside RAM [0x8000_0000, + memory), said with the numbers.</summary>

@@ -1,15 +1,11 @@
-using System.Globalization;
-using Disagg.Kernel.Cpu.SelfTest;
-
 namespace Disagg.Kernel.Runner;
 
 /// <summary>Command-line entry: picks the sub-command. Plain parsing keeps the NativeAOT binary small.</summary>
 internal static class KernelCommand
 {
     private const string Usage =
-        "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats]\n" +
-        "       disagg-kernel fuzz [--seconds N] [--seed S]\n" +
-        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE]";
+        "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats] [--engine interp|translate [--translate-after N]]\n" +
+        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE] [--engine interp|translate]";
 
     public static int Run(string[] args)
     {
@@ -35,8 +31,6 @@ internal static class KernelCommand
                         return ElfRunner.Run(options!, stdout, Console.Error);
                     }
 
-                case "fuzz":
-                    return Fuzz(args[1..]);
                 case "serve":
                     if (!Control.ServeOptions.TryParse(args[1..], out var serve, out var serveError))
                     {
@@ -56,37 +50,5 @@ internal static class KernelCommand
             Console.Error.WriteLine($"disagg-kernel: internal error: {e}");
             return ExitCodes.InternalError;
         }
-    }
-
-    private static int Fuzz(string[] args)
-    {
-        var seconds = 60.0;
-        var seed = 1;
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            var ok = args[i] switch
-            {
-                "--seconds" => double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out seconds),
-                "--seed" => int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out seed),
-                _ => false,
-            };
-            if (!ok)
-            {
-                Console.Error.WriteLine(Usage);
-                return ExitCodes.Usage;
-            }
-        }
-
-        var report = HartFuzzer.Run(seed, TimeSpan.FromSeconds(seconds));
-        Console.WriteLine(FormattableString.Invariant(
-            $"fuzz: seed {seed} programs {report.Programs} instructions {report.Instructions} traps {report.Traps} sbi-calls {report.SbiCalls} idles {report.Idles}"));
-        if (report.Failure is not null)
-        {
-            Console.WriteLine("fuzz: FAILED " + report.Failure);
-            return 1;
-        }
-
-        Console.WriteLine("fuzz: ok");
-        return 0;
     }
 }

@@ -3,7 +3,7 @@ using Disagg.Kernel.Cpu;
 namespace Disagg.Kernel.Runner;
 
 /// <summary>Options of `disagg-kernel run-elf`.</summary>
-internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats)
+internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats, HartEngine Engine = HartEngine.Interpret, int TranslateAfter = Hart.DefaultTranslateAfter)
 {
     public static bool TryParse(string[] args, out RunElfOptions? options, out string error)
     {
@@ -13,6 +13,8 @@ internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? I
         IsaWidth? isa = null;
         var max = ulong.MaxValue;
         var stats = false;
+        var engine = HartEngine.Interpret;
+        var translateAfter = Hart.DefaultTranslateAfter;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -45,6 +47,24 @@ internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? I
                     }
 
                     break;
+                case "--engine":
+                    HartEngine? chosen = Next() switch { "interp" => HartEngine.Interpret, "translate" => HartEngine.Translate, _ => null };
+                    if (chosen is null)
+                    {
+                        error = "--engine must be interp or translate";
+                        return false;
+                    }
+
+                    engine = chosen.Value;
+                    break;
+                case "--translate-after":
+                    if (!int.TryParse(Next(), out translateAfter) || translateAfter is < 0 or > 60000)
+                    {
+                        error = "--translate-after needs a count from 0 to 60000";
+                        return false;
+                    }
+
+                    break;
                 case "--stats":
                     stats = true;
                     break;
@@ -66,7 +86,7 @@ internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? I
             return false;
         }
 
-        options = new RunElfOptions(file, (memory + 0xFFF) & ~0xFFFUL, isa, max, stats);
+        options = new RunElfOptions(file, (memory + 0xFFF) & ~0xFFFUL, isa, max, stats, engine, translateAfter);
         error = "";
         return true;
     }

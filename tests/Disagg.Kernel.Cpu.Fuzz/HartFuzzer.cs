@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Disagg.Kernel.Cpu.SelfTest;
+namespace Disagg.Kernel.Cpu.Fuzz;
 
 /// <summary>
 /// Hostile-guest fuzzer: random (mostly well-formed) instruction streams over random data and random
@@ -16,7 +16,7 @@ public static class HartFuzzer
     private static readonly uint[] Opcodes = [0x37, 0x17, 0x6F, 0x67, 0x63, 0x03, 0x23, 0x13, 0x1B, 0x33, 0x3B, 0x0F, 0x73, 0x2F, 0x07, 0x27, 0x43, 0x47, 0x4B, 0x4F, 0x53];
 
     /// <summary>Runs programs until <paramref name="duration"/> has passed or <paramref name="maxPrograms"/> ran.</summary>
-    public static FuzzReport Run(int seed, TimeSpan duration, long maxPrograms = long.MaxValue, long instructionsPerProgram = 20_000)
+    public static FuzzReport Run(int seed, TimeSpan duration, long maxPrograms = long.MaxValue, long instructionsPerProgram = 20_000, HartEngine engine = HartEngine.Interpret)
     {
         var random = new Random(seed);
         var clock = Stopwatch.StartNew();
@@ -24,7 +24,7 @@ public static class HartFuzzer
         while (programs < maxPrograms && clock.Elapsed < duration)
         {
             var programSeed = random.Next();
-            var failure = RunProgram(programSeed, instructionsPerProgram, ref instructions, ref traps, ref calls, ref idles);
+            var failure = RunProgram(programSeed, instructionsPerProgram, engine, ref instructions, ref traps, ref calls, ref idles);
             programs++;
             if (failure is not null)
             {
@@ -36,13 +36,13 @@ public static class HartFuzzer
     }
 
     /// <summary>One program; returns null when it behaved, else what went wrong.</summary>
-    public static string? RunProgram(int seed, long budget, ref long instructions, ref long traps, ref long calls, ref long idles)
+    public static string? RunProgram(int seed, long budget, HartEngine engine, ref long instructions, ref long traps, ref long calls, ref long idles)
     {
         var r = new Random(seed);
         var isa = r.Next(3) == 0 ? IsaWidth.Rv32 : IsaWidth.Rv64;
         using var ram = new GuardedRam(RamBase, RamFrames);
         FillRam(r, ram.Bytes, isa);
-        var hart = new Hart(isa, ram);
+        var hart = new Hart(isa, ram) { Engine = engine, TranslateAfter = engine == HartEngine.Translate ? 1 : 0 };
         var state = RandomState(r, isa);
         if (r.Next(2) == 0)
         {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Disagg.Kernel.Cpu.SelfTest;
+namespace Disagg.Kernel.Cpu.Fuzz;
 
 /// <summary>
 /// RAM with a canary page on each side, for the fuzzer: if the engine ever wrote outside the frames it

@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+using Disagg.Kernel.Cpu.Decode;
+using Disagg.Kernel.Cpu.Mmu;
+using Disagg.Kernel.Cpu.Translate;
+
+namespace Disagg.Kernel.Cpu;
+
+/// <summary>
+/// The translating engine's side of the run loop: at a block start, count executions of the slot,
+/// translate the block when it turns hot, and enter its machine code. Translations hang off the
+/// decoded page of their frame (<see cref="DecodeCache.Entries"/>), so everything that drops decoded
+/// code (a store to the page, FENCE.I, a flush) drops them too.
+/// </summary>
+public sealed unsafe partial class Hart
+{
+    /// <summary>The register-file word (between the x0 sink and the FP registers) a block writes its next pc to.</summary>
+    private const int NextPcSlot = 39;
+
+    private const nuint TranslatedCodeBytes = 8 << 20;
+
+    /// <summary>Interpreted executions of a block start before it is translated, unless <see cref="TranslateAfter"/> says otherwise.</summary>
+    public const int DefaultTranslateAfter = 16;
+
+    private BlockTranslator? _translator;
+    private ExecutableMemory? _translatedCode;
+    private nint _hotThreshold = DefaultTranslateAfter;
+    private long _statBlocksTranslated;
+    private long _statTranslatedBytes;
+
+    /// <summary>The execution engine; set at construction. Translate needs an x86-64 Linux host.</summary>
+    public HartEngine Engine
+    {
+        get => _translator is null ? HartEngine.Interpret : HartEngine.Translate;
+        init
+        {
+            if (value == HartEngine.Interpret)
+            {
+                return;
+            }
+
+            if (value != HartEngine.Translate)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value));
+            }
+
+            if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            {
+                throw new PlatformNotSupportedException($"cpu: the translating engine needs an x86-64 Linux host, not {RuntimeInformation.ProcessArchitecture}");
+            }
+
+            _translator = new BlockTranslator(_rv64);
+            _translatedCode = new ExecutableMemory(TranslatedCodeBytes);
+        }
+    }
+
+    /// <summary>How often a block start runs in the interpreter before it is translated (0: at once, which tests use).</summary>
+    public int TranslateAfter
+    {
+        get => (int)_hotThreshold;
+        init => _hotThreshold = value is >= 0 and < (int)DecodeCache.Refused ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    /// <summary>
+    /// Runs the translation of the block at <paramref name="pc"/> if there is one (translating it if it
+    /// has just turned hot), chaining through same-page translations for up to about
+    /// <paramref name="limit"/> instructions. Returns the instructions retired (the next pc is in
+    /// x[<see cref="NextPcSlot"/>], bit 0 set when its op must be interpreted), or -1 when the interpreter
+    /// must run this block.
+    /// </summary>
+    private long EnterTranslation(TlbEntry* tlb, ulong pc, ulong pcBase, DecodedOp* opBase, byte* hostPage, long limit)
+    {
+        var slot = (uint)(pc & 0xFFF) >> 1;
+        var entry = DecodeCache.Entries(opBase) + slot;
+        var v = *entry;
+        if (v <= DecodeCache.Refused)
+        {
+            if (v < _hotThreshold)
+            {
+                *entry = v + 1;
+                return -1;
+            }
+
+            if (v != _hotThreshold)
+            {
+                return -1;
+            }
+
+            v = TranslateBlock(opBase, slot, hostPage);
+            *entry = v;
+            DecodeCache.MarkTranslated(opBase);
+            if (v == DecodeCache.Refused)
+            {
+                return -1;
+            }
+        }
+
+        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, ulong*, nint*, long, long>)v;
+        return limit - block(_x, tlb, pcBase, _x + NextPcSlot, DecodeCache.Entries(opBase), limit);
+    }
+
+    /// <summary>Decodes the block's ops, translates them and places the code; <see cref="DecodeCache.Refused"/> when it has none.</summary>
+    private nint TranslateBlock(DecodedOp* opBase, uint slot, byte* hostPage)
+    {
+        var first = opBase + slot;
+        var op = first;
+        for (var n = 0; n <= BlockTranslator.MaxOps; n++)
+        {
+            if (op->Kind == Op.Undecoded)
+            {
+                DecodeSlot(op, opBase, hostPage);
+            }
+
+            if (!BlockTranslator.Translates(op->Kind) || BlockTranslator.EndsBlock(op->Kind))
+            {
+                break;
+            }
+
+            op += op->Len;
+        }
+
+        if (_translator!.Translate(first, slot * 2) == 0)
+        {
+            return DecodeCache.Refused;
+        }
+
+        var code = _translatedCode!.TryAppend(_translator.Code);
+        if (code == null)
+        {
+            // Full: every translation is dropped before its memory is reused. Safe here: no block is running.
+            _code.DropAllTranslations();
+            _translatedCode.Reset();
+            code = _translatedCode.TryAppend(_translator.Code);
+        }
+
+        _statBlocksTranslated++;
+        _statTranslatedBytes += _translator.Code.Length;
+        return (nint)code;
+    }
+}

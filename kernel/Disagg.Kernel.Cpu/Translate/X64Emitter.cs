@@ -1,0 +1,266 @@
+namespace Disagg.Kernel.Cpu.Translate;
+
+/// <summary>
+/// Appends x86-64 machine code to a reusable buffer: the handful of instruction forms the block
+/// translator needs, each encoded here once (REX, ModRM, SIB, displacement, immediate). Jumps are
+/// rel32 and return their patch position, bound later with <see cref="Bind"/>, so forward exits can
+/// be laid out after the block body. Widths: <c>wide</c> true is the 64-bit form (REX.W).
+/// </summary>
+internal sealed class X64Emitter
+{
+    private byte[] _code;
+
+    public X64Emitter(int capacity = 4096) => _code = new byte[capacity];
+
+    public int Length { get; private set; }
+
+    public ReadOnlySpan<byte> Code => _code.AsSpan(0, Length);
+
+    public void Clear() => Length = 0;
+
+    /// <summary>mov dst, [mem] (32-bit form zero-extends).</summary>
+    public void Load(X64Register dst, X64Memory src, bool wide = true) => Op(wide, 0x8B, (int)dst, src);
+
+    /// <summary>mov [mem], src with a store of 1, 2, 4 or 8 bytes.</summary>
+    public void Store(X64Memory dst, X64Register src, int bytes)
+    {
+        switch (bytes)
+        {
+            case 1:
+                Op(false, 0x88, (int)src, dst, byteRegister: src);
+                break;
+            case 2:
+                Byte(0x66);
+                Op(false, 0x89, (int)src, dst);
+                break;
+            case 4:
+                Op(false, 0x89, (int)src, dst);
+                break;
+            case 8:
+                Op(true, 0x89, (int)src, dst);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(bytes));
+        }
+    }
+
+    /// <summary>mov qword [mem], imm32 (sign-extended).</summary>
+    public void StoreImmediate(X64Memory dst, int imm)
+    {
+        Op(true, 0xC7, 0, dst);
+        Int(imm);
+    }
+
+    /// <summary>mov dst, src.</summary>
+    public void Move(X64Register dst, X64Register src, bool wide = true) => OpRegisters(wide, 0x8B, (int)dst, src);
+
+    /// <summary>dst = imm in the shortest form: mov r32 (zero-extends), mov r/m64 imm32 (sign-extends) or movabs.</summary>
+    public void MoveImmediate(X64Register dst, long imm)
+    {
+        if (imm is >= 0 and <= uint.MaxValue)
+        {
+            Rex(false, 0, 0, (int)dst);
+            Byte((byte)(0xB8 + ((int)dst & 7)));
+            Int((int)(uint)imm);
+        }
+        else if (imm is >= int.MinValue and <= int.MaxValue)
+        {
+            OpRegisters(true, 0xC7, 0, dst);
+            Int((int)imm);
+        }
+        else
+        {
+            Rex(true, 0, 0, (int)dst);
+            Byte((byte)(0xB8 + ((int)dst & 7)));
+            Long(imm);
+        }
+    }
+
+    /// <summary>Loads with sign or zero extension to 64 bits: 1, 2 or 4 bytes (4 unsigned is a plain 32-bit mov).</summary>
+    public void LoadExtend(X64Register dst, X64Memory src, int bytes, bool signed)
+    {
+        switch (bytes, signed)
+        {
+            case (1, false): Op(false, 0x0FB6, (int)dst, src); break;
+            case (2, false): Op(false, 0x0FB7, (int)dst, src); break;
+            case (1, true): Op(true, 0x0FBE, (int)dst, src); break;
+            case (2, true): Op(true, 0x0FBF, (int)dst, src); break;
+            case (4, true): Op(true, 0x63, (int)dst, src); break;
+            case (4, false): Op(false, 0x8B, (int)dst, src); break;
+            case (8, _): Op(true, 0x8B, (int)dst, src); break;
+            default: throw new ArgumentOutOfRangeException(nameof(bytes));
+        }
+    }
+
+    /// <summary>movsxd dst, src32.</summary>
+    public void SignExtend32(X64Register dst, X64Register src) => OpRegisters(true, 0x63, (int)dst, src);
+
+    /// <summary>movzx dst32, src8.</summary>
+    public void ZeroExtend8(X64Register dst, X64Register src) => OpRegisters(false, 0x0FB6, (int)dst, src, byteRegister: src);
+
+    /// <summary>dst op= [mem].</summary>
+    public void Alu(X64AluOp op, X64Register dst, X64Memory src, bool wide = true) => Op(wide, (int)op * 8 + 3, (int)dst, src);
+
+    /// <summary>dst op= src.</summary>
+    public void Alu(X64AluOp op, X64Register dst, X64Register src, bool wide = true) => OpRegisters(wide, (int)op * 8 + 3, (int)dst, src);
+
+    /// <summary>dst op= imm (sign-extended imm8 form when it fits).</summary>
+    public void AluImmediate(X64AluOp op, X64Register dst, int imm, bool wide = true)
+    {
+        if (imm is >= sbyte.MinValue and <= sbyte.MaxValue)
+        {
+            OpRegisters(wide, 0x83, (int)op, dst);
+            Byte((byte)imm);
+        }
+        else
+        {
+            OpRegisters(wide, 0x81, (int)op, dst);
+            Int(imm);
+        }
+    }
+
+    /// <summary>dst op= imm8.</summary>
+    public void Shift(X64ShiftOp op, X64Register dst, byte amount, bool wide = true)
+    {
+        OpRegisters(wide, 0xC1, (int)op, dst);
+        Byte(amount);
+    }
+
+    /// <summary>dst op= cl (the count is masked by the CPU to 5 or 6 bits, as RISC-V masks it).</summary>
+    public void ShiftByCl(X64ShiftOp op, X64Register dst, bool wide = true) => OpRegisters(wide, 0xD3, (int)op, dst);
+
+    /// <summary>imul dst, [mem]: the low half of the product.</summary>
+    public void Multiply(X64Register dst, X64Memory src, bool wide = true) => Op(wide, 0x0FAF, (int)dst, src);
+
+    /// <summary>imul dst, src, imm32.</summary>
+    public void MultiplyImmediate(X64Register dst, X64Register src, int imm)
+    {
+        OpRegisters(true, 0x69, (int)dst, src);
+        Int(imm);
+    }
+
+    /// <summary>rdx:rax = rax * [mem], signed (imul) or unsigned (mul).</summary>
+    public void MultiplyWide(X64Memory src, bool signed) => Op(true, 0xF7, signed ? 5 : 4, src);
+
+    /// <summary>lea dst, [mem].</summary>
+    public void LoadAddress(X64Register dst, X64Memory src) => Op(true, 0x8D, (int)dst, src);
+
+    /// <summary>setcc dst8.</summary>
+    public void SetIf(X64Condition condition, X64Register dst) => OpRegisters(false, 0x0F90 + (int)condition, 0, dst, byteRegister: dst);
+
+    /// <summary>jcc rel32 to a position bound later; returns the patch position.</summary>
+    public int JumpIf(X64Condition condition)
+    {
+        Byte(0x0F);
+        Byte((byte)(0x80 + (int)condition));
+        Int(0);
+        return Length - 4;
+    }
+
+    /// <summary>jmp rel32 to a position bound later; returns the patch position.</summary>
+    public int Jump()
+    {
+        Byte(0xE9);
+        Int(0);
+        return Length - 4;
+    }
+
+    /// <summary>Points the rel32 at <paramref name="patch"/> to the current position.</summary>
+    public void Bind(int patch) => BindTo(patch, Length);
+
+    /// <summary>Points the rel32 at <paramref name="patch"/> to <paramref name="target"/>.</summary>
+    public void BindTo(int patch, int target) => BitConverter.TryWriteBytes(_code.AsSpan(patch, 4), target - (patch + 4));
+
+    /// <summary>jmp register (indirect).</summary>
+    public void JumpTo(X64Register target) => OpRegisters(false, 0xFF, 4, target);
+
+    public void Return() => Byte(0xC3);
+
+    /// <summary>One opcode (one byte, or two when the value has 0x0F in its high byte) with a register and a ModRM memory operand.</summary>
+    private void Op(bool wide, int opcode, int reg, X64Memory mem, X64Register? byteRegister = null)
+    {
+        var index = mem.HasIndex ? (int)mem.Index : 0;
+        var forceRex = byteRegister is { } b && (int)b is >= 4 and < 8;
+        Rex(wide, reg, index, (int)mem.Base, forceRex);
+        Opcode(opcode);
+        ModRm(reg, mem);
+    }
+
+    /// <summary>One opcode with a register-direct ModRM (mod = 11): reg field and rm register.</summary>
+    private void OpRegisters(bool wide, int opcode, int reg, X64Register rm, X64Register? byteRegister = null)
+    {
+        var forceRex = byteRegister is { } b && (int)b is >= 4 and < 8;
+        Rex(wide, reg, 0, (int)rm, forceRex);
+        Opcode(opcode);
+        Byte((byte)(0xC0 | ((reg & 7) << 3) | ((int)rm & 7)));
+    }
+
+    private void Opcode(int opcode)
+    {
+        if (opcode > 0xFF)
+        {
+            Byte((byte)(opcode >> 8));
+        }
+
+        Byte((byte)opcode);
+    }
+
+    private void Rex(bool wide, int reg, int index, int rm, bool force = false)
+    {
+        var rex = (wide ? 8 : 0) | ((reg >> 3) << 2) | ((index >> 3) << 1) | (rm >> 3);
+        if (rex != 0 || force)
+        {
+            Byte((byte)(0x40 | rex));
+        }
+    }
+
+    private void ModRm(int reg, X64Memory mem)
+    {
+        var baseLow = (int)mem.Base & 7;
+        var disp = mem.Displacement;
+
+        // [rbp]/[r13] with mod 00 means rip-relative / no base: they always carry a displacement.
+        var mod = disp == 0 && baseLow != 5 ? 0 : disp is >= sbyte.MinValue and <= sbyte.MaxValue ? 1 : 2;
+        var needsSib = mem.HasIndex || baseLow == 4;
+        Byte((byte)((mod << 6) | ((reg & 7) << 3) | (needsSib ? 4 : baseLow)));
+        if (needsSib)
+        {
+            var scaleBits = mem.Scale switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 };
+            var index = mem.HasIndex ? (int)mem.Index & 7 : 4;
+            Byte((byte)((scaleBits << 6) | (index << 3) | baseLow));
+        }
+
+        if (mod == 1)
+        {
+            Byte((byte)disp);
+        }
+        else if (mod == 2)
+        {
+            Int(disp);
+        }
+    }
+
+    private void Byte(byte b)
+    {
+        if (Length == _code.Length)
+        {
+            Array.Resize(ref _code, _code.Length * 2);
+        }
+
+        _code[Length++] = b;
+    }
+
+    private void Int(int v)
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            Byte((byte)(v >> (8 * i)));
+        }
+    }
+
+    private void Long(long v)
+    {
+        Int((int)v);
+        Int((int)(v >> 32));
+    }
+}
