@@ -83,6 +83,8 @@ internal sealed class BlkbackLifecycleRig(BlkbackRig rig) : ILifecycleRig
             return Task.CompletedTask;
         }
 
+        public void BreakRing() => front.CorruptRequestProducer(1000);
+
         /// <summary>§6: the restarted blkback says InitWait; the frontend initialises its ring afresh and reconnects (nothing was in flight).</summary>
         public async Task FollowBackendRestartAsync()
         {

@@ -110,8 +110,8 @@ internal sealed class DeviceHandshake<TDevice, TConnection>(IXenbusDriver<TDevic
         }
 
         BackendLog.RingFault(log, frontendDomain, Name, reason);
-        await DisconnectAsync(null).ConfigureAwait(false);
         (_faulted, _hasFaulted) = (_connection, true); // not connected again until the frontend starts over or writes new keys
+        await DisconnectAsync(null).ConfigureAwait(false);
         await WriteErrorAsync(xs, "ring fault: " + reason, cancel).ConfigureAwait(false);
         await WriteStateAsync(xs, XenbusState.Closing, force: false, cancel).ConfigureAwait(false);
     }

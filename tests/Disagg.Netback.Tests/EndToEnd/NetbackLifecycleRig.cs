@@ -80,6 +80,17 @@ internal sealed class NetbackLifecycleRig(NetbackHost host, NetfrontStation peer
             Assert.Fail($"vif{domain}.0: no echo reply from the peer\n{host.Netback.StdErr}");
         }
 
+        public void BreakRing()
+        {
+            unsafe
+            {
+                // req_prod (offset 0 of the shared ring) a long way past anything the backend consumed.
+                Volatile.Write(ref *(uint*)station.Frontend.TxRingPage, 0x8000_0123u);
+            }
+
+            station.Frontend.Notify();
+        }
+
         public Task FollowBackendRestartAsync() => Task.CompletedTask; // netfront does nothing: netback resumes its rings
 
         public async Task<bool> StatusSaysConnectedAsync(bool expected)

@@ -99,6 +99,25 @@ public abstract class BackendLifecycleSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_broken_ring_gets_its_error_node_and_Closing_and_stays_disconnected_while_other_devices_work()
+    {
+        var good = await Rig.AttachAsync(0);
+        var liar = await Rig.AttachAsync(1);
+        await liar.AssertDataFlowsAsync();
+
+        liar.BreakRing();
+        await WaitForBackendAsync(liar.BackendPath, XenbusState.Closing);
+        Assert.StartsWith("ring fault: ", await ReadAsync(liar.BackendPath + "/error"), StringComparison.Ordinal);
+        Assert.True(await liar.StatusSaysConnectedAsync(false));
+        await good.AssertDataFlowsAsync();
+
+        // Not connected again on the same (broken) ring: the status file has been rewritten since, and still the error stands.
+        Assert.StartsWith("ring fault: ", await ReadAsync(liar.BackendPath + "/error"), StringComparison.Ordinal);
+        Assert.Equal(XenbusState.Closing, await BackendStateAsync(liar.BackendPath));
+        Assert.False(Rig.Backend.HasExited, Rig.Backend.StdErr);
+    }
+
+    [Fact]
     public async Task Bad_frontend_keys_get_an_error_node_and_no_connection_while_other_devices_work()
     {
         var good = await Rig.AttachAsync(0);

@@ -13,6 +13,9 @@ public interface ILifecycleDevice
     /// <summary>What this kind of frontend does once the restarted backend shows its state (§6): resume, or reconnect and re-issue.</summary>
     Task FollowBackendRestartAsync();
 
+    /// <summary>A hostile frontend: moves its request producer far past anything it produced, and notifies.</summary>
+    void BreakRing();
+
     /// <summary>Whether the backend's status file shows the device's data path connected.</summary>
     Task<bool> StatusSaysConnectedAsync(bool expected);
 }
