@@ -40,7 +40,7 @@ public sealed partial class SwitchLoop
             bridge = BridgeNamed(uplink.Bridge);
         }
 
-        var frame = _kernel.BufferPage(slot.Page)[..slot.Size];
+        var frame = _kernel.Buffer(slot.Page, 1)[..slot.Size];
         var result = bridge.Bridge.Forward(port, frame, now, _destinations, out var count);
         if (source is not null)
         {
@@ -98,7 +98,7 @@ public sealed partial class SwitchLoop
         }
 
         var page = _backlogFree[--_backlogFreeCount];
-        _kernel.BufferPage(slot.Page)[..slot.Size].CopyTo(_kernel.BufferPage(page));
+        _kernel.Buffer(slot.Page, 1)[..slot.Size].CopyTo(_kernel.Buffer(page, 1));
         destination.Backlog.Enqueue(page, slot.Size, flags);
         destination.Port!.Statistics.RxBacklogged++;
         if (!destination.Backlog.Listed)
@@ -230,26 +230,21 @@ public sealed partial class SwitchLoop
                 vif.NotifyRxOwed |= vif.Rx.PushResponses();
             }
 
+            // One event per port: with one event channel, the rx send also tells the frontend about tx responses.
             if (vif.NotifyTxOwed && (!vif.NotifyRxOwed || vif.TxPort != vif.RxPort))
             {
-                vif.NotifyTxOwed = !_kernel.Notify(vif.TxPort);
+                _kernel.Notify(vif.TxPort);
             }
 
             if (vif.NotifyRxOwed)
             {
-                var sent = _kernel.Notify(vif.RxPort);
-                vif.NotifyRxOwed = !sent;
-                if (vif.TxPort == vif.RxPort && sent)
-                {
-                    vif.NotifyTxOwed = false;
-                }
+                _kernel.Notify(vif.RxPort);
             }
 
-            vif.Touched = vif.NotifyTxOwed || vif.NotifyRxOwed; // a full send ring: retried next turn
+            vif.NotifyTxOwed = vif.NotifyRxOwed = false;
+            vif.Touched = false;
         }
 
-        _touched.RemoveAll(Untouched);
+        _touched.Clear();
     }
-
-    private static readonly Predicate<Vif> Untouched = v => !v.Touched;
 }

@@ -166,7 +166,7 @@ public sealed partial class SwitchLoop
         {
             while (frames < MaxBatch)
             {
-                var size = uplink.Device.TryRead(_kernel.BufferPage(frames));
+                var size = uplink.Device.TryRead(_kernel.Buffer(frames, 1));
                 if (size == 0)
                 {
                     break;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Disagg.Interop;
 using Disagg.Netback.Switch;
+using Disagg.Service;
 
 namespace Disagg.Netback.Datapath;
 
@@ -35,7 +36,7 @@ public sealed partial class SwitchLoop : IDisposable
 
     private static readonly TimeSpan CopyTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly ISwitchKernel _kernel;
+    private readonly IBackendChannel _kernel;
     private readonly ConcurrentQueue<SwitchCommand> _commands = new();
     private readonly Doorbell _wake = new();
     private readonly Channel<Vif> _faults = Channel.CreateUnbounded<Vif>();
@@ -62,7 +63,7 @@ public sealed partial class SwitchLoop : IDisposable
     private volatile bool _stop;
     private Thread? _thread;
 
-    public SwitchLoop(ISwitchKernel kernel)
+    public SwitchLoop(IBackendChannel kernel)
     {
         if (kernel.BufferPages < MaxBatch)
         {

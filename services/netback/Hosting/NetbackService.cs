@@ -63,7 +63,7 @@ internal static class NetbackService
         }
 
         await using var channelOwner = channel.ConfigureAwait(false);
-        using var sw = new SwitchLoop(new ChannelSwitchKernel(channel));
+        using var sw = new SwitchLoop(new ServiceBackendChannel(channel));
         sw.Start();
         var uplinks = new List<TapUplink>();
         foreach (var (bridge, tap, mtu) in options.Uplinks)
