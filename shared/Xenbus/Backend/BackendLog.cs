@@ -23,6 +23,9 @@ internal static partial class BackendLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Type} backend: xenstored connection lost; reconnecting (rings keep being served)")]
     public static partial void XenstoreLost(ILogger logger, string type);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Type} backend: a xenstore request failed: {Reason}")]
+    public static partial void XenstoreRequestFailed(ILogger logger, string type, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Type} backend: xenstored back, {Devices} devices reconciled")]
     public static partial void XenstoreBack(ILogger logger, string type, int devices);
 }

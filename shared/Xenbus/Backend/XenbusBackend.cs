@@ -125,9 +125,12 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
             {
                 await HandleAsync(e, cancel).ConfigureAwait(false);
             }
-            catch (IOException) when (_xs.Closed.IsCompleted && !cancel.IsCancellationRequested)
+            catch (IOException failed) when (!cancel.IsCancellationRequested)
             {
-                // xenstored died under a request; the pump's "lost" event follows and reconnects
+                // xenstored died under a request (its reader may not have seen the close yet): the pump's "lost"
+                // event follows and reconnects. A request that timed out on a live xenstored costs this event's
+                // step only; the device's next event re-reads everything.
+                BackendLog.XenstoreRequestFailed(_log, _driver.DeviceType, failed.Message);
             }
 
             Publish();
