@@ -2,21 +2,20 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Disagg.Interop;
-using Disagg.Netback.Switch;
 using Disagg.Service;
 
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
-/// The one switching thread: it owns every vif's rings, every bridge and port, and the copy buffer. A turn
-/// gathers up to a batch of frames (tx requests of the vifs with work, round robin, and frames waiting on TAP
-/// uplinks), copies them into the copy buffer with one grant-copy submission, switches them, copies each into
-/// its destinations' posted rx buffers with another, and publishes responses with one notification per ring
-/// at most. With nothing to do it asks every ring to wake it (ring.h final check) and sleeps on the event
-/// doorbell. Nothing on this path allocates or takes a lock; the xenbus side talks to it through
-/// <see cref="Submit"/> (applied between batches).
+/// The one switching thread: it owns every vif's rings, every bridge and port, and the copy buffer, through
+/// types that each own their part: <see cref="SwitchPorts"/> (bridges, ports, the active set, faults),
+/// <see cref="SwitchTurn"/> (one batch: gather, copy in, switch), <see cref="RxCopies"/> (copies out, with the
+/// <see cref="RxBacklogPool"/>), <see cref="UplinkGathering"/> (TAP frames) and <see cref="ResponseSet"/>
+/// (publishing, one notification per ring at most). This type is the loop: commands from the xenbus side
+/// (<see cref="Submit"/>, applied between batches), turns, the final check and the sleep on the event doorbell.
+/// Nothing on this path allocates or takes a lock.
 /// </summary>
-public sealed partial class SwitchLoop : IDisposable
+public sealed class SwitchLoop : IDisposable
 {
     /// <summary>Frames per batch: what the copy ring takes in one submission, at most.</summary>
     public const int MaxBatch = 64;
@@ -34,32 +33,17 @@ public sealed partial class SwitchLoop : IDisposable
     /// <summary>Copy-buffer pages, after the batch's <see cref="MaxBatch"/>, that hold backlogged frames.</summary>
     public const int RxBacklogPages = 256;
 
-    private static readonly TimeSpan CopyTimeout = TimeSpan.FromSeconds(10);
-
     private readonly IBackendChannel _kernel;
     private readonly ConcurrentQueue<SwitchCommand> _commands = new();
     private readonly Doorbell _wake = new();
     private readonly Channel<Vif> _faults = Channel.CreateUnbounded<Vif>();
-    private readonly Dictionary<string, SwitchBridge> _bridges = new(StringComparer.Ordinal);
-    private readonly Vif?[] _byPort = new Vif?[Abi.Boot.SharedInfo.MaxPorts];
-    private readonly List<Vif> _active = [];
-    private readonly List<Uplink.TapUplink> _uplinks = [];
-    private readonly List<Vif> _touched = [];
-    private readonly List<Vif> _faulted = [];
-    private readonly int[] _ports = new int[256];
     private readonly int[] _pollFds = new int[Readiness.MaxDescriptors];
-    private readonly FrameSlot[] _frames = new FrameSlot[MaxBatch];
-    private readonly Abi.Grants.GrantCopy[] _copies;
-    private readonly RxDelivery[] _rx;
-    private readonly int[] _backlogFree;
-    private readonly List<Vif> _backlogged = new(256);
-    private int _backlogFreeCount;
-    private int[] _destinations = new int[64];
-    private int _rxCount;
+    private readonly SwitchPorts _ports;
+    private readonly UplinkGathering _uplinks;
+    private readonly SwitchTurn _turn;
     private long _batches;
     private long _frameCount;
     private long _allocated;
-    private int _roundRobin;
     private volatile bool _stop;
     private Thread? _thread;
 
@@ -71,14 +55,12 @@ public sealed partial class SwitchLoop : IDisposable
         }
 
         _kernel = kernel;
-        _copies = new Abi.Grants.GrantCopy[kernel.CopyRingEntries];
-        _rx = new RxDelivery[kernel.CopyRingEntries];
         // The backlog pool is whatever the buffer has past the batch's pages, up to RxBacklogPages (none: drop at once).
-        _backlogFree = new int[Math.Min(RxBacklogPages, kernel.BufferPages - MaxBatch)];
-        for (var i = 0; i < _backlogFree.Length; i++)
-        {
-            _backlogFree[_backlogFreeCount++] = MaxBatch + _backlogFree.Length - 1 - i;
-        }
+        var backlog = new RxBacklogPool(kernel, MaxBatch, Math.Min(RxBacklogPages, kernel.BufferPages - MaxBatch));
+        var responses = new ResponseSet(kernel);
+        _ports = new SwitchPorts(backlog);
+        _uplinks = new UplinkGathering(kernel);
+        _turn = new SwitchTurn(kernel, _ports, _uplinks, new RxCopies(kernel, backlog, responses, _ports), responses);
     }
 
     /// <summary>Turns that moved at least one frame (a batch each).</summary>
@@ -122,7 +104,7 @@ public sealed partial class SwitchLoop : IDisposable
         _wake.Dispose();
     }
 
-    private static long NowNs() => Stopwatch.GetTimestamp() * (1_000_000_000L / Stopwatch.Frequency);
+    internal static long NowNs() => Stopwatch.GetTimestamp() * (1_000_000_000L / Stopwatch.Frequency);
 
     private void Run()
     {
@@ -131,8 +113,8 @@ public sealed partial class SwitchLoop : IDisposable
             while (!_stop)
             {
                 ApplyCommands();
-                TakeEvents();
-                var moved = Turn();
+                _ports.TakeEvents(_kernel);
+                var moved = _turn.Run();
                 if (moved > 0)
                 {
                     Volatile.Write(ref _batches, _batches + 1);
@@ -140,8 +122,8 @@ public sealed partial class SwitchLoop : IDisposable
                     Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
                 }
 
-                var work = moved > 0 || HasWork();
-                DetachFaulted();
+                var work = moved > 0 || _ports.FinalCheck();
+                _ports.DetachFaulted(_faults.Writer);
                 if (!work)
                 {
                     Sleep();
@@ -165,16 +147,14 @@ public sealed partial class SwitchLoop : IDisposable
             switch (command)
             {
                 case AttachVif a:
-                    Attach(a.Vif);
+                    _ports.Attach(a.Vif, NowNs());
                     break;
                 case DetachVif d:
-                    Detach(d.Vif);
+                    _ports.Detach(d.Vif);
                     break;
                 case AttachUplink u:
-                    var bridge = BridgeNamed(u.Uplink.Bridge);
-                    u.Uplink.Port = bridge.Add(u.Uplink, u.Uplink.Mtu);
+                    _ports.AttachUplink(u.Uplink);
                     _uplinks.Add(u.Uplink);
-                    GrowDestinations(bridge);
                     break;
             }
 
@@ -182,146 +162,11 @@ public sealed partial class SwitchLoop : IDisposable
         }
     }
 
-    private void Attach(Vif vif)
-    {
-        var bridge = BridgeNamed(vif.Settings.Bridge);
-        vif.Port = bridge.Add(vif);
-        vif.Bridge = bridge;
-        if (vif.Settings.HasRate)
-        {
-            vif.RateLimit = new TokenBucket(vif.Settings.RateBytesPerInterval, vif.Settings.RateIntervalUs * 1000, NowNs());
-        }
-
-        vif.Attached = true;
-        _byPort[vif.TxPort] = vif;
-        _byPort[vif.RxPort] = vif;
-        GrowDestinations(bridge);
-        Activate(vif); // a resumed ring may hold requests queued while we were away
-    }
-
-    private void Detach(Vif vif)
-    {
-        if (!vif.Attached)
-        {
-            return;
-        }
-
-        vif.Attached = false;
-        vif.Bridge!.Remove(vif.Port!);
-        if (_byPort[vif.TxPort] == vif)
-        {
-            _byPort[vif.TxPort] = null;
-        }
-
-        if (_byPort[vif.RxPort] == vif)
-        {
-            _byPort[vif.RxPort] = null;
-        }
-
-        _active.Remove(vif);
-        vif.Active = false;
-        while (vif.Backlog.Count > 0)
-        {
-            vif.Backlog.Dequeue(out var page, out _, out _);
-            _backlogFree[_backlogFreeCount++] = page;
-        }
-
-        if (vif.Backlog.Listed)
-        {
-            vif.Backlog.Listed = false;
-            _backlogged.Remove(vif);
-        }
-    }
-
-    private SwitchBridge BridgeNamed(string name)
-    {
-        if (!_bridges.TryGetValue(name, out var bridge))
-        {
-            bridge = new SwitchBridge(name);
-            _bridges[name] = bridge;
-        }
-
-        return bridge;
-    }
-
-    private void GrowDestinations(SwitchBridge bridge)
-    {
-        if (_destinations.Length < bridge.Vifs.Count)
-        {
-            _destinations = new int[bridge.Vifs.Count * 2];
-        }
-    }
-
-    private void TakeEvents()
-    {
-        int n;
-        do
-        {
-            n = _kernel.TakePendingEvents(_ports);
-            for (var i = 0; i < n; i++)
-            {
-                if (_byPort[_ports[i]] is { } vif)
-                {
-                    Activate(vif);
-                }
-            }
-        }
-        while (n == _ports.Length);
-    }
-
-    private void Activate(Vif vif)
-    {
-        if (!vif.Active && vif.Attached)
-        {
-            vif.Active = true;
-            _active.Add(vif);
-        }
-    }
-
-    /// <summary>
-    /// The final check before sleeping (ring.h): a vif leaves the active set only after asking its frontend to
-    /// notify at the next request and finding none. A vif held back by its rate limit stays, with a wake time.
-    /// </summary>
-    private bool HasWork()
-    {
-        var work = false;
-        for (var i = _active.Count - 1; i >= 0; i--)
-        {
-            var vif = _active[i];
-            if (vif.HasHeld)
-            {
-                continue;
-            }
-
-            if (vif.Tx.FinalCheckForRequests())
-            {
-                work = true;
-            }
-            else
-            {
-                CheckFault(vif);
-                vif.Active = false;
-                _active.RemoveAt(i);
-            }
-        }
-
-        // A backlog waits for rx buffers: ask each such frontend to notify when it posts some (ring.h final check).
-        foreach (var vif in _backlogged)
-        {
-            if (vif.Rx.FinalCheckForRequests())
-            {
-                work = true;
-            }
-        }
-
-        return work; // uplinks: read every turn, and waited on in Sleep
-    }
-
     private void Sleep()
     {
         var timeout = 1000;
         var now = NowNs();
-        foreach (var vif in _active)
+        foreach (var vif in _ports.Active)
         {
             if (vif.HasHeld)
             {
@@ -337,13 +182,7 @@ public sealed partial class SwitchLoop : IDisposable
         var n = 0;
         _pollFds[n++] = _kernel.Doorbell.Fd.Value;
         _pollFds[n++] = _wake.Fd.Value;
-        foreach (var u in _uplinks)
-        {
-            if (n < _pollFds.Length)
-            {
-                _pollFds[n++] = u.Device.Fd;
-            }
-        }
+        n = _uplinks.AddPollDescriptors(_pollFds, n);
 
         Readiness.WaitAny(_pollFds.AsSpan(0, n), timeout == 1000 ? 1000 : timeout + 1);
         _kernel.Doorbell.TryConsume();

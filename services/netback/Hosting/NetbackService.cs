@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Disagg.Control;
 using Disagg.Interop;
 using Disagg.Interop.Net;
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Netback.Status;
 using Disagg.Netback.Uplink;
 using Disagg.Netback.Xenbus;

@@ -1,4 +1,4 @@
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Service;
 using Disagg.Xenbus.Backend;
 
@@ -6,7 +6,7 @@ namespace Disagg.Netback.Xenbus;
 
 /// <summary>
 /// One vif device as netback tracks it: its xenbus address, its settings, and while connected the mapped ring
-/// pages, our event ports and the data-path <see cref="Datapath.Vif"/>. Changed on the backend's control task only.
+/// pages, our event ports and the data-path <see cref="DataPath.Vif"/>. Changed on the backend's control task only.
 /// </summary>
 internal sealed class VifDevice(XenbusDevice address, VifSettings settings)
 {

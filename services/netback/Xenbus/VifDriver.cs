@@ -1,5 +1,5 @@
 using Disagg.Control;
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Netback.Hosting;
 using Disagg.Service;
 using Disagg.Xenbus;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Netback.Switch;
 using Disagg.Xenbus;
 using Disagg.Xenbus.Backend;
