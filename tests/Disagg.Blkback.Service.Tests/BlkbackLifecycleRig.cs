@@ -1,6 +1,6 @@
 using System.Globalization;
 using Disagg.Abi.Io;
-using Disagg.Blkback.Formats;
+using Disagg.DiskImage;
 using Disagg.Blkfront.Native;
 using Disagg.TestSupport;
 using Disagg.TestSupport.Lifecycle;
@@ -28,7 +28,7 @@ internal sealed class BlkbackLifecycleRig(BlkbackRig rig) : ILifecycleRig
     public async Task<ILifecycleDevice> AttachAsync(int index)
     {
         var image = rig.File($"lifecycle{index}.raw");
-        DiskImage.CreateRaw(image, 4 << 20);
+        DiskImages.CreateRaw(image, 4 << 20);
         var xs = await XenstoreClient.ConnectWithRetryAsync(XenstoreSocket, TimeSpan.FromSeconds(30), CancellationToken.None);
         var front = await NativeBlkfront.AttachAsync(rig.Control, rig.Kernel.Socket, xs, 20 + index, BlkbackRig.BackendDomain, 0, new BlkfrontDisk(image));
         _frontends.Add((front, xs));
@@ -40,7 +40,7 @@ internal sealed class BlkbackLifecycleRig(BlkbackRig rig) : ILifecycleRig
         const uint tx = XenstoreClient.NoTransaction;
         var c = CancellationToken.None;
         var image = rig.File("bad-keys.raw");
-        DiskImage.CreateRaw(image, 1 << 20);
+        DiskImages.CreateRaw(image, 1 << 20);
         var fe = XenbusPaths.Frontend(domain, "vbd", 0);
         var be = XenbusPaths.Backend(BlkbackRig.BackendDomain, "vbd", domain, 0);
         await xs.WriteAsync(tx, fe + "/backend", be, c);
