@@ -116,6 +116,11 @@ internal static class BlkbackHost
         catch (OperationCanceledException)
         {
         }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or Disagg.Xenbus.XenstoreException)
+        {
+            Log.XenstoreGone(log, XenstorePatience.TotalSeconds, e.Message);
+            exitCode = 75; // the supervisor restarts us; frontends reconnect from InitWait
+        }
 
         await stop.CancelAsync().ConfigureAwait(false); // the control task may have ended on its own
         await status.ConfigureAwait(false);

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Critical, Message = "the I/O loop cannot go on; exiting so the supervisor restarts us (frontends reconnect from InitWait and re-issue)")]
     public static partial void LoopFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(Level = LogLevel.Critical, Message = "xenstored did not come back within {Seconds} s ({Reason}); exiting so the supervisor restarts us")]
+    public static partial void XenstoreGone(ILogger logger, double seconds, string reason);
+
     [LoggerMessage(Level = LogLevel.Critical, Message = "lost the kernel connection; exiting so the supervisor restarts us once the kernel is back")]
     public static partial void KernelLost(ILogger logger);
 
