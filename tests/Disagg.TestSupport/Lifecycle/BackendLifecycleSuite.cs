@@ -123,8 +123,8 @@ public abstract class BackendLifecycleSuite : IAsyncLifetime
         var good = await Rig.AttachAsync(0);
         var bad = await Rig.WriteDeviceWithBadRingReferenceAsync(_xs!, 40);
 
-        var error = await WaitForAsync(() => ReadAsync(bad + "/error"), e => e is not null);
-        Assert.Contains("ring-ref", error, StringComparison.Ordinal);
+        Assert.True(await Eventually.HoldsAsync(async () => await ReadAsync(bad + "/error") is not null, Patience.TotalSeconds), Rig.Backend.StdErr);
+        Assert.Contains("ring-ref", await ReadAsync(bad + "/error"), StringComparison.Ordinal);
         Assert.Equal(XenbusState.InitWait, await BackendStateAsync(bad));
         await good.AssertDataFlowsAsync();
         Assert.False(Rig.Backend.HasExited, Rig.Backend.StdErr);
@@ -142,26 +142,7 @@ public abstract class BackendLifecycleSuite : IAsyncLifetime
 
     private async Task WaitForBackendAsync(string backendPath, XenbusState state)
     {
-        var now = await WaitForAsync(() => BackendStateAsync(backendPath), s => s == state);
-        Assert.Equal(state, now);
-    }
-
-    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or <see cref="Patience"/> passes; the last value either way.</summary>
-    private async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        var value = await read();
-        while (!done(value))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"still {value} after {Patience.TotalSeconds} s\n{Rig.Backend.StdErr}");
-            }
-
-            await Task.Delay(20);
-            value = await read();
-        }
-
-        return value;
+        var held = await Eventually.HoldsAsync(async () => await BackendStateAsync(backendPath) == state, Patience.TotalSeconds);
+        Assert.True(held, $"{backendPath}: state {await BackendStateAsync(backendPath)}, not {state}\n{Rig.Backend.StdErr}");
     }
 }
