@@ -184,15 +184,16 @@ public sealed class BlkbackProcessTests : IAsyncLifetime
         Assert.Equal(BlkifResponse.StatusNotSupported, liar.Do(new BlkifRequest { Operation = 77, Id = 3 }));
         Assert.Equal(BlkifResponse.StatusError, liar.Do(NativeBlkfront.Request(BlkifOperation.Write, 4, 0, (0, 6, 2))));
 
-        // Garbage ring indices: req_prod a thousand requests ahead. That device is disconnected.
+        // Garbage ring indices: req_prod a thousand requests ahead. That device is disconnected and Closing
+        // with the reason in its error node (Xen's xenbus_dev_fatal, as every backend does it).
         liar.CorruptRequestProducer(1000);
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (await liar.BackendStateAsync() != XenbusState.Closed && DateTime.UtcNow < deadline)
+        while (await liar.BackendStateAsync() != XenbusState.Closing && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        Assert.Equal(XenbusState.Closed, await liar.BackendStateAsync());
+        Assert.Equal(XenbusState.Closing, await liar.BackendStateAsync());
         Assert.Contains("ProducerTooFarAhead", await _rig.Xs.ReadAsync(0, liar.BackendPath + "/error", CancellationToken.None) ?? "", StringComparison.Ordinal);
         for (var i = 0; i < 20; i++)
         {

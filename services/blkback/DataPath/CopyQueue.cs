@@ -1,6 +1,7 @@
 using Disagg.Abi.Events;
 using Disagg.Abi.Grants;
 using Disagg.Abi.Io;
+using Disagg.Service;
 
 namespace Disagg.Blkback.DataPath;
 
@@ -13,6 +14,12 @@ namespace Disagg.Blkback.DataPath;
 internal sealed class CopyQueue
 {
     private const int PageSize = 4096;
+    /// <summary>
+    /// A kernel that has not performed a batch of copies in this long is stuck; the loop gives up (the process
+    /// exits and the supervisor restarts it; frontends reconnect and re-issue what was not answered).
+    /// </summary>
+    private static readonly TimeSpan CopyTimeout = TimeSpan.FromSeconds(30);
+
     private readonly IBackendChannel _channel;
     private readonly GrantCopy[] _ops;
     private readonly IoRequest[] _opOwners;
@@ -118,7 +125,11 @@ internal sealed class CopyQueue
             return;
         }
 
-        _channel.WaitForCopies(ticket);
+        if (!_channel.WaitForCopies(ticket, CopyTimeout))
+        {
+            throw new TimeoutException($"the kernel performed no grant copy up to ring index {ticket} in {CopyTimeout.TotalSeconds} s");
+        }
+
         var entries = (uint)_ringOwners.Length;
         for (; _completed != ticket; _completed++)
         {

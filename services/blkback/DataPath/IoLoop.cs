@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Disagg.Service;
 
 namespace Disagg.Blkback.DataPath;
 
@@ -92,7 +93,7 @@ internal sealed partial class IoLoop : IDisposable
     public void Attach(VbdRing device)
     {
         _commands.Enqueue((device, true));
-        _channel.Wake();
+        _channel.Doorbell.Ring();
     }
 
     /// <summary>Stops serving <paramref name="device"/>; completes when no request of it is in flight, so its ring can be unmapped.</summary>
@@ -101,7 +102,7 @@ internal sealed partial class IoLoop : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         device.Detached = done;
         _commands.Enqueue((device, false));
-        _channel.Wake();
+        _channel.Doorbell.Ring();
         return done.Task;
     }
 
@@ -109,13 +110,13 @@ internal sealed partial class IoLoop : IDisposable
     public void Complete(IoRequest request)
     {
         _completions.Enqueue(request);
-        _channel.Wake();
+        _channel.Doorbell.Ring();
     }
 
     public void Dispose()
     {
         _stopping = true;
-        _channel.Wake();
+        _channel.Doorbell.Ring();
         if (_thread.IsAlive && Environment.CurrentManagedThreadId != _thread.ManagedThreadId)
         {
             _thread.Join();
@@ -140,7 +141,7 @@ internal sealed partial class IoLoop : IDisposable
                 }
                 else if (!_channel.PrepareToSleep())
                 {
-                    _channel.Sleep(IdleSleep);
+                    _channel.Doorbell.Wait(IdleSleep);
                 }
             }
         }

@@ -31,6 +31,9 @@ internal sealed unsafe class VbdRing
 
     public int FrontendDomain { get; }
 
+    /// <summary>The device id under the frontend domain, so a fault names its device.</summary>
+    public int DeviceId { get; init; }
+
     public BackRing<BlkifRequest, BlkifResponse> Ring { get; }
 
     public int Port { get; }

@@ -6,6 +6,7 @@ using Disagg.Blkback.Xenbus;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Service;
+using Disagg.Xenbus.Backend;
 using Microsoft.Extensions.Logging;
 
 namespace Disagg.Blkback.Hosting;
@@ -19,6 +20,9 @@ namespace Disagg.Blkback.Hosting;
 /// </summary>
 internal static class BlkbackHost
 {
+    /// <summary>How long xenstored may be away (at start, or restarting) before we give up and exit.</summary>
+    private static readonly TimeSpan XenstorePatience = TimeSpan.FromSeconds(60);
+
     public static async Task<int> RunAsync(BlkbackOptions options, ILoggerFactory loggers)
     {
         var log = loggers.CreateLogger("blkback");
@@ -59,11 +63,11 @@ internal static class BlkbackHost
         await using var ownedChannel = channel;
         var exitCode = 0;
         using var stop = new CancellationTokenSource();
-        VbdBackend? backend = null;
+        XenbusBackend<Vbd, VbdRingKeys>? backend = null;
         using var loop = new IoLoop(
             new ServiceBackendChannel(channel),
             options.MaxIndirectSegments,
-            ring => backend?.OnFaulted(ring),
+            ring => backend?.ReportFault(ring.FrontendDomain, ring.DeviceId),
             e =>
             {
                 Log.LoopFailed(log, e);
@@ -81,7 +85,8 @@ internal static class BlkbackHost
 
         try
         {
-            backend = await VbdBackend.StartAsync(options.XenstoreSocket, channel.DomainId, new ChannelFrontendLinks(channel), loop, log, stop.Token).ConfigureAwait(false);
+            var driver = new VbdDriver(new ChannelFrontendLinks(channel), loop, log);
+            backend = await XenbusBackend<Vbd, VbdRingKeys>.StartAsync(options.XenstoreSocket, XenstorePatience, channel.DomainId, driver, log, stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or Disagg.Xenbus.XenstoreException or OperationCanceledException)
         {
@@ -101,8 +106,8 @@ internal static class BlkbackHost
         });
 
         var status = Task.Run(() => WriteStatusAsync(options.StateDirectory, loop, backend, log, stop.Token), CancellationToken.None);
-        Log.Serving(log, backend.DeviceCount, clock.ElapsedMilliseconds);
-        Console.Out.WriteLine($"ready domain={channel.DomainId} devices={backend.DeviceCount}");
+        Log.Serving(log, backend.Devices.Count, clock.ElapsedMilliseconds);
+        Console.Out.WriteLine($"ready domain={channel.DomainId} devices={backend.Devices.Count}");
         Console.Out.Flush();
         try
         {
@@ -111,10 +116,15 @@ internal static class BlkbackHost
         catch (OperationCanceledException)
         {
         }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or Disagg.Xenbus.XenstoreException)
+        {
+            Log.XenstoreGone(log, XenstorePatience.TotalSeconds, e.Message);
+            exitCode = 75; // the supervisor restarts us; frontends reconnect from InitWait
+        }
 
         await stop.CancelAsync().ConfigureAwait(false); // the control task may have ended on its own
         await status.ConfigureAwait(false);
-        var rings = backend.Rings;
+        var rings = backend.Devices.Select(d => d.Ring).OfType<VbdRing>().ToList();
         Log.Stopping(log, rings.Sum(r => r.Counters.Requests), rings.Sum(r => r.Counters.Refused), rings.Sum(r => r.Counters.CopyFailures), rings.Sum(r => r.Counters.IoFailures));
         if (exitCode == 0)
         {
@@ -128,7 +138,7 @@ internal static class BlkbackHost
     /// DIR/status, now and then every <see cref="StatusFile.Interval"/> until stopped: on its own task, so it keeps
     /// showing the counters while the control task waits (a detach waits for the loop to answer what is in flight).
     /// </summary>
-    private static async Task WriteStatusAsync(string stateDirectory, IoLoop loop, VbdBackend backend, ILogger log, CancellationToken cancel)
+    private static async Task WriteStatusAsync(string stateDirectory, IoLoop loop, XenbusBackend<Vbd, VbdRingKeys> backend, ILogger log, CancellationToken cancel)
     {
         using var timer = new PeriodicTimer(StatusFile.Interval);
         var failing = false;

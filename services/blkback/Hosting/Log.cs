@@ -14,35 +14,22 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: {Image} ({Format}, mode {Mode}, {Sectors} sectors) opened, features published")]
     public static partial void DeviceReady(ILogger logger, int domainId, int device, string image, string format, string mode, long sectors);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: not set up: {Reason}")]
-    public static partial void SetupFailed(ILogger logger, int domainId, int device, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: connected, ring grant {Ref} ({Pages} page(s)), frontend port {RemotePort} bound as our port {LocalPort}")]
     public static partial void Connected(ILogger logger, int domainId, int device, uint @ref, int pages, int remotePort, int localPort);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: not connected: {Reason}")]
-    public static partial void ConnectFailed(ILogger logger, int domainId, int device, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: disconnected (frontend {FrontendState})")]
-    public static partial void Disconnected(ILogger logger, int domainId, int device, string frontendState);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: disconnected, the frontend broke its ring: {Reason}")]
-    public static partial void RingFaulted(ILogger logger, int domainId, int device, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: directory removed, device forgotten")]
-    public static partial void Forgotten(ILogger logger, int domainId, int device);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "vbd {DomainId}/{Device}: {Reason}")]
-    public static partial void DeviceError(ILogger logger, int domainId, int device, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "xenstored connection lost; reconnecting (rings keep being served)")]
-    public static partial void XenstoreLost(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "xenstored back: {Devices} devices reconciled")]
-    public static partial void XenstoreBack(ILogger logger, int devices);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "the I/O loop cannot go on; exiting so the supervisor restarts us (frontends reconnect from InitWait and re-issue)")]
     public static partial void LoopFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "xenstored did not come back within {Seconds} s ({Reason}); exiting so the supervisor restarts us")]
+    public static partial void XenstoreGone(ILogger logger, double seconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "lost the kernel connection; exiting so the supervisor restarts us once the kernel is back")]
     public static partial void KernelLost(ILogger logger);

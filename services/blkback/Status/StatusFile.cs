@@ -18,7 +18,7 @@ internal static class StatusFile
 
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    public static void Write(string stateDirectory, IoLoop loop, IReadOnlyList<VbdSnapshot> devices)
+    public static void Write(string stateDirectory, IoLoop loop, IReadOnlyList<Vbd> devices)
     {
         var text = new StringBuilder();
         // The loop thread itself: batches and requests (their ratio is the mean batch size) and what it has
@@ -27,8 +27,8 @@ internal static class StatusFile
         foreach (var d in devices)
         {
             var c = d.Config;
-            text.Append(CultureInfo.InvariantCulture, $"vbd{d.FrontendDomain}.{d.DeviceId} domain={d.FrontendDomain} device={d.DeviceId} vdev={Field(c?.VirtualDevice)}");
-            text.Append(CultureInfo.InvariantCulture, $" image={Field(c?.Image)} format={Format(c)} mode={(c is null ? "-" : c.ReadOnly ? "r" : "w")} state={(d.Connected ? "connected" : "disconnected")}");
+            text.Append(CultureInfo.InvariantCulture, $"vbd{d.FrontendDomain}.{d.DeviceId} domain={d.FrontendDomain} device={d.DeviceId} vdev={Field(c.VirtualDevice)}");
+            text.Append(CultureInfo.InvariantCulture, $" image={Field(c.Image)} format={Format(c)} mode={(c.ReadOnly ? "r" : "w")} state={(d.Connected ? "connected" : "disconnected")}");
             Counters(text, d.Counters ?? new VbdCounters(), d.Ring?.InFlight ?? 0);
             text.Append('\n');
         }

@@ -4,8 +4,9 @@ using Disagg.Service;
 namespace Disagg.Blkback.Xenbus;
 
 /// <summary>Frontend links through the kernel: MapGrantsAsync for the ring pages (one range), BindInterdomainAsync for the port.</summary>
-internal sealed class ChannelFrontendLinks(ServiceChannel channel) : IFrontendLinks
+internal sealed class ChannelFrontendLinks(ServiceChannel channel)
 {
+    /// <summary>Maps ring grants <paramref name="ringRefs"/> of <paramref name="domain"/> as one range and binds to its port <paramref name="remotePort"/>.</summary>
     public async Task<FrontendLink> OpenAsync(int domain, uint[] ringRefs, int remotePort, CancellationToken cancel)
     {
         var map = await channel.MapGrantsAsync(domain, ringRefs, cancel).ConfigureAwait(false);

@@ -1,29 +1,25 @@
-using Disagg.Abi.Io;
 using Disagg.Blkback.DataPath;
 using Disagg.DiskImage;
+using Disagg.Xenbus.Backend;
 
 namespace Disagg.Blkback.Xenbus;
 
-/// <summary>One virtual block device as the xenbus side tracks it: its directories, image, link and state.</summary>
-internal sealed class Vbd(int frontendDomain, int deviceId, string backendPath)
+/// <summary>
+/// One virtual block device as blkback tracks it: its xenbus address, the toolstack's configuration, the open
+/// image and, while connected, the frontend's link and the I/O loop's ring. Changed on the backend's control task
+/// only; other threads (the status file) read it through <see cref="XenbusBackend{TDevice, TConnection}.Devices"/>.
+/// </summary>
+internal sealed class Vbd(XenbusDevice address, VbdConfig config, IDiskImage image)
 {
-    public int FrontendDomain { get; } = frontendDomain;
+    public XenbusDevice Address { get; } = address;
 
-    public int DeviceId { get; } = deviceId;
+    public int FrontendDomain => Address.FrontendDomain;
 
-    public string BackendPath { get; } = backendPath;
+    public int DeviceId => Address.DeviceId;
 
-    public string Name => $"vbd {FrontendDomain}/{DeviceId}";
+    public VbdConfig Config { get; } = config;
 
-    public VbdConfig? Config { get; set; }
-
-    public IDiskImage? Image { get; set; }
-
-    /// <summary>What we last wrote to the error node (set up or connect refused, ring fault), so a repeat is not rewritten.</summary>
-    public string? ErrorWritten { get; set; }
-
-    /// <summary>The frontend state path we watch, once watched.</summary>
-    public string? WatchedFrontend { get; set; }
+    public IDiskImage Image { get; } = image;
 
     public FrontendLink? Link { get; set; }
 
@@ -32,9 +28,7 @@ internal sealed class Vbd(int frontendDomain, int deviceId, string backendPath)
     /// <summary>The counters of the last connection, kept for the status file while disconnected.</summary>
     public VbdCounters? LastCounters { get; set; }
 
-    /// <summary>What we last wrote to our state node (Unknown before this process wrote anything).</summary>
-    public XenbusState State { get; set; }
+    public VbdCounters? Counters => Ring?.Counters ?? LastCounters;
 
-    /// <summary>The frontend state seen at the last reconcile: a Connected frontend going back to Initialised re-initialised its ring.</summary>
-    public XenbusState LastFrontendState { get; set; }
+    public bool Connected => Ring is not null;
 }

@@ -14,20 +14,10 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "{Device} of domain {DomainId} connected to {Bridge}: rings {TxRef}/{RxRef}, ports {TxPort}/{RxPort}")]
     public static partial void VifConnected(ILogger log, int domainId, string device, string bridge, uint txRef, uint rxRef, int txPort, int rxPort);
 
-    [LoggerMessage(4, LogLevel.Information, "{Device} of domain {DomainId} disconnected")]
-    public static partial void VifDisconnected(ILogger log, int domainId, string device);
 
-    [LoggerMessage(5, LogLevel.Information, "{Device} of domain {DomainId} removed")]
-    public static partial void VifRemoved(ILogger log, int domainId, string device);
 
-    [LoggerMessage(6, LogLevel.Warning, "{Device} of domain {DomainId} refused: {Reason}")]
-    public static partial void VifRefused(ILogger log, int domainId, string device, string reason);
 
-    [LoggerMessage(7, LogLevel.Warning, "{Device} of domain {DomainId}: ring fault {Fault}; disconnected")]
-    public static partial void RingFault(ILogger log, int domainId, string device, string fault);
 
-    [LoggerMessage(8, LogLevel.Warning, "xenstore refused an operation for domain {DomainId} {Path}: {Reason}")]
-    public static partial void XenstoreRefused(ILogger log, int domainId, string path, string reason);
 
     [LoggerMessage(9, LogLevel.Debug, "{Device} of domain {DomainId}: closing port {Port}: {Reason}")]
     public static partial void PortCloseFailed(ILogger log, int domainId, string device, int port, string reason);
@@ -41,9 +31,10 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "switch stopped: {Reason}")]
     public static partial void SwitchStopped(ILogger log, string reason);
 
-    [LoggerMessage(13, LogLevel.Warning, "xenstored connection lost; exiting for a restart")]
-    public static partial void XenstoreLost(ILogger log);
 
     [LoggerMessage(14, LogLevel.Warning, "cannot write the status file in {Directory}: {Reason} (switching goes on; logged again only after a success)")]
     public static partial void StatusWriteFailed(ILogger log, string directory, string reason);
+
+    [LoggerMessage(15, LogLevel.Error, "xenstored did not come back within {Seconds} s ({Reason}); exiting for a restart")]
+    public static partial void XenstoreGone(ILogger log, double seconds, string reason);
 }

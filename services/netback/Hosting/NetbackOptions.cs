@@ -83,7 +83,7 @@ public sealed record NetbackOptions(string XenstoreSocket, string StateDirectory
         var colon = tap.IndexOf(':', StringComparison.Ordinal);
         if (colon >= 0)
         {
-            if (!int.TryParse(tap.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out mtu) || mtu < 68 || mtu > Datapath.VifSettings.MaxMtu)
+            if (!int.TryParse(tap.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out mtu) || mtu < 68 || mtu > DataPath.VifSettings.MaxMtu)
             {
                 return false;
             }

@@ -13,7 +13,7 @@ namespace Disagg.Netback.Status;
 /// </summary>
 internal static class StatusFile
 {
-    public static void Write(string stateDirectory, Datapath.SwitchLoop sw, IEnumerable<VifDevice> devices, IEnumerable<TapUplink> uplinks)
+    public static void Write(string stateDirectory, DataPath.SwitchLoop sw, IEnumerable<VifDevice> devices, IEnumerable<TapUplink> uplinks)
     {
         var text = new StringBuilder();
         // The switching thread itself: batches and frames (their ratio is the mean batch size) and what it has

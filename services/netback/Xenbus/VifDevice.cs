@@ -1,31 +1,20 @@
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Service;
+using Disagg.Xenbus.Backend;
 
 namespace Disagg.Netback.Xenbus;
 
 /// <summary>
-/// One vif device as the xenbus side tracks it: its directories, its settings, and while connected the mapped
-/// ring pages, our event ports and the data-path <see cref="Datapath.Vif"/>.
+/// One vif device as netback tracks it: its xenbus address, its settings, and while connected the mapped ring
+/// pages, our event ports and the data-path <see cref="DataPath.Vif"/>. Changed on the backend's control task only.
 /// </summary>
-internal sealed class VifDevice(VifId id, string backend, string frontend, VifSettings settings)
+internal sealed class VifDevice(XenbusDevice address, VifSettings settings)
 {
-    public VifId Id { get; } = id;
+    public XenbusDevice Address { get; } = address;
 
-    public string Backend { get; } = backend;
-
-    public string Frontend { get; } = frontend;
+    public VifId Id { get; } = new(address.FrontendDomain, address.DeviceId);
 
     public VifSettings Settings { get; } = settings;
-
-    public string WatchToken => "fe:" + Backend;
-
-    /// <summary>The backend state we last wrote.</summary>
-    public Abi.Io.XenbusState State { get; set; }
-
-    public FrontendRings? Rings { get; set; }
-
-    /// <summary>Rings that faulted: not connected again until the frontend leaves Connected or writes new ones.</summary>
-    public FrontendRings? FaultedRings { get; set; }
 
     public MappedGrant? TxPage { get; set; }
 

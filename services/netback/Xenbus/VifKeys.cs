@@ -1,7 +1,8 @@
 using System.Globalization;
-using Disagg.Netback.Datapath;
+using Disagg.Netback.DataPath;
 using Disagg.Netback.Switch;
 using Disagg.Xenbus;
+using Disagg.Xenbus.Backend;
 
 namespace Disagg.Netback.Xenbus;
 
@@ -14,7 +15,7 @@ public static class VifKeys
     public const string DefaultBridge = "xenbr0";
 
     /// <summary>What we offer, written before InitWait (Xen netback's names and meanings).</summary>
-    public static readonly (string Key, string Value)[] Features =
+    public static readonly IReadOnlyList<(string Key, string Value)> Features =
     [
         ("feature-rx-copy", "1"),
         ("feature-rx-flip", "0"),
@@ -26,12 +27,13 @@ public static class VifKeys
         ("multi-queue-max-queues", "1"),
     ];
 
-    /// <summary>The vif's settings from the backend directory <paramref name="backend"/>.</summary>
-    public static async Task<VifSettings> ReadSettingsAsync(XenstoreClient xs, VifId vif, string backend, CancellationToken cancel)
+    /// <summary>The vif's settings from its backend directory.</summary>
+    public static async Task<VifSettings> ReadSettingsAsync(XenstoreClient xs, XenbusDevice vif, CancellationToken cancel)
     {
+        var backend = vif.BackendPath;
         var bridge = await xs.ReadAsync(XenstoreClient.NoTransaction, backend + "/bridge", cancel).ConfigureAwait(false) ?? DefaultBridge;
         var macText = await xs.ReadAsync(XenstoreClient.NoTransaction, backend + "/mac", cancel).ConfigureAwait(false)
-            ?? throw new VifException(vif, $"{backend}/mac is missing");
+            ?? throw new XenbusDeviceException(vif, $"{backend}/mac is missing");
         MacAddress mac;
         try
         {
@@ -39,26 +41,26 @@ public static class VifKeys
         }
         catch (FormatException e)
         {
-            throw new VifException(vif, $"{backend}/mac '{macText}' is not a MAC address", e);
+            throw new XenbusDeviceException(vif, $"{backend}/mac '{macText}' is not a MAC address", e);
         }
 
         if (mac.IsGroup || mac.IsZero)
         {
-            throw new VifException(vif, $"{backend}/mac {mac} is not a unicast address");
+            throw new XenbusDeviceException(vif, $"{backend}/mac {mac} is not a unicast address");
         }
 
         var mtuText = await xs.ReadAsync(XenstoreClient.NoTransaction, backend + "/mtu", cancel).ConfigureAwait(false);
         var mtu = 1500;
         if (mtuText is not null && (!int.TryParse(mtuText, NumberStyles.None, CultureInfo.InvariantCulture, out mtu) || mtu < 68 || mtu > VifSettings.MaxMtu))
         {
-            throw new VifException(vif, $"{backend}/mtu '{mtuText}' is not an MTU between 68 and {VifSettings.MaxMtu} (no feature-sg: a frame fits one page)");
+            throw new XenbusDeviceException(vif, $"{backend}/mtu '{mtuText}' is not an MTU between 68 and {VifSettings.MaxMtu} (no feature-sg: a frame fits one page)");
         }
 
         long bytes = 0, micros = 0;
         var rate = await xs.ReadAsync(XenstoreClient.NoTransaction, backend + "/rate", cancel).ConfigureAwait(false);
         if (rate is not null && !TryParseRate(rate, out bytes, out micros))
         {
-            throw new VifException(vif, $"{backend}/rate '{rate}' is not BYTES,MICROSECONDS (libxl's form of xl rate=)");
+            throw new XenbusDeviceException(vif, $"{backend}/rate '{rate}' is not BYTES,MICROSECONDS (libxl's form of xl rate=)");
         }
 
         return new VifSettings(bridge, mac, mtu, bytes, micros);
@@ -76,8 +78,9 @@ public static class VifKeys
     }
 
     /// <summary>What the frontend wrote to connect: ring references and event channel(s).</summary>
-    public static async Task<FrontendRings> ReadRingsAsync(XenstoreClient xs, VifId vif, string frontend, CancellationToken cancel)
+    public static async Task<FrontendRings> ReadRingsAsync(XenstoreClient xs, XenbusDevice vif, CancellationToken cancel)
     {
+        var frontend = vif.FrontendPath;
         async Task<uint?> Number(string key)
         {
             var text = await xs.ReadAsync(XenstoreClient.NoTransaction, frontend + "/" + key, cancel).ConfigureAwait(false);
@@ -88,15 +91,15 @@ public static class VifKeys
 
             return uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
                 ? n
-                : throw new VifException(vif, $"{frontend}/{key} '{text}' is not a number");
+                : throw new XenbusDeviceException(vif, $"{frontend}/{key} '{text}' is not a number");
         }
 
-        var tx = await Number("tx-ring-ref").ConfigureAwait(false) ?? throw new VifException(vif, $"{frontend}/tx-ring-ref is missing");
-        var rx = await Number("rx-ring-ref").ConfigureAwait(false) ?? throw new VifException(vif, $"{frontend}/rx-ring-ref is missing");
+        var tx = await Number("tx-ring-ref").ConfigureAwait(false) ?? throw new XenbusDeviceException(vif, $"{frontend}/tx-ring-ref is missing");
+        var rx = await Number("rx-ring-ref").ConfigureAwait(false) ?? throw new XenbusDeviceException(vif, $"{frontend}/rx-ring-ref is missing");
         var rxCopy = await Number("request-rx-copy").ConfigureAwait(false);
         if (rxCopy != 1)
         {
-            throw new VifException(vif, $"{frontend}/request-rx-copy is not 1: page flipping is not offered (feature-rx-flip=0)");
+            throw new XenbusDeviceException(vif, $"{frontend}/request-rx-copy is not 1: page flipping is not offered (feature-rx-flip=0)");
         }
 
         var single = await Number("event-channel").ConfigureAwait(false);
@@ -107,13 +110,13 @@ public static class VifKeys
         }
         else
         {
-            txPort = await Number("event-channel-tx").ConfigureAwait(false) ?? throw new VifException(vif, $"{frontend}/event-channel (or event-channel-tx/-rx) is missing");
-            rxPort = await Number("event-channel-rx").ConfigureAwait(false) ?? throw new VifException(vif, $"{frontend}/event-channel-rx is missing");
+            txPort = await Number("event-channel-tx").ConfigureAwait(false) ?? throw new XenbusDeviceException(vif, $"{frontend}/event-channel (or event-channel-tx/-rx) is missing");
+            rxPort = await Number("event-channel-rx").ConfigureAwait(false) ?? throw new XenbusDeviceException(vif, $"{frontend}/event-channel-rx is missing");
         }
 
         if (txPort == 0 || rxPort == 0 || txPort >= Abi.Boot.SharedInfo.MaxPorts || rxPort >= Abi.Boot.SharedInfo.MaxPorts)
         {
-            throw new VifException(vif, $"event channel {txPort}/{rxPort} is not a port");
+            throw new XenbusDeviceException(vif, $"event channel {txPort}/{rxPort} is not a port");
         }
 
         return new FrontendRings(tx, rx, (int)txPort, (int)rxPort);

@@ -1,4 +1,4 @@
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// The kernel stopped performing our grant copies (it died, or took our channel away): the switching thread

@@ -1,4 +1,4 @@
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// Frames held for a vif whose frontend had no rx buffer posted when they came (Linux netback's per-vif rx

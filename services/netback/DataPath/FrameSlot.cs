@@ -1,4 +1,4 @@
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// A frame of the current batch: it sits in copy-buffer page <see cref="Page"/>, came from a vif's tx request

@@ -2,7 +2,7 @@ using Disagg.Abi.Io;
 using Disagg.Netback.Switch;
 using Disagg.Ring;
 
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// A connected vif as the switching thread sees it: its two rings (pages the frontend granted us, mapped by the

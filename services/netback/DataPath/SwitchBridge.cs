@@ -1,7 +1,7 @@
 using Disagg.Netback.Switch;
 using Disagg.Netback.Uplink;
 
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>A bridge with what sits behind each of its ports: a vif or a TAP uplink, by port index.</summary>
 internal sealed class SwitchBridge(string name)

@@ -1,6 +1,6 @@
 using Disagg.Netback.Switch;
 
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// A vif's configuration as the toolstack wrote it under the backend directory: the bridge it joins, the

@@ -1,6 +1,6 @@
 using Disagg.Netback.Uplink;
 
-namespace Disagg.Netback.Datapath;
+namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// Work the xenbus side hands the switching thread between batches, so the thread owns every vif, bridge
