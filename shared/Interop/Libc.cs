@@ -33,6 +33,8 @@ internal static unsafe partial class Libc
     public const int OCloexec = 0x80000;
     public const int PrSetPdeathsig = 1;
     public const int FDupfdCloexec = 1030;
+    public const int ClockMonotonic = 1;
+    public const int TfdCloexec = 0x80000;
 
     [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
@@ -54,6 +56,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int Eventfd(uint initial, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "timerfd_create", SetLastError = true)]
+    public static partial int TimerfdCreate(int clock, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "timerfd_settime", SetLastError = true)]
+    public static partial int TimerfdSettime(int fd, int flags, ITimerSpec* value, ITimerSpec* old);
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, void* buffer, nuint count);
@@ -81,6 +89,21 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int cmd);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>struct itimerspec: the repeat interval, then the first expiry.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ITimerSpec
+    {
+        public TimeSpec Interval;
+        public TimeSpec Value;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

@@ -38,6 +38,36 @@ public sealed class TimerQueueTests : IDisposable
     }
 
     [Fact]
+    public void ASubMillisecondWaitSleepsOnceInsteadOfSpinning()
+    {
+        // A millisecond-rounded sleep returns at once for the last fraction of a millisecond, so the
+        // thread spun until the deadline (thousands of wake-ups per timer); the alarm sleeps once.
+        for (var i = 0; i < 20; i++)
+        {
+            var r = new Recorder();
+            var before = _timers.Wakeups;
+            var deadline = Now + 1_500_000 + (i * 40_000);
+            _timers.Arm(new KernelTimer(r), deadline);
+            Assert.True(r.Fired.Wait(TimeSpan.FromSeconds(5)));
+            Assert.True(r.Fires.Single().FiredAt >= deadline);
+            Assert.InRange(_timers.Wakeups - before, 1, 2);
+        }
+    }
+
+    [Fact]
+    public void WithNothingArmedTheThreadNeverWakes()
+    {
+        var r = new Recorder();
+        var timer = new KernelTimer(r);
+        _timers.Arm(timer, Now + 5_000_000);
+        Assert.True(r.Fired.Wait(TimeSpan.FromSeconds(5)));
+        var before = _timers.Wakeups;
+        Thread.Sleep(300);
+        Assert.Equal(before, _timers.Wakeups);
+        Assert.Single(r.Fires);
+    }
+
+    [Fact]
     public void ReArmingMovesTheDeadlineAndCancelStopsIt()
     {
         var moved = new Recorder();
