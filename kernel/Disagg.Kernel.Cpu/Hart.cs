@@ -116,6 +116,9 @@ public sealed unsafe partial class Hart
     /// <summary>The SBI set_timer deadline (in <see cref="Time"/> units); ulong.MaxValue when none.</summary>
     public ulong TimerDeadline => _timerDeadline;
 
+    /// <summary>The interrupts sie enables: only these end a WFI.</summary>
+    public Interrupts EnabledInterrupts => (Interrupts)_sie;
+
     /// <summary>True when an interrupt that sie enables is pending (what wakes a WFI), whatever sstatus.SIE says.</summary>
     public bool InterruptPending
     {

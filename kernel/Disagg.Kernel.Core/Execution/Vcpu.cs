@@ -149,10 +149,15 @@ public sealed class Vcpu : ITimerTarget
     /// <summary>A SCHEDOP_poll timeout in `time` ticks, if one is pending.</summary>
     internal ulong? PollDeadline { get; set; }
 
-    /// <summary>Arms the kernel timer for the guest's stimecmp, so a WFI with a deadline wakes on time.</summary>
+    /// <summary>
+    /// Arms the kernel timer for the guest's SBI timer deadline, so a WFI with a deadline wakes on time.
+    /// Only when sie enables the timer: a masked one cannot end the wait, and arming it anyway would
+    /// wake the vCPU at a past deadline again and again (a spin in the kernel for a guest that sleeps).
+    /// </summary>
     internal void ArmGuestTimer(ulong? earlierDeadline = null)
     {
-        var deadline = Math.Min(Hart.TimerDeadline, earlierDeadline ?? ulong.MaxValue);
+        var guest = (Hart.EnabledInterrupts & Interrupts.SupervisorTimer) != 0 ? Hart.TimerDeadline : ulong.MaxValue;
+        var deadline = Math.Min(guest, earlierDeadline ?? ulong.MaxValue);
         if (deadline == ulong.MaxValue)
         {
             _timers.Cancel(Timer);
