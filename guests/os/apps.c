@@ -118,11 +118,12 @@ static void echo(void)
             console_write(buf, (size_t)n);
             continue;
         }
-        /* Input arrives with a console event; block until one (or the next tick, for SBI getchar). */
+        /* Ring input arrives with a console event: block with no deadline (no timer at all, tickless).
+           SBI getchar input (console=xen, or a broken ring) raises nothing: look again once a second. */
         xlen_t was = irq_save();
         int wait = !console_input_event;
         irq_restore(was);
-        if (wait) block_until(monotonic_ns() + 1000000000ULL);
+        if (wait) block_until(console_input_notifies() ? ~0ULL : monotonic_ns() + 1000000000ULL);
     }
 }
 

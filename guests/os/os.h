@@ -77,6 +77,7 @@ void console_init(void);
 void xen_console_io_write(const char *text, size_t length);
 int console_read(char *buf, int max);  /* bytes from the ring's in-queue (or SBI getchar); 0 if none */
 void console_flush(void);
+int console_input_notifies(void); /* ring input raises the console event (else SBI getchar must be polled) */
 const char *console_mode_name(void);
 extern volatile int console_input_event;
 extern u64 console_ring_bytes, console_ring_dropped;

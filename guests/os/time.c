@@ -2,8 +2,11 @@
    ns = system_time + ((time - tsc_timestamp) << tsc_shift) * tsc_to_system_mul >> 32, read under its
    version seqlock; the "tsc" is the `time` CSR (10 MHz). The one timer is SBI set_timer (the kernel
    raises VIRQ_TIMER never; DomainPlatform serves SBI TIME): it is armed for the earlier of the next
-   periodic tick (hz=, default 100; hz=0 is tickless) and the deadline a sleeper asked for. Sleeping is
-   SCHEDOP_block with interrupts held off, so a wake-up between the check and the block is not lost. */
+   periodic tick and the deadline a sleeper asked for. Tickless by default (hz=0): the timer is armed
+   only while something waits for a deadline, and cancelled when that wait ends early, so an idle guest
+   blocked without a deadline takes no interrupt at all (hz=N brings a periodic tick back for whoever
+   wants one). Sleeping is SCHEDOP_block with interrupts held off, so a wake-up between the check and
+   the block is not lost. */
 #include "os.h"
 #include "sbi.h"
 
@@ -77,6 +80,7 @@ void block_until(u64 deadline_ns)
         /* Returns at once if an enabled interrupt or an event is already pending. */
         HYPERVISOR_block();
         wake_deadline_ns = NO_DEADLINE;
+        timer_program(); /* woken early: the deadline's interrupt would only be a spurious wake-up */
     }
     irq_enable(); /* whatever woke us is handled here */
     if (!was) irq_disable();
@@ -91,7 +95,7 @@ void msleep(u64 ms)
 void time_init(void)
 {
     struct vcpu_time_info *t = &shared_info->vcpu_info[0].time;
-    hz = (unsigned)cmdline_u64("hz", 100);
+    hz = (unsigned)cmdline_u64("hz", 0);
     if (hz > 10000) hz = 10000;
     if (hz) {
         tick_period_ns = 1000000000ULL / hz;

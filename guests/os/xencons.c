@@ -193,6 +193,10 @@ int console_read(char *buf, int max)
     return n;
 }
 
+/* Input comes through the ring, with an event, once the guest writes to the ring: the toolstack sends
+   keystrokes to the ring of a guest that uses it and to the SBI console otherwise. */
+int console_input_notifies(void) { return intf && !broken && mode != MODE_XEN; }
+
 static void console_event(evtchn_port_t p, void *data) { console_input_event = 1; }
 
 void console_init(void)

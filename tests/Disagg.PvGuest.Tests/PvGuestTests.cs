@@ -158,7 +158,23 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
         var before = (await FindAsync(id))!.CpuTimeNs;
         await Task.Delay(500);
         var used = (await FindAsync(id))!.CpuTimeNs - before;
-        Assert.InRange(used, 0, 100_000_000); // 100 Hz ticks only: far below the 500 ms that passed
+        Assert.InRange(used, 0, 100_000_000); // far below the 500 ms that passed
+        await DestroyAsync(id);
+    }
+
+    [Fact]
+    public async Task AnIdleEchoGuestIsTicklessAndTakesNoCpuAtAll()
+    {
+        // Tickless by default: echo blocks for a console event with no deadline, so no timer is armed
+        // and nothing wakes the vCPU (a 100 Hz tick woke it a hundred times a second).
+        var id = await BootAsync("idle", "app=echo");
+        Assert.True(await Eventually.HoldsAsync(async () => (await LogAsync(id)).Contains("echo: type and it comes back", StringComparison.Ordinal)), await LogAsync(id));
+        Assert.Contains("SBI timer, 0 Hz tick (tickless)", await LogAsync(id), StringComparison.Ordinal);
+        Assert.True(await Eventually.HoldsAsync(async () => (await FindAsync(id))!.State == "b"));
+        var before = (await FindAsync(id))!.CpuTimeNs;
+        await Task.Delay(1000);
+        var used = (await FindAsync(id))!.CpuTimeNs - before;
+        Assert.True(used == 0, $"an idle guest ran {used} ns in a second; log:\n{await LogAsync(id)}");
         await DestroyAsync(id);
     }
 
