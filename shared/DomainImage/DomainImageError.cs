@@ -26,4 +26,7 @@ public enum DomainImageError
 
     /// <summary>Records out of the required order, missing, or bytes after the end record.</summary>
     BadSequence = 8,
+
+    /// <summary>The image is sound but this host cannot restore it: a guest wider than the host, frames outside the domain.</summary>
+    DoesNotFitHost = 9,
 }

@@ -12,8 +12,9 @@ public static class DomainImageReader
 {
     private const int PageSize = 4096;
 
-    public static DomainImage Read(Stream stream)
+    public static DomainImage Read(Stream stream, ImageHost? host = null)
     {
+        host ??= new ImageHost();
         var header = new byte[ImageFrame.HeaderSize];
         var scratch = new byte[MemoryRecord.MaxPages * PageSize];
         ImageHeader? imageHeader = null;
@@ -83,6 +84,11 @@ public static class DomainImageReader
                 {
                     case ImageRecordKind.Header:
                         imageHeader = CheckHeader(ImageHeader.Read(ref reader));
+                        if (imageHeader.Isa > host.WidestGuest)
+                        {
+                            throw new DomainImageException(DomainImageError.DoesNotFitHost, kind, index, $"an {imageHeader.Isa} guest on an {host.WidestGuest} host");
+                        }
+
                         break;
                     case ImageRecordKind.Domain:
                         domain = DomainRecord.Read(ref reader);
@@ -103,10 +109,13 @@ public static class DomainImageReader
                             throw new MessagePackSerializationException($"{run.PageCount} pages at frame 0x{run.FirstFrame:x} do not decompress to {run.PageCount * PageSize} bytes");
                         }
 
+                        Fit(host, domain!, run.FirstFrame, run.PageCount, kind, index);
                         memory.Add(run);
                         break;
                     case ImageRecordKind.ZeroPages:
-                        zeros.Add(ZeroPagesRecord.Read(ref reader));
+                        var zero = ZeroPagesRecord.Read(ref reader);
+                        Fit(host, domain!, zero.FirstFrame, zero.Count, kind, index);
+                        zeros.Add(zero);
                         break;
                     case ImageRecordKind.EventChannels:
                         events = EventChannelsRecord.Read(ref reader);
@@ -158,6 +167,14 @@ public static class DomainImageReader
                     GrantTable = grants,
                 };
             }
+        }
+    }
+
+    private static void Fit(ImageHost host, DomainRecord domain, ulong first, long count, ImageRecordKind kind, int index)
+    {
+        if (host.FramesFit is { } fit && !fit(domain, first, count))
+        {
+            throw new DomainImageException(DomainImageError.DoesNotFitHost, kind, index, $"frames 0x{first:x}+{count} are outside a {domain.MaxPages}-page domain");
         }
     }
 
