@@ -154,6 +154,16 @@ public sealed class SaveRestoreTests : IDisposable
     }
 
     [Fact]
+    public void AnHvmDomainIsNotSavedWithoutItsDeviceState()
+    {
+        var d = _hv.Hypervisor.CreateDomain(new DomainSpec { Name = "hvm", Hvm = true, MemoryPages = 64, MaxMemoryPages = 64 });
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<NotSupportedException>(() => DomainSave.Write(_hv.Hypervisor, d, stream));
+        Assert.Contains("HVM", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, stream.Length);
+    }
+
+    [Fact]
     public void AnImageAskingForMoreMemoryThanTheHostHasIsRefusedBeforeCreation()
     {
         // The attack: a forged image whose domain record claims terabytes of maxmem, so that the restoring

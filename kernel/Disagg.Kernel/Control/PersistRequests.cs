@@ -37,6 +37,11 @@ internal static class PersistRequests
             File.Delete(partial);
             throw new DomainRequestException(XenErrno.EIO, $"domain {d.Id}: saving to {s.Path}: {e.Message}");
         }
+        catch (NotSupportedException e)
+        {
+            File.Delete(partial);
+            throw new DomainRequestException(XenErrno.ENOSYS, e.Message);
+        }
         catch (UnauthorizedAccessException e)
         {
             throw new DomainRequestException(XenErrno.EACCES, $"domain {d.Id}: saving to {s.Path}: {e.Message}");
