@@ -40,6 +40,8 @@ MESSAGES = [
     ("SetVcpusOnline", 19, "DomainId:i32 Count:i32"),
     ("ListVcpus", 20, "DomainId:i32"),
     ("VcpuList", 21, "Vcpus:list:VcpuSummary"),
+    ("SaveDomain", 22, "DomainId:i32 Path:str Config:bin"),
+    ("RestoreDomain", 23, "Path:str Name:str ConsoleBackendDomain:i32 XenstoreDomain:i32"),
     ("ReadMessageLog", 30, "Offset:i64 MaxBytes:i32"),
     ("MessageLogChunk", 31, "Text:bin NextOffset:i64 Missed:i64"),
     ("GetHostInfo", 32, ""),

@@ -27,6 +27,8 @@ internal static class ControlWire
         (19, typeof(SetVcpusOnline)),
         (20, typeof(ListVcpus)),
         (21, typeof(VcpuList)),
+        (22, typeof(SaveDomain)),
+        (23, typeof(RestoreDomain)),
         (30, typeof(ReadMessageLog)),
         (31, typeof(MessageLogChunk)),
         (32, typeof(GetHostInfo)),
@@ -74,6 +76,8 @@ internal static class ControlWire
         SetVcpusOnline => 19,
         ListVcpus => 20,
         VcpuList => 21,
+        SaveDomain => 22,
+        RestoreDomain => 23,
         ReadMessageLog => 30,
         MessageLogChunk => 31,
         GetHostInfo => 32,
@@ -155,6 +159,12 @@ internal static class ControlWire
                 break;
             case VcpuList m:
                 WriteVcpuList(ref w, m);
+                break;
+            case SaveDomain m:
+                WriteSaveDomain(ref w, m);
+                break;
+            case RestoreDomain m:
+                WriteRestoreDomain(ref w, m);
                 break;
             case ReadMessageLog m:
                 WriteReadMessageLog(ref w, m);
@@ -258,6 +268,8 @@ internal static class ControlWire
         19 => ReadSetVcpusOnline(ref r),
         20 => ReadListVcpus(ref r),
         21 => ReadVcpuList(ref r),
+        22 => ReadSaveDomain(ref r),
+        23 => ReadRestoreDomain(ref r),
         30 => ReadReadMessageLog(ref r),
         31 => ReadMessageLogChunk(ref r),
         32 => ReadGetHostInfo(ref r),
@@ -1135,6 +1147,121 @@ internal static class ControlWire
         }
 
         return new VcpuList(fVcpus!) { Id = id };
+    }
+
+    private static void WriteSaveDomain(ref MessagePackWriter w, SaveDomain m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("Config"u8);
+        WriteBin(ref w, m.Config);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SaveDomain ReadSaveDomain(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        string? fPath = null;
+        byte[]? fConfig = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 2UL;
+                    break;
+                case "Config":
+                    fConfig = ReadBin(ref r, "Config");
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SaveDomain", ["DomainId", "Path", "Config"]);
+        }
+
+        return new SaveDomain(fDomainId, fPath!, fConfig!) { Id = id };
+    }
+
+    private static void WriteRestoreDomain(ref MessagePackWriter w, RestoreDomain m)
+    {
+        w.WriteMapHeader(5);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("ConsoleBackendDomain"u8);
+        w.Write(m.ConsoleBackendDomain);
+        w.WriteString("XenstoreDomain"u8);
+        w.Write(m.XenstoreDomain);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static RestoreDomain ReadRestoreDomain(ref MessagePackReader r)
+    {
+        string? fPath = null;
+        string? fName = null;
+        int fConsoleBackendDomain = default;
+        int fXenstoreDomain = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 1UL;
+                    break;
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 2UL;
+                    break;
+                case "ConsoleBackendDomain":
+                    fConsoleBackendDomain = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "XenstoreDomain":
+                    fXenstoreDomain = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "RestoreDomain", ["Path", "Name", "ConsoleBackendDomain", "XenstoreDomain"]);
+        }
+
+        return new RestoreDomain(fPath!, fName!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
     }
 
     private static void WriteReadMessageLog(ref MessagePackWriter w, ReadMessageLog m)

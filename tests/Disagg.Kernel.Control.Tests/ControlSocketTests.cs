@@ -10,7 +10,7 @@ using Disagg.Kernel.Cpu.Tests;
 namespace Disagg.Kernel.Control.Tests;
 
 /// <summary>The kernel as a real process, driven as the toolstack will drive it.</summary>
-public sealed class ControlSocketTests : IAsyncLifetime
+public sealed partial class ControlSocketTests : IAsyncLifetime
 {
     private KernelProcess _kernel = null!;
     private KernelClient _control = null!;

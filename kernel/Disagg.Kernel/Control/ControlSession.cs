@@ -134,6 +134,8 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 SetVcpuAffinity a => DomainRequests.SetAffinity(server.Hypervisor, a),
                 SetVcpusOnline o => DomainRequests.SetVcpusOnline(server.Hypervisor, o),
                 ListVcpus v => DomainRequests.ListVcpus(server.Hypervisor, v),
+                SaveDomain s => PersistRequests.Save(server.Hypervisor, s),
+                RestoreDomain r => PersistRequests.Restore(server.Hypervisor, r),
                 RegisterService r => Register(r),
                 ReadConsole c => DomainRequests.ReadConsole(server.Hypervisor, c),
                 WriteConsoleInput w => DomainRequests.WriteConsoleInput(server.Hypervisor, w),

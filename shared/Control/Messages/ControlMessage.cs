@@ -22,6 +22,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(SetVcpusOnline), Tag = 19)]
 [DerivedTypeShape(typeof(ListVcpus), Tag = 20)]
 [DerivedTypeShape(typeof(VcpuList), Tag = 21)]
+[DerivedTypeShape(typeof(SaveDomain), Tag = 22)]
+[DerivedTypeShape(typeof(RestoreDomain), Tag = 23)]
 [DerivedTypeShape(typeof(ReadMessageLog), Tag = 30)]
 [DerivedTypeShape(typeof(MessageLogChunk), Tag = 31)]
 [DerivedTypeShape(typeof(GetHostInfo), Tag = 32)]

@@ -9,7 +9,7 @@ namespace Disagg.Kernel.Core.Ipc.Events;
 /// Every argument comes from an untrusted caller: results are a port (&gt;= 0) or a negative
 /// Xen errno, never an exception.
 /// </summary>
-public sealed class EventChannels
+public sealed partial class EventChannels
 {
     private readonly object _lock = new();
     private readonly Dictionary<int, EventChannelTable> _domains = [];

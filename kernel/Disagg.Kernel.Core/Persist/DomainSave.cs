@@ -1,0 +1,111 @@
+using Disagg.Abi.Events;
+using Disagg.DomainImage;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Cpu;
+
+namespace Disagg.Kernel.Core.Persist;
+
+/// <summary>
+/// Captures a paused domain into an image (docs/SAVE-RESTORE.md): its sizes and life-cycle state, every
+/// vCPU's architectural state, its populated RAM and the kernel-provided special pages (start_info,
+/// shared_info with its pending and mask bits, the console and xenstore rings), its event channel table and
+/// its grant table. Memory streams out run by run; nothing is held beyond one run.
+/// </summary>
+public static class DomainSave
+{
+    /// <summary>
+    /// Writes <paramref name="domain"/> to <paramref name="stream"/>. It must be paused (or shut down) by the
+    /// control domain and stays so: the caller destroys it, keeps it paused or unpauses it.
+    /// </summary>
+    /// <param name="config">The toolstack's configuration of the domain, carried opaquely in the header.</param>
+    /// <returns>The bytes written.</returns>
+    public static unsafe long Write(Hypervisor hypervisor, Domain domain, Stream stream, byte[]? config = null)
+    {
+        if (domain.Spec.Hvm)
+        {
+            // An HVM domain's PLIC and device model hold state no record carries yet: an image without it
+            // would restore a machine that lost its pending interrupts. Its device record comes with issue 14's next step.
+            throw new NotSupportedException($"domain {domain.Id} is HVM: its device state cannot be saved yet");
+        }
+
+        if (domain.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed))
+        {
+            throw new InvalidOperationException($"domain {domain.Id} is {domain.State}: only a paused domain can be saved");
+        }
+
+        foreach (var v in domain.Vcpus)
+        {
+            // A pause takes effect at the vCPU's next block boundary: its state is ours only once it is off its pCPU.
+            if (!SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10)))
+            {
+                throw new InvalidOperationException($"domain {domain.Id}: vcpu {v.Id} did not leave its pCPU within 10 s of the pause");
+            }
+        }
+
+        var writer = new DomainImageWriter(stream);
+        writer.Write(new ImageHeader { Isa = domain.Spec.Isa == IsaWidth.Rv32 ? ImageIsa.Rv32 : ImageIsa.Rv64, Config = config ?? [] });
+        writer.Write(new DomainRecord
+        {
+            Name = domain.Name,
+            Vcpus = domain.Spec.Vcpus,
+            MaxVcpus = domain.Vcpus.Count,
+            OnlineVcpus = domain.OnlineVcpus,
+            TargetPages = domain.TargetPages,
+            MaxPages = domain.Memory.MaxPages,
+            PageLimit = domain.Memory.Limit,
+            Weight = domain.Spec.Weight,
+            Cap = domain.Spec.Cap,
+            ShutdownReason = domain.State is DomainState.Shutdown or DomainState.Crashed ? (int)domain.ShutdownReason : -1,
+        });
+        foreach (var v in domain.Vcpus)
+        {
+            writer.Write(VcpuSnapshot.Capture(v));
+        }
+
+        var memory = domain.Memory;
+        PageSource read = (frame, page) => new ReadOnlySpan<byte>(memory.Frame(frame, forWrite: false), page.Length).CopyTo(page);
+        writer.WritePages(PvLayout.SpecialFirstFrame, PvLayout.FirstGrantPage, read);
+        for (var i = 0L; i < memory.MaxPages;)
+        {
+            // Runs of populated frames; the ballooned-out holes between them are simply absent.
+            var start = i;
+            while (i < memory.MaxPages && memory.Frame(PvLayout.RamFirstFrame + (ulong)i, forWrite: false) != null)
+            {
+                i++;
+            }
+
+            if (i > start)
+            {
+                writer.WritePages(PvLayout.RamFirstFrame + (ulong)start, i - start, read);
+            }
+
+            i++;
+        }
+
+        writer.Write(CaptureEvents(domain));
+        var frames = domain.GrantFrames.CurrentFrames;
+        var entries = new byte[frames * (int)PvLayout.PageSize];
+        for (var f = 0; f < frames; f++)
+        {
+            new ReadOnlySpan<byte>(memory.Special(PvLayout.FirstGrantPage + f), (int)PvLayout.PageSize).CopyTo(entries.AsSpan(f * (int)PvLayout.PageSize));
+        }
+
+        writer.Write(new GrantTableRecord(frames, entries));
+        writer.Finish();
+        return writer.Bytes;
+    }
+
+    private static EventChannelsRecord CaptureEvents(Domain domain)
+    {
+        var ports = new List<EventChannelEntry>();
+        foreach (var p in domain.Events.BoundPorts())
+        {
+            if (domain.Events.Get(p) is { } e)
+            {
+                ports.Add(new EventChannelEntry(p, (int)e.State, e.Vcpu, e.RemoteDomainId, e.RemotePort, e.State == EventChannelState.Virq ? e.Virq : -1));
+            }
+        }
+
+        return new EventChannelsRecord(ports);
+    }
+}
