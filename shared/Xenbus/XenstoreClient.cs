@@ -21,6 +21,9 @@ public sealed class XenstoreClient : IAsyncDisposable
     /// <summary>tx_id of a request outside any transaction.</summary>
     public const uint NoTransaction = 0;
 
+    /// <summary>How often a conflicting transaction is run again before its caller is told it never committed.</summary>
+    private const int TransactionAttempts = 5;
+
     private readonly Socket _socket;
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<(XsMessageType Type, byte[] Payload)>> _pending = new();
     private readonly Channel<XenstoreWatchEvent> _events = Channel.CreateUnbounded<XenstoreWatchEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
@@ -154,6 +157,35 @@ public sealed class XenstoreClient : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction with libxenstore's retry rule: a commit that fails with
+    /// EAGAIN (another writer got in between, or xenstored restarted) is run again from the start, a few
+    /// times; false when it never committed. A body that throws aborts its transaction.
+    /// </summary>
+    public async Task<bool> RunTransactionAsync(Func<uint, Task> body, CancellationToken cancel)
+    {
+        for (var attempt = 0; attempt < TransactionAttempts; attempt++)
+        {
+            var tx = await TransactionStartAsync(cancel).ConfigureAwait(false);
+            try
+            {
+                await body(tx).ConfigureAwait(false);
+            }
+            catch
+            {
+                await TransactionEndAsync(tx, commit: false, cancel).ConfigureAwait(false);
+                throw;
+            }
+
+            if (await TransactionEndAsync(tx, commit: true, cancel).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public Task IntroduceAsync(int domid, ulong mfn, int port, CancellationToken cancel) =>

@@ -269,7 +269,7 @@ internal sealed class DeviceHandshake<TDevice, TConnection>(IXenbusDriver<TDevic
     private async Task WriteErrorAsync(XenstoreClient xs, string reason, CancellationToken cancel)
     {
         _error = reason;
-        await xs.WriteAsync(Tx, BackendPath + "/error", reason, cancel).ConfigureAwait(false);
+        await WriteIfPresentAsync(xs, "error", reason, cancel).ConfigureAwait(false);
     }
 
     /// <summary>Writes our state node only on a change (our write fires our watch and must not loop), or when forced.</summary>
@@ -281,6 +281,23 @@ internal sealed class DeviceHandshake<TDevice, TConnection>(IXenbusDriver<TDevic
         }
 
         _written = state;
-        await xs.WriteAsync(Tx, BackendPath + "/state", XenbusStates.Format(state), cancel).ConfigureAwait(false);
+        await WriteIfPresentAsync(xs, "state", XenbusStates.Format(state), cancel).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Xen's xenbus_switch_state: a write into a directory the toolstack is removing (a detach) must not
+    /// bring it back, so it happens in a transaction that first sees the directory is still there; a removal
+    /// racing it makes the commit fail, and the retry sees the directory gone and writes nothing. A write that
+    /// never commits is left to the next reconcile, which the conflicting change's watch event starts.
+    /// </summary>
+    private Task WriteIfPresentAsync(XenstoreClient xs, string key, string value, CancellationToken cancel) =>
+        xs.RunTransactionAsync(
+            async tx =>
+            {
+                if (await xs.ReadAsync(tx, BackendPath + "/frontend", cancel).ConfigureAwait(false) is not null)
+                {
+                    await xs.WriteAsync(tx, $"{BackendPath}/{key}", value, cancel).ConfigureAwait(false);
+                }
+            },
+            cancel);
 }
