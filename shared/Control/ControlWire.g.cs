@@ -1266,11 +1266,13 @@ internal static class ControlWire
 
     private static void WriteReadMessageLog(ref MessagePackWriter w, ReadMessageLog m)
     {
-        w.WriteMapHeader(3);
+        w.WriteMapHeader(4);
         w.WriteString("Offset"u8);
         w.Write(m.Offset);
         w.WriteString("MaxBytes"u8);
         w.Write(m.MaxBytes);
+        w.WriteString("ClearUpTo"u8);
+        w.Write(m.ClearUpTo);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -1279,6 +1281,7 @@ internal static class ControlWire
     {
         long fOffset = default;
         int fMaxBytes = default;
+        long fClearUpTo = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -1294,6 +1297,10 @@ internal static class ControlWire
                     fMaxBytes = r.ReadInt32();
                     seen |= 2UL;
                     break;
+                case "ClearUpTo":
+                    fClearUpTo = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -1305,10 +1312,10 @@ internal static class ControlWire
 
         if ((seen & 3UL) != 3UL)
         {
-            throw Missing(seen, 3UL, "ReadMessageLog", ["Offset", "MaxBytes"]);
+            throw Missing(seen, 3UL, "ReadMessageLog", ["Offset", "MaxBytes", "ClearUpTo"]);
         }
 
-        return new ReadMessageLog(fOffset, fMaxBytes) { Id = id };
+        return new ReadMessageLog(fOffset, fMaxBytes, fClearUpTo) { Id = id };
     }
 
     private static void WriteMessageLogChunk(ref MessagePackWriter w, MessageLogChunk m)

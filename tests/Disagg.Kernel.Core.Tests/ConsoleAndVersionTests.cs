@@ -58,6 +58,27 @@ public class ConsoleAndVersionTests
     }
 
     [Fact]
+    public void ClearDropsOnlyWhatWasShownAndIsNotCountedAsMissed()
+    {
+        var log = new KernelMessageLog(capacity: 1024);
+        log.WriteKernel("shown");
+        var shownUpTo = log.End;
+        log.WriteKernel("written after the read");
+        log.Clear(shownUpTo);
+        Assert.Equal("written after the read\n", ReadAll(log));
+
+        var buf = new byte[64];
+        log.Read(0, buf, out _, out var missed);
+        Assert.Equal(0, missed);
+
+        log.Clear(1); // never moves back
+        log.Clear(long.MaxValue); // never past what was written
+        Assert.Equal("", ReadAll(log));
+        log.WriteKernel("later");
+        Assert.Equal("later\n", ReadAll(log));
+    }
+
+    [Fact]
     public void XenVersionAnswersEveryQueryAndRefusesTheRest()
     {
         Assert.Equal((4 << 16) | 17, XenVersionHypercall.Handle(_mem, 0, Ram, rv64: true));

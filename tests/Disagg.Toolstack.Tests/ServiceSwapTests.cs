@@ -51,7 +51,7 @@ public sealed class ServiceSwapTests
         File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var failed = Swap(host, broken);
         Assert.Equal(1, failed.ExitCode);
-        Assert.Contains($"service 'blkback': swap failed: {broken}: it exited with code 3 before it was ready; {next} was started again", failed.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"service 'blkback': swap failed: {broken}: it exited with code 3 before it was ready: no such luck; {next} was started again", failed.StdErr, StringComparison.Ordinal);
         Assert.True(Eventually.Holds(() => host.Service("blkback").GetProperty("state").GetString() == "running"));
         var restored = host.Service("blkback");
         Assert.Equal(next, restored.GetProperty("program").GetString());

@@ -14,6 +14,7 @@ public sealed class KernelMessageLog
     private readonly byte[] _ring;
     private readonly Dictionary<int, bool> _midLine = [];
     private long _written;
+    private long _cleared;
 
     public KernelMessageLog(int capacity = 1 << 20)
     {
@@ -43,17 +44,31 @@ public sealed class KernelMessageLog
     public void WriteGuest(int domainId, ReadOnlySpan<byte> text) => Append(domainId, text);
 
     /// <summary>
+    /// `xl dmesg -c`: text before <paramref name="upTo"/> is gone for every later reader (a reader
+    /// behind it resumes at the clear, and cleared text is not counted as missed). Never moves back,
+    /// never past what was written.
+    /// </summary>
+    public void Clear(long upTo)
+    {
+        lock (_lock)
+        {
+            _cleared = Math.Max(_cleared, Math.Min(upTo, _written));
+        }
+    }
+
+    /// <summary>
     /// Copies bytes from <paramref name="offset"/> into <paramref name="destination"/>. If the ring
     /// has overwritten that offset, reading starts at the oldest byte kept and
-    /// <paramref name="missed"/> says how many were lost.
+    /// <paramref name="missed"/> says how many were lost; text cleared by <see cref="Clear"/> is
+    /// skipped without counting.
     /// </summary>
     public int Read(long offset, Span<byte> destination, out long nextOffset, out long missed)
     {
         lock (_lock)
         {
-            var oldest = Math.Max(0, _written - _ring.Length);
-            missed = offset < oldest ? oldest - offset : 0;
-            offset = Math.Clamp(offset, oldest, _written);
+            var overwritten = Math.Max(0, _written - _ring.Length);
+            missed = Math.Max(0, overwritten - Math.Max(offset, _cleared));
+            offset = Math.Clamp(offset, Math.Max(overwritten, _cleared), _written);
             var n = (int)Math.Min(destination.Length, _written - offset);
             for (var i = 0; i < n; i++)
             {

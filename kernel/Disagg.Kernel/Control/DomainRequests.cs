@@ -60,6 +60,11 @@ internal static class DomainRequests
 
     public static MessageLogChunk ReadLog(Hypervisor hv, ReadMessageLog r)
     {
+        if (r.ClearUpTo > 0)
+        {
+            hv.Log.Clear(r.ClearUpTo);
+        }
+
         var buffer = new byte[Math.Clamp(r.MaxBytes, 0, 1 << 20)];
         var n = hv.Log.Read(r.Offset, buffer, out var next, out var missed);
         return new MessageLogChunk(buffer[..n], next, missed);

@@ -44,9 +44,28 @@ internal static class Daemonizer
             throw new CliException($"could not start the daemon: {pidText.Trim()}");
         }
 
+        if (!Waiting.Interactive)
+        {
+            return await WaitReadyAsync(state, pid, logStart, _ => { }, cancel).ConfigureAwait(false);
+        }
+
+        // On a terminal: what the daemon is doing (its log's latest line: the kernel, each service as it comes up).
+        return await Spectre.Console.AnsiConsole.Status().StartAsync("starting the host...", ctx =>
+            WaitReadyAsync(state, pid, logStart, line => ctx.Status = Spectre.Console.Markup.Escape(line), cancel)).ConfigureAwait(false);
+    }
+
+    private static async Task<int> WaitReadyAsync(StateDir state, int pid, long logStart, Action<string> progress, CancellationToken cancel)
+    {
         var clock = Stopwatch.StartNew();
+        var shown = TimeSpan.Zero;
         while (clock.Elapsed < ReadyTimeout)
         {
+            if (clock.Elapsed - shown > TimeSpan.FromMilliseconds(100) && LatestMessage(state.DaemonLog, logStart) is { } latest)
+            {
+                shown = clock.Elapsed;
+                progress(latest);
+            }
+
             if (File.Exists(state.DaemonSocket) && PidFile.ReadLive(state.PidFile) == pid)
             {
                 try
@@ -70,6 +89,19 @@ internal static class Daemonizer
         }
 
         throw new CliException($"the daemon (pid {pid}) was not ready after {ReadyTimeout.TotalSeconds:0} s; see {state.DaemonLog}");
+    }
+
+    /// <summary>The newest log line's message (after "time level: "), or null.</summary>
+    private static string? LatestMessage(string path, long offset)
+    {
+        var last = LogSince(path, offset).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        if (last is null)
+        {
+            return null;
+        }
+
+        var colon = last.IndexOf(": ", StringComparison.Ordinal);
+        return colon >= 0 ? last[(colon + 2)..] : last;
     }
 
     private static string LogSince(string path, long offset)

@@ -45,7 +45,9 @@ internal static class DeviceCommands
                 throw new CliException($"domain '{parse.GetValue(domain)}': {e.Reason}");
             }
 
-            var ok = await Verb.CallAsync<OkReply>(parse, new DeviceAttachRequest(parse.GetValue(domain)!, kind, text), cancel).ConfigureAwait(false);
+            var ok = await Waiting.WhileAsync(
+                $"attaching to {parse.GetValue(domain)}, waiting for its backend",
+                () => Verb.CallAsync<OkReply>(parse, new DeviceAttachRequest(parse.GetValue(domain)!, kind, text), cancel)).ConfigureAwait(false);
             Console.WriteLine(ok.Message);
             return 0;
         });
@@ -67,7 +69,9 @@ internal static class DeviceCommands
                 throw new CliException($"--timeout {seconds}: must be 0..3600 seconds");
             }
 
-            var ok = await Verb.CallAsync<OkReply>(parse, new DeviceDetachRequest(parse.GetValue(domain)!, kind, parse.GetValue(device)!, parse.GetValue(force), seconds), cancel).ConfigureAwait(false);
+            var ok = await Waiting.WhileAsync(
+                $"detaching {parse.GetValue(device)} from {parse.GetValue(domain)}, waiting for its backend to close",
+                () => Verb.CallAsync<OkReply>(parse, new DeviceDetachRequest(parse.GetValue(domain)!, kind, parse.GetValue(device)!, parse.GetValue(force), seconds), cancel)).ConfigureAwait(false);
             Console.WriteLine(ok.Message);
             return 0;
         });

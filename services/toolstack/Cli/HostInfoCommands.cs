@@ -34,15 +34,17 @@ internal static class HostInfoCommands
 
     private static Command Dmesg()
     {
-        var command = new Command("dmesg", "the kernel's message log (guest console_io output shows as \"(dN) ...\")");
+        var clear = new Option<bool>("--clear", "-c") { Description = "clear what was printed, as xl dmesg -c (later messages stay)" };
+        var command = new Command("dmesg", "the kernel's message log (guest console_io output shows as \"(dN) ...\")") { clear };
         Verb.SetAction(command, async (parse, cancel) =>
         {
+            var clearing = parse.GetValue(clear);
             await using var client = await DaemonClient.ConnectAsync(Verb.State(parse), cancel).ConfigureAwait(false);
             long offset = 0;
             using var stdout = Console.OpenStandardOutput();
             while (true)
             {
-                var chunk = await client.CallAsync<DmesgReply>(new DmesgRequest(offset), cancel).ConfigureAwait(false);
+                var chunk = await client.CallAsync<DmesgReply>(new DmesgRequest(offset, clearing), cancel).ConfigureAwait(false);
                 if (chunk.Missed > 0 && offset == 0)
                 {
                     Console.WriteLine($"[... {chunk.Missed} bytes of older messages were overwritten]");

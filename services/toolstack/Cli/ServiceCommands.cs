@@ -5,7 +5,7 @@ using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
 
-/// <summary>`disagg service list|restart|kill|swap`: the supervised service domains.</summary>
+/// <summary>`disagg service list|restart|kill|swap|add`: the supervised service domains.</summary>
 internal static class ServiceCommands
 {
     public static Command Build() => new("service", "the service domains the supervisor keeps running")
@@ -14,6 +14,7 @@ internal static class ServiceCommands
         Action("restart", "stop a service and start it again (a planned restart, not counted against its restart limit)", ServiceAction.Restart),
         Action("kill", "SIGKILL a service, for fault injection: the supervisor sees a crash and restarts it", ServiceAction.Kill),
         Swap(),
+        Add(),
     };
 
     public static void PrintTable(IReadOnlyList<ServiceRow> services) => Tables.Print(
@@ -67,7 +68,26 @@ internal static class ServiceCommands
                 throw new CliException($"--timeout {seconds}: must be 1..3600 seconds");
             }
 
-            var ok = await Verb.CallAsync<OkReply>(parse, new ServiceSwapRequest(parse.GetValue(service)!, Path.GetFullPath(parse.GetValue(binary)!), seconds), cancel).ConfigureAwait(false);
+            var ok = await Waiting.WhileAsync(
+                $"swapping {parse.GetValue(service)} to {parse.GetValue(binary)}",
+                () => Verb.CallAsync<OkReply>(parse, new ServiceSwapRequest(parse.GetValue(service)!, Path.GetFullPath(parse.GetValue(binary)!), seconds), cancel)).ConfigureAwait(false);
+            Console.WriteLine(ok.Message);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var name = new Argument<string>("NAME") { Description = "the new driver domain's name; devices choose it with backend=NAME" };
+        var kind = new Option<string>("--kind", "-k") { Description = "netback or blkback", Required = true };
+        kind.AcceptOnlyFromAmong("netback", "blkback");
+        var command = new Command("add", "start one more driver domain (its own process, domain id, state dir; a netback has its own bridges) that vif/disk specs place devices on with backend=NAME") { name, kind };
+        Verb.SetAction(command, async (parse, cancel) =>
+        {
+            var ok = await Waiting.WhileAsync(
+                $"starting {parse.GetValue(name)}",
+                () => Verb.CallAsync<OkReply>(parse, new ServiceAddRequest(parse.GetValue(name)!, parse.GetValue(kind)!), cancel)).ConfigureAwait(false);
             Console.WriteLine(ok.Message);
             return 0;
         });

@@ -5,7 +5,11 @@ namespace Disagg.Toolstack.Cli;
 /// <summary>Tables as xl prints them: a header row and aligned columns, no borders, wide enough not to wrap when piped.</summary>
 internal static class Tables
 {
-    public static void Print(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, IReadOnlySet<int>? rightAligned = null)
+    public static void Print(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, IReadOnlySet<int>? rightAligned = null) =>
+        Console().Write(Build(headers, rows, rightAligned));
+
+    /// <summary>The table itself (for a live display); cells are plain text, never markup, so a guest named "[x]" prints as it is.</summary>
+    public static Table Build(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, IReadOnlySet<int>? rightAligned = null)
     {
         var table = new Table { Border = TableBorder.None, ShowHeaders = true };
         for (var i = 0; i < headers.Count; i++)
@@ -24,7 +28,7 @@ internal static class Tables
             table.AddRow(row.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c)).ToArray());
         }
 
-        Console().Write(table);
+        return table;
     }
 
     /// <summary>The console for tables; piped output gets a wide fixed width so columns never wrap.</summary>

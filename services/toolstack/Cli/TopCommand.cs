@@ -70,27 +70,20 @@ internal static class TopCommand
             d.Vcpus))];
     }
 
-    private static Table Render(IReadOnlyList<TopRow> rows)
-    {
-        var table = new Table { Border = TableBorder.None };
-        foreach (var h in new[] { "NAME", "ID", "STATE", "CPU(sec)", "CPU(%)", "MEM(MiB)", "MAXMEM(MiB)", "VCPUS" })
-        {
-            table.AddColumn(new TableColumn(h) { NoWrap = true, Padding = new Padding(0, 0, 2, 0) });
-        }
+    // Numbers align right, as in xentop, so a column of figures reads by magnitude.
+    private static readonly string[] Headers = ["NAME", "ID", "STATE", "CPU(sec)", "CPU(%)", "MEM(MiB)", "MAXMEM(MiB)", "VCPUS"];
+    private static readonly HashSet<int> NumberColumns = [1, 3, 4, 5, 6, 7];
 
-        foreach (var r in rows)
-        {
-            table.AddRow(
-                r.Name,
-                r.Id.ToString(CultureInfo.InvariantCulture),
-                r.State,
-                (r.CpuTimeNs / 1e9).ToString("F1", CultureInfo.InvariantCulture),
-                r.CpuPercent.ToString("F1", CultureInfo.InvariantCulture),
-                r.MemoryMiB.ToString(CultureInfo.InvariantCulture),
-                r.MaxMemoryMiB.ToString(CultureInfo.InvariantCulture),
-                r.Vcpus.ToString(CultureInfo.InvariantCulture));
-        }
-
-        return table;
-    }
+    private static Table Render(IReadOnlyList<TopRow> rows) => Tables.Build(
+        Headers,
+        rows.Select(r => (IReadOnlyList<string>)[
+            r.Name,
+            r.Id.ToString(CultureInfo.InvariantCulture),
+            r.State,
+            (r.CpuTimeNs / 1e9).ToString("F1", CultureInfo.InvariantCulture),
+            r.CpuPercent.ToString("F1", CultureInfo.InvariantCulture),
+            r.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+            r.MaxMemoryMiB.ToString(CultureInfo.InvariantCulture),
+            r.Vcpus.ToString(CultureInfo.InvariantCulture)]),
+        NumberColumns);
 }

@@ -7,6 +7,9 @@ namespace Disagg.Toolstack.Config;
 /// </summary>
 public sealed record DiskSpec(string Target, DiskFormat Format, string Vdev, bool ReadOnly, bool Cdrom, bool Discard)
 {
+    /// <summary>xl's backend=: the driver domain (a blkback service's name, or its domain id) that serves this disk; null: the host's blkback.</summary>
+    public string? Backend { get; init; }
+
     private static readonly string[] PositionalOrder = ["target", "format", "vdev", "access"];
     private static readonly string[] LegacyOrder = ["target", "vdev", "access"];
 
@@ -97,11 +100,17 @@ public sealed record DiskSpec(string Target, DiskFormat Format, string Vdev, boo
             _ => throw new ConfigException(at, $"disk '{spec}': access '{access}' must be ro, r, rw or w"),
         };
 
-        return new DiskSpec(target, format, vdev, readOnly || cdrom, cdrom, !flags.Contains("no-discard"));
+        var backend = values.GetValueOrDefault("backend");
+        if (backend is not null && !DriverDomainName.Valid(backend))
+        {
+            throw new ConfigException(at, $"disk '{spec}': backend '{backend}' {DriverDomainName.Rule}");
+        }
+
+        return new DiskSpec(target, format, vdev, readOnly || cdrom, cdrom, !flags.Contains("no-discard")) { Backend = backend };
     }
 
     public override string ToString() =>
-        $"format={Format.ToString().ToLowerInvariant()}, vdev={Vdev}, access={(ReadOnly ? "ro" : "rw")}{(Cdrom ? ", devtype=cdrom" : "")}, target={Target}";
+        $"format={Format.ToString().ToLowerInvariant()}, vdev={Vdev}, access={(ReadOnly ? "ro" : "rw")}{(Cdrom ? ", devtype=cdrom" : "")}{(Backend is null ? "" : ", backend=" + Backend)}, target={Target}";
 
     // "target=" swallows the rest of the string, commas included (xl-disk-configuration: it must come last).
     private static List<string> SplitKeepingTarget(string spec)

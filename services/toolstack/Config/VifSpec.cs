@@ -11,6 +11,9 @@ public sealed record VifSpec(string? Mac, string Bridge, VifRate? Rate, string? 
     public const string DefaultBridge = "xenbr0";
     public const int DefaultMtu = 1500;
 
+    /// <summary>xl's backend=: the driver domain (a netback service's name, or its domain id) that serves this vif; null: the host's netback.</summary>
+    public string? Backend { get; init; }
+
     public static VifSpec Parse(string spec, ConfigPosition at)
     {
         string? mac = null;
@@ -18,6 +21,7 @@ public sealed record VifSpec(string? Mac, string Bridge, VifRate? Rate, string? 
         var bridge = DefaultBridge;
         VifRate? rate = null;
         var mtu = DefaultMtu;
+        string? backend = null;
         foreach (var raw in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = raw.IndexOf('=', StringComparison.Ordinal);
@@ -66,14 +70,17 @@ public sealed record VifSpec(string? Mac, string Bridge, VifRate? Rate, string? 
                     }
 
                     break;
-                case "type" or "model" or "vifname" or "script" or "backend" or "gatewayip":
+                case "backend":
+                    backend = DriverDomainName.Valid(value) ? value : throw new ConfigException(at, $"vif '{spec}': backend '{value}' {DriverDomainName.Rule}");
+                    break;
+                case "type" or "model" or "vifname" or "script" or "gatewayip":
                     break; // accepted as xl does; not used by netback (yet)
                 default:
                     throw new ConfigException(at, $"vif '{spec}': unknown key '{key}'");
             }
         }
 
-        return new VifSpec(mac, bridge, rate, ip, mtu);
+        return new VifSpec(mac, bridge, rate, ip, mtu) { Backend = backend };
     }
 
     private static string? NormalizeMac(string s)

@@ -68,6 +68,7 @@ internal static class DaemonSession
         DeviceDetachRequest d => new OkReply(await host.Devices.DetachAsync(d, cancel).ConfigureAwait(false)),
         DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),
         ServiceSwapRequest s => new OkReply(await host.Services.SwapAsync(s.Name, s.Binary, TimeSpan.FromSeconds(s.TimeoutSeconds), cancel).ConfigureAwait(false)),
+        ServiceAddRequest a => new OkReply(await host.Services.AddAsync(a.Name, a.Kind, cancel).ConfigureAwait(false)),
         _ => new ErrorReply($"{request.GetType().Name} is not a request"),
     };
 
@@ -80,6 +81,14 @@ internal static class DaemonSession
     private static async Task<DmesgReply> DmesgAsync(HostDaemon host, DmesgRequest d, CancellationToken cancel)
     {
         var chunk = await host.Kernel.CallAsync<Control.Messages.MessageLogChunk>(new Control.Messages.ReadMessageLog(d.Offset, 1 << 20), cancel).ConfigureAwait(false);
+        if (d.Clear && chunk.Text.Length > 0)
+        {
+            // Guest consoles are demultiplexed from this log: the hub reads past what this reply holds
+            // before the kernel drops it, so `dmesg -c` never takes a line from a guest's console.
+            await host.Consoles.DrainOnceAsync(cancel).ConfigureAwait(false);
+            await host.Kernel.CallAsync<Control.Messages.MessageLogChunk>(new Control.Messages.ReadMessageLog(chunk.NextOffset, 0, chunk.NextOffset), cancel).ConfigureAwait(false);
+        }
+
         return new DmesgReply(chunk.Text, chunk.NextOffset, chunk.Missed);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Disagg.Control;
 using Disagg.Control.Messages;
+using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
 using Disagg.Toolstack.Supervision;
@@ -23,7 +24,15 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(15);
 
     private readonly List<SupervisedService> _services = [];
+
+    /// <summary>Each service's kind ("netback", "blkback", ...): a built-in's is its name, an added driver domain's is what `service add --kind` said.</summary>
+    private readonly Dictionary<string, string> _kinds = [];
+    private readonly SemaphoreSlim _adding = new(1, 1);
+    private int _nextExtraId = FirstExtraDomainId;
     private int _xenstoreDomain;
+
+    /// <summary>Service domains beyond the built-in ones get ids from here (the config's extras, then `service add`).</summary>
+    private const int FirstExtraDomainId = 16;
 
     /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
     public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1), ("netback", 2), ("blkback", 3)];
@@ -36,13 +45,11 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     }
 
     public IReadOnlyDictionary<string, string> Sockets =>
-        _services.Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
+        Snapshot().Where(s => s.Spec.Arguments.Contains("--socket")).ToDictionary(s => s.Spec.Name, s => state.ServiceSocket(s.Spec.Name));
 
     public async Task StartAsync(CancellationToken cancel)
     {
-        var kernelSocket = kernel.Child.Socket;
         var bin = AppContext.BaseDirectory;
-        var nextExtraId = 16;
         var wanted = new List<(string Name, int DomainId, string Program, IReadOnlyList<string> Args)>();
         foreach (var (name, id) in Builtin)
         {
@@ -56,37 +63,18 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
         foreach (var extra in config.ExtraServices)
         {
-            wanted.Add((extra.Name, nextExtraId++, extra.Program, extra.Arguments));
+            wanted.Add((extra.Name, _nextExtraId++, extra.Program, extra.Arguments));
         }
 
         foreach (var (name, id, program, args) in wanted)
         {
-            if (name is "netback" or "blkback" && !_services.Any(s => s.Spec.Name == "xenstored"))
+            if (name is "netback" or "blkback" && Find("xenstored") is null)
             {
                 log.ServiceNotStarted(name, "it finds its devices in xenstore, and xenstored is not one of this host's services");
                 continue;
             }
 
-            var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
-            var service = new SupervisedService(
-                new ServiceSpec
-                {
-                    Name = name,
-                    Program = program,
-                    Arguments = args,
-                    DomainId = registered.DomainId,
-                    LogFile = state.ServiceLog(name),
-                    ReadyLinePrefix = "ready",
-                    Environment = new Dictionary<string, string>
-                    {
-                        ["DISAGG_KERNEL_SOCKET"] = kernelSocket,
-                        ["DISAGG_SERVICE_TOKEN"] = registered.Token,
-                        ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
-                    },
-                },
-                OnRestart);
-            _services.Add(service);
-            service.Start();
+            var (service, registered) = await LaunchAsync(name, name, id, program, args, cancel).ConfigureAwait(false);
             if (name == "xenstored")
             {
                 // Guests get xenstore from the moment it first serves, even when that is after the ready timeout below.
@@ -109,6 +97,110 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
         }
     }
 
+    /// <summary>Registers a service domain with the kernel and starts its supervised process.</summary>
+    private async Task<(SupervisedService Service, ServiceRegistered Registered)> LaunchAsync(
+        string name, string kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel)
+    {
+        var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
+        var service = new SupervisedService(
+            new ServiceSpec
+            {
+                Name = name,
+                Program = program,
+                Arguments = args,
+                DomainId = registered.DomainId,
+                LogFile = state.ServiceLog(name),
+                ReadyLinePrefix = "ready",
+                Environment = new Dictionary<string, string>
+                {
+                    ["DISAGG_KERNEL_SOCKET"] = kernel.Child.Socket,
+                    ["DISAGG_SERVICE_TOKEN"] = registered.Token,
+                    ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
+                },
+            },
+            OnRestart);
+        lock (_services)
+        {
+            _services.Add(service);
+            _kinds[name] = kind;
+        }
+
+        service.Start();
+        return (service, registered);
+    }
+
+    /// <summary>
+    /// `service add NAME --kind netback|blkback`: one more driver domain of that kind, with its own process,
+    /// domain id, state dir and log (and, for netback, its own bridges); guests place devices on it with
+    /// backend=NAME. Returns once it serves.
+    /// </summary>
+    public async Task<string> AddAsync(string name, string kind, CancellationToken cancel)
+    {
+        if (!DriverDomainName.Valid(name))
+        {
+            throw new ToolstackException($"service '{name}': the name {DriverDomainName.Rule}");
+        }
+
+        if (kind is not ("netback" or "blkback"))
+        {
+            throw new ToolstackException($"service '{name}': kind '{kind}' is not a driver domain (netback or blkback)");
+        }
+
+        await _adding.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            if (Find(name) is not null)
+            {
+                throw new ToolstackException($"service '{name}' already exists (see `disagg service list`)");
+            }
+
+            if (XenstoreDomain == 0)
+            {
+                throw new ToolstackException($"service '{name}': a {kind} finds its devices in xenstore, and xenstored does not serve on this host");
+            }
+
+            var program = Path.Combine(AppContext.BaseDirectory, "disagg-" + kind);
+            if (!File.Exists(program))
+            {
+                throw new ToolstackException($"service '{name}': {program} does not exist (build it first)");
+            }
+
+            var (service, registered) = await LaunchAsync(name, kind, _nextExtraId++, program, Arguments(kind, name), cancel).ConfigureAwait(false);
+            try
+            {
+                await service.Ready.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                log.ServiceNotReady(name, ReadyTimeout.TotalSeconds, service.Status().LastExit ?? "no ready line");
+                return $"service '{name}' ({kind}, domain {registered.DomainId}) started but not ready after {ReadyTimeout.TotalSeconds:0} s; see {state.ServiceLog(name)}";
+            }
+
+            log.ServiceReady(name, registered.DomainId, service.Status().Pid ?? 0);
+            return $"service '{name}' ({kind}) serving as domain {registered.DomainId}, pid {service.Status().Pid}";
+        }
+        finally
+        {
+            _adding.Release();
+        }
+    }
+
+    private SupervisedService[] Snapshot()
+    {
+        lock (_services)
+        {
+            return [.. _services];
+        }
+    }
+
+    private SupervisedService? Find(string name)
+    {
+        lock (_services)
+        {
+            return _services.FirstOrDefault(s => s.Spec.Name == name);
+        }
+    }
+
     /// <summary>A crash is a warning with its cause and downtime; a restart or swap that was asked for is information.</summary>
     private void OnRestart(RestartRecord r)
     {
@@ -127,24 +219,53 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     /// domain id while the host supervises it (running or being restarted), else 0, the control
     /// domain, as before driver domains existed (xenstore entries without a backend process).
     /// </summary>
-    public int BackendDomain(string kind)
+    public int BackendDomain(string kind) => BackendDomain(kind, null);
+
+    /// <summary>
+    /// The domain a device with xl's backend=NAME goes to: the service of that name (or domain id), which must be
+    /// of the device's kind (a vif's backend a netback, a disk's a blkback); null: the built-in one, as above.
+    /// </summary>
+    public int BackendDomain(string kind, string? backend)
     {
-        var name = kind switch
+        var serviceKind = kind switch
         {
             "vif" => "netback",
             "vbd" => "blkback",
-            _ => null,
+            _ => throw new ArgumentException($"no backend kind for '{kind}'", nameof(kind)),
         };
-        var service = _services.FirstOrDefault(s => s.Spec.Name == name);
-        return service is not null && service.Status().State != ServiceState.Failed ? service.Spec.DomainId : 0;
+        if (backend is null)
+        {
+            var builtin = Find(serviceKind);
+            return builtin is not null && builtin.Status().State != ServiceState.Failed ? builtin.Spec.DomainId : 0;
+        }
+
+        SupervisedService? named;
+        string? namedKind;
+        lock (_services)
+        {
+            named = _services.FirstOrDefault(s => s.Spec.Name == backend || s.Spec.DomainId.ToString(CultureInfo.InvariantCulture) == backend);
+            namedKind = named is null ? null : _kinds.GetValueOrDefault(named.Spec.Name);
+        }
+
+        if (named is null)
+        {
+            throw new ToolstackException($"{kind} backend={backend}: no such service domain on this host (see `disagg service list`; add one with `disagg service add {backend} --kind {serviceKind}`)");
+        }
+
+        if (namedKind != serviceKind)
+        {
+            throw new ToolstackException($"{kind} backend={backend}: service '{named.Spec.Name}' is {(namedKind is null ? "not a driver domain" : "a " + namedKind)}, and a {kind} needs a {serviceKind}");
+        }
+
+        return named.Spec.DomainId;
     }
 
-    public IReadOnlyList<ServiceRow> List() => [.. _services.Select(s => Row(s.Status()))];
+    public IReadOnlyList<ServiceRow> List() => [.. Snapshot().Select(s => Row(s.Status()))];
 
     /// <summary>restart (planned) or kill (SIGKILL, seen as a crash); null when no such service.</summary>
     public string? Act(string name, ServiceAction action)
     {
-        var service = _services.FirstOrDefault(s => s.Spec.Name == name);
+        var service = Find(name);
         if (service is null)
         {
             return null;
@@ -163,7 +284,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     /// </summary>
     public async Task<string> SwapAsync(string name, string binary, TimeSpan timeout, CancellationToken cancel)
     {
-        var service = _services.FirstOrDefault(s => s.Spec.Name == name)
+        var service = Find(name)
             ?? throw new ToolstackException($"no service '{name}' (see `disagg service list`)");
         var path = Path.GetFullPath(binary);
         if (!File.Exists(path))
@@ -211,20 +332,27 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     /// <summary>Stops every service, last started first.</summary>
     public async Task StopAsync(CancellationToken cancel)
     {
-        for (var i = _services.Count - 1; i >= 0; i--)
+        var services = Snapshot();
+        for (var i = services.Length - 1; i >= 0; i--)
         {
-            await _services[i].DisposeAsync().ConfigureAwait(false);
-            log.ServiceStopped(_services[i].Spec.Name);
+            await services[i].DisposeAsync().ConfigureAwait(false);
+            log.ServiceStopped(services[i].Spec.Name);
         }
 
-        _services.Clear();
+        lock (_services)
+        {
+            _services.Clear();
+        }
     }
 
-    private IReadOnlyList<string> BuiltinArguments(string name)
+    private IReadOnlyList<string> BuiltinArguments(string name) => Arguments(name, name);
+
+    /// <summary>A service's command line: what its kind needs, with the state dir named after the instance.</summary>
+    private IReadOnlyList<string> Arguments(string kind, string name)
     {
         var xenstore = state.ServiceSocket("xenstored");
         var stateDir = state.Combine(name);
-        return name switch
+        return kind switch
         {
             "xenstored" => ["--socket", xenstore, "--state-dir", stateDir],
             "netback" => ["--xenstore", xenstore, "--state-dir", stateDir, .. config.Uplinks.SelectMany(u => new[] { "--uplink", u })],

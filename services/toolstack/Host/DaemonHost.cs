@@ -5,6 +5,7 @@ using Disagg.Toolstack.Daemon.Guests;
 using Disagg.Toolstack.Xenstore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -23,12 +24,8 @@ internal static class DaemonHost
         // The empty builder reads no appsettings, environment or command line: the host's settings
         // are host.conf and the flags, and start-up stays within the `host up` figure.
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "disagg" });
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+        builder.Logging.AddConsole(o => o.FormatterName = DaemonLogFormatter.FormatterName);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, DaemonLogFormatter>());
         builder.Services.AddSystemd();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
@@ -42,7 +39,7 @@ internal static class DaemonHost
         services.AddSingleton(p =>
         {
             var supervisor = p.GetRequiredService<ServiceDomains>();
-            return new XenstoreDomains(state.ServiceSocket("xenstored"), () => supervisor.XenstoreDomain != 0, supervisor.BackendDomain, p.GetRequiredService<DaemonLog>());
+            return new XenstoreDomains(state.ServiceSocket("xenstored"), () => supervisor.XenstoreDomain != 0, (kind, backend) => supervisor.BackendDomain(kind, backend), p.GetRequiredService<DaemonLog>());
         });
         services.AddSingleton<GuestRegistry>();
         services.AddSingleton<GuestTuning>();

@@ -27,6 +27,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(DeviceDetachRequest), Tag = 18)]
 [DerivedTypeShape(typeof(DeviceListRequest), Tag = 19)]
 [DerivedTypeShape(typeof(ServiceSwapRequest), Tag = 20)]
+[DerivedTypeShape(typeof(ServiceAddRequest), Tag = 45)]
 [DerivedTypeShape(typeof(OkReply), Tag = 50)]
 [DerivedTypeShape(typeof(ErrorReply), Tag = 51)]
 [DerivedTypeShape(typeof(HostStatusReply), Tag = 52)]

@@ -31,6 +31,7 @@ internal static class DaemonWire
         (18, typeof(DeviceDetachRequest)),
         (19, typeof(DeviceListRequest)),
         (20, typeof(ServiceSwapRequest)),
+        (45, typeof(ServiceAddRequest)),
         (50, typeof(OkReply)),
         (51, typeof(ErrorReply)),
         (52, typeof(HostStatusReply)),
@@ -69,6 +70,7 @@ internal static class DaemonWire
         DeviceDetachRequest => 18,
         DeviceListRequest => 19,
         ServiceSwapRequest => 20,
+        ServiceAddRequest => 45,
         OkReply => 50,
         ErrorReply => 51,
         HostStatusReply => 52,
@@ -150,6 +152,9 @@ internal static class DaemonWire
             case ServiceSwapRequest m:
                 WriteServiceSwapRequest(ref w, m);
                 break;
+            case ServiceAddRequest m:
+                WriteServiceAddRequest(ref w, m);
+                break;
             case OkReply m:
                 WriteOkReply(ref w, m);
                 break;
@@ -217,6 +222,7 @@ internal static class DaemonWire
         18 => ReadDeviceDetachRequest(ref r),
         19 => ReadDeviceListRequest(ref r),
         20 => ReadServiceSwapRequest(ref r),
+        45 => ReadServiceAddRequest(ref r),
         50 => ReadOkReply(ref r),
         51 => ReadErrorReply(ref r),
         52 => ReadHostStatusReply(ref r),
@@ -770,9 +776,11 @@ internal static class DaemonWire
 
     private static void WriteDmesgRequest(ref MessagePackWriter w, DmesgRequest m)
     {
-        w.WriteMapHeader(2);
+        w.WriteMapHeader(3);
         w.WriteString("Offset"u8);
         w.Write(m.Offset);
+        w.WriteString("Clear"u8);
+        w.Write(m.Clear);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -780,6 +788,7 @@ internal static class DaemonWire
     private static DmesgRequest ReadDmesgRequest(ref MessagePackReader r)
     {
         long fOffset = default;
+        bool fClear = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -790,6 +799,10 @@ internal static class DaemonWire
                 case "Offset":
                     fOffset = r.ReadInt64();
                     seen |= 1UL;
+                    break;
+                case "Clear":
+                    fClear = r.ReadBoolean();
+                    seen |= 2UL;
                     break;
                 case "Id":
                     id = r.ReadInt64();
@@ -802,10 +815,10 @@ internal static class DaemonWire
 
         if ((seen & 1UL) != 1UL)
         {
-            throw Missing(seen, 1UL, "DmesgRequest", ["Offset"]);
+            throw Missing(seen, 1UL, "DmesgRequest", ["Offset", "Clear"]);
         }
 
-        return new DmesgRequest(fOffset) { Id = id };
+        return new DmesgRequest(fOffset, fClear) { Id = id };
     }
 
     private static void WriteInfoRequest(ref MessagePackWriter w, InfoRequest m)
@@ -1150,6 +1163,53 @@ internal static class DaemonWire
         }
 
         return new ServiceSwapRequest(fName!, fBinary!, fTimeoutSeconds) { Id = id };
+    }
+
+    private static void WriteServiceAddRequest(ref MessagePackWriter w, ServiceAddRequest m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Kind"u8);
+        w.Write(m.Kind);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static ServiceAddRequest ReadServiceAddRequest(ref MessagePackReader r)
+    {
+        string? fName = null;
+        string? fKind = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 1UL;
+                    break;
+                case "Kind":
+                    fKind = ReadString(ref r, "Kind");
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "ServiceAddRequest", ["Name", "Kind"]);
+        }
+
+        return new ServiceAddRequest(fName!, fKind!) { Id = id };
     }
 
     private static void WriteOkReply(ref MessagePackWriter w, OkReply m)

@@ -35,7 +35,7 @@ internal sealed record InfoReply(
     IReadOnlyDictionary<string, string> Sockets) : DaemonMessage;
 
 /// <summary>`disagg dmesg`: the kernel message log from Offset.</summary>
-internal sealed record DmesgRequest(long Offset) : DaemonMessage;
+internal sealed record DmesgRequest(long Offset, bool Clear = false) : DaemonMessage;
 
 internal sealed record DmesgReply(byte[] Text, long NextOffset, long Missed) : DaemonMessage;
 

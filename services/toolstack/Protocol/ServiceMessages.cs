@@ -15,6 +15,9 @@ internal sealed record ServiceActionRequest(string Name, ServiceAction Action) :
 /// </summary>
 internal sealed record ServiceSwapRequest(string Name, string Binary, int TimeoutSeconds) : DaemonMessage;
 
+/// <summary>`service add NAME --kind netback|blkback`: one more driver domain of that kind; the reply comes once it serves.</summary>
+internal sealed record ServiceAddRequest(string Name, string Kind) : DaemonMessage;
+
 /// <summary>What to do to a service. Wire values: append-only.</summary>
 internal enum ServiceAction
 {

@@ -18,6 +18,7 @@ public sealed class SupervisedService : IAsyncDisposable
     private readonly Action<RestartRecord> _onRestart;
     private Process? _process;
     private ServiceLogWriter? _log;
+    private LastWords _lastWords = new();
     private DateTimeOffset _startedAt;
     private ServiceState _state = ServiceState.Starting;
     private int _restarts;
@@ -313,7 +314,8 @@ public sealed class SupervisedService : IAsyncDisposable
                     continue;
                 }
 
-                if (SwapFailedLocked($"it {cause} before it was ready"))
+                var said = _lastWords.ToString();
+                if (SwapFailedLocked($"it {cause} before it was ready{(said.Length > 0 ? ": " + said : "")}"))
                 {
                     cause = $"swap to {_lastExit}";
                     _state = ServiceState.Restarting;
@@ -413,7 +415,12 @@ public sealed class SupervisedService : IAsyncDisposable
                 readyLine.TrySetResult();
             }
         };
-        p.ErrorDataReceived += (_, e) => log?.Append(e.Data);
+        var lastWords = new LastWords();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            log?.Append(e.Data);
+            lastWords.Add(e.Data);
+        };
         Host.ChildLauncher.Start(p);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
@@ -422,6 +429,7 @@ public sealed class SupervisedService : IAsyncDisposable
             _process?.Dispose();
             _process = p;
             _log = log;
+            _lastWords = lastWords;
             _readyLine = readyLine;
             _startedAt = DateTimeOffset.UtcNow;
             _state = ServiceState.Starting;

@@ -16,7 +16,7 @@ namespace Disagg.Toolstack.Xenstore;
 /// Each operation is one transaction on a fresh connection (xenstored may have restarted); a failure
 /// is logged and the domain goes on without.
 /// </summary>
-internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Func<string, int> backendDomain, DaemonLog log)
+internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Func<string, string?, int> backendDomain, DaemonLog log)
 {
     /// <summary>LIBXL_XENCONSOLE_LIMIT.</summary>
     private const string ConsoleLimit = "1048576";
@@ -32,13 +32,13 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
 
     public bool Available => running() && File.Exists(socketPath);
 
-    /// <summary>The domain whose backends serve this kind of device now ("vif", "vbd").</summary>
-    public int BackendDomain(string kind) => backendDomain(kind);
+    /// <summary>The domain whose backends serve this kind of device now ("vif", "vbd"): the one xl's backend= names, else the host's own.</summary>
+    public int BackendDomain(string kind, string? backend = null) => backendDomain(kind, backend);
 
     public static string DomainPath(int domid) => $"/local/domain/{domid}";
 
     /// <summary>Every entry of a new domain, its devices' directories included.</summary>
-    public static List<XenstoreEntry> Entries(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, int vifBackend, int vbdBackend)
+    public static List<XenstoreEntry> Entries(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, Func<string, string?, int> backendDomain)
     {
         var c = guest.Config;
         var dom = DomainPath(domid);
@@ -74,12 +74,12 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
         e.Add(new($"/vm/{guest.Uuid}/uuid", guest.Uuid));
         for (var i = 0; i < c.Vifs.Count; i++)
         {
-            e.AddRange(DeviceEntries.Vif(domid, vifBackend, i, c.Vifs[i], c.Vifs[i].Mac ?? DeviceEntries.Mac(guest.Uuid, i)));
+            e.AddRange(DeviceEntries.Vif(domid, backendDomain("vif", c.Vifs[i].Backend), i, c.Vifs[i], c.Vifs[i].Mac ?? DeviceEntries.Mac(guest.Uuid, i)));
         }
 
         foreach (var disk in c.Disks)
         {
-            e.AddRange(DeviceEntries.Vbd(domid, vbdBackend, disk));
+            e.AddRange(DeviceEntries.Vbd(domid, backendDomain("vbd", disk.Backend), disk));
         }
 
         return e;
@@ -93,7 +93,7 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
             return;
         }
 
-        var entries = Entries(domid, guest, consolePort, consoleFrame, storePort, storeFrame, BackendDomain("vif"), BackendDomain("vbd"));
+        var entries = Entries(domid, guest, consolePort, consoleFrame, storePort, storeFrame, backendDomain);
         await RunAsync(guest.Name, "write its entries", xs => Committed(XenstoreTransaction.RunAsync(xs, tx => XenstoreTransaction.WriteAsync(xs, tx, entries, cancel), cancel)), cancel).ConfigureAwait(false);
         await RunAsync(guest.Name, "introduce it", xs => xs.IntroduceAsync(domid, storeFrame, storePort, cancel), cancel).ConfigureAwait(false);
     }
@@ -140,7 +140,7 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
             }
 
             // Every backend domain that may hold a directory for this guest: those its devices named, the current
-            // backends, and the control domain (backends before netback and blkback ran, or while they were down).
+            // built-in backends, and the control domain (backends before netback and blkback ran, or while they were down).
             foreach (var kind in DeviceKinds)
             {
                 var backends = devices.Where(d => d.Kind == kind).Select(d => d.BackendDomain).Append(BackendDomain(kind)).Append(0).Distinct();

@@ -70,6 +70,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
 
         // Before anything exists: a refused disk leaves no domain, console or xenstore entry behind.
         DiskImageCheck.Require(config.Name, config.Disks);
+        RequireBackends(config);
         await guests.EnterAsync(cancel).ConfigureAwait(false);
         try
         {
@@ -86,6 +87,27 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         finally
         {
             guests.Leave();
+        }
+    }
+
+    /// <summary>Every backend= a device names is a driver domain of its kind on this host (else create refuses, before anything exists).</summary>
+    private void RequireBackends(DomainConfig config)
+    {
+        try
+        {
+            foreach (var vif in config.Vifs.Where(v => v.Backend is not null))
+            {
+                services.BackendDomain("vif", vif.Backend);
+            }
+
+            foreach (var disk in config.Disks.Where(d => d.Backend is not null))
+            {
+                services.BackendDomain("vbd", disk.Backend);
+            }
+        }
+        catch (ToolstackException e)
+        {
+            throw new DomainOperationException(config.Name, e.Message);
         }
     }
 
