@@ -74,7 +74,8 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 continue;
             }
 
-            var (service, registered) = await LaunchAsync(name, name, id, program, args, cancel).ConfigureAwait(false);
+            var kind = Builtin.Any(b => b.Name == name) ? name : null; // a config's extra service is not a driver domain
+            var (service, registered) = await LaunchAsync(name, kind, id, program, args, cancel).ConfigureAwait(false);
             if (name == "xenstored")
             {
                 // Guests get xenstore from the moment it first serves, even when that is after the ready timeout below.
@@ -99,7 +100,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     /// <summary>Registers a service domain with the kernel and starts its supervised process.</summary>
     private async Task<(SupervisedService Service, ServiceRegistered Registered)> LaunchAsync(
-        string name, string kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel)
+        string name, string? kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel)
     {
         var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
         var service = new SupervisedService(
@@ -122,7 +123,10 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
         lock (_services)
         {
             _services.Add(service);
-            _kinds[name] = kind;
+            if (kind is not null)
+            {
+                _kinds[name] = kind;
+            }
         }
 
         service.Start();

@@ -71,7 +71,7 @@ internal sealed class GuestDevices(GuestRegistry guests, XenstoreDomains xenstor
         {
             var (id, guest) = await guests.ResolveAsync(r.Domain, cancel).ConfigureAwait(false);
             var name = guest?.Name ?? r.Domain;
-            var backend = xenstore.BackendDomain(kind, disk?.Backend ?? vif!.Backend);
+            var backend = xenstore.BackendDomain(kind, disk is not null ? disk.Backend : vif!.Backend);
             await using var xs = await Connect(name, cancel).ConfigureAwait(false);
             var existing = await XenstoreDevices.FindAsync(xs, id, kind, cancel).ConfigureAwait(false);
             List<XenstoreEntry> entries;
