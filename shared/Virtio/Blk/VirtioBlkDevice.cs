@@ -139,7 +139,8 @@ public sealed class VirtioBlkDevice : IVirtioDevice
         }
 
         chain.SkipWritable(chain.WritableRemaining - 1);
-        Span<byte> statusByte = [status];
+        Span<byte> statusByte = stackalloc byte[1];
+        statusByte[0] = status;
         chain.Write(statusByte);
     }
 
