@@ -80,7 +80,14 @@ public sealed class VirtioMmioTransport : IVirtqueueHost, IVirtioDeviceHost
         value = 0;
         if (offset >= VirtioMmioRegister.Config)
         {
-            return TryReadConfig(offset - VirtioMmioRegister.Config, size, out value);
+            if (!ConfigWindow.Valid(offset - VirtioMmioRegister.Config, size))
+            {
+                InvalidAccesses++;
+                return false;
+            }
+
+            value = ConfigWindow.Read(_device, offset - VirtioMmioRegister.Config, size);
+            return true;
         }
 
         if (size != 4 || (offset & 3) != 0)
@@ -121,7 +128,14 @@ public sealed class VirtioMmioTransport : IVirtqueueHost, IVirtioDeviceHost
     {
         if (offset >= VirtioMmioRegister.Config)
         {
-            return TryWriteConfig(offset - VirtioMmioRegister.Config, size, value);
+            if (!ConfigWindow.Valid(offset - VirtioMmioRegister.Config, size))
+            {
+                InvalidAccesses++;
+                return false;
+            }
+
+            ConfigWindow.Write(_device, offset - VirtioMmioRegister.Config, size, value);
+            return true;
         }
 
         if (size != 4 || (offset & 3) != 0)
@@ -171,7 +185,7 @@ public sealed class VirtioMmioTransport : IVirtqueueHost, IVirtioDeviceHost
             case VirtioMmioRegister.QueueDriverHigh:
             case VirtioMmioRegister.QueueDeviceLow:
             case VirtioMmioRegister.QueueDeviceHigh:
-                if (!WriteQueueSetup(offset, value))
+                if (!QueueSetupRegisters.TryWrite(SelectedQueue, offset, value))
                 {
                     return true;
                 }
@@ -392,47 +406,6 @@ public sealed class VirtioMmioTransport : IVirtqueueHost, IVirtioDeviceHost
         }
     }
 
-    private bool WriteQueueSetup(uint offset, uint value)
-    {
-        // §4.2.2.3: the driver sets a queue up while QueueReady reads 0; other writes are ignored.
-        var queue = SelectedQueue;
-        if (queue is null || queue.Ready)
-        {
-            return false;
-        }
-
-        switch (offset)
-        {
-            case VirtioMmioRegister.QueueNum:
-                queue.Size = (ushort)Math.Min(value, ushort.MaxValue);
-                break;
-            case VirtioMmioRegister.QueueDescLow:
-                queue.DescTable = Low(queue.DescTable, value);
-                break;
-            case VirtioMmioRegister.QueueDescHigh:
-                queue.DescTable = High(queue.DescTable, value);
-                break;
-            case VirtioMmioRegister.QueueDriverLow:
-                queue.AvailRing = Low(queue.AvailRing, value);
-                break;
-            case VirtioMmioRegister.QueueDriverHigh:
-                queue.AvailRing = High(queue.AvailRing, value);
-                break;
-            case VirtioMmioRegister.QueueDeviceLow:
-                queue.UsedRing = Low(queue.UsedRing, value);
-                break;
-            default:
-                queue.UsedRing = High(queue.UsedRing, value);
-                break;
-        }
-
-        return true;
-    }
-
-    private static ulong Low(ulong current, uint value) => (current & 0xFFFF_FFFF_0000_0000UL) | value;
-
-    private static ulong High(ulong current, uint value) => (current & 0xFFFF_FFFFUL) | ((ulong)value << 32);
-
     private void UpdateLiveness()
     {
         var live = IsLive;
@@ -456,54 +429,5 @@ public sealed class VirtioMmioTransport : IVirtqueueHost, IVirtioDeviceHost
             _lineAsserted = asserted;
             _interrupt.SetLevel(asserted);
         }
-    }
-
-    private bool TryReadConfig(uint offset, int size, out uint value)
-    {
-        value = 0;
-        if (!ConfigAccessValid(offset, size))
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[4];
-        bytes.Clear();
-        var inside = (int)Math.Min((uint)size, (uint)Math.Max(0, _device.ConfigSize - (int)offset));
-        if (inside > 0)
-        {
-            _device.ReadConfig((int)offset, bytes[..inside]);
-        }
-
-        value = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
-        return true;
-    }
-
-    private bool TryWriteConfig(uint offset, int size, uint value)
-    {
-        if (!ConfigAccessValid(offset, size))
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
-        var inside = (int)Math.Min((uint)size, (uint)Math.Max(0, _device.ConfigSize - (int)offset));
-        if (inside > 0)
-        {
-            _device.WriteConfig((int)offset, bytes[..inside]);
-        }
-
-        return true;
-    }
-
-    private bool ConfigAccessValid(uint offset, int size)
-    {
-        if (size is not (1 or 2 or 4) || (offset & (uint)(size - 1)) != 0 || offset + (uint)size > VirtioMmioRegister.WindowSize - VirtioMmioRegister.Config)
-        {
-            InvalidAccesses++;
-            return false;
-        }
-
-        return true;
     }
 }
