@@ -45,6 +45,18 @@ public sealed class NetAndRngTests
     }
 
     [Fact]
+    public void TransmittedRuntShorterThanAnEthernetHeaderIsDroppedNotForwarded()
+    {
+        var (d, device, port, _, tx) = Net();
+        tx.Add((d.Alloc(12), 12, false), (d.Alloc(13), 13, false));
+        tx.Submit();
+        Assert.Empty(port.Sent);
+        Assert.True(tx.TryTakeUsed(out _, out _));
+        Assert.Equal(1, device.FramesDropped);
+        Assert.Null(d.Transport.LastFault);
+    }
+
+    [Fact]
     public void DeliveredFrameLandsInTheNextReceiveBufferWithAHeaderAndAnInterrupt()
     {
         var (d, device, port, rx, _) = Net();

@@ -21,6 +21,9 @@ public static class VirtioNet
     /// <summary>mac[6], status, max_virtqueue_pairs (1).</summary>
     public const int ConfigSize = 10;
 
+    /// <summary>An Ethernet header: a shorter "frame" from the guest is dropped, never handed to the switch.</summary>
+    public const int MinFrame = 14;
+
     /// <summary>Largest frame carried: no offloads are offered, so a frame is at most an MTU-sized packet; 64 KiB leaves room for any MTU.</summary>
     public const int MaxFrame = 65535;
 }

@@ -47,7 +47,7 @@ public sealed class VirtioNetDevice : IVirtioDevice
 
     public long FramesReceived { get; private set; }
 
-    /// <summary>Frames the guest sent that were too large, and frames for it larger than its buffer.</summary>
+    /// <summary>Frames the guest sent shorter than an Ethernet header or too large, and frames for it larger than its buffer.</summary>
     public long FramesDropped { get; private set; }
 
     public bool LinkUp => (BinaryPrimitives.ReadUInt16LittleEndian(_config.AsSpan(VirtioNet.ConfigStatus)) & VirtioNet.StatusLinkUp) != 0;
@@ -158,7 +158,7 @@ public sealed class VirtioNetDevice : IVirtioDevice
 
         chain.SkipReadable(VirtioNetHdr.Size);
         var length = chain.ReadableRemaining;
-        if (length > VirtioNet.MaxFrame)
+        if (length < VirtioNet.MinFrame || length > VirtioNet.MaxFrame)
         {
             FramesDropped++;
             return;
