@@ -42,4 +42,46 @@ public sealed class HotPathTests
             }
         }
     }
+
+    [Fact]
+    public void AnIndirectChainIsReadInOneCopyAndAvailIdxOncePerBatch()
+    {
+        // qemu-dm's guest-memory copies go through the kernel: count them.
+        using var dir = new TempDir();
+        DiskImages.CreateRaw(dir.File("c.raw"), 1 << 20);
+        using var image = DiskImages.Open(dir.File("c.raw"), DiskImageFormat.Raw, readOnly: false);
+        RecordingMemory? recorder = null;
+        var device = new VirtioBlkDevice("vda", image, "s");
+        var d = new GuestDriver((ram, irq) => new VirtioMmioTransport(device, recorder = new RecordingMemory(ram), irq));
+        var q = d.Bringup(Device.VirtioDeviceType.Block, 1)[0];
+        var tables = new List<ulong>();
+        for (var i = 0; i < 8; i++)
+        {
+            var header = d.Alloc(16);
+            Assert.True(d.Ram.TryWrite(header, BitConverter.GetBytes(VirtioBlk.TypeIn)));
+            var before = d.NextFree;
+            q.AddIndirect((header, 16, false), (d.Alloc(1024), 1024, true), (d.Alloc(1024), 1024, true), (d.Alloc(2048), 2048, true), (d.Alloc(1), 1, true));
+            tables.Add(d.NextFree - (5 * 16));
+            Assert.True(d.NextFree > before);
+        }
+
+        q.Publish();
+        recorder!.Recording = true;
+        q.Kick();
+        recorder.Recording = false;
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.True(q.TryTakeUsed(out _, out var len));
+            Assert.Equal(4097u, len);
+        }
+
+        foreach (var table in tables)
+        {
+            var touching = recorder.Reads.Where(r => r.Address < table + 80 && table < r.Address + r.Length).ToList();
+            Assert.Equal([(table, 80UL)], touching);
+        }
+
+        var availIdxReads = recorder.Reads.Count(r => r.Address == q.Avail + 2);
+        Assert.True(availIdxReads <= 3, $"{availIdxReads} reads of avail.idx for one batch");
+    }
 }

@@ -9,9 +9,14 @@ namespace Disagg.Virtio.Queue;
 /// no more descriptors than the table holds (a loop), buffers inside RAM without wrapping, readable
 /// before writable, indirect tables only when negotiated, never nested, never with NEXT.
 /// </summary>
+/// <remarks>
+/// An indirect table is copied whole, in one read, into the queue's own buffer: Linux puts every
+/// multi-buffer request behind one, so a chain costs two guest-memory reads however many buffers it has
+/// (qemu-dm's reads go through the kernel), and the walk sees one snapshot the guest cannot change under it.
+/// </remarks>
 internal static class ChainWalker
 {
-    public static bool TryWalk(Virtqueue queue, IGuestMemory memory, DescriptorChain chain, ushort head)
+    public static bool TryWalk(Virtqueue queue, IGuestMemory memory, DescriptorChain chain, byte[] indirectTable, ushort head)
     {
         chain.Begin(head);
         var table = queue.DescTable;
@@ -35,17 +40,30 @@ internal static class ChainWalker
                 return queue.Fail(VirtioFaultReason.ChainLoop, $"chain {head} visits more than {tableSize} descriptors{(indirect ? " (indirect)" : string.Empty)}");
             }
 
-            if (!memory.TryRead(table + ((ulong)index * VirtqDesc.Size), raw))
+            VirtqDesc desc;
+            if (indirect)
+            {
+                desc = MemoryMarshal.Read<VirtqDesc>(indirectTable.AsSpan((int)index * VirtqDesc.Size, VirtqDesc.Size));
+            }
+            else if (memory.TryRead(table + ((ulong)index * VirtqDesc.Size), raw))
+            {
+                desc = MemoryMarshal.Read<VirtqDesc>(raw);
+            }
+            else
             {
                 return queue.Fail(VirtioFaultReason.OutsideRam, $"descriptor table 0x{table:x} entry {index} is not RAM");
             }
 
-            var desc = MemoryMarshal.Read<VirtqDesc>(raw);
             if ((desc.Flags & VirtqDesc.FlagIndirect) != 0)
             {
                 if (!TryEnterIndirect(queue, memory, head, desc, indirect, out table, out tableSize))
                 {
                     return false;
+                }
+
+                if (!memory.TryRead(table, indirectTable.AsSpan(0, (int)(tableSize * VirtqDesc.Size))))
+                {
+                    return queue.Fail(VirtioFaultReason.OutsideRam, $"chain {head}: indirect table 0x{table:x} became unreadable");
                 }
 
                 indirect = true;

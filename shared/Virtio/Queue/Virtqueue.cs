@@ -29,7 +29,9 @@ public sealed class Virtqueue
     private readonly IVirtqueueHost _host;
     private readonly IGuestMemory _memory;
     private readonly DescriptorChain _chain;
+    private readonly byte[] _indirectTable = new byte[MaxIndirectEntries * VirtqDesc.Size];
     private bool _outstanding;
+    private ushort _knownAvailIdx;
     private ushort _signalledUsed;
 
     internal Virtqueue(IVirtqueueHost host, IGuestMemory memory, int index, ushort maxSize)
@@ -79,7 +81,7 @@ public sealed class Virtqueue
         Size = MaxSize;
         Ready = false;
         DescTable = AvailRing = UsedRing = 0;
-        LastAvail = UsedIdx = _signalledUsed = 0;
+        LastAvail = UsedIdx = _signalledUsed = _knownAvailIdx = 0;
         Fault = null;
         Live = false;
         EventIdx = IndirectDesc = false;
@@ -89,7 +91,7 @@ public sealed class Virtqueue
     /// <summary>QueueReady 1: checks size and alignment (§2.7: desc 16, avail 2, used 4) and starts at index 0.</summary>
     internal bool TryEnable()
     {
-        LastAvail = UsedIdx = _signalledUsed = 0;
+        LastAvail = UsedIdx = _signalledUsed = _knownAvailIdx = 0;
         _outstanding = false;
         Ready = true;
         if (Size == 0 || Size > MaxSize || (Size & (Size - 1)) != 0)
@@ -130,7 +132,9 @@ public sealed class Virtqueue
             throw new InvalidOperationException($"{_host.DeviceName} queue {Index}: a chain was taken before the previous one was completed");
         }
 
-        if (!TryPendingCount(out var pending))
+        // avail.idx is read again only once the entries it announced are taken: one read per batch, not per chain.
+        int pending = (ushort)(_knownAvailIdx - LastAvail);
+        if (pending == 0 && !TryPendingCount(out pending))
         {
             return false;
         }
@@ -161,7 +165,7 @@ public sealed class Virtqueue
             return Fail(VirtioFaultReason.OutsideRam, $"avail ring 0x{AvailRing:x} is not RAM");
         }
 
-        if (!ChainWalker.TryWalk(this, _memory, _chain, head))
+        if (!ChainWalker.TryWalk(this, _memory, _chain, _indirectTable, head))
         {
             return false;
         }
@@ -268,6 +272,7 @@ public sealed class Virtqueue
             return Fail(VirtioFaultReason.AvailIndexJump, $"avail.idx {availIdx} is {pending} entries past {LastAvail}, queue size {Size}");
         }
 
+        _knownAvailIdx = availIdx;
         return true;
     }
 
@@ -296,7 +301,7 @@ public sealed class Virtqueue
             return;
         }
 
-        LastAvail = state.LastAvail;
+        LastAvail = _knownAvailIdx = state.LastAvail;
         UsedIdx = _signalledUsed = state.UsedIdx;
         if (!reconcile)
         {
@@ -316,7 +321,7 @@ public sealed class Virtqueue
             return;
         }
 
-        LastAvail = (ushort)(state.LastAvail + ahead);
+        LastAvail = _knownAvailIdx = (ushort)(state.LastAvail + ahead);
         UsedIdx = _signalledUsed = guestUsed;
     }
 }
