@@ -1,72 +1,43 @@
-using System.Globalization;
 using System.Net;
 using Disagg.Control;
-using Disagg.Control.Messages;
 
 namespace Disagg.TestSupport.Netif;
 
 /// <summary>
-/// A host for netback tests in a temp directory: the real disagg-kernel, a real disagg-xenstored (socket only),
-/// and the real disagg-netback registered as service domain 2 — started as the supervisor would start it, and
-/// killed and restarted by the tests that play the supervisor. Native frontends join as further service domains.
-/// Everything is torn down on dispose, frontends first.
+/// netback's test host: a <see cref="BackendRig"/> running the real disagg-netback as service domain 2, and native
+/// frontends that join as further service domains. Frontends are torn down first, then the rig.
 /// </summary>
-public sealed class NetbackHost : IAsyncDisposable
+public sealed class NetbackRig : IAsyncDisposable
 {
     public const int NetbackDomain = 2;
     private readonly List<NetfrontStation> _stations = [];
 
-    private NetbackHost(string dir, KernelProcess kernel, KernelClient control, ServiceProcess xenstored, ServiceProcess netback)
-    {
-        Directory = dir;
-        Kernel = kernel;
-        Control = control;
-        Xenstored = xenstored;
-        Netback = netback;
-    }
+    private NetbackRig(BackendRig rig) => Rig = rig;
 
-    public string Directory { get; }
+    public BackendRig Rig { get; }
 
-    public KernelProcess Kernel { get; }
+    public KernelProcess Kernel => Rig.Kernel;
 
-    public KernelClient Control { get; }
+    public KernelClient Control => Rig.Control;
 
-    public ServiceProcess Xenstored { get; }
+    public ServiceProcess Xenstored => Rig.Xenstored;
 
-    public ServiceProcess Netback { get; }
+    public ServiceProcess Netback => Rig.Backend;
 
-    public string XenstoreSocket => Path.Combine(Directory, "xenstored.sock");
+    public string XenstoreSocket => Rig.XenstoreSocket;
 
-    public string StateDirectory => Path.Combine(Directory, "netback");
+    public string StateDirectory => Rig.StateDirectory;
 
     /// <summary>Starts the host; <paramref name="wrap"/> prefixes netback's command line (e.g. ip netns exec NS).</summary>
-    public static async Task<NetbackHost> StartAsync(string[]? uplinks = null, string[]? wrap = null)
+    public static async Task<NetbackRig> StartAsync(string[]? uplinks = null, string[]? wrap = null)
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory("netback-test-").FullName;
-        var kernel = await KernelProcess.StartAsync(pcpus: 1, memory: "64M");
-        var control = await kernel.ConnectAsync();
-        var xenstored = new ServiceProcess("disagg-xenstored", ["--socket", Path.Combine(dir, "xenstored.sock"), "--state-dir", Path.Combine(dir, "xenstored")]);
-        xenstored.Start();
-        var token = (await control.CallAsync<ServiceRegistered>(new RegisterService("netback", NetbackDomain))).Token;
         var args = new List<string>();
-        var program = "disagg-netback";
-        if (wrap is not null)
-        {
-            program = wrap[0];
-            args.AddRange(wrap[1..]);
-            args.Add(RepoPaths.Program("disagg-netback"));
-        }
-
-        args.AddRange(["--xenstore", Path.Combine(dir, "xenstored.sock"), "--state-dir", Path.Combine(dir, "netback"),
-            "--kernel-socket", kernel.Socket, "--token", token, "--domain", NetbackDomain.ToString(CultureInfo.InvariantCulture)]);
         foreach (var u in uplinks ?? [])
         {
             args.AddRange(["--uplink", u]);
         }
 
-        var netback = new ServiceProcess(program, args);
-        netback.Start();
-        return new NetbackHost(dir, kernel, control, xenstored, netback);
+        return new NetbackRig(await BackendRig.StartAsync("disagg-netback", "netback", NetbackDomain, args, wrap).ConfigureAwait(false));
     }
 
     /// <summary>A native frontend as domain <paramref name="domain"/>, connected, with its own thread.</summary>
@@ -83,36 +54,11 @@ public sealed class NetbackHost : IAsyncDisposable
         NativeNetfront.StartAsync(Kernel, Control, XenstoreSocket, domain, new VifDescription(0, mac, bridge, mtu), NetbackDomain);
 
     /// <summary>The status file's "switch" line, as key=value pairs.</summary>
-    public Dictionary<string, string> SwitchStatus()
-    {
-        var line = File.ReadAllLines(Path.Combine(StateDirectory, "status")).First(l => l.StartsWith("switch ", StringComparison.Ordinal));
-        return line.Split(' ').Skip(1).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-    }
+    public Dictionary<string, string> SwitchStatus() => Rig.StatusAsync("switch").GetAwaiter().GetResult();
 
     /// <summary>The status file line of vif <paramref name="domain"/>.0, as key=value pairs (waits for it to appear).</summary>
-    public async Task<Dictionary<string, string>> VifStatusAsync(int domain, Func<Dictionary<string, string>, bool>? until = null)
-    {
-        var name = $"vif{domain}.0 ";
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        Dictionary<string, string> fields = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            var path = Path.Combine(StateDirectory, "status");
-            var line = File.Exists(path) ? File.ReadAllLines(path).FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal)) : null;
-            if (line is not null)
-            {
-                fields = line.Split(' ').Skip(1).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-                if (until is null || until(fields))
-                {
-                    return fields;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"status of vif{domain}.0 never matched; last: {string.Join(' ', fields.Select(kv => kv.Key + "=" + kv.Value))}\n{Netback.StdErr}");
-    }
+    public Task<Dictionary<string, string>> VifStatusAsync(int domain, Func<Dictionary<string, string>, bool>? until = null) =>
+        Rig.StatusAsync($"vif{domain}.0", until);
 
     public async ValueTask DisposeAsync()
     {
@@ -121,17 +67,6 @@ public sealed class NetbackHost : IAsyncDisposable
             await s.DisposeAsync();
         }
 
-        Netback.Dispose();
-        Xenstored.Dispose();
-        await Control.DisposeAsync();
-        await Kernel.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: a socket still being removed
-        }
+        await Rig.DisposeAsync();
     }
 }
