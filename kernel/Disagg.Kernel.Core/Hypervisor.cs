@@ -107,7 +107,7 @@ public sealed class Hypervisor : IDisposable
                 service.GrantView.Close();
                 foreach (var other in Services.Values)
                 {
-                    other.ForgetDomain(service);
+                    other.Maps.ForgetDomain(service);
                 }
 
                 service.Dispose();
@@ -185,7 +185,7 @@ public sealed class Hypervisor : IDisposable
         {
             foreach (var service in Services.Values)
             {
-                service.ForgetDomain(domain); // before its grant table's memory goes
+                service.Maps.ForgetDomain(domain); // before its grant table's memory goes
             }
         }
 

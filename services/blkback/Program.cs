@@ -1,6 +1,6 @@
 // disagg-blkback: virtual block devices over image files, a restartable driver domain speaking blkif.
 using Disagg.Blkback.Hosting;
-using Microsoft.Extensions.Logging;
+using Disagg.Service.Hosting;
 
 if (Environment.GetEnvironmentVariable("DISAGG_DIE_WITH_PARENT") == "1") Disagg.Interop.ProcessSignals.DieWithParent(); // started by the host daemon: go when it goes
 
@@ -11,8 +11,6 @@ if (!BlkbackOptions.TryParse(args, out var options, out var error))
     return 2;
 }
 
-using var loggers = LoggerFactory.Create(b => b
-    .SetMinimumLevel(LogLevel.Information)
-    .AddSimpleConsole(o => o.SingleLine = true)
-    .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-return await BlkbackHost.RunAsync(options!, loggers);
+var builder = ServiceHost.CreateBuilder("disagg-blkback");
+builder.Services.AddBlkback(options!);
+return ServiceHost.Run<BlkbackService>(builder);

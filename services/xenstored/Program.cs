@@ -1,8 +1,6 @@
 // disagg-xenstored: the configuration store, a restartable service domain speaking Xen's xs_wire.
+using Disagg.Service.Hosting;
 using Disagg.Xenstored.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 if (Environment.GetEnvironmentVariable("DISAGG_DIE_WITH_PARENT") == "1") Disagg.Interop.ProcessSignals.DieWithParent(); // started by the host daemon: go when it goes
 
@@ -13,16 +11,6 @@ if (!XenstoredOptions.TryParse(args, out var options, out var error))
     return 2;
 }
 
-// The empty builder: no configuration files, environment or command-line providers to read at start (a
-// restart must stay within ~50 ms), and the console lifetime's SIGTERM/SIGINT handling.
-var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "disagg-xenstored" });
-builder.Logging
-    .SetMinimumLevel(LogLevel.Information)
-    .AddSimpleConsole(o => o.SingleLine = true)
-    .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+var builder = ServiceHost.CreateBuilder("disagg-xenstored");
 builder.Services.AddXenstored(options!);
-using var host = builder.Build();
-var server = host.Services.GetRequiredService<XenstoredServer>(); // Run disposes the container
-host.Run();
-return server.ExitCode;
+return ServiceHost.Run<XenstoredServer>(builder);

@@ -1,15 +1,13 @@
 using Disagg.Control;
-using Disagg.Control.Messages;
-using Disagg.Service;
 using Disagg.TestSupport;
 using Disagg.Xenbus;
 
 namespace Disagg.Blkfront.Native;
 
 /// <summary>
-/// A host for blkback's end-to-end tests and benchmark, in a temp directory: the real kernel, a real xenstored
-/// (socket only), the real disagg-blkback registered as service domain <see cref="BackendDomain"/> (as the
-/// toolstack's supervisor starts it), and native frontends attached on demand. Everything is torn down.
+/// blkback's test host, for its end-to-end tests and benchmark: a <see cref="BackendRig"/> running the real
+/// disagg-blkback as service domain <see cref="BackendDomain"/>, a xenstore client, and native frontends attached
+/// on demand. Frontends are torn down first, then the rig.
 /// </summary>
 public sealed class BlkbackRig : IAsyncDisposable
 {
@@ -17,84 +15,40 @@ public sealed class BlkbackRig : IAsyncDisposable
     private readonly List<NativeBlkfront> _frontends = [];
     private int _nextDomain = 20;
 
-    private BlkbackRig(KernelProcess kernel, KernelClient control, string dir, ServiceProcess xenstored, ServiceProcess blkback, XenstoreClient xs)
+    private BlkbackRig(BackendRig rig, XenstoreClient xs)
     {
-        Kernel = kernel;
-        Control = control;
-        Directory = dir;
-        Xenstored = xenstored;
-        Blkback = blkback;
+        Rig = rig;
         Xs = xs;
     }
 
-    public KernelProcess Kernel { get; }
+    public BackendRig Rig { get; }
 
-    public KernelClient Control { get; }
+    public KernelProcess Kernel => Rig.Kernel;
 
-    public string Directory { get; }
+    public KernelClient Control => Rig.Control;
 
-    public ServiceProcess Xenstored { get; }
+    public string Directory => Rig.Directory;
 
-    public ServiceProcess Blkback { get; }
+    public ServiceProcess Xenstored => Rig.Xenstored;
+
+    public ServiceProcess Blkback => Rig.Backend;
 
     public XenstoreClient Xs { get; }
 
     /// <summary>blkback's --state-dir (its lock and its status file).</summary>
-    public string StateDirectory => Path.Combine(Directory, "blkback");
+    public string StateDirectory => Rig.StateDirectory;
 
-    public string File(string name) => Path.Combine(Directory, name);
+    public string File(string name) => Rig.File(name);
 
-    /// <summary>
-    /// The status file line whose name (first word) is <paramref name="name"/> ("loop", "vbd20.0"), as key=value
-    /// pairs, once <paramref name="until"/> holds for it (the file is rewritten every 500 ms).
-    /// </summary>
-    public async Task<Dictionary<string, string>> StatusAsync(string name, Func<Dictionary<string, string>, bool>? until = null, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        var path = Path.Combine(StateDirectory, "status");
-        while (true)
-        {
-            // Replaced by rename, so a read sees one whole version of the file.
-            var last = System.IO.File.Exists(path) ? System.IO.File.ReadAllLines(path).FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) : null;
-            if (last is not null)
-            {
-                var fields = last.Split(' ').Skip(1).Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-                if (until is null || until(fields))
-                {
-                    return fields;
-                }
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"status line '{name}' never matched; last: {last ?? "(none)"}\n{Blkback.StdErr}");
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
-        }
-    }
+    /// <inheritdoc cref="BackendRig.StatusAsync"/>
+    public Task<Dictionary<string, string>> StatusAsync(string name, Func<Dictionary<string, string>, bool>? until = null, TimeSpan? timeout = null) =>
+        Rig.StatusAsync(name, until, timeout);
 
     public static async Task<BlkbackRig> StartAsync(int pcpus = 1, string[]? blkbackArgs = null)
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory("disagg-blkback-e2e-").FullName;
-        var kernel = await KernelProcess.StartAsync(pcpus, "64M").ConfigureAwait(false);
-        var control = await kernel.ConnectAsync().ConfigureAwait(false);
-        var socket = Path.Combine(dir, "xenstored.sock");
-        var xenstored = new ServiceProcess("disagg-xenstored", ["--socket", socket, "--state-dir", Path.Combine(dir, "xenstored")]);
-        await xenstored.StartAsync().ConfigureAwait(false);
-        var token = (await control.CallAsync<ServiceRegistered>(new RegisterService("blkback", BackendDomain)).ConfigureAwait(false)).Token;
-        var blkback = new ServiceProcess(
-            "disagg-blkback",
-            ["--xenstore", socket, "--state-dir", Path.Combine(dir, "blkback"), .. blkbackArgs ?? []],
-            new Dictionary<string, string>
-            {
-                [ServiceEnvironment.KernelSocketVariable] = kernel.Socket,
-                [ServiceEnvironment.TokenVariable] = token,
-                [ServiceEnvironment.DomainIdVariable] = BackendDomain.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
-        await blkback.StartAsync().ConfigureAwait(false);
-        var xs = await XenstoreClient.ConnectAsync(socket, CancellationToken.None, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        return new BlkbackRig(kernel, control, dir, xenstored, blkback, xs);
+        var rig = await BackendRig.StartAsync("disagg-blkback", "blkback", BackendDomain, blkbackArgs, pcpus: pcpus).ConfigureAwait(false);
+        var xs = await XenstoreClient.ConnectAsync(rig.XenstoreSocket, CancellationToken.None, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return new BlkbackRig(rig, xs);
     }
 
     /// <summary>A new native frontend domain attached to <paramref name="disk"/> (device 0 of that domain).</summary>
@@ -119,17 +73,9 @@ public sealed class BlkbackRig : IAsyncDisposable
             await f.DisposeAsync().ConfigureAwait(false);
         }
 
-        Blkback.Dispose();
+        // blkback before the xenstore client, as before: the rig stops the backend first.
+        Rig.Backend.Dispose();
         await Xs.DisposeAsync().ConfigureAwait(false);
-        Xenstored.Dispose();
-        await Control.DisposeAsync().ConfigureAwait(false);
-        await Kernel.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await Rig.DisposeAsync().ConfigureAwait(false);
     }
 }

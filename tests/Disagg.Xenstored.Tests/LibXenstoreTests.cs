@@ -44,7 +44,7 @@ public sealed partial class LibXenstoreTests : IClassFixture<LibXenstoreTests.Se
         }
 
         Assert.True(stopping.Success, xs.StdErr);
-        Assert.Equal(1, int.Parse(stopping.Groups[1].Value, CultureInfo.InvariantCulture)); // the write's
+        Assert.Equal(1, int.Parse(stopping.Groups[1].Value, CultureInfo.InvariantCulture)); // the write's: the transactions wrote nothing
     }
 
     private static ProcessResult Client(string socket, string testCase)
@@ -57,7 +57,7 @@ public sealed partial class LibXenstoreTests : IClassFixture<LibXenstoreTests.Se
         return r;
     }
 
-    [GeneratedRegex(@"stopping: \d+ requests, \d+ batches, (\d+) journal syncs")]
+    [GeneratedRegex(@"stopping: \d+ requests, \d+ batches, (\d+) journal writes")]
     private static partial Regex StoppingLine();
 
     /// <summary>One server for the cases (each uses its own subtree).</summary>

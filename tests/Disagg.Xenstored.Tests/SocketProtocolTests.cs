@@ -32,6 +32,42 @@ public sealed class SocketProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task PipelinedRequestsFromTwoClientsAreAllAnsweredInOrder()
+    {
+        // Two clients each send thousands of requests without waiting: while one's thread runs the store, the
+        // other's has far more than its 256 queued requests and waits for credit. Nothing may be lost or reordered,
+        // and no receive thread may sleep through the credit coming back (the test would hang: bounded below).
+        const int requests = 4000;
+        using var other = _xs.Connect();
+        var clients = new[] { _c, other };
+        var readers = clients.Select((c, n) => Task.Run(() =>
+        {
+            var first = 0u;
+            for (var i = 0; i < requests; i++)
+            {
+                var r = c.ReadMessage();
+                Assert.Equal(XsMessageType.Write, r.Type);
+                if (i == 0)
+                {
+                    first = r.ReqId;
+                }
+
+                Assert.Equal(first + (uint)i, r.ReqId);
+            }
+        })).ToArray();
+        var writers = clients.Select((c, n) => Task.Run(() =>
+        {
+            for (var i = 0; i < requests; i++)
+            {
+                c.Send(XsMessageType.Write, XsClient.Args($"/pipe/c{n}", i.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsSpan(..^1));
+            }
+        })).ToArray();
+        await Task.WhenAll([.. writers, .. readers]).WaitAsync(TimeSpan.FromSeconds(120)); // a TimeoutException: not all answered
+        Assert.Equal((requests - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), _c.Read("/pipe/c0"));
+        Assert.Equal((requests - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), _c.Read("/pipe/c1"));
+    }
+
+    [Fact]
     public void ValuesAreRawBytesIncludingNul()
     {
         _c.Call(XsMessageType.Write, new byte[] { (byte)'/', (byte)'b', 0, 1, 0, 2, 255 }).Expect(XsMessageType.Write);

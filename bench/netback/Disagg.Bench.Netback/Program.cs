@@ -23,7 +23,7 @@ var rounds = quick ? 2 : 5;
 var slice = 1.0;
 static string F(double v) => v.ToString(v >= 100 ? "F0" : "F2", CultureInfo.InvariantCulture);
 using var linux = new LinuxBridgeLoad();
-await using (var host = await NetbackHost.StartAsync())
+await using (var host = await NetbackRig.StartAsync())
 {
     await using var a = await host.AddFrontendAsync(10, "00:16:3e:00:00:0a");
     await using var b = await host.AddFrontendAsync(11, "00:16:3e:00:00:0b");

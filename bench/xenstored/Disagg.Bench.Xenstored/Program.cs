@@ -49,6 +49,7 @@ try
         var sync = SyncFloor(Path.Combine(dir, "sync-floor"), seconds);
         Print("append-fsync-floor", sync, "ops/s");
         Print("writes-1-client", oneWriter, "ops/s", oneWriter / sync, "append-fsync-floor");
+        Print("writes-1-client-vs-echo", oneWriter, "ops/s", oneWriter / echo1, "echo-floor-1-client (replies wait for the journal's write, not its fdatasync)");
         Print($"writes-{clients}-clients-vs-sync", writes, "ops/s", writes / sync, "append-fsync-floor (group commit)");
         var commits = TransactionRate(xs.Socket, clients, seconds);
         Print($"tx-commits-{clients}-clients", commits, "commits/s", commits * 3 / echo, "echo-floor (3 round trips each)");

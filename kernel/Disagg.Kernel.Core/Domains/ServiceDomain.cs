@@ -9,7 +9,7 @@ namespace Disagg.Kernel.Core.Domains;
 /// <summary>
 /// A service domain (xenstored, netback, blkback, the toolstack as console backend) as the kernel sees it
 /// while its channel is open: an event port table delivering into a page it shares with the service, a
-/// doorbell, a copy buffer that is its memory for grant copy, and the grant maps it holds. Everything it
+/// doorbell, a copy buffer that is its memory for grant copy, and the grant maps it holds (Ipc/Grants/MaptrackTable). Everything it
 /// holds is released when the channel closes (the service died or disconnected): ports close and their
 /// guest ends become unbound again, grant pins are dropped; a restarted service rebinds and remaps.
 /// </summary>
@@ -27,13 +27,11 @@ public sealed unsafe class ServiceDomain : IDisposable
     public const ulong SharedPageBase = 0x10_0000;
 
     private readonly Hypervisor _hypervisor;
-    private readonly Dictionary<long, GrantMap> _maps = [];
     private readonly SharedMemorySegment?[] _sharedPages = new SharedMemorySegment?[MaxSharedPages];
     private int _sharedPageCount;
     private readonly IDisposable _pump;
     private long _refusedSends;
     private int _draining;
-    private long _nextHandle = 1;
     private bool _disposed;
 
     public ServiceDomain(Hypervisor hypervisor, int id, int bufferPages, int grantFrames = 0)
@@ -68,6 +66,7 @@ public sealed unsafe class ServiceDomain : IDisposable
         }
 
         GrantView = new GrantDomain(id, Grants, new ServiceFrames(this));
+        Maps = new MaptrackTable(hypervisor, id);
         SendRing = SharedMemorySegment.Create($"disagg-svc{id}-sends", ServiceSendRing.SegmentPages);
         *(int*)(SendRing.Pointer + ServiceSendRing.ConsumerSleepingOffset) = 1;
         SendKick = new Doorbell();
@@ -101,6 +100,9 @@ public sealed unsafe class ServiceDomain : IDisposable
     /// <summary>How grant operations see this service: its grant table if it has one, its copy buffer and shared pages as its frames.</summary>
     public GrantDomain GrantView { get; }
 
+    /// <summary>The grant maps it holds (GNTTABOP_map_grant_ref / unmap), released when its channel closes.</summary>
+    public MaptrackTable Maps { get; }
+
     /// <summary>A native frontend's grant table, written by the service; null for a pure backend.</summary>
     public GrantTable? Grants { get; }
 
@@ -129,140 +131,9 @@ public sealed unsafe class ServiceDomain : IDisposable
         }
     }
 
-    /// <summary>
-    /// GNTTABOP_map_grant_ref: checks that <paramref name="gref"/> of <paramref name="domain"/> is granted to
-    /// this service (writable unless <paramref name="readOnly"/>), pins it, and returns a descriptor for that
-    /// one page (read-only when asked) that the caller sends and then disposes.
-    /// </summary>
-    public GrantStatus Map(Domain domain, uint gref, bool readOnly, out long handle, out ulong frame, out FileDescriptor? fd)
-    {
-        handle = 0;
-        frame = 0;
-        fd = null;
-
-        // All under the lock a dying domain's ForgetDomain takes before its memory goes: while we hold it
-        // and the domain is not dying, its grant table and pages stay.
-        lock (_maps)
-        {
-            if (domain.Dying)
-            {
-                return GrantStatus.BadDomain;
-            }
-
-            var status = domain.Grants.TryAcquire(gref, Id, !readOnly, out frame);
-            if (status != GrantStatus.Okay)
-            {
-                return status;
-            }
-
-            FileDescriptor? shared;
-            try
-            {
-                shared = domain.Memory.ShareFrame(frame, () => new DomainQuiesce(_hypervisor, domain));
-            }
-            catch (InteropException)
-            {
-                shared = null;
-            }
-
-            if (shared == null)
-            {
-                domain.Grants.Release(gref, !readOnly);
-                return GrantStatus.BadPage;
-            }
-
-            fd = readOnly ? PageAdoption.OpenReadOnly(shared) : shared.Duplicate();
-            handle = _nextHandle++;
-            _maps[handle] = new GrantMap(domain, domain.Grants, gref, !readOnly);
-            return GrantStatus.Okay;
-        }
-    }
-
-    /// <summary>
-    /// Maps a page another service (a native frontend) granted to this one: only its shared pages can be
-    /// mapped, never its copy buffer (whose file holds all of it).
-    /// </summary>
-    public GrantStatus Map(ServiceDomain granter, uint gref, bool readOnly, out long handle, out ulong frame, out FileDescriptor? fd)
-    {
-        handle = 0;
-        frame = 0;
-        fd = null;
-        if (granter.Grants is not { } table)
-        {
-            return GrantStatus.BadDomain;
-        }
-
-        // Entered under our lock: a closing granter waits for us, then forgets the map we recorded (CloseService).
-        lock (_maps)
-        {
-            if (!granter.GrantView.TryEnter())
-            {
-                return GrantStatus.BadDomain;
-            }
-
-            try
-            {
-                var status = table.TryAcquire(gref, Id, !readOnly, out frame);
-                if (status != GrantStatus.Okay)
-                {
-                    return status;
-                }
-
-                if (granter.SharedPage(frame) is not { } page)
-                {
-                    table.Release(gref, !readOnly);
-                    return GrantStatus.BadPage;
-                }
-
-                fd = readOnly ? PageAdoption.OpenReadOnly(page.Fd) : page.Fd.Duplicate();
-                handle = _nextHandle++;
-                _maps[handle] = new GrantMap(granter, table, gref, !readOnly);
-                return GrantStatus.Okay;
-            }
-            finally
-            {
-                granter.GrantView.Exit();
-            }
-        }
-    }
-
-    private SharedMemorySegment? SharedPage(ulong frame) =>
+    /// <summary>The shared page at <paramref name="frame"/>, or null (a frame of the copy buffer, or none).</summary>
+    internal SharedMemorySegment? SharedPage(ulong frame) =>
         frame - SharedPageBase < (ulong)MaxSharedPages ? Volatile.Read(ref _sharedPages[frame - SharedPageBase]) : null;
-
-    /// <summary>GNTTABOP_unmap_grant_ref by handle.</summary>
-    public GrantStatus Unmap(long handle)
-    {
-        lock (_maps)
-        {
-            // Released under the lock: a domain being destroyed forgets its maps under it first (ForgetDomain),
-            // so a pin is never dropped into a grant table that is already gone.
-            if (!_maps.Remove(handle, out var map))
-            {
-                return GrantStatus.BadHandle;
-            }
-
-            map.Table.Release(map.Ref, map.Write);
-            return GrantStatus.Okay;
-        }
-    }
-
-    /// <summary>
-    /// The domain is being destroyed: drop every map of it without touching its grant table (its memory goes
-    /// next). The service keeps its own mapping of the page, which stays valid; only the grant is gone.
-    /// </summary>
-    public void ForgetDomain(object granter)
-    {
-        lock (_maps)
-        {
-            foreach (var (handle, map) in _maps.ToArray())
-            {
-                if (map.Granter == granter)
-                {
-                    _maps.Remove(handle);
-                }
-            }
-        }
-    }
 
     public void Dispose()
     {
@@ -276,15 +147,7 @@ public sealed unsafe class ServiceDomain : IDisposable
         _pump.Dispose();
         SpinWait.SpinUntil(() => Volatile.Read(ref _draining) == 0); // the reactor may be mid-drain: let it finish
         _hypervisor.EventChannels.RemoveDomain(Events);
-        lock (_maps)
-        {
-            foreach (var map in _maps.Values)
-            {
-                map.Table.Release(map.Ref, map.Write);
-            }
-
-            _maps.Clear();
-        }
+        Maps.ReleaseAll();
 
         Doorbell.Dispose();
         EventPage.Dispose();
@@ -424,9 +287,6 @@ public sealed unsafe class ServiceDomain : IDisposable
         return false;
     }
 
-    /// <summary>A grant this service holds mapped: Granter is the <see cref="Domain"/> or native-frontend <see cref="ServiceDomain"/> that granted it.</summary>
-    private readonly record struct GrantMap(object Granter, GrantTable Table, uint Ref, bool Write);
-
     /// <summary>The service's memory: its copy buffer as frames 0..pages-1, its shared pages from <see cref="SharedPageBase"/>.</summary>
     private sealed class ServiceFrames(ServiceDomain service) : IGuestFrames
     {
@@ -438,36 +298,6 @@ public sealed unsafe class ServiceDomain : IDisposable
             }
 
             return service.SharedPage(frame) is { } page ? page.Pointer : null;
-        }
-    }
-
-    /// <summary>Keeps a domain's vCPUs off every pCPU while one of its pages moves (a few microseconds).</summary>
-    private sealed class DomainQuiesce : IDisposable
-    {
-        private readonly Hypervisor _hypervisor;
-        private readonly Domain _domain;
-
-        public DomainQuiesce(Hypervisor hypervisor, Domain domain)
-        {
-            _hypervisor = hypervisor;
-            _domain = domain;
-            foreach (var v in domain.Vcpus)
-            {
-                hypervisor.Scheduler.Pause(v.Sched);
-            }
-
-            foreach (var v in domain.Vcpus)
-            {
-                SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10));
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var v in _domain.Vcpus)
-            {
-                _hypervisor.Scheduler.Unpause(v.Sched);
-            }
         }
     }
 }

@@ -85,11 +85,11 @@ internal sealed partial class ControlSession
                     FileDescriptor? fd;
                     if (hv.Domains[m.Domain] is { } domain)
                     {
-                        status = service.Map(domain, m.Ref, m.ReadOnly, out handle, out frame, out fd);
+                        status = service.Maps.Map(domain, m.Ref, m.ReadOnly, out handle, out frame, out fd);
                     }
                     else if (m.Domain != _domainId && hv.Services.TryGetValue(m.Domain, out var granter))
                     {
-                        status = service.Map(granter, m.Ref, m.ReadOnly, out handle, out frame, out fd);
+                        status = service.Maps.Map(granter, m.Ref, m.ReadOnly, out handle, out frame, out fd);
                     }
                     else
                     {
@@ -107,7 +107,7 @@ internal sealed partial class ControlSession
 
             case UnmapGrantRef u:
                 {
-                    var status = service.Unmap(u.Handle);
+                    var status = service.Maps.Unmap(u.Handle);
                     return status == GrantStatus.Okay ? new OkReply() : Error(XenErrno.EINVAL, $"unmap handle {u.Handle}: {status}");
                 }
 

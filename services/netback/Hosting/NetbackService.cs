@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Disagg.Control;
 using Disagg.Interop;
 using Disagg.Interop.Net;
@@ -8,19 +7,22 @@ using Disagg.Netback.Status;
 using Disagg.Netback.Uplink;
 using Disagg.Netback.Xenbus;
 using Disagg.Service;
+using Disagg.Service.Hosting;
 using Disagg.Xenbus;
 using Disagg.Xenbus.Backend;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Disagg.Netback.Hosting;
 
 /// <summary>
-/// The process: open the service channel, connect to xenstored, start the switching thread, attach the TAP
-/// uplinks, take up every vif already in xenstore (a restart resumes their rings), print "ready", then serve
-/// until SIGTERM (exit 0), or until the switch stops or xenstored stays away longer than its patience (exit 75:
-/// the supervisor restarts us). A restarted xenstored is reconnected to while the switch goes on.
+/// netback as the host's one hosted service. Start: open the service channel, start the switching thread, attach
+/// the TAP uplinks, connect to xenstored and take up every vif already in xenstore (a restart resumes their
+/// rings), print "ready". Then serve until SIGTERM (exit 0), or until the switch stops or xenstored stays away
+/// longer than its patience (exit 75: the supervisor restarts us). A restarted xenstored is reconnected to while
+/// the switch goes on.
 /// </summary>
-internal static class NetbackService
+internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDisposable
 {
     /// <summary>Copy-buffer pages: one per frame of a batch.</summary>
     public const int BufferPages = SwitchLoop.MaxBatch + SwitchLoop.RxBacklogPages;
@@ -30,93 +32,139 @@ internal static class NetbackService
     /// <summary>How long xenstored may be away (restarting) before we give up and exit for a restart of our own.</summary>
     private static readonly TimeSpan XenstorePatience = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(NetbackOptions options, ILoggerFactory loggers)
+    private readonly NetbackOptions _options;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TapUplink> _uplinks = [];
+    private ServiceChannel? _channel;
+    private SwitchLoop? _switch;
+    private XenbusBackend<VifDevice, FrontendRings>? _backend;
+    private Task _background = Task.CompletedTask;
+    private int _disposed;
+
+    public NetbackService(NetbackOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
-        var log = loggers.CreateLogger("netback");
+        _options = options;
+        _lifetime = lifetime;
+        _log = loggers.CreateLogger("netback");
+    }
+
+    public int ExitCode { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(options.StateDirectory);
-        var environment = options.KernelSocket is not null
-            ? new ServiceEnvironment(options.KernelSocket, options.Token!, options.DomainId!.Value)
+        Directory.CreateDirectory(_options.StateDirectory);
+        var environment = _options.KernelSocket is not null
+            ? new ServiceEnvironment(_options.KernelSocket, _options.Token!, _options.DomainId!.Value)
             : ServiceEnvironment.FromProcess();
         if (environment is null)
         {
-            Log.Unreachable(log, "the kernel", "no --kernel-socket and no DISAGG_KERNEL_SOCKET/DISAGG_SERVICE_TOKEN/DISAGG_DOMAIN_ID");
-            return 64; // EX_USAGE
+            Log.Unreachable(_log, "the kernel", "no --kernel-socket and no DISAGG_KERNEL_SOCKET/DISAGG_SERVICE_TOKEN/DISAGG_DOMAIN_ID");
+            Stop(64); // EX_USAGE
+            return;
         }
 
-        using var stop = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        });
-
-        ServiceChannel channel;
         try
         {
-            channel = await ServiceChannel.OpenAsync(environment, BufferPages, stop.Token).ConfigureAwait(false);
+            _channel = await ServiceChannel.OpenAsync(environment, BufferPages, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or System.Net.Sockets.SocketException)
         {
-            Log.Unreachable(log, "the kernel at " + environment.KernelSocket, e.Message);
-            return 69; // EX_UNAVAILABLE: the supervisor retries
+            Log.Unreachable(_log, "the kernel at " + environment.KernelSocket, e.Message);
+            Stop(69); // EX_UNAVAILABLE: the supervisor retries
+            return;
         }
 
-        await using var channelOwner = channel.ConfigureAwait(false);
-        using var sw = new SwitchLoop(new ServiceBackendChannel(channel));
-        sw.Start();
-        var uplinks = new List<TapUplink>();
-        foreach (var (bridge, tap, mtu) in options.Uplinks)
+        _switch = new SwitchLoop(new ServiceBackendChannel(_channel));
+        _switch.Start();
+        foreach (var (bridge, tap, mtu) in _options.Uplinks)
         {
             try
             {
                 var uplink = new TapUplink(bridge, TapDevice.Open(tap, mtu), mtu);
-                await sw.Submit(new AttachUplink(uplink)).ConfigureAwait(false);
-                uplinks.Add(uplink);
-                Log.UplinkAttached(log, bridge, tap);
+                await _switch.Submit(new AttachUplink(uplink)).ConfigureAwait(false);
+                _uplinks.Add(uplink);
+                Log.UplinkAttached(_log, bridge, tap);
             }
             catch (InteropException e)
             {
-                Log.Unreachable(log, "TAP device " + tap, e.Message);
-                return 71; // EX_OSERR: not root, or no /dev/net/tun
+                Log.Unreachable(_log, "TAP device " + tap, e.Message);
+                Stop(71); // EX_OSERR: not root, or no /dev/net/tun
+                return;
             }
         }
 
-        XenbusBackend<VifDevice, FrontendRings> backend;
         try
         {
-            backend = await XenbusBackend<VifDevice, FrontendRings>.StartAsync(options.XenstoreSocket, XenstorePatience, environment.DomainId, new VifDriver(channel, sw, log), log, stop.Token).ConfigureAwait(false);
+            _backend = await XenbusBackend<VifDevice, FrontendRings>.StartAsync(_options.XenstoreSocket, XenstorePatience, environment.DomainId, new VifDriver(_channel, _switch, _log), _log, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or XenstoreException)
         {
-            Log.Unreachable(log, "xenstored at " + options.XenstoreSocket, e.Message);
-            return 69;
+            Log.Unreachable(_log, "xenstored at " + _options.XenstoreSocket, e.Message);
+            Stop(69);
+            return;
         }
 
-        var faults = Task.Run(() => ForwardFaultsAsync(sw, backend, stop.Token), CancellationToken.None);
-        var status = Task.Run(() => WriteStatusAsync(options.StateDirectory, sw, backend, uplinks, log, stop.Token), CancellationToken.None);
-        Log.Started(log, backend.Devices.Count, uplinks.Count, environment.DomainId, clock.ElapsedMilliseconds);
-        Console.Out.WriteLine($"ready domain={environment.DomainId} state-dir={options.StateDirectory}");
+        var faults = Task.Run(() => ForwardFaultsAsync(_switch, _backend, _stop.Token), CancellationToken.None);
+        var status = Task.Run(() => WriteStatusAsync(_options.StateDirectory, _switch, _backend, _uplinks, _log, _stop.Token), CancellationToken.None);
+        var failure = WatchFailuresAsync(_switch, _backend);
+        _background = Task.WhenAll(faults, status, failure);
+        Log.Started(_log, _backend.Devices.Count, _uplinks.Count, environment.DomainId, clock.ElapsedMilliseconds);
+        Console.Out.WriteLine($"ready domain={environment.DomainId} state-dir={_options.StateDirectory}");
         Console.Out.Flush();
+    }
 
-        var done = await Task.WhenAny(backend.Completion, sw.Stopped, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(faults, status).ConfigureAwait(false);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _background.ConfigureAwait(false);
+        if (ExitCode == 0 && _backend is not null)
+        {
+            // Planned stop: the rings are let go, frontends keep their state; a successor resumes them (docs/NETBACK.md).
+            await _backend.DisposeAsync().ConfigureAwait(false);
+            _backend = null;
+        }
+    }
+
+    /// <summary>Once: the container disposes us both as ourselves and as the hosted service it was handed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _switch?.Dispose();
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private void Stop(int exitCode)
+    {
+        ExitCode = exitCode;
+        _lifetime.StopApplication();
+    }
+
+    /// <summary>The switch stopping or xenstored staying away ends the process with 75, so the supervisor restarts us.</summary>
+    private async Task WatchFailuresAsync(SwitchLoop sw, XenbusBackend<VifDevice, FrontendRings> backend)
+    {
+        var done = await Task.WhenAny(backend.Completion, sw.Stopped, Task.Delay(Timeout.Infinite, _stop.Token)).ConfigureAwait(false);
         if (done == sw.Stopped)
         {
-            Log.SwitchStopped(log, sw.Failure?.Message ?? "stopped");
-            return 75; // EX_TEMPFAIL: restart us
+            Log.SwitchStopped(_log, sw.Failure?.Message ?? "stopped");
+            Stop(75); // EX_TEMPFAIL: restart us
         }
-
-        if (done == backend.Completion)
+        else if (done == backend.Completion)
         {
-            Log.XenstoreGone(log, XenstorePatience.TotalSeconds, backend.Completion.Exception?.GetBaseException().Message ?? "control task ended");
-            return 75;
+            Log.XenstoreGone(_log, XenstorePatience.TotalSeconds, backend.Completion.Exception?.GetBaseException().Message ?? "control task ended");
+            Stop(75);
         }
-
-        // Planned stop: the rings are let go, frontends keep their state; a successor resumes them (docs/NETBACK.md).
-        await backend.DisposeAsync().ConfigureAwait(false);
-        return 0;
     }
 
     /// <summary>A ring fault found by the switching thread becomes an event of the backend's control task.</summary>

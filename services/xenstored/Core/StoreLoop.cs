@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Disagg.Abi.Io;
 using Disagg.Xenstored.Durability;
 
@@ -8,8 +8,8 @@ namespace Disagg.Xenstored.Core;
 
 /// <summary>
 /// The store's one owner at a time. Whoever runs it takes everything queued (up to a batch), processes it in
-/// order, makes the batch's journal records durable with one fdatasync (group commit), and only then sends
-/// the batch's replies and watch events. No locks: an ownership flag passes the store between threads.
+/// order, writes the batch's journal records with one write(2) (group commit; the disk follows on the
+/// journal's flusher thread), and only then sends the batch's replies and watch events. No locks: an ownership flag passes the store between threads.
 /// A socket's receive thread runs the store itself when nobody else is (<see cref="PostAndRun"/>), so a request
 /// costs one thread wake-up, as an echo over the same socket does — measured: the hop through a dedicated loop
 /// thread halved read throughput. Rings, timers and rare work post to the loop thread (<see cref="Post"/>),
@@ -19,7 +19,8 @@ namespace Disagg.Xenstored.Core;
 public sealed class StoreLoop
 {
     private const int MaxBatch = 512;
-    private readonly Channel<LoopInput> _inputs = Channel.CreateUnbounded<LoopInput>(new UnboundedChannelOptions { SingleReader = false });
+    // Lock-free: every socket client's receive thread enqueues here, per request (a Channel takes a lock per write and read).
+    private readonly ConcurrentQueue<LoopInput> _inputs = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly XenstoreState _state;
     private readonly Journal? _journal;
@@ -30,6 +31,7 @@ public sealed class StoreLoop
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _owned;
     private volatile bool _stopping;
+    private volatile bool _completed;
     private volatile bool _closed;
 
     public StoreLoop(XenstoreState state, Journal? journal, string? stateDirectory, long compactAt)
@@ -60,8 +62,9 @@ public sealed class StoreLoop
     /// <summary>Queues work for the loop thread.</summary>
     public void Post(in LoopInput input)
     {
-        if (_inputs.Writer.TryWrite(input))
+        if (!_completed)
         {
+            _inputs.Enqueue(input);
             _wake.Release();
         }
     }
@@ -69,8 +72,9 @@ public sealed class StoreLoop
     /// <summary>Queues work and runs the store on this thread if nobody is (a socket's receive thread).</summary>
     public void PostAndRun(in LoopInput input)
     {
-        if (_inputs.Writer.TryWrite(input))
+        if (!_completed)
         {
+            _inputs.Enqueue(input);
             RunIfIdle();
         }
     }
@@ -81,7 +85,7 @@ public sealed class StoreLoop
     public void Stop()
     {
         _stopping = true;
-        _inputs.Writer.TryComplete();
+        _completed = true;
         _wake.Release();
     }
 
@@ -127,7 +131,7 @@ public sealed class StoreLoop
 
             Volatile.Write(ref _owned, 0);
             // Work posted between our last look and letting go would otherwise wait for the next post.
-            if (_closed || !_inputs.Reader.TryPeek(out _))
+            if (_closed || _inputs.IsEmpty)
             {
                 return;
             }
@@ -139,15 +143,14 @@ public sealed class StoreLoop
     {
         try
         {
-            var reader = _inputs.Reader;
-            while (reader.TryRead(out var item))
+            while (_inputs.TryDequeue(out var item))
             {
                 var n = 0;
                 do
                 {
                     Handle(item);
                 }
-                while (++n < MaxBatch && reader.TryRead(out item));
+                while (++n < MaxBatch && _inputs.TryDequeue(out item));
 
                 EndBatch();
             }
@@ -220,8 +223,8 @@ public sealed class StoreLoop
     private void EndBatch()
     {
         Batches++;
-        _journal?.Sync();
-        // Replies only now: everything they acknowledge is on disk.
+        _journal?.Write();
+        // Replies only now: everything they acknowledge survives our death (Journal, JournalFlusher).
         for (var i = 0; i < _flush.Count; i++)
         {
             var c = _flush[i];

@@ -11,9 +11,10 @@ namespace Disagg.Xenstored.Durability;
 /// <summary>
 /// The append-only journal: one record per state-changing request,
 /// [u32 length][u32 CRC32 of the rest][u64 sequence][operations]. Records of one event-loop batch
-/// are written and fdatasync'd together (group commit) before any reply of that batch is sent, so
-/// a reply means "on disk". A crash mid-write leaves a tail whose length or CRC does not check out;
-/// loading drops it whole.
+/// are written together (one write(2), group commit) before any reply of that batch is sent, so a reply
+/// means "in the host's page cache": it survives our death. The disk follows on
+/// <see cref="JournalFlusher"/>'s thread. A crash mid-write leaves a tail whose length or CRC does not
+/// check out; loading drops it whole.
 /// </summary>
 public sealed class Journal : IDurableLog, IDisposable
 {
@@ -24,6 +25,7 @@ public sealed class Journal : IDurableLog, IDisposable
     private readonly RecordWriter _request = new();
     private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
     private readonly string _path;
+    private readonly JournalFlusher _flusher;
 
     public Journal(string stateDirectory, long validLength, ulong lastSequence)
     {
@@ -38,13 +40,20 @@ public sealed class Journal : IDurableLog, IDisposable
 
         Length = validLength;
         Sequence = lastSequence;
+        _flusher = new JournalFlusher(_file);
     }
 
     public long Length { get; private set; }
 
     public ulong Sequence { get; private set; }
 
-    public long Syncs { get; private set; }
+    /// <summary>Batches written (each one write(2)): what a reply waits for.</summary>
+    public long Writes { get; private set; }
+
+    /// <summary>fdatasyncs, on the flusher's thread or <see cref="Sync"/>'s.</summary>
+    public long Syncs => _flusher.Syncs + _directSyncs;
+
+    private long _directSyncs;
 
     public bool HasPending => _batch.WrittenCount > 0;
 
@@ -82,19 +91,41 @@ public sealed class Journal : IDurableLog, IDisposable
         _request.Clear();
     }
 
-    /// <summary>Writes the batch's records and waits for the disk; false if there was nothing to write.</summary>
-    public bool Sync()
+    /// <summary>
+    /// Writes the batch's records (survives our death once this returns) and has the flusher sync them soon;
+    /// false if there was nothing to write. Throws if an earlier background sync failed: the disk is gone,
+    /// and a reply must not claim otherwise.
+    /// </summary>
+    public bool Write()
     {
+        if (_flusher.Failure is { } failure)
+        {
+            throw new IOException($"journal {_path}: fdatasync failed", failure);
+        }
+
         if (_batch.WrittenCount == 0)
         {
             return false;
         }
 
         RandomAccess.Write(_file, _batch.WrittenSpan, Length);
-        Disagg.Interop.FileSync.DataSync(_file);
         Length += _batch.WrittenCount;
         _batch.ResetWrittenCount();
-        Syncs++;
+        Writes++;
+        _flusher.Written();
+        return true;
+    }
+
+    /// <summary>Writes the batch's records and waits for the disk (rare work: releases found at start); false if there was nothing to write.</summary>
+    public bool Sync()
+    {
+        if (!Write())
+        {
+            return false;
+        }
+
+        Disagg.Interop.FileSync.DataSync(_file);
+        _directSyncs++;
         return true;
     }
 
@@ -106,5 +137,10 @@ public sealed class Journal : IDurableLog, IDisposable
         Length = 0;
     }
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>Syncs what was written, then closes the file.</summary>
+    public void Dispose()
+    {
+        _flusher.Dispose();
+        _file.Dispose();
+    }
 }

@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "dropped {Connection}: {Reason}")]
     public static partial void Dropped(ILogger logger, string connection, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: {Requests} requests, {Batches} batches, {Syncs} journal syncs, {Compactions} compactions")]
-    public static partial void Stopping(ILogger logger, long requests, long batches, long syncs, long compactions);
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: {Requests} requests, {Batches} batches, {Writes} journal writes, {Syncs} journal syncs, {Compactions} compactions")]
+    public static partial void Stopping(ILogger logger, long requests, long batches, long writes, long syncs, long compactions);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "event loop failed; stopping so the supervisor restarts us from the journal")]
     public static partial void LoopFailed(ILogger logger, Exception error);

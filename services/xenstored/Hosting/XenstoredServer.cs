@@ -1,6 +1,7 @@
 using Disagg.Control;
 using Disagg.Interop;
 using Disagg.Service;
+using Disagg.Service.Hosting;
 using Disagg.Xenstored.Core;
 using Disagg.Xenstored.Transport.Ring;
 using Disagg.Xenstored.Transport.Socket;
@@ -17,7 +18,7 @@ namespace Disagg.Xenstored.Hosting;
 /// connect. Stop (SIGTERM, SIGINT, a lost kernel, a failed loop): drain the loop and close the rings.
 /// Exit codes are the supervisor's: 69 kernel unreachable, 70 our own loop failed, 75 the kernel went.
 /// </summary>
-public sealed class XenstoredServer : IHostedService, IDisposable
+public sealed class XenstoredServer : IHostedService, IServiceExit, IDisposable
 {
     private readonly XenstoredOptions _options;
     private readonly XenstoreState _state;
@@ -128,7 +129,7 @@ public sealed class XenstoredServer : IHostedService, IDisposable
             return Task.CompletedTask;
         }
 
-        Log.Stopping(_log, _processor.Requests, _loop.Batches, _restored.Journal.Syncs, _loop.Compactions);
+        Log.Stopping(_log, _processor.Requests, _loop.Batches, _restored.Journal.Writes, _restored.Journal.Syncs, _loop.Compactions);
         _handoff?.Dispose();
         _kernel?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5), CancellationToken.None);
         return Task.CompletedTask;

@@ -10,14 +10,14 @@ namespace Disagg.Netback.Tests.EndToEnd;
 public sealed class HostileFrontendTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private NetbackHost _host = null!;
+    private NetbackRig _host = null!;
     private NetfrontStation _a = null!;
     private NetfrontStation _b = null!;
     private ushort _seq;
 
     public async Task InitializeAsync()
     {
-        _host = await NetbackHost.StartAsync();
+        _host = await NetbackRig.StartAsync();
         _a = await _host.AddStationAsync(10, "00:16:3e:00:00:0a", ip: "10.0.0.10");
         _b = await _host.AddStationAsync(11, "00:16:3e:00:00:0b", ip: "10.0.0.11");
     }

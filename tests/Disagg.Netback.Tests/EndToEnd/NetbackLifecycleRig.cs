@@ -7,10 +7,10 @@ using Disagg.Xenbus;
 namespace Disagg.Netback.Tests.EndToEnd;
 
 /// <summary>
-/// netback for the life-cycle suite: a <see cref="NetbackHost"/> with one peer station (domain 30) that every
+/// netback for the life-cycle suite: a <see cref="NetbackRig"/> with one peer station (domain 30) that every
 /// attached vif pings; data flows when the echo replies come back.
 /// </summary>
-internal sealed class NetbackLifecycleRig(NetbackHost host, NetfrontStation peer) : ILifecycleRig
+internal sealed class NetbackLifecycleRig(NetbackRig host, NetfrontStation peer) : ILifecycleRig
 {
     private const string PeerIp = "10.0.0.30";
 
@@ -22,7 +22,7 @@ internal sealed class NetbackLifecycleRig(NetbackHost host, NetfrontStation peer
 
     public static async Task<NetbackLifecycleRig> StartAsync()
     {
-        var host = await NetbackHost.StartAsync();
+        var host = await NetbackRig.StartAsync();
         var peer = await host.AddStationAsync(30, "00:16:3e:00:00:30", ip: PeerIp);
         return new NetbackLifecycleRig(host, peer);
     }
@@ -39,7 +39,7 @@ internal sealed class NetbackLifecycleRig(NetbackHost host, NetfrontStation peer
         const uint tx = XenstoreClient.NoTransaction;
         var c = CancellationToken.None;
         var fe = XenbusPaths.Frontend(domain, "vif", 0);
-        var be = XenbusPaths.Backend(NetbackHost.NetbackDomain, "vif", domain, 0);
+        var be = XenbusPaths.Backend(NetbackRig.NetbackDomain, "vif", domain, 0);
         await xs.WriteAsync(tx, fe + "/backend", be, c);
         await xs.WriteAsync(tx, fe + "/tx-ring-ref", "x", c);
         await xs.WriteAsync(tx, fe + "/rx-ring-ref", "1", c);
@@ -55,7 +55,7 @@ internal sealed class NetbackLifecycleRig(NetbackHost host, NetfrontStation peer
 
     public ValueTask DisposeAsync() => host.DisposeAsync();
 
-    private sealed class Vif(NetbackHost host, NetfrontStation station, NetfrontStation peer, int domain) : ILifecycleDevice
+    private sealed class Vif(NetbackRig host, NetfrontStation station, NetfrontStation peer, int domain) : ILifecycleDevice
     {
         private ushort _seq;
 

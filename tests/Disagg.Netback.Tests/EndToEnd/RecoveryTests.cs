@@ -7,9 +7,9 @@ namespace Disagg.Netback.Tests.EndToEnd;
 /// <summary>SIGKILL netback during a ping flood, restart it as the supervisor would: traffic resumes on the same rings.</summary>
 public sealed class RecoveryTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private NetbackHost _host = null!;
+    private NetbackRig _host = null!;
 
-    public async Task InitializeAsync() => _host = await NetbackHost.StartAsync();
+    public async Task InitializeAsync() => _host = await NetbackRig.StartAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

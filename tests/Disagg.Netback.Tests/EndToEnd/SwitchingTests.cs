@@ -6,9 +6,9 @@ namespace Disagg.Netback.Tests.EndToEnd;
 public sealed class SwitchingTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private NetbackHost _host = null!;
+    private NetbackRig _host = null!;
 
-    public async Task InitializeAsync() => _host = await NetbackHost.StartAsync();
+    public async Task InitializeAsync() => _host = await NetbackRig.StartAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

@@ -10,7 +10,7 @@ namespace Disagg.Netback.Tests.EndToEnd;
 public sealed class UplinkTests : IAsyncLifetime
 {
     private readonly string _ns = "nbt" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    private NetbackHost? _host;
+    private NetbackRig? _host;
 
     private ProcessResult Ip(params string[] args) => HostProcess.Run("/usr/sbin/ip", args, TimeSpan.FromSeconds(30));
 
@@ -20,7 +20,7 @@ public sealed class UplinkTests : IAsyncLifetime
     {
         var added = Ip("netns", "add", _ns);
         Assert.True(added.ExitCode == 0, added.StdErr);
-        _host = await NetbackHost.StartAsync(uplinks: ["xenbr0=nbtap0"], wrap: ["/usr/sbin/ip", "netns", "exec", _ns]);
+        _host = await NetbackRig.StartAsync(uplinks: ["xenbr0=nbtap0"], wrap: ["/usr/sbin/ip", "netns", "exec", _ns]);
     }
 
     public async Task DisposeAsync()

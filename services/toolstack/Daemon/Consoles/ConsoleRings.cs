@@ -3,7 +3,7 @@ using Disagg.Control;
 using Disagg.Ring;
 using Disagg.Service;
 
-namespace Disagg.Toolstack.Daemon;
+namespace Disagg.Toolstack.Daemon.Consoles;
 
 /// <summary>
 /// The PV console backend (Xen's xenconsoled, for every guest whose ConsoleBackendDomain is 0): the

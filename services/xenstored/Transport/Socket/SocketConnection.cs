@@ -25,6 +25,9 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
 
     private readonly System.Net.Sockets.Socket _socket;
     private readonly StoreLoop _loop;
+
+    /// <summary>Set while the client may queue more; the receive thread waits on it when it has <see cref="MaxQueued"/> waiting.</summary>
+    private readonly ManualResetEventSlim _credit = new(initialState: true, spinCount: 0);
     private int _queued;
     private bool _sending;
 
@@ -41,7 +44,14 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
     /// <summary>Why the connection was dropped, for the log (null while it is served).</summary>
     public string? DropReason { get; private set; }
 
-    public void RequestDone() => Interlocked.Decrement(ref _queued);
+    public void RequestDone()
+    {
+        // Half the window back before the receive thread resumes, so it wakes once per many requests, not per request.
+        if (Interlocked.Decrement(ref _queued) == MaxQueued / 2)
+        {
+            _credit.Set();
+        }
+    }
 
     /// <summary>
     /// The connection's receive thread: frames requests and runs the store on this thread when nobody else is
@@ -95,10 +105,7 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
 
                 buffer.AsSpan(offset, filled - offset).CopyTo(buffer);
                 filled -= offset;
-                while (Volatile.Read(ref _queued) > MaxQueued && !IsClosed)
-                {
-                    Thread.Sleep(1); // another thread runs the store and is behind: let it catch up
-                }
+                WaitForCredit();
             }
         }
         catch (ObjectDisposedException)
@@ -111,6 +118,23 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
         }
 
         _loop.PostAndRun(new LoopInput(LoopInputKind.Closed, this, null, 0));
+    }
+
+    /// <summary>
+    /// Another thread runs the store and is behind on this client's requests: wait until it has answered half of
+    /// them (or the connection closes). The event is reset before the count is looked at again, so a
+    /// <see cref="RequestDone"/> in between is not missed.
+    /// </summary>
+    private void WaitForCredit()
+    {
+        while (Volatile.Read(ref _queued) > MaxQueued && !IsClosed)
+        {
+            _credit.Reset();
+            if (Volatile.Read(ref _queued) > MaxQueued / 2 && !IsClosed)
+            {
+                _credit.Wait();
+            }
+        }
     }
 
     public override void Flush()
@@ -151,6 +175,7 @@ public sealed class SocketConnection : XsConnection, IRequestCredit
     public override void Close()
     {
         base.Close();
+        _credit.Set(); // a receive thread waiting for credit sees the close
         try
         {
             _socket.Shutdown(SocketShutdown.Both);

@@ -141,9 +141,11 @@ public sealed class ServiceProcess : IDisposable
         return _process.WaitForExit(timeout) ? _process.ExitCode : null;
     }
 
+    /// <summary>Kills it; a second call does nothing.</summary>
     public void Dispose()
     {
         Kill();
         _process?.Dispose();
+        _process = null;
     }
 }

@@ -1,6 +1,6 @@
-using Disagg.TestSupport;
+using Xunit;
 
-namespace Disagg.Xenstored.Tests;
+namespace Disagg.TestSupport;
 
 /// <summary>
 /// A real out/bin/disagg-xenstored (a <see cref="ServiceProcess"/>) in a temp directory: started, waited for
@@ -68,8 +68,6 @@ public sealed class XenstoredProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
-
-    public XsClient Connect() => new(SocketPath);
 
     public void Dispose()
     {

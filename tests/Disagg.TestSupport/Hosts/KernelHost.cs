@@ -1,9 +1,9 @@
 using System.Text;
 using Disagg.Control;
 using Disagg.Control.Messages;
-using Disagg.TestSupport;
+using Xunit;
 
-namespace Disagg.PvGuest.Tests;
+namespace Disagg.TestSupport;
 
 /// <summary>
 /// One real `disagg-kernel serve` (<see cref="KernelProcess"/>) per test class, with a control client

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using Disagg.TestSupport;
+using Xunit;
 
-namespace Disagg.Toolstack.Tests;
+namespace Disagg.TestSupport;
 
 /// <summary>
 /// A real host (`disagg host up`, daemonized) in a temp state dir, driven through the real
@@ -20,14 +20,14 @@ public sealed class TestHost : IDisposable
     }
 
     /// <summary>As below, with extraConfig's "{dir}" replaced by the state dir.</summary>
-    internal TestHost(string services, string extraConfig)
+    public TestHost(string services, string extraConfig)
         : this(services, dir => extraConfig.Replace("{dir}", dir, StringComparison.Ordinal) + "\n")
     {
     }
 
     /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig
     /// (given the state dir) adds host.conf lines, e.g. `service.NAME = ...`.</summary>
-    internal TestHost(string services, Func<string, string>? extraConfig = null)
+    public TestHost(string services, Func<string, string>? extraConfig = null)
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
@@ -135,7 +135,7 @@ public sealed class TestHost : IDisposable
                 && int.TryParse(File.ReadAllText(Path.Combine(Dir, "disagg.pid")).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var daemon))
             {
                 // It did not come down in time: SIGTERM takes the daemon down the same way, and it must not outlive its dir.
-                Interop.ProcessSignals.Send(daemon, Interop.ProcessSignals.Sigterm);
+                Disagg.Interop.ProcessSignals.Send(daemon, Disagg.Interop.ProcessSignals.Sigterm);
                 Eventually.Holds(() => !Alive(daemon), 60);
             }
         }
