@@ -23,7 +23,7 @@ public sealed class AotChoiceTests : IDisposable
     private string Stamp => Path.Combine(_root, "out", "aot", ".published");
 
     private ProcessResult Choose(bool forceJit = false) => HostProcess.Run(
-        "env", [.. forceJit ? new[] { "DISAGG_JIT=1" } : [], "bash", Path.Combine(_root, "tools", "aot-choice.sh")], TimeSpan.FromSeconds(30));
+        "env", [forceJit ? "DISAGG_JIT=1" : "DISAGG_JIT=0", "bash", Path.Combine(_root, "tools", "aot-choice.sh")], TimeSpan.FromSeconds(30));
 
     private void Publish()
     {
