@@ -2,6 +2,7 @@
 #   make run      build everything, start a host with its service domains and demo guests
 #   make test     every test project; ends with one line "N passed, N failed"
 #   make bench    every benchmark under bench/ (make bench ONLY=ring runs one)
+#   make publish  NativeAOT builds in out/aot, which make run and disagg host up then prefer
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -26,7 +27,7 @@ BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 all: build
 
 help:
-	@sed -n '2,5p' Makefile
+	@sed -n '2,6p' Makefile
 
 deps:
 	@tools/deps.sh
@@ -67,16 +68,29 @@ bench: build
 	  echo "== bench $$b"; bench/$$b/run; \
 	done
 
+# With out/aot present (`make publish` ran once), the demo runs NativeAOT, republished first if a source changed.
 run: build
+	@if [ -f $(AOT_OUT)/.published ]; then $(MAKE) -s publish; fi
 	@tools/run-demo.sh $(ARGS)
 
-# NativeAOT builds of every program, same names, same folder.
-publish: deps
-	@mkdir -p $(OUT)
+# NativeAOT builds of every program, same names, in out/aot (AOT_OUT). Never stale: the stamp depends on
+# every source and project file, so `make publish` rebuilds exactly when one changed, and `make run` (and
+# `disagg host up` from out/bin) use out/aot only while its stamp is newer than the last build
+# (tools/aot-choice.sh; services/toolstack/Host/ProgramChoice.cs).
+AOT_OUT ?= out/aot
+AOT_SOURCES := $(shell find kernel services shared -name bin -prune -o -name obj -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) \
+  Directory.Build.props Directory.Build.targets Directory.Packages.props global.json
+publish: deps $(AOT_OUT)/.published
+
+$(AOT_OUT)/.published: $(AOT_SOURCES)
+	@mkdir -p $(AOT_OUT)
 	@for p in $(PROGRAMS); do \
-	  $(DOTNET) publish $$p -c Release -r linux-x64 -p:PublishAot=true --nologo -v q -o $(OUT) || exit 1; \
+	  echo "publish: $$p (NativeAOT)"; \
+	  $(DOTNET) publish $$p -c Release -r linux-x64 -p:PublishAot=true --nologo -v q -o $(AOT_OUT) || exit 1; \
 	done
-	@rm -f $(OUT)/*.dbg
+	@rm -f $(AOT_OUT)/*.dbg
+	@touch $@
+	@echo "programs in $(AOT_OUT) (NativeAOT):" $$(cd $(AOT_OUT) && ls | grep -E '^disagg[a-z-]*$$' | tr '\n' ' ')
 
 fuzz: build
 	@tools/fuzz.sh $(ARGS)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the benchmarks need.
+# Installs the Debian packages the build, the tests and the benchmarks need (chromium: the dashboard's
+# browser test drives it through Playwright, which downloads no browser of its own).
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in lld-14 clang-14 qemu-system-misc qemu-utils xenstore-utils libxen-dev iproute2 iputils-ping make; do
+for p in lld-14 clang-14 qemu-system-misc qemu-utils xenstore-utils libxen-dev iproute2 iputils-ping make chromium; do
   have "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

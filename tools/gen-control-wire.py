@@ -68,6 +68,8 @@ MESSAGES = [
     ("GrantCopyResult", 61, "Status:arr:i16"),
     ("AllocSharedPage", 62, ""),
     ("SharedPageAllocated", 63, "Frame:u64"),
+    ("WatchConsoles", 160, ""),
+    ("ConsoleActivity", 161, "DomainId:i32"),
 ]
 
 RECORDS = [

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 once=false
 [ "${1:-}" = "--once" ] && once=true
-disagg=out/bin/disagg
+# NativeAOT when `make publish` made out/aot after the last build (`make run` republishes it first).
+bin=$(tools/aot-choice.sh)
+disagg=$bin/disagg
+echo "== programs from $bin"
 export DISAGG_STATE_DIR
 DISAGG_STATE_DIR=$(mktemp -d /tmp/disagg-demo-XXXXXX)
 down() {

@@ -33,7 +33,7 @@ public sealed class Hypervisor : IDisposable
         Budget = new HostMemoryBudget(memoryBytes);
         Scheduler = new CreditScheduler(pcpus, MonotonicClock.Instance, _pcpus, schedOptions);
         Timers = new TimerQueue(MonotonicClock.Instance);
-        Log = new KernelMessageLog();
+        Log = new KernelMessageLog() { Appended = () => ConsoleWritten?.Invoke(-1) };
         GrantCopier = new GrantCopier(id => Domains[id] is { } d ? d.GrantView
             : Services.TryGetValue(id, out var service) ? service.GrantView : null);
         Platform = new DomainPlatform(this);
@@ -118,6 +118,14 @@ public sealed class Hypervisor : IDisposable
 
     /// <summary>Every domain state change, pushed as it happens (the control connection forwards them).</summary>
     public event Action<DomainStateChange>? StateChanged;
+
+    /// <summary>
+    /// New bytes in a domain's SBI console (its id) or in the message log (-1), raised on the writer's thread
+    /// after each append; control connections that watch consoles turn it into one notice per read.
+    /// </summary>
+    public event Action<int>? ConsoleWritten;
+
+    internal void OnConsoleWritten(int domainId) => ConsoleWritten?.Invoke(domainId);
 
     /// <summary>Creates a paused domain with its memory reserved; throws <see cref="MemoryBudgetExceededException"/> past the budget.</summary>
     /// <param name="sbiConsole">Where its SBI console goes; by default its early console log and queued input.</param>

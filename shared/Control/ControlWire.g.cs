@@ -55,6 +55,8 @@ internal static class ControlWire
         (61, typeof(GrantCopyResult)),
         (62, typeof(AllocSharedPage)),
         (63, typeof(SharedPageAllocated)),
+        (160, typeof(WatchConsoles)),
+        (161, typeof(ConsoleActivity)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -104,6 +106,8 @@ internal static class ControlWire
         GrantCopyResult => 61,
         AllocSharedPage => 62,
         SharedPageAllocated => 63,
+        WatchConsoles => 160,
+        ConsoleActivity => 161,
         _ => -1,
     };
 
@@ -244,6 +248,12 @@ internal static class ControlWire
             case SharedPageAllocated m:
                 WriteSharedPageAllocated(ref w, m);
                 break;
+            case WatchConsoles m:
+                WriteWatchConsoles(ref w, m);
+                break;
+            case ConsoleActivity m:
+                WriteConsoleActivity(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -296,6 +306,8 @@ internal static class ControlWire
         61 => ReadGrantCopyResult(ref r),
         62 => ReadAllocSharedPage(ref r),
         63 => ReadSharedPageAllocated(ref r),
+        160 => ReadWatchConsoles(ref r),
+        161 => ReadConsoleActivity(ref r),
         _ => null,
     };
 
@@ -2467,6 +2479,73 @@ internal static class ControlWire
         }
 
         return new SharedPageAllocated(fFrame) { Id = id };
+    }
+
+    private static void WriteWatchConsoles(ref MessagePackWriter w, WatchConsoles m)
+    {
+        w.WriteMapHeader(1);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static WatchConsoles ReadWatchConsoles(ref MessagePackReader r)
+    {
+        long id = 0;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        return new WatchConsoles() { Id = id };
+    }
+
+    private static void WriteConsoleActivity(ref MessagePackWriter w, ConsoleActivity m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static ConsoleActivity ReadConsoleActivity(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "ConsoleActivity", ["DomainId"]);
+        }
+
+        return new ConsoleActivity(fDomainId) { Id = id };
     }
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)

@@ -14,6 +14,7 @@ public sealed class KernelClient : IAsyncDisposable
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ControlMessage>> _pending = new();
     private readonly ConcurrentDictionary<long, Interop.FileDescriptor[]> _fds = new();
     private readonly Channel<DomainEvent> _events = Channel.CreateUnbounded<DomainEvent>();
+    private readonly Channel<ConsoleActivity> _consoleActivity = Channel.CreateUnbounded<ConsoleActivity>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _reader;
     private long _nextId;
     private volatile KernelConnectionLostException? _lost;
@@ -27,6 +28,9 @@ public sealed class KernelClient : IAsyncDisposable
     public HelloReply? Identity { get; private set; }
 
     public ChannelReader<DomainEvent> Events => _events.Reader;
+
+    /// <summary>Console notices the kernel pushes after <see cref="WatchConsoles"/> (at most one per source per read, so unbounded is bounded).</summary>
+    public ChannelReader<ConsoleActivity> ConsoleActivity => _consoleActivity.Reader;
 
     public static async Task<KernelClient> ConnectAsync(string socketPath, string token, CancellationToken cancel = default)
     {
@@ -131,6 +135,10 @@ public sealed class KernelClient : IAsyncDisposable
                 {
                     _events.Writer.TryWrite(e);
                 }
+                else if (message is ConsoleActivity a && a.Id == 0)
+                {
+                    _consoleActivity.Writer.TryWrite(a);
+                }
                 else
                 {
                     var count = FdCount(message);
@@ -166,5 +174,6 @@ public sealed class KernelClient : IAsyncDisposable
         }
 
         _events.Writer.TryComplete(failure is null ? null : gone);
+        _consoleActivity.Writer.TryComplete(failure is null ? null : gone);
     }
 }

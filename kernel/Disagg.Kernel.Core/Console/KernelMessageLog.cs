@@ -23,6 +23,13 @@ public sealed class KernelMessageLog
 
     public int Capacity => _ring.Length;
 
+    /// <summary>
+    /// Called after every append, outside the log's lock, on the writer's thread (a vCPU's): the hypervisor
+    /// forwards it to connections that watch consoles, which coalesce it (<c>ConsoleActivity</c>), so it
+    /// must stay cheap. Null when nobody listens.
+    /// </summary>
+    public Action? Appended { get; set; }
+
     /// <summary>Total bytes ever written: the offset the next byte will have.</summary>
     public long End
     {
@@ -113,6 +120,8 @@ public sealed class KernelMessageLog
 
             _midLine[domainId] = mid;
         }
+
+        Appended?.Invoke();
     }
 
     private void Put(byte b)

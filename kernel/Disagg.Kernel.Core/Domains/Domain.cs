@@ -89,7 +89,7 @@ public sealed unsafe partial class Domain : IUpcallSink
         }
 
         OnlineVcpus = spec.Vcpus;
-        EarlyConsole = new KernelMessageLog(64 * 1024);
+        EarlyConsole = new KernelMessageLog(64 * 1024) { Appended = () => hypervisor.OnConsoleWritten(id) };
         SbiConsole = sbiConsole ?? new LoggedSbiConsole(EarlyConsole, ConsoleInput);
 
         // Console and xenstore channels and grant refs 0/1 exist from creation, before any image,

@@ -46,6 +46,8 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 server.Hypervisor.StateChanged -= OnStateChanged;
             }
 
+            StopWatchingConsoles();
+
             _outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -123,7 +125,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
             {
                 GetHostInfo => DomainRequests.HostInfo(server.Hypervisor),
                 ListDomains => DomainRequests.List(server.Hypervisor),
-                ReadMessageLog r => DomainRequests.ReadLog(server.Hypervisor, r),
+                ReadMessageLog r => ReadLogRearmed(r),
                 Subscribe => SubscribeToEvents(),
                 _ when !_privileged => Error(XenErrno.EPERM, $"domain {_domainId} may not {request.GetType().Name}: only the control domain may"),
                 CreateDomain c => DomainRequests.Create(server.Hypervisor, c),
@@ -137,7 +139,8 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 SaveDomain s => PersistRequests.Save(server.Hypervisor, s),
                 RestoreDomain r => PersistRequests.Restore(server.Hypervisor, r),
                 RegisterService r => Register(r),
-                ReadConsole c => DomainRequests.ReadConsole(server.Hypervisor, c),
+                ReadConsole c => ReadConsoleRearmed(c),
+                WatchConsoles => StartWatchingConsoles(),
                 WriteConsoleInput w => DomainRequests.WriteConsoleInput(server.Hypervisor, w),
                 Hello => Error(XenErrno.EINVAL, "already said Hello"),
                 _ => Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a request"),

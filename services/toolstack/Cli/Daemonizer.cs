@@ -30,7 +30,12 @@ internal static class Daemonizer
         psi.ArgumentList.Add("log=$1; shift; setsid \"$@\" </dev/null >>\"$log\" 2>&1 & echo $!");
         psi.ArgumentList.Add("disagg-daemonize");
         psi.ArgumentList.Add(state.DaemonLog);
-        psi.ArgumentList.Add(Environment.ProcessPath ?? Path.Combine(AppContext.BaseDirectory, "disagg"));
+        psi.ArgumentList.Add(ProgramChoice.Daemon(out var stale));
+        if (stale is not null)
+        {
+            Console.Error.WriteLine(stale);
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

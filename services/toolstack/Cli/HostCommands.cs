@@ -24,11 +24,12 @@ internal static class HostCommands
         var pcpus = new Option<int?>("--pcpus") { Description = "physical CPUs the kernel schedules on (host.conf: pcpus; default all host cores)" };
         var config = new Option<FileInfo?>("--config") { Description = "host config file (default: STATE_DIR/host.conf if it exists)" };
         var foreground = new Option<bool>("--foreground") { Description = "stay in the foreground and log to stdout instead of daemonizing" };
-        var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground };
+        var http = new Option<string?>("--http") { Description = "serve the dashboard and /metrics on this loopback ADDR:PORT (host.conf: http; port 0 picks one, see STATE_DIR/http.addr)" };
+        var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground, http };
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var state = Verb.State(parse);
-            var settings = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus));
+            var settings = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http));
             if (parse.GetValue(foreground))
             {
                 return await RunForegroundAsync(state, settings).ConfigureAwait(false);
@@ -50,6 +51,11 @@ internal static class HostCommands
                 args.AddRange(["--pcpus", p.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             }
 
+            if (parse.GetValue(http) is { } h)
+            {
+                args.AddRange(["--http", h]);
+            }
+
             var pid = await Daemonizer.StartAsync(state, args, cancel).ConfigureAwait(false);
             Console.WriteLine($"host up: state dir {state.Path}, daemon pid {pid}, log {state.DaemonLog}");
             return 0;
@@ -57,7 +63,7 @@ internal static class HostCommands
         return command;
     }
 
-    private static HostConfig LoadConfig(StateDir state, FileInfo? file, string? memory, int? pcpus)
+    private static HostConfig LoadConfig(StateDir state, FileInfo? file, string? memory, int? pcpus, string? http = null)
     {
         try
         {
@@ -71,6 +77,11 @@ internal static class HostCommands
             if (pcpus is { } n)
             {
                 config = n is >= 1 and <= 64 ? config with { Pcpus = n } : throw CliException.Usage($"--pcpus {n}: 1..64");
+            }
+
+            if (http is not null)
+            {
+                config = config with { Http = HostConfig.CheckHttp(http, "--http") };
             }
 
             return config;

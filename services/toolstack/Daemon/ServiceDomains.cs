@@ -29,6 +29,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     private readonly Dictionary<string, string> _kinds = [];
     private readonly SemaphoreSlim _adding = new(1, 1);
     private int _nextExtraId = FirstExtraDomainId;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RestartRecord> _lastRestarts = new(StringComparer.Ordinal);
     private int _xenstoreDomain;
 
     /// <summary>Service domains beyond the built-in ones get ids from here (the config's extras, then `service add`).</summary>
@@ -208,6 +209,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     /// <summary>A crash is a warning with its cause and downtime; a restart or swap that was asked for is information.</summary>
     private void OnRestart(RestartRecord r)
     {
+        _lastRestarts[r.Service] = r;
         if (r.Planned)
         {
             log.ServicePlannedRestart(r.Service, r.Cause, r.Downtime.TotalMilliseconds);
@@ -263,6 +265,9 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
         return named.Spec.DomainId;
     }
+
+    /// <summary>Each service's latest restart (the dashboard's and /metrics' recovery time).</summary>
+    public IReadOnlyDictionary<string, RestartRecord> LastRestarts => _lastRestarts;
 
     public IReadOnlyList<ServiceRow> List() => [.. Snapshot().Select(s => Row(s.Status()))];
 

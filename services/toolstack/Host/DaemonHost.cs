@@ -55,6 +55,7 @@ internal static class DaemonHost
         AddHosted<GuestDomains>(services);
         AddHosted<HostSignals>(services);
         AddHosted<DaemonServer>(services);
+        AddHosted<Http.DashboardServer>(services);
         return builder.Build();
     }
 

@@ -23,6 +23,9 @@ internal sealed partial record HostConfig
 
     public IReadOnlyList<ExtraService> ExtraServices { get; init; } = [];
 
+    /// <summary>The dashboard and /metrics address (`--http`, http = 127.0.0.1:PORT); null: not served.</summary>
+    public string? Http { get; init; }
+
     /// <summary>netback's host uplinks, as its `--uplink BRIDGE=TAP[:MTU]` arguments, in file order.</summary>
     public IReadOnlyList<string> Uplinks { get; init; } = [];
 
@@ -63,13 +66,21 @@ internal sealed partial record HostConfig
                 "pcpus" => config with { Pcpus = CheckInt(value, 1, 64, key, Where()) },
                 "shutdown_timeout" => config with { ShutdownTimeoutSeconds = CheckInt(value, 0, 3600, key, Where()) },
                 "services" => config with { BuiltinServices = ParseServiceList(value) },
+                "http" => config with { Http = CheckHttp(value, Where()) },
                 _ when key.StartsWith("service.", StringComparison.Ordinal) => AddExtra(config, extras, key["service.".Length..], value, Where()),
                 _ when key.StartsWith("uplink.", StringComparison.Ordinal) => AddUplink(config, uplinks, key["uplink.".Length..], value, Where()),
-                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, uplink.BRIDGE, service.NAME)"),
+                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, http, uplink.BRIDGE, service.NAME)"),
             };
         }
 
         return config with { ExtraServices = extras, Uplinks = uplinks };
+    }
+
+    /// <summary>A loopback ADDR:PORT (<see cref="global::Disagg.Toolstack.Http.HttpAddress"/>), checked when read so a typo fails `host up` at once.</summary>
+    public static string CheckHttp(string value, string where)
+    {
+        global::Disagg.Toolstack.Http.HttpAddress.Parse(value, where);
+        return value;
     }
 
     public static string CheckSize(string value, string where) =>

@@ -50,6 +50,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(GrantCopyResult), Tag = 61)]
 [DerivedTypeShape(typeof(AllocSharedPage), Tag = 62)]
 [DerivedTypeShape(typeof(SharedPageAllocated), Tag = 63)]
+[DerivedTypeShape(typeof(WatchConsoles), Tag = 160)]
+[DerivedTypeShape(typeof(ConsoleActivity), Tag = 161)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

@@ -10,27 +10,28 @@ namespace Disagg.Toolstack.Daemon.Consoles;
 /// attached clients. Three sources, merged in arrival order:
 /// <list type="bullet">
 /// <item>the PV console ring (<see cref="ConsoleRings"/>: Xen's xencons page, input included);</item>
-/// <item>the SBI console (legacy putchar, DBCN), read with ReadConsole per running domain, at an
-/// interval that shrinks to <see cref="SbiFastMs"/> while a guest prints and grows to
-/// <see cref="SbiSlowMs"/> while it is quiet;</item>
+/// <item>the SBI console (legacy putchar, DBCN), read with ReadConsole when the kernel says it has new
+/// bytes (<see cref="ConsoleActivity"/>, after <see cref="WatchConsoles"/>);</item>
 /// <item>console_io, which the kernel puts in its message log as "(dN) " lines — until the domain's
 /// ring carries output (a PV guest replays its console_io boot lines into the ring, and mirrors to
 /// console_io only while nobody reads the ring).</item>
 /// </list>
+/// Nothing is polled: the pump waits for the kernel's console notices (one per source until it is read
+/// again), and reads what they name until it is empty; an idle host wakes the daemon for nothing.
 /// A hosted service: it starts once the kernel is up (it opens domain 0's service channel for the
 /// rings) and stops before the kernel does.
 /// </summary>
 internal sealed class ConsoleHub : IHostedService
 {
-    /// <summary>How often the message log is read.</summary>
-    private const int MessageLogMs = 50;
-    private const int SbiFastMs = 10;
-    private const int SbiSlowMs = 250;
+    private const int ChunkBytes = 64 * 1024;
 
     private readonly object _lock = new();
     private readonly Dictionary<string, DomainConsole> _byName = [];
     private readonly Dictionary<int, DomainConsole> _byId = [];
     private readonly Dictionary<int, SbiReader> _sbi = [];
+
+    /// <summary>Sources to read: the kernel's notices, and a domain just bound (output from before it was bound).</summary>
+    private readonly System.Threading.Channels.Channel<int> _due = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
     private readonly HashSet<int> _ringCarries = [];
     private readonly ConsoleDemux _demux = new();
     private readonly StateDir _state;
@@ -40,8 +41,8 @@ internal sealed class ConsoleHub : IHostedService
     private KernelClient? _kernel;
     private ConsoleRings? _rings;
     private Task _pump = Task.CompletedTask;
+    private Task _forward = Task.CompletedTask;
     private long _offset;
-    private long _messageLogDue;
 
     private readonly KernelLink _link;
 
@@ -60,6 +61,9 @@ internal sealed class ConsoleHub : IHostedService
         Directory.CreateDirectory(_state.ConsoleDir);
         _kernel = _link.Client;
         _rings = await ConsoleRings.OpenAsync(_link.Child.Socket, _link.Child.Token, _log, DeliverRing, cancel).ConfigureAwait(false);
+        await _kernel.CallAsync<OkReply>(new WatchConsoles(), cancel).ConfigureAwait(false);
+        _due.Writer.TryWrite(ConsoleActivity.MessageLog); // what the log holds from before the watch
+        _forward = Task.Run(ForwardNoticesAsync, CancellationToken.None);
         _pump = Task.Run(PumpAsync, CancellationToken.None);
     }
 
@@ -77,6 +81,8 @@ internal sealed class ConsoleHub : IHostedService
             _byId[domainId] = console;
             _sbi[domainId] = new SbiReader();
         }
+
+        _due.Writer.TryWrite(domainId); // a notice that came before the binding was not acted on
     }
 
     /// <summary>Connects the domain's PV console ring (before it is unpaused); a failure is logged, the console keeps its other sources.</summary>
@@ -200,7 +206,9 @@ internal sealed class ConsoleHub : IHostedService
     public async Task StopAsync(CancellationToken cancel)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
+        _due.Writer.TryComplete();
         await _pump.ConfigureAwait(false);
+        await _forward.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_rings is not null)
         {
             await _rings.DisposeAsync().ConfigureAwait(false);
@@ -255,7 +263,7 @@ internal sealed class ConsoleHub : IHostedService
             MessageLogChunk chunk;
             try
             {
-                chunk = await _kernel!.CallAsync<MessageLogChunk>(new ReadMessageLog(_offset, 64 * 1024), cancel).ConfigureAwait(false);
+                chunk = await _kernel!.CallAsync<MessageLogChunk>(new ReadMessageLog(_offset, ChunkBytes), cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (e is KernelConnectionLostException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
             {
@@ -275,7 +283,7 @@ internal sealed class ConsoleHub : IHostedService
         }
     }
 
-    /// <summary>One ReadConsole of one domain (caller holds _draining); the reader's interval adapts; a domain the kernel no longer has is dropped.</summary>
+    /// <summary>Reads a domain's SBI console until it is empty (caller holds _draining); a domain the kernel no longer has is dropped.</summary>
     private async Task ReadSbiAsync(int domainId, CancellationToken cancel)
     {
         SbiReader? reader;
@@ -284,44 +292,45 @@ internal sealed class ConsoleHub : IHostedService
             _sbi.TryGetValue(domainId, out reader);
         }
 
-        if (reader is null)
+        while (reader is not null)
         {
-            return;
-        }
-
-        ConsoleChunk chunk;
-        try
-        {
-            chunk = await _kernel!.CallAsync<ConsoleChunk>(new ReadConsole(domainId, reader.Offset, 64 * 1024), cancel).ConfigureAwait(false);
-        }
-        catch (KernelRequestException)
-        {
-            lock (_lock)
+            ConsoleChunk chunk;
+            try
             {
-                _sbi.Remove(domainId); // the domain is gone
+                chunk = await _kernel!.CallAsync<ConsoleChunk>(new ReadConsole(domainId, reader.Offset, ChunkBytes), cancel).ConfigureAwait(false);
             }
-
-            return;
-        }
-
-        reader.Offset = chunk.NextOffset;
-        reader.IntervalMs = chunk.Text.Length > 0 ? SbiFastMs : Math.Min(SbiSlowMs, reader.IntervalMs * 2);
-        reader.DueMs = Environment.TickCount64 + reader.IntervalMs;
-        if (chunk.Text.Length == 0 && chunk.Missed == 0)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            if (_byId.TryGetValue(domainId, out var console))
+            catch (KernelRequestException)
             {
-                if (chunk.Missed > 0)
+                lock (_lock)
                 {
-                    console.Write(System.Text.Encoding.ASCII.GetBytes($"\n[console: {chunk.Missed} bytes of SBI console output were lost]\n"));
+                    _sbi.Remove(domainId); // the domain is gone
                 }
 
-                console.Write(chunk.Text);
+                return;
+            }
+
+            reader.Offset = chunk.NextOffset;
+            if (chunk.Text.Length == 0 && chunk.Missed == 0)
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                if (_byId.TryGetValue(domainId, out var console))
+                {
+                    if (chunk.Missed > 0)
+                    {
+                        console.Write(System.Text.Encoding.ASCII.GetBytes($"\n[console: {chunk.Missed} bytes of SBI console output were lost]\n"));
+                    }
+
+                    console.Write(chunk.Text);
+                }
+            }
+
+            if (chunk.Text.Length < ChunkBytes)
+            {
+                return; // drained: the kernel notifies again at the next byte
             }
         }
     }
@@ -346,35 +355,49 @@ internal sealed class ConsoleHub : IHostedService
         }
     }
 
+    /// <summary>The kernel's notices into <see cref="_due"/>; ends when the kernel connection does.</summary>
+    private async Task ForwardNoticesAsync()
+    {
+        try
+        {
+            await foreach (var notice in _kernel!.ConsoleActivity.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                _due.Writer.TryWrite(notice.DomainId);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or KernelConnectionLostException)
+        {
+            // the host is going down, or the kernel is gone
+        }
+        finally
+        {
+            _due.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Waits for a source with new bytes and reads it; sleeps while every guest is quiet.</summary>
     private async Task PumpAsync()
     {
         try
         {
-            while (true)
+            while (await _due.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
                 await _draining.WaitAsync(_stop.Token).ConfigureAwait(false);
                 try
                 {
-                    var now = Environment.TickCount64;
-                    if (now >= _messageLogDue)
+                    while (_due.Reader.TryRead(out var source))
                     {
-                        if (!await DrainLockedAsync(_stop.Token).ConfigureAwait(false))
+                        if (source == ConsoleActivity.MessageLog)
                         {
-                            return;
+                            if (!await DrainLockedAsync(_stop.Token).ConfigureAwait(false))
+                            {
+                                return;
+                            }
                         }
-
-                        _messageLogDue = now + MessageLogMs;
-                    }
-
-                    int[] due;
-                    lock (_lock)
-                    {
-                        due = [.. _sbi.Where(s => s.Value.DueMs <= now).Select(s => s.Key)];
-                    }
-
-                    foreach (var d in due)
-                    {
-                        await ReadSbiAsync(d, _stop.Token).ConfigureAwait(false);
+                        else
+                        {
+                            await ReadSbiAsync(source, _stop.Token).ConfigureAwait(false);
+                        }
                     }
                 }
                 catch (Exception e) when (e is KernelConnectionLostException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
@@ -385,15 +408,6 @@ internal sealed class ConsoleHub : IHostedService
                 {
                     _draining.Release();
                 }
-
-                long next;
-                lock (_lock)
-                {
-                    next = _sbi.Count == 0 ? _messageLogDue : Math.Min(_messageLogDue, _sbi.Values.Min(s => s.DueMs));
-                }
-
-                var wait = Math.Clamp(next - Environment.TickCount64, 1, MessageLogMs);
-                await Task.Delay(TimeSpan.FromMilliseconds(wait), _stop.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -402,13 +416,9 @@ internal sealed class ConsoleHub : IHostedService
         }
     }
 
-    /// <summary>Where a domain's SBI console was read up to, and when to read it next.</summary>
+    /// <summary>Where a domain's SBI console was read up to.</summary>
     private sealed class SbiReader
     {
         public long Offset { get; set; }
-
-        public long IntervalMs { get; set; } = SbiFastMs;
-
-        public long DueMs { get; set; }
     }
 }

@@ -182,7 +182,9 @@ internal sealed class ConsoleRings : IAsyncDisposable
                 waiting = _byDomain.Values.Any(r => r.Throttled || r.PendingInput.Count > 0);
             }
 
-            _channel.WaitForEvents(waiting ? TimeSpan.FromMilliseconds(20) : TimeSpan.FromMilliseconds(500));
+            // Only a ring that waits on us (its budget, room for input) needs a timed look; otherwise the thread
+            // sleeps until an event or the doorbell: an idle host never wakes it.
+            _channel.WaitForEvents(waiting ? TimeSpan.FromMilliseconds(20) : Timeout.InfiniteTimeSpan);
             _channel.Doorbell.TryConsume();
             var n = _channel.TakePendingEvents(ports);
             lock (_lock)
@@ -195,7 +197,7 @@ internal sealed class ConsoleRings : IAsyncDisposable
                     }
                 }
 
-                // Rings without an event: input waiting for room, a throttled guest, an event we missed.
+                // Rings without an event: input waiting for room, a throttled guest.
                 foreach (var ring in _byDomain.Values)
                 {
                     Service(ring, ignoreBudget: false);
