@@ -1,3 +1,4 @@
+using Disagg.Abi.Boot;
 using Disagg.Abi.Events;
 using Disagg.Abi.Hypercalls;
 using Disagg.DomainImage;
@@ -53,6 +54,7 @@ public static class DomainRestore
         try
         {
             RebuildMemory(hypervisor, domain, image, wanted);
+            Rehome(domain);
             RebuildGrants(domain, image.GrantTable);
             foreach (var p in image.EventChannels.Ports)
             {
@@ -82,6 +84,20 @@ public static class DomainRestore
 
         hypervisor.Log.WriteKernel($"restored domain {domain.Id} '{domain.Name}' from an {image.Header.Isa} image: {populated} pages, {d.MaxVcpus} vCPU(s)");
         return domain;
+    }
+
+    /// <summary>
+    /// The saved start_info names the old domain's console and xenstore ports; this domain's were bound at its
+    /// creation. Xen's restore rewrites the same fields (store_evtchn, console.domU.evtchn) for the guest to
+    /// re-read when it resumes; the frames are the same in every PV domain's layout.
+    /// </summary>
+    private static unsafe void Rehome(Domain domain)
+    {
+        var info = (StartInfo*)domain.Memory.Special(PvLayout.StartInfoPage);
+        info->StoreEvtchn = (uint)domain.XenstorePort;
+        info->ConsoleEvtchn = (uint)domain.ConsolePort;
+        info->StoreMfn = PvLayout.SpecialFrame(PvLayout.XenstorePage);
+        info->ConsoleMfn = PvLayout.SpecialFrame(PvLayout.ConsolePage);
     }
 
     private static bool FramesFit(DomainRecord d, ulong first, long count)
