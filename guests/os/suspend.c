@@ -50,6 +50,10 @@ static void suspend_now(void)
     suspending = 1;
     suspend_requested = 0;
     xenbus_write(XBT_NIL, "control/shutdown", ""); /* the acknowledgement the toolstack may look for */
+    /* Our own watch fires on that write and reads the node: let that settle (at most 100 ms), so no
+       request of ours is stranded with the old xenstored. */
+    u64 quiet_by = monotonic_ns() + 100000000ULL;
+    while (xenbus_busy() && monotonic_ns() < quiet_by) block_until(monotonic_ns() + 1000000ULL);
     suspends++;
     printf("pvos: suspending (SHUTDOWN_suspend)\n");
     if (app_before) app_before();

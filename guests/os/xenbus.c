@@ -599,6 +599,19 @@ int xenbus_busy(void)
 void xenbus_resume(void)
 {
     if (!ring) return;
+    /* The old xenstored went on writing our response ring while the kernel saved it (a watch event for our
+       own acknowledgement, a late reply): what is there may stop halfway through a message. As Linux's
+       xb_init_comms does on resume, it is dropped, with whatever we had reassembled of it; a request still
+       awaiting its reply gets -EIO instead of waiting out its timeout. */
+    xlen_t f = irq_save();
+    u32 dropped = READ_ONCE(ring->rsp_prod) - READ_ONCE(ring->rsp_cons);
+    WRITE_ONCE(ring->rsp_cons, READ_ONCE(ring->rsp_prod));
+    rx_got = 0;
+    in_process = process_again = 0;
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (slots[i].in_use && !slots[i].done) complete(&slots[i], -XEN_EIO, NULL, 0);
+    irq_restore(f);
+    if (dropped) printf("pvos: xenbus: %u bytes the old xenstored wrote after we stopped dropped\n", dropped);
     evtchn_port_t now = start_info->store_evtchn;
     if (now != port) {
         evtchn_unbind(port);

@@ -66,6 +66,7 @@ public static class DomainRestore
             }
 
             RebuildVcpus(hypervisor, domain, image);
+            RaisePendingUpcalls(domain);
             domain.SetOnlineVcpus(d.OnlineVcpus);
             domain.TargetPages = d.TargetPages;
             domain.Memory.Limit = d.PageLimit;
@@ -98,6 +99,29 @@ public static class DomainRestore
         info->ConsoleEvtchn = (uint)domain.ConsolePort;
         info->StoreMfn = PvLayout.SpecialFrame(PvLayout.XenstorePage);
         info->ConsoleMfn = PvLayout.SpecialFrame(PvLayout.ConsolePage);
+    }
+
+    /// <summary>
+    /// The event upcall is raised on evtchn_upcall_pending's 0 -> 1 edge and only lowered by its level
+    /// (Hart.SetExternalInterruptLevel). Events that reached a suspended guest (its backends answering what
+    /// it had in flight) left the byte at 1 in the image: a new hart never saw that edge, and no later event
+    /// makes one, so its upcalls would stop for good. Raise the line wherever the byte says pending.
+    /// </summary>
+    private static unsafe void RaisePendingUpcalls(Domain domain)
+    {
+        if (domain.Spec.Hvm)
+        {
+            return; // HVM: SEIP is the PLIC's
+        }
+
+        var infos = (VcpuInfo*)domain.Memory.Special(PvLayout.SharedInfoPage);
+        foreach (var v in domain.Vcpus)
+        {
+            if (Volatile.Read(ref infos[v.Id].UpcallPending) != 0)
+            {
+                v.RaiseInterrupt(Interrupts.SupervisorExternal);
+            }
+        }
     }
 
     private static bool FramesFit(DomainRecord d, ulong first, long count)
