@@ -5,6 +5,8 @@
                                stops after S seconds (default: never)
      mem-touch mb=M rate=R seconds=S   dirties R pages/s (default 256) round-robin over M MiB (default 4),
                                a line per second: the load migration needs
+     mem-check mb=M rate=R seconds=S   known contents rewritten at R pages/s and checked every second, and
+                               around a suspend: save/restore must keep them (mem_check.c)
      echo                      console input echoed back; Ctrl-D (0x04) powers off
      crash crash=fault|store|illegal|panic   a deliberate fatal trap (or panic): the domain crashes
      consback dom=D ...        a console backend for domain D, for tests (consback.c)
@@ -139,6 +141,7 @@ static void crash(void)
 }
 
 void consback(void);
+void mem_check(void);
 void xenbus_test(void);
 void blk_verify(void);
 void blk_bench(void);
@@ -150,6 +153,10 @@ void app_run(const char *name)
     if (strcmp(name, "hello") == 0) hello();
     else if (strcmp(name, "cpu-burn") == 0) cpu_burn();
     else if (strcmp(name, "mem-touch") == 0) mem_touch();
+    else if (strcmp(name, "mem-check") == 0) {
+        mem_check();
+        app_exit();
+    }
     else if (strcmp(name, "echo") == 0) echo();
     else if (strcmp(name, "crash") == 0) crash();
     else if (strcmp(name, "consback") == 0) consback();
@@ -167,7 +174,7 @@ void app_run(const char *name)
     }
     else if (net_app_run(name)) app_exit();
     else {
-        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)\n", name);
+        printf("pvos: unknown app '%s' (hello, cpu-burn, mem-touch, mem-check, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)\n", name);
         os_crash("no such app");
     }
 }

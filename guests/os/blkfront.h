@@ -50,3 +50,4 @@ int blkfront_wait(struct blk_io *io, u64 deadline_ns);
 int blkfront_rw(int write, u64 sector, void *buf, u32 nr_sectors); /* submit + wait (blk-timeout=) */
 int blkfront_flush(void);         /* flush-cache, else a barrier; -XEN_ENOSYS if the backend offers neither */
 void blkfront_poll(void);         /* thread context: runs a pending reconnect */
+void blkfront_resume(void);       /* restored in a new domain (suspend.c): reconnect at the next poll */

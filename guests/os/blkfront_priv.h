@@ -29,6 +29,7 @@ struct blkfront {
     struct blk_shadow shadow[BLK_RING_SIZE]; /* the request id is the index */
     struct xenbus_watch be_watch;
     volatile int be_changed;
+    int resumed;                            /* in a new domain (suspend.c): backend path and watch are stale */
     u64 next_seq;
 };
 extern struct blkfront blk;

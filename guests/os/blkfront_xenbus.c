@@ -172,9 +172,9 @@ static void reissue(void)
            failed ? ", some failed for want of grants" : "");
 }
 
-static void reconnect(int why)
+static void reconnect(const char *why)
 {
-    printf("blkfront: backend %s is %s: reconnecting, %u requests in flight\n", blk.info.backend, xenbus_state_name(why), blk.in_flight);
+    printf("blkfront: backend %s is %s: reconnecting, %u requests in flight\n", blk.info.backend, why, blk.in_flight);
     xenbus_switch_state(blk.info.frontend, XenbusStateInitialising);
     xlen_t f = irq_save();
     blk.connected = 0;
@@ -199,16 +199,46 @@ static void reconnect(int why)
     reissue();
 }
 
+static char be_watch_path[112];
+
+/* Restored into a new domain: the backend directory names our old domain id (and may be another backend
+   domain's), and the watch on it died with the old xenstored connection. The frontend directory, written
+   afresh by the toolstack, says where the backend is now; then the reconnect below, as after a backend
+   restart: every request without a response is issued again on a fresh ring. */
+static void rehome(void)
+{
+    xenbus_unwatch(&blk.be_watch);
+    int rc = read_frontend_keys();
+    if (rc < 0) printf("blkfront: %s: no backend after resume (%d)\n", blk.info.frontend, rc);
+    snprintf(be_watch_path, sizeof be_watch_path, "%s/state", blk.info.backend);
+    blk.be_watch.path = be_watch_path;
+    if ((rc = xenbus_watch(&blk.be_watch)) < 0) printf("blkfront: cannot watch %s: %d\n", be_watch_path, rc);
+}
+
+void blkfront_resume(void)
+{
+    if (!blk.open) return;
+    blk.resumed = 1;
+    blk.be_changed = 1;
+}
+
 void blkfront_poll(void)
 {
     if (!blk.open || !blk.be_changed || in_interrupt()) return;
     blk.be_changed = 0;
+    if (blk.resumed) {
+        blk.resumed = 0;
+        blk.connected = 0;
+        rehome();
+        reconnect("new after a restore");
+        return;
+    }
     char state[112];
     snprintf(state, sizeof state, "%s/state", blk.info.backend);
     int s = xenbus_read_state(state);
     if (s < 0) return;
     if (s == XenbusStateConnected && blk.connected) return; /* our own handshake's echo, or a resumed ring */
-    if (s == XenbusStateInitWait) reconnect(s);
+    if (s == XenbusStateInitWait) reconnect(xenbus_state_name(s));
     else if (s == XenbusStateClosing || s == XenbusStateClosed || s == XenbusStateUnknown) {
         if (blk.connected) printf("blkfront: backend %s is %s: waiting for it to come back\n", blk.info.backend, xenbus_state_name(s));
         blk.connected = 0;
@@ -236,9 +266,8 @@ int blkfront_open(const char *vbd, u64 timeout_ms)
         printf("blkfront: %s: no backend (%d)\n", blk.info.frontend, rc);
         return rc;
     }
-    static char watch_path[112];
-    snprintf(watch_path, sizeof watch_path, "%s/state", blk.info.backend);
-    blk.be_watch.path = watch_path;
+    snprintf(be_watch_path, sizeof be_watch_path, "%s/state", blk.info.backend);
+    blk.be_watch.path = be_watch_path;
     blk.be_watch.handler = be_state_changed;
     if ((rc = xenbus_watch(&blk.be_watch)) < 0) return rc;
     if ((rc = blk_connect(timeout_ms)) < 0) {

@@ -130,6 +130,7 @@ int main(xlen_t hartid, xlen_t start_info_address)
     irq_enable();
     xenbus_init();
     balloon_init();
+    suspend_init();
     const char *app = cmdline_get("app");
     app_run(app && *app ? app : "hello");
     os_shutdown(SHUTDOWN_poweroff);

@@ -45,6 +45,7 @@ struct netfront {
     /* handshake (netfront_xenbus.c) */
     char dir[32], backend[96];
     volatile int backend_changed;
+    int resumed;     /* in a new domain (suspend.c): backend path and watch are stale */
     int phase;
 };
 
@@ -60,3 +61,5 @@ struct netfront *netfront_start(unsigned index);
 /* Waits (polling the stack) until the data path is connected; 1 if it is by deadline. */
 int netfront_wait_connected(struct netfront *nf, u64 deadline_ns);
 int netfront_connected(struct netfront *nf);
+/* Restored in a new domain (suspend.c): the next poll finds the backend again and reconnects. */
+void netfront_resume(void);

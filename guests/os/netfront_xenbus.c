@@ -112,9 +112,47 @@ static void backend_changed(struct netfront *nf)
     }
 }
 
+static char watch_path[128];
+
+/* Restored into a new domain: the toolstack wrote device/vif/<n> afresh (backend path with our new id, the
+   backend in Initialising), our rings' backend is gone with the old host's, and the watch with the old
+   xenstored connection. Link down, then the handshake from the start, as after a netback restart. */
+static void rehome(struct netfront *nf)
+{
+    char value[16];
+    u64 id;
+    xenbus_unwatch(&backend_watch);
+    if (read_key(nf->dir, "backend", nf->backend, sizeof nf->backend) < 0) printf("netfront: %s: no backend after resume\n", nf->dir);
+    if (read_key(nf->dir, "backend-id", value, sizeof value) == 0) {
+        id = 0;
+        for (const char *c = value; *c >= '0' && *c <= '9'; c++) id = id * 10 + (u64)(*c - '0');
+        if (id < DOMID_SELF) nf->backend_id = (domid_t)id;
+    }
+    if (nf->phase == NF_CONNECTED || nf->phase == NF_CONNECTING) link_down(nf, "left behind by a restore");
+    else xenbus_switch_state(nf->dir, XenbusStateInitialising);
+    if (nf->phase == NF_REFUSED) nf->phase = NF_WAITING;
+    snprintf(watch_path, sizeof watch_path, "%s/state", nf->backend);
+    backend_watch.path = watch_path;
+    int rc = xenbus_watch(&backend_watch);
+    if (rc < 0) printf("netfront: %s: cannot watch %s: %d\n", nf->dir, watch_path, rc);
+}
+
+void netfront_resume(void)
+{
+    struct netfront *nf = &the_netfront;
+    if (!nf->nif.poll) return; /* never started */
+    nf->resumed = 1;
+    nf->backend_changed = 1;
+    nf->nif.kicked = 1;
+}
+
 static int nf_poll(struct netif *nif)
 {
     struct netfront *nf = (struct netfront *)nif;
+    if (nf->resumed && !in_interrupt()) {
+        nf->resumed = 0;
+        rehome(nf);
+    }
     if (nf->backend_changed) {
         nf->backend_changed = 0;
         backend_changed(nf);
@@ -177,7 +215,6 @@ struct netfront *netfront_start(unsigned index)
     net_attach(&nf->nif);
     nf->phase = NF_WAITING;
     xenbus_switch_state(nf->dir, XenbusStateInitialising);
-    static char watch_path[128];
     snprintf(watch_path, sizeof watch_path, "%s/state", nf->backend);
     backend_watch.path = watch_path;
     backend_watch.handler = backend_state_fired;

@@ -109,5 +109,13 @@ void mm_mark_populated_free(xen_pfn_t pfn);
 void balloon_init(void);
 long balloon_set_target(u64 target_pages);         /* returns the populated page count it reached */
 
+/* ---- suspend and resume (suspend.c) ---- */
+typedef void (*suspend_hook_t)(void);
+typedef void (*suspend_resume_hook_t)(long rc); /* rc 0: in a new domain; 1: cancelled, where we were */
+void suspend_init(void);  /* watches control/shutdown; needs xenbus */
+void suspend_check(void); /* block_until calls it: suspends here if asked and nothing is in flight */
+void suspend_set_app_hooks(suspend_hook_t before, suspend_resume_hook_t after);
+void console_resume(void); /* xencons.c */
+
 /* ---- apps (apps.c) ---- */
 void app_run(const char *name);

@@ -73,6 +73,7 @@ void tick_hook_add(tick_hook_t hook)
 
 void block_until(u64 deadline_ns)
 {
+    suspend_check(); /* every sleep is a point where a requested suspend may happen (suspend.c) */
     xlen_t was = irq_save();
     if (monotonic_ns() < deadline_ns) {
         wake_deadline_ns = deadline_ns;

@@ -583,3 +583,51 @@ void xenbus_init(void)
            xenbus_available() ? "attached" : "not attached", READ_ONCE(ring->server_features), id == DOMID_SELF ? -1 : (int)id,
            had_domid ? " (command line)" : id == DOMID_SELF ? "" : " (from xenstore)");
 }
+
+/* ---- suspend and resume (suspend.c) ---- */
+/* Something awaits xenstored's answer: a suspend now would strand it with the old domain's connection. */
+int xenbus_busy(void)
+{
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (slots[i].in_use) return 1;
+    return q_count != 0 || tx_busy;
+}
+
+/* In a new domain after a restore: another id (learned again from xenstore), maybe another store port, a
+   xenstored that knows none of our watches. The ring page and its indices came back with our memory and
+   nothing was in flight (suspend waits for xenbus_busy() to clear), so the stream goes on where it was. */
+void xenbus_resume(void)
+{
+    if (!ring) return;
+    /* The old xenstored went on writing our response ring while the kernel saved it (a watch event for our
+       own acknowledgement, a late reply): what is there may stop halfway through a message. As Linux's
+       xb_init_comms does on resume, it is dropped, with whatever we had reassembled of it; a request still
+       awaiting its reply gets -EIO instead of waiting out its timeout. */
+    xlen_t f = irq_save();
+    u32 dropped = READ_ONCE(ring->rsp_prod) - READ_ONCE(ring->rsp_cons);
+    WRITE_ONCE(ring->rsp_cons, READ_ONCE(ring->rsp_prod));
+    rx_got = 0;
+    in_process = process_again = 0;
+    for (int i = 0; i < NR_SLOTS; i++)
+        if (slots[i].in_use && !slots[i].done) complete(&slots[i], -XEN_EIO, NULL, 0);
+    irq_restore(f);
+    if (dropped) printf("pvos: xenbus: %u bytes the old xenstored wrote after we stopped dropped\n", dropped);
+    evtchn_port_t now = start_info->store_evtchn;
+    if (now != port) {
+        evtchn_unbind(port);
+        port = now;
+        evtchn_bind(port, store_event, NULL);
+    }
+    evtchn_send(port);
+    my_domid = DOMID_SELF;
+    domid_t id = xenbus_domid();
+    int n = 0, failed = 0;
+    for (struct xenbus_watch *w = watches; w; w = w->next) {
+        char ok[4];
+        n++;
+        if (call_strings(XS_WATCH, XBT_NIL, w->path, w->token, 1, ok, sizeof ok) < 0) failed++;
+    }
+    printf("pvos: xenbus: resumed as domain %d, port %u: %d watches registered again%s\n", id == DOMID_SELF ? -1 : (int)id, port, n,
+           failed ? " (some refused)" : "");
+}
+

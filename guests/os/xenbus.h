@@ -82,6 +82,10 @@ int xenbus_switch_state(const char *dir, enum xenbus_state state);
    state, or -XEN_ETIMEDOUT after timeout_ms (*last holds the last state seen if last != NULL). */
 int xenbus_wait_state(const char *state_path, u32 mask, u64 timeout_ms, int *last);
 
+/* ---- suspend and resume (suspend.c) ---- */
+int xenbus_busy(void);   /* a request awaits its reply, or is queued */
+void xenbus_resume(void); /* in a new domain: learn our id again, register every watch again */
+
 /* ---- counters, for tests and the report line ---- */
 struct xenbus_stats { u64 requests, replies, errors, timeouts, watch_events, stray_replies, stray_events, bad_messages; };
 extern struct xenbus_stats xenbus_stats;

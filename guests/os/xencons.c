@@ -215,3 +215,16 @@ void console_init(void)
     printf("pvos: console: ring at %p (out %u/%u, in %u/%u), evtchn %u (bind %d), mode %s, wait %llu ms\n", (void *)intf,
            intf->out_prod, intf->out_cons, intf->in_prod, intf->in_cons, port, rc, mode_names[mode], wait_ns / 1000000);
 }
+
+/* After a restore (suspend.c): the new domain's console port is in start_info, and the backend that now
+   serves the ring has seen no event yet; the ring itself (page and indices) came back with our memory. */
+void console_resume(void)
+{
+    evtchn_port_t now = start_info->console_evtchn;
+    if (now != port) {
+        evtchn_unbind(port);
+        port = now;
+        evtchn_bind(port, console_event, NULL);
+    }
+    evtchn_send(port);
+}

@@ -27,43 +27,7 @@ public static class DomainImageReader
         var stage = 0;
         for (var index = 0; ; index++)
         {
-            var got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-            if (got < header.Length)
-            {
-                throw new DomainImageException(DomainImageError.Truncated, null, index,
-                    got == 0 ? "the stream ends without an end record" : $"the stream ends {got} bytes into a record's frame header");
-            }
-
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-            var rawKind = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(4));
-            ImageRecordKind? known = Enum.IsDefined((ImageRecordKind)rawKind) ? (ImageRecordKind)rawKind : null;
-            if (known is not { } kind || BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6)) != 0)
-            {
-                throw index == 0
-                    ? new DomainImageException(DomainImageError.ForeignImage, null, 0, "the first record is not a domain image header")
-                    : new DomainImageException(DomainImageError.UnknownKind, null, index, $"kind {rawKind}");
-            }
-
-            // Bounded before allocating: see ImageFrame.MaxPayload.
-            if (length > (uint)ImageFrame.MaxPayload(kind))
-            {
-                throw new DomainImageException(DomainImageError.RecordTooLarge, kind, index, $"{length} bytes, at most {ImageFrame.MaxPayload(kind)}");
-            }
-
-            var payload = new byte[length];
-            got = stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false);
-            if (got < payload.Length)
-            {
-                throw new DomainImageException(DomainImageError.Truncated, kind, index, $"the stream ends {got} of {length} bytes into the record");
-            }
-
-            if (ImageFrame.Checksum(header.AsSpan(0, 8), payload, index) != BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8)))
-            {
-                throw index == 0 && kind != ImageRecordKind.Header
-                    ? new DomainImageException(DomainImageError.ForeignImage, kind, 0, "the first record is not a domain image header")
-                    : new DomainImageException(DomainImageError.ChecksumMismatch, kind, index, $"{length}-byte record");
-            }
-
+            var (kind, payload) = ReadRecord(stream, header, index);
             var next = Stage(kind);
             if (index == 0 ? kind != ImageRecordKind.Header : next < stage || (next == stage && IsSingleton(kind)) || next == 0)
             {
@@ -168,6 +132,82 @@ public static class DomainImageReader
                 };
             }
         }
+    }
+
+    /// <summary>
+    /// Reads only the first record and checks it as <see cref="Read"/> does: what a toolstack needs before it
+    /// asks a kernel to restore (the guest's width and its config), without reading the memory behind it.
+    /// </summary>
+    public static ImageHeader ReadHeader(Stream stream, ImageHost? host = null)
+    {
+        host ??= new ImageHost();
+        var (kind, payload) = ReadRecord(stream, new byte[ImageFrame.HeaderSize], 0);
+        if (kind != ImageRecordKind.Header)
+        {
+            throw new DomainImageException(DomainImageError.ForeignImage, kind, 0, "the first record is not a domain image header");
+        }
+
+        var reader = new MessagePackReader(payload);
+        ImageHeader h;
+        try
+        {
+            h = CheckHeader(ImageHeader.Read(ref reader));
+            if (!reader.End)
+            {
+                throw new MessagePackSerializationException("bytes after the record's body");
+            }
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new DomainImageException(DomainImageError.Malformed, kind, 0, e.Message);
+        }
+
+        return h.Isa > host.WidestGuest
+            ? throw new DomainImageException(DomainImageError.DoesNotFitHost, kind, 0, $"an {h.Isa} guest on an {host.WidestGuest} host")
+            : h;
+    }
+
+    /// <summary>One record's frame: its length bounded before the payload is allocated, its checksum checked.</summary>
+    private static (ImageRecordKind Kind, byte[] Payload) ReadRecord(Stream stream, byte[] header, int index)
+    {
+        var got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got < header.Length)
+        {
+            throw new DomainImageException(DomainImageError.Truncated, null, index,
+                got == 0 ? "the stream ends without an end record" : $"the stream ends {got} bytes into a record's frame header");
+        }
+
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        var rawKind = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(4));
+        ImageRecordKind? known = Enum.IsDefined((ImageRecordKind)rawKind) ? (ImageRecordKind)rawKind : null;
+        if (known is not { } kind || BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6)) != 0)
+        {
+            throw index == 0
+                ? new DomainImageException(DomainImageError.ForeignImage, null, 0, "the first record is not a domain image header")
+                : new DomainImageException(DomainImageError.UnknownKind, null, index, $"kind {rawKind}");
+        }
+
+        // Bounded before allocating: see ImageFrame.MaxPayload.
+        if (length > (uint)ImageFrame.MaxPayload(kind))
+        {
+            throw new DomainImageException(DomainImageError.RecordTooLarge, kind, index, $"{length} bytes, at most {ImageFrame.MaxPayload(kind)}");
+        }
+
+        var payload = new byte[length];
+        got = stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false);
+        if (got < payload.Length)
+        {
+            throw new DomainImageException(DomainImageError.Truncated, kind, index, $"the stream ends {got} of {length} bytes into the record");
+        }
+
+        if (ImageFrame.Checksum(header.AsSpan(0, 8), payload, index) != BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8)))
+        {
+            throw index == 0 && kind != ImageRecordKind.Header
+                ? new DomainImageException(DomainImageError.ForeignImage, kind, 0, "the first record is not a domain image header")
+                : new DomainImageException(DomainImageError.ChecksumMismatch, kind, index, $"{length}-byte record");
+        }
+
+        return (kind, payload);
     }
 
     private static void Fit(ImageHost host, DomainRecord domain, ulong first, long count, ImageRecordKind kind, int index)

@@ -358,6 +358,33 @@ public sealed unsafe partial class Domain : IUpcallSink
         _hypervisor.Report(this);
     }
 
+    /// <summary>
+    /// Undoes a SHUTDOWN_suspend (Xen's XEN_DOMCTL_resumedomain): the vCPUs that <see cref="Shutdown"/> stopped may
+    /// run again; control pauses stay. False if the domain is not shut down for suspend. The caller sets the
+    /// suspend hypercall's return value first (Persist/DomainResume).
+    /// </summary>
+    public bool ClearSuspend()
+    {
+        lock (_lock)
+        {
+            if (_shutdownState != DomainState.Shutdown || ShutdownReason != ShutdownReason.Suspend || Dying)
+            {
+                return false;
+            }
+
+            _shutdownState = DomainState.Running;
+            PendingShutdownCode = null;
+        }
+
+        foreach (var v in Vcpus)
+        {
+            _hypervisor.Scheduler.Unpause(v.Sched);
+        }
+
+        _hypervisor.Report(this);
+        return true;
+    }
+
     /// <summary>Marks the domain dying and stops its vCPUs; the hypervisor frees it once no pCPU runs it.</summary>
     internal bool BeginDestroy()
     {

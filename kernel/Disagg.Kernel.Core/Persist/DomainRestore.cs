@@ -1,3 +1,4 @@
+using Disagg.Abi.Boot;
 using Disagg.Abi.Events;
 using Disagg.Abi.Hypercalls;
 using Disagg.DomainImage;
@@ -53,6 +54,7 @@ public static class DomainRestore
         try
         {
             RebuildMemory(hypervisor, domain, image, wanted);
+            Rehome(domain);
             RebuildGrants(domain, image.GrantTable);
             foreach (var p in image.EventChannels.Ports)
             {
@@ -64,6 +66,7 @@ public static class DomainRestore
             }
 
             RebuildVcpus(hypervisor, domain, image);
+            RaisePendingUpcalls(domain);
             domain.SetOnlineVcpus(d.OnlineVcpus);
             domain.TargetPages = d.TargetPages;
             domain.Memory.Limit = d.PageLimit;
@@ -82,6 +85,43 @@ public static class DomainRestore
 
         hypervisor.Log.WriteKernel($"restored domain {domain.Id} '{domain.Name}' from an {image.Header.Isa} image: {populated} pages, {d.MaxVcpus} vCPU(s)");
         return domain;
+    }
+
+    /// <summary>
+    /// The saved start_info names the old domain's console and xenstore ports; this domain's were bound at its
+    /// creation. Xen's restore rewrites the same fields (store_evtchn, console.domU.evtchn) for the guest to
+    /// re-read when it resumes; the frames are the same in every PV domain's layout.
+    /// </summary>
+    private static unsafe void Rehome(Domain domain)
+    {
+        var info = (StartInfo*)domain.Memory.Special(PvLayout.StartInfoPage);
+        info->StoreEvtchn = (uint)domain.XenstorePort;
+        info->ConsoleEvtchn = (uint)domain.ConsolePort;
+        info->StoreMfn = PvLayout.SpecialFrame(PvLayout.XenstorePage);
+        info->ConsoleMfn = PvLayout.SpecialFrame(PvLayout.ConsolePage);
+    }
+
+    /// <summary>
+    /// The event upcall is raised on evtchn_upcall_pending's 0 -> 1 edge and only lowered by its level
+    /// (Hart.SetExternalInterruptLevel). Events that reached a suspended guest (its backends answering what
+    /// it had in flight) left the byte at 1 in the image: a new hart never saw that edge, and no later event
+    /// makes one, so its upcalls would stop for good. Raise the line wherever the byte says pending.
+    /// </summary>
+    private static unsafe void RaisePendingUpcalls(Domain domain)
+    {
+        if (domain.Spec.Hvm)
+        {
+            return; // HVM: SEIP is the PLIC's
+        }
+
+        var infos = (VcpuInfo*)domain.Memory.Special(PvLayout.SharedInfoPage);
+        foreach (var v in domain.Vcpus)
+        {
+            if (Volatile.Read(ref infos[v.Id].UpcallPending) != 0)
+            {
+                v.RaiseInterrupt(Interrupts.SupervisorExternal);
+            }
+        }
     }
 
     private static bool FramesFit(DomainRecord d, ulong first, long count)

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using Disagg.Abi.Events;
+using Disagg.Abi.Grants;
 using Disagg.DomainImage;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Cpu;
@@ -90,9 +92,27 @@ public static class DomainSave
             new ReadOnlySpan<byte>(memory.Special(PvLayout.FirstGrantPage + f), (int)PvLayout.PageSize).CopyTo(entries.AsSpan(f * (int)PvLayout.PageSize));
         }
 
+        ForgetMappings(entries);
         writer.Write(new GrantTableRecord(frames, entries));
         writer.Finish();
         return writer.Bytes;
+    }
+
+    /// <summary>
+    /// Clears GTF_reading / GTF_writing in the saved grant entries: they say a backend on this host has the
+    /// grant mapped, and no mapping travels with the image. Left set, the restored guest could never end
+    /// access to a grant its old backend had mapped (gnttab_end_access refuses while they are set), and its
+    /// frontends would leak every in-flight request's grants when they reconnect.
+    /// </summary>
+    private static void ForgetMappings(Span<byte> entries)
+    {
+        const int EntrySize = 8; // grant_entry_v1
+        const ushort inUse = (ushort)(GrantFlags.Reading | GrantFlags.Writing);
+        for (var at = 0; at + EntrySize <= entries.Length; at += EntrySize)
+        {
+            var flags = BinaryPrimitives.ReadUInt16LittleEndian(entries[at..]);
+            BinaryPrimitives.WriteUInt16LittleEndian(entries[at..], (ushort)(flags & ~inUse));
+        }
     }
 
     private static EventChannelsRecord CaptureEvents(Domain domain)

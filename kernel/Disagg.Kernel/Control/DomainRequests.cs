@@ -233,6 +233,13 @@ internal static class DomainRequests
             case DomainOperation.DisableDirtyLog:
                 d.Memory.SetDirtyLogging(false);
                 break;
+            case DomainOperation.ResumeSuspended:
+                if (!Disagg.Kernel.Core.Persist.DomainResume.Resume(hv, d))
+                {
+                    throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id} is {d.State}, not suspended");
+                }
+
+                break;
             default:
                 throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown operation {c.Operation}");
         }

@@ -21,7 +21,7 @@ internal static class DisaggCommand
             TopCommand.Build(),
         };
         root.Options.Add(Verb.StateDirOption);
-        foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()).Concat(DeviceCommands.Build()))
+        foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()).Concat(DeviceCommands.Build()).Concat(SaveCommands.Build()))
         {
             root.Subcommands.Add(verb);
         }

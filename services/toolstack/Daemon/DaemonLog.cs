@@ -71,4 +71,10 @@ internal sealed partial class DaemonLog(ILogger logger)
             RequestFailed("teardown", e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {DomainId} '{Name}' saved to {Path}: {Bytes} bytes in {ElapsedMs} ms, then {After}")]
+    public partial void DomainSaved(int domainId, string name, string path, long bytes, long elapsedMs, string after);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {DomainId} '{Name}' restored from {Path} in {ElapsedMs} ms")]
+    public partial void DomainRestored(int domainId, string name, string path, long elapsedMs);
 }

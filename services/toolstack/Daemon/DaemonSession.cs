@@ -27,7 +27,7 @@ internal static class DaemonSession
             DaemonMessage reply;
             try
             {
-                reply = await HandleAsync(host, request, CancellationToken.None).ConfigureAwait(false);
+                reply = await HandleAsync(host, connection, request, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is DomainOperationException or ToolstackException or KernelRequestException)
             {
@@ -48,7 +48,7 @@ internal static class DaemonSession
         }
     }
 
-    private static async Task<DaemonMessage> HandleAsync(HostDaemon host, DaemonMessage request, CancellationToken cancel) => request switch
+    private static async Task<DaemonMessage> HandleAsync(HostDaemon host, DaemonConnection connection, DaemonMessage request, CancellationToken cancel) => request switch
     {
         HostStatusRequest => host.Status(),
         HostDownRequest => Down(host),
@@ -69,6 +69,8 @@ internal static class DaemonSession
         DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),
         ServiceSwapRequest s => new OkReply(await host.Services.SwapAsync(s.Name, s.Binary, TimeSpan.FromSeconds(s.TimeoutSeconds), cancel).ConfigureAwait(false)),
         ServiceAddRequest a => new OkReply(await host.Services.AddAsync(a.Name, a.Kind, cancel).ConfigureAwait(false)),
+        SaveRequest s => await host.Saves.SaveAsync(s, p => connection.SendAsync(p with { Id = request.Id }, cancel), cancel).ConfigureAwait(false),
+        RestoreRequest r => await host.Saves.RestoreAsync(r, p => connection.SendAsync(p with { Id = request.Id }, cancel), cancel).ConfigureAwait(false),
         _ => new ErrorReply($"{request.GetType().Name} is not a request"),
     };
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Disagg.Toolstack.Daemon;
 using Disagg.Toolstack.Daemon.Consoles;
 using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Daemon.Save;
 using Disagg.Toolstack.Xenstore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,6 +46,8 @@ internal static class DaemonHost
         services.AddSingleton<GuestTuning>();
         services.AddSingleton<DomainTable>();
         services.AddSingleton<GuestDevices>();
+        services.AddSingleton<GuestSuspend>();
+        services.AddSingleton<GuestSaves>();
         services.AddSingleton<HostDaemon>();
 
         // Hosted services start in this order and stop in the reverse one.

@@ -3,6 +3,7 @@ using Disagg.Control.Messages;
 using Disagg.Toolstack.Daemon;
 using Disagg.Toolstack.Daemon.Consoles;
 using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Daemon.Save;
 using Disagg.Toolstack.Protocol;
 using Microsoft.Extensions.Hosting;
 
@@ -24,6 +25,7 @@ internal sealed class HostDaemon(
     GuestTuning tuning,
     DomainTable table,
     GuestDevices devices,
+    GuestSaves saves,
     IHostApplicationLifetime lifetime)
 {
     private readonly long _startedMs = Environment.TickCount64;
@@ -48,6 +50,9 @@ internal sealed class HostDaemon(
     public DomainTable Table => Alive(table);
 
     public GuestDevices Devices => Alive(devices);
+
+    /// <summary>save and restore (Daemon/Save).</summary>
+    public GuestSaves Saves => Alive(saves);
 
     /// <summary>`host down`, SIGTERM, SIGINT: the host stops its parts in the reverse order they started, guests first.</summary>
     public void RequestDown(string reason)

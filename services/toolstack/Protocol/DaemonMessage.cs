@@ -41,6 +41,11 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(ConsoleOutput), Tag = 60)]
 [DerivedTypeShape(typeof(ConsoleClosed), Tag = 61)]
 [DerivedTypeShape(typeof(DeviceListReply), Tag = 62)]
+[DerivedTypeShape(typeof(SaveRequest), Tag = 120)]
+[DerivedTypeShape(typeof(RestoreRequest), Tag = 121)]
+[DerivedTypeShape(typeof(SaveProgress), Tag = 122)]
+[DerivedTypeShape(typeof(SavedReply), Tag = 123)]
+[DerivedTypeShape(typeof(RestoredReply), Tag = 124)]
 internal abstract record DaemonMessage
 {
     /// <summary>Chosen by the CLI, echoed by the reply; 0 for pushed console output.</summary>

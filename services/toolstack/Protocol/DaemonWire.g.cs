@@ -45,6 +45,11 @@ internal static class DaemonWire
         (60, typeof(ConsoleOutput)),
         (61, typeof(ConsoleClosed)),
         (62, typeof(DeviceListReply)),
+        (120, typeof(SaveRequest)),
+        (121, typeof(RestoreRequest)),
+        (122, typeof(SaveProgress)),
+        (123, typeof(SavedReply)),
+        (124, typeof(RestoredReply)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -71,6 +76,11 @@ internal static class DaemonWire
         DeviceListRequest => 19,
         ServiceSwapRequest => 20,
         ServiceAddRequest => 45,
+        SaveRequest => 120,
+        RestoreRequest => 121,
+        SaveProgress => 122,
+        SavedReply => 123,
+        RestoredReply => 124,
         OkReply => 50,
         ErrorReply => 51,
         HostStatusReply => 52,
@@ -155,6 +165,21 @@ internal static class DaemonWire
             case ServiceAddRequest m:
                 WriteServiceAddRequest(ref w, m);
                 break;
+            case SaveRequest m:
+                WriteSaveRequest(ref w, m);
+                break;
+            case RestoreRequest m:
+                WriteRestoreRequest(ref w, m);
+                break;
+            case SaveProgress m:
+                WriteSaveProgress(ref w, m);
+                break;
+            case SavedReply m:
+                WriteSavedReply(ref w, m);
+                break;
+            case RestoredReply m:
+                WriteRestoredReply(ref w, m);
+                break;
             case OkReply m:
                 WriteOkReply(ref w, m);
                 break;
@@ -223,6 +248,11 @@ internal static class DaemonWire
         19 => ReadDeviceListRequest(ref r),
         20 => ReadServiceSwapRequest(ref r),
         45 => ReadServiceAddRequest(ref r),
+        120 => ReadSaveRequest(ref r),
+        121 => ReadRestoreRequest(ref r),
+        122 => ReadSaveProgress(ref r),
+        123 => ReadSavedReply(ref r),
+        124 => ReadRestoredReply(ref r),
         50 => ReadOkReply(ref r),
         51 => ReadErrorReply(ref r),
         52 => ReadHostStatusReply(ref r),
@@ -1210,6 +1240,339 @@ internal static class DaemonWire
         }
 
         return new ServiceAddRequest(fName!, fKind!) { Id = id };
+    }
+
+    private static void WriteSaveRequest(ref MessagePackWriter w, SaveRequest m)
+    {
+        w.WriteMapHeader(5);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("After"u8);
+        w.Write((int)m.After);
+        w.WriteString("TimeoutSeconds"u8);
+        w.Write(m.TimeoutSeconds);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SaveRequest ReadSaveRequest(ref MessagePackReader r)
+    {
+        string? fDomain = null;
+        string? fPath = null;
+        SaveAfter fAfter = default;
+        int fTimeoutSeconds = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = ReadString(ref r, "Domain");
+                    seen |= 1UL;
+                    break;
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 2UL;
+                    break;
+                case "After":
+                    fAfter = (SaveAfter)r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "TimeoutSeconds":
+                    fTimeoutSeconds = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "SaveRequest", ["Domain", "Path", "After", "TimeoutSeconds"]);
+        }
+
+        return new SaveRequest(fDomain!, fPath!, fAfter, fTimeoutSeconds) { Id = id };
+    }
+
+    private static void WriteRestoreRequest(ref MessagePackWriter w, RestoreRequest m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("Paused"u8);
+        w.Write(m.Paused);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static RestoreRequest ReadRestoreRequest(ref MessagePackReader r)
+    {
+        string? fPath = null;
+        bool fPaused = default;
+        string? fName = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 1UL;
+                    break;
+                case "Paused":
+                    fPaused = r.ReadBoolean();
+                    seen |= 2UL;
+                    break;
+                case "Name":
+                    fName = ReadNullableString(ref r);
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "RestoreRequest", ["Path", "Paused", "Name"]);
+        }
+
+        return new RestoreRequest(fPath!, fPaused, fName) { Id = id };
+    }
+
+    private static void WriteSaveProgress(ref MessagePackWriter w, SaveProgress m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Phase"u8);
+        w.Write(m.Phase);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("TotalBytes"u8);
+        w.Write(m.TotalBytes);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SaveProgress ReadSaveProgress(ref MessagePackReader r)
+    {
+        string? fPhase = null;
+        long fBytes = default;
+        long fTotalBytes = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Phase":
+                    fPhase = ReadString(ref r, "Phase");
+                    seen |= 1UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 2UL;
+                    break;
+                case "TotalBytes":
+                    fTotalBytes = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SaveProgress", ["Phase", "Bytes", "TotalBytes"]);
+        }
+
+        return new SaveProgress(fPhase!, fBytes, fTotalBytes) { Id = id };
+    }
+
+    private static void WriteSavedReply(ref MessagePackWriter w, SavedReply m)
+    {
+        w.WriteMapHeader(9);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("MemoryBytes"u8);
+        w.Write(m.MemoryBytes);
+        w.WriteString("ElapsedMs"u8);
+        w.Write(m.ElapsedMs);
+        w.WriteString("SuspendMs"u8);
+        w.Write(m.SuspendMs);
+        w.WriteString("After"u8);
+        w.Write((int)m.After);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SavedReply ReadSavedReply(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        string? fName = null;
+        string? fPath = null;
+        long fBytes = default;
+        long fMemoryBytes = default;
+        long fElapsedMs = default;
+        long fSuspendMs = default;
+        SaveAfter fAfter = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 2UL;
+                    break;
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 4UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 8UL;
+                    break;
+                case "MemoryBytes":
+                    fMemoryBytes = r.ReadInt64();
+                    seen |= 16UL;
+                    break;
+                case "ElapsedMs":
+                    fElapsedMs = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
+                case "SuspendMs":
+                    fSuspendMs = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "After":
+                    fAfter = (SaveAfter)r.ReadInt32();
+                    seen |= 128UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 255UL) != 255UL)
+        {
+            throw Missing(seen, 255UL, "SavedReply", ["DomainId", "Name", "Path", "Bytes", "MemoryBytes", "ElapsedMs", "SuspendMs", "After"]);
+        }
+
+        return new SavedReply(fDomainId, fName!, fPath!, fBytes, fMemoryBytes, fElapsedMs, fSuspendMs, fAfter) { Id = id };
+    }
+
+    private static void WriteRestoredReply(ref MessagePackWriter w, RestoredReply m)
+    {
+        w.WriteMapHeader(7);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Path"u8);
+        w.Write(m.Path);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("ElapsedMs"u8);
+        w.Write(m.ElapsedMs);
+        w.WriteString("Paused"u8);
+        w.Write(m.Paused);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static RestoredReply ReadRestoredReply(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        string? fName = null;
+        string? fPath = null;
+        long fBytes = default;
+        long fElapsedMs = default;
+        bool fPaused = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 2UL;
+                    break;
+                case "Path":
+                    fPath = ReadString(ref r, "Path");
+                    seen |= 4UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 8UL;
+                    break;
+                case "ElapsedMs":
+                    fElapsedMs = r.ReadInt64();
+                    seen |= 16UL;
+                    break;
+                case "Paused":
+                    fPaused = r.ReadBoolean();
+                    seen |= 32UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 63UL) != 63UL)
+        {
+            throw Missing(seen, 63UL, "RestoredReply", ["DomainId", "Name", "Path", "Bytes", "ElapsedMs", "Paused"]);
+        }
+
+        return new RestoredReply(fDomainId, fName!, fPath!, fBytes, fElapsedMs, fPaused) { Id = id };
     }
 
     private static void WriteOkReply(ref MessagePackWriter w, OkReply m)

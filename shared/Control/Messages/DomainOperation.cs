@@ -11,4 +11,10 @@ public enum DomainOperation
     /// <summary>Starts or stops dirty logging (migration).</summary>
     EnableDirtyLog = 4,
     DisableDirtyLog = 5,
+    /// <summary>
+    /// Resumes a domain that suspended itself (SHUTDOWN_suspend) in place, its suspend hypercall returning 1:
+    /// Xen's cancelled suspend (XEN_DOMCTL_resumedomain after xc_domain_resume's "fast" path). `save -c`/`-p`
+    /// and a failed save or migration use it; EINVAL if the domain is not suspended.
+    /// </summary>
+    ResumeSuspended = 6,
 }
