@@ -62,6 +62,21 @@ public class X64EmitterTests
         { "jmp rcx", "FF E1" },
         { "jmp r9", "41 FF E1" },
         { "ret", "C3" },
+        { "push rbx", "53" },
+        { "push r12", "41 54" },
+        { "pop r15", "41 5F" },
+        { "pop rbp", "5D" },
+        { "idiv rcx", "48 F7 F9" },
+        { "div ecx", "F7 F1" },
+        { "neg rax", "48 F7 D8" },
+        { "neg eax", "F7 D8" },
+        { "test rcx,rcx", "48 85 C9" },
+        { "cqo", "48 99" },
+        { "cdq", "99" },
+        { "imul rax,rcx", "48 0F AF C1" },
+        { "imul eax,ecx", "0F AF C1" },
+        { "mul rcx", "48 F7 E1" },
+        { "imul rcx", "48 F7 E9" },
     };
 
     [Theory]
@@ -137,6 +152,21 @@ public class X64EmitterTests
             case "add rax,[rdi+24]": e.Alu(X64AluOp.Add, R.Rax, X64Memory.At(R.Rdi, 24)); break;
             case "cmp rdx,[rcx]": e.Alu(X64AluOp.Cmp, R.Rdx, X64Memory.At(R.Rcx)); break;
             case "add rcx,rsi": e.Alu(X64AluOp.Add, R.Rcx, R.Rsi); break;
+            case "push rbx": e.Push(R.Rbx); break;
+            case "push r12": e.Push(R.R12); break;
+            case "pop r15": e.Pop(R.R15); break;
+            case "pop rbp": e.Pop(R.Rbp); break;
+            case "idiv rcx": e.Divide(R.Rcx, signed: true); break;
+            case "div ecx": e.Divide(R.Rcx, signed: false, wide: false); break;
+            case "neg rax": e.Negate(R.Rax); break;
+            case "neg eax": e.Negate(R.Rax, wide: false); break;
+            case "test rcx,rcx": e.Test(R.Rcx, R.Rcx); break;
+            case "cqo": e.SignExtendIntoRdx(); break;
+            case "cdq": e.SignExtendIntoRdx(wide: false); break;
+            case "imul rax,rcx": e.Multiply(R.Rax, R.Rcx); break;
+            case "imul eax,ecx": e.Multiply(R.Rax, R.Rcx, wide: false); break;
+            case "mul rcx": e.MultiplyWide(R.Rcx, signed: false); break;
+            case "imul rcx": e.MultiplyWide(R.Rcx, signed: true); break;
             case "add rax,5": e.AluImmediate(X64AluOp.Add, R.Rax, 5); break;
             case "and ecx,255": e.AluImmediate(X64AluOp.And, R.Rcx, 255, wide: false); break;
             case "and rdx,-4096": e.AluImmediate(X64AluOp.And, R.Rdx, -4096); break;

@@ -14,7 +14,7 @@ namespace Disagg.Kernel.Cpu;
 public sealed unsafe partial class Hart
 {
     /// <summary>The register-file word (between the x0 sink and the FP registers) a block writes its next pc to.</summary>
-    private const int NextPcSlot = 39;
+    private const int NextPcSlot = BlockTranslator.NextPcSlot;
 
     private const nuint TranslatedCodeBytes = 8 << 20;
 
@@ -62,7 +62,7 @@ public sealed unsafe partial class Hart
 
     /// <summary>
     /// Runs the translation of the block at <paramref name="pc"/> if there is one (translating it if it
-    /// has just turned hot), chaining through same-page translations for up to about
+    /// has just turned hot), chaining through translations (same page, other pages, computed targets) for up to about
     /// <paramref name="limit"/> instructions. Returns the instructions retired (the next pc is in
     /// x[<see cref="NextPcSlot"/>], bit 0 set when its op must be interpreted), or -1 when the interpreter
     /// must run this block.
@@ -94,8 +94,8 @@ public sealed unsafe partial class Hart
             }
         }
 
-        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, ulong*, nint*, long, long>)v;
-        return limit - block(_x, tlb, pcBase, _x + NextPcSlot, DecodeCache.Entries(opBase), limit);
+        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, nint*, long, long>)v;
+        return limit - block(_x, tlb, pcBase, DecodeCache.Entries(opBase), limit);
     }
 
     /// <summary>Decodes the block's ops, translates them and places the code; <see cref="DecodeCache.Refused"/> when it has none.</summary>

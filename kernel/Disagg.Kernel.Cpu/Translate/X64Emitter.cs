@@ -139,6 +139,46 @@ internal sealed class X64Emitter
         Int(imm);
     }
 
+    /// <summary>imul dst, src: the low half of the product.</summary>
+    public void Multiply(X64Register dst, X64Register src, bool wide = true) => OpRegisters(wide, 0x0FAF, (int)dst, src);
+
+    /// <summary>rdx:rax = rax * src, signed (imul) or unsigned (mul).</summary>
+    public void MultiplyWide(X64Register src, bool signed) => OpRegisters(true, 0xF7, signed ? 5 : 4, src);
+
+    /// <summary>rax = rdx:rax / src, rdx = the remainder: signed (idiv) or unsigned (div). The caller rules out #DE.</summary>
+    public void Divide(X64Register src, bool signed, bool wide = true) => OpRegisters(wide, 0xF7, signed ? 7 : 6, src);
+
+    /// <summary>cqo (64-bit) or cdq (32-bit): rdx = the sign of rax.</summary>
+    public void SignExtendIntoRdx(bool wide = true)
+    {
+        if (wide)
+        {
+            Byte(0x48);
+        }
+
+        Byte(0x99);
+    }
+
+    /// <summary>neg dst.</summary>
+    public void Negate(X64Register dst, bool wide = true) => OpRegisters(wide, 0xF7, 3, dst);
+
+    /// <summary>test a, b (flags of a AND b).</summary>
+    public void Test(X64Register a, X64Register b, bool wide = true) => OpRegisters(wide, 0x85, (int)b, a);
+
+    /// <summary>push reg (64-bit).</summary>
+    public void Push(X64Register reg)
+    {
+        Rex(false, 0, 0, (int)reg);
+        Byte((byte)(0x50 + ((int)reg & 7)));
+    }
+
+    /// <summary>pop reg (64-bit).</summary>
+    public void Pop(X64Register reg)
+    {
+        Rex(false, 0, 0, (int)reg);
+        Byte((byte)(0x58 + ((int)reg & 7)));
+    }
+
     /// <summary>rdx:rax = rax * [mem], signed (imul) or unsigned (mul).</summary>
     public void MultiplyWide(X64Memory src, bool signed) => Op(true, 0xF7, signed ? 5 : 4, src);
 
