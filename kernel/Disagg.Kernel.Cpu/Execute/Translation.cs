@@ -94,9 +94,22 @@ public sealed unsafe partial class Hart
             }
         }
 
+        // Translated FP ops run only while they can neither be illegal nor need FS dirtied, and round as the host does.
+        _x[BlockTranslator.FpReadySlot] = (_sstatus & SstatusFs) == SstatusFs && _frm == 0 ? 1UL : 0;
         var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, nint*, long, long>)v;
-        return limit - block(_x, tlb, pcBase, DecodeCache.Entries(opBase), limit);
+        var left = block(_x, tlb, pcBase, DecodeCache.Entries(opBase), limit);
+        var hostFlags = (uint)_x[BlockTranslator.MxcsrSlot] & 0x3D;
+        if (hostFlags != 0)
+        {
+            _fflags |= FloatFlagsOf(hostFlags);
+        }
+
+        return limit - left;
     }
+
+    /// <summary>MXCSR's exception flags (IE, ZE, OE, UE, PE; DE has no RISC-V counterpart) as fflags (NV, DZ, OF, UF, NX).</summary>
+    private static uint FloatFlagsOf(uint mxcsr) =>
+        ((mxcsr & 0x01) << 4) | ((mxcsr & 0x04) << 1) | ((mxcsr & 0x08) >> 1) | ((mxcsr & 0x10) >> 3) | ((mxcsr & 0x20) >> 5);
 
     /// <summary>Decodes the block's ops, translates them and places the code; <see cref="DecodeCache.Refused"/> when it has none.</summary>
     private nint TranslateBlock(DecodedOp* opBase, uint slot, byte* hostPage)
@@ -110,7 +123,7 @@ public sealed unsafe partial class Hart
                 DecodeSlot(op, opBase, hostPage);
             }
 
-            if (!BlockTranslator.Translates(op->Kind) || BlockTranslator.EndsBlock(op->Kind))
+            if (!BlockTranslator.Translates(op) || BlockTranslator.EndsBlock(op->Kind))
             {
                 break;
             }

@@ -22,6 +22,8 @@ internal sealed unsafe partial class BlockTranslator
         e.Store(X(EntriesSlot), X64Register.Rcx, 8);
         e.Move(PcBase, X64Register.Rdx);
         e.Move(Limit, X64Register.R8);
+        e.StoreImmediate32(X(MxcsrSlot), DefaultMxcsr);
+        e.LoadMxcsr(X(MxcsrSlot));
         foreach (var (guest, host) in GuestRegisterMap.Pairs)
         {
             e.Load(host, X(guest));
@@ -38,6 +40,7 @@ internal sealed unsafe partial class BlockTranslator
         }
 
         e.Store(X(NextPcSlot), X64Register.Rax, 8);
+        e.StoreMxcsr(X(MxcsrSlot));
         foreach (var (guest, host) in GuestRegisterMap.Pairs)
         {
             e.Store(X(guest), host, 8);

@@ -50,10 +50,7 @@ internal sealed unsafe partial class BlockTranslator
         e.Move(X64Register.Rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, X64Register.Rdx, (int)(long)~(ulong)(0xFFF & ~(bytes - 1)));
         e.Alu(X64AluOp.Cmp, X64Register.Rdx, X64Memory.At(X64Register.Rcx, tagOffset));
-        _missPatch[_misses] = e.JumpIf(X64Condition.NotEqual);
-        _missOffset[_misses] = offset;
-        _missRetired[_misses] = retired;
-        _misses++;
+        SideExit(e.JumpIf(X64Condition.NotEqual), offset, retired);
         e.Alu(X64AluOp.Add, X64Register.Rax, X64Memory.At(X64Register.Rcx, AddendOffset));
     }
 

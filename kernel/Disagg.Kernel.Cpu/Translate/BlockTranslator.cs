@@ -54,11 +54,12 @@ internal sealed unsafe partial class BlockTranslator
     private readonly X64Emitter _emitter = new(16384);
     private readonly bool _rv64;
 
-    // Exits taken on a TLB miss, laid out after the block body: patch position, pc offset, retired before.
-    private readonly int[] _missPatch = new int[MaxOps];
-    private readonly uint[] _missOffset = new uint[MaxOps];
-    private readonly int[] _missRetired = new int[MaxOps];
-    private int _misses;
+    // Exits to the interpreter at an op (a TLB miss, FP not ready, a NaN result), laid out after the block
+    // body: patch position, pc offset, retired before. At most two per op.
+    private readonly int[] _sideExitPatch = new int[2 * MaxOps];
+    private readonly uint[] _sideExitOffset = new uint[2 * MaxOps];
+    private readonly int[] _sideExitRetired = new int[2 * MaxOps];
+    private int _sideExits;
 
     // Jumps to the block's one epilogue.
     private readonly List<int> _toEpilogue = [];
@@ -85,8 +86,11 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>The machine code of the last <see cref="Translate"/>.</summary>
     public ReadOnlySpan<byte> Code => _emitter.Code;
 
-    /// <summary>True for ops a block may contain (the last of them possibly ending it).</summary>
-    public static bool Translates(Op kind) => kind is >= Op.Nop and <= Op.Auipc32Addi;
+    /// <summary>True for kinds of op a block may contain (the last of them possibly ending it).</summary>
+    public static bool Translates(Op kind) => kind is >= Op.Nop and <= Op.Auipc32Addi || IsFloat(kind);
+
+    /// <summary>True for an op a block may contain: its kind, and for FP ops its rounding mode and the host.</summary>
+    public static bool Translates(DecodedOp* op) => op->Kind is >= Op.Nop and <= Op.Auipc32Addi || (IsFloat(op->Kind) && TranslatesFloat(op));
 
     /// <summary>True for ops after which a block ends (control transfers).</summary>
     public static bool EndsBlock(Op kind) => kind is >= Op.Jal and <= Op.Bgeu;
@@ -99,12 +103,13 @@ internal sealed unsafe partial class BlockTranslator
     public int Translate(DecodedOp* first, uint offset)
     {
         _emitter.Clear();
-        _misses = 0;
+        _sideExits = 0;
         _toEpilogue.Clear();
+        _fpChecked = false;
         var op = first;
         var retired = 0;
         var count = 0;
-        if (!Translates(op->Kind))
+        if (!Translates(op))
         {
             return 0;
         }
@@ -121,7 +126,7 @@ internal sealed unsafe partial class BlockTranslator
                 break;
             }
 
-            if (!Translates(op->Kind))
+            if (!Translates(op))
             {
                 PcPlus(X64Register.Rax, offset);
                 Exit(retired, interpretNext: true);
@@ -141,11 +146,11 @@ internal sealed unsafe partial class BlockTranslator
             op += op->Len;
         }
 
-        for (var i = 0; i < _misses; i++)
+        for (var i = 0; i < _sideExits; i++)
         {
-            _emitter.Bind(_missPatch[i]);
-            PcPlus(X64Register.Rax, _missOffset[i]);
-            Exit(_missRetired[i], interpretNext: true);
+            _emitter.Bind(_sideExitPatch[i]);
+            PcPlus(X64Register.Rax, _sideExitOffset[i]);
+            Exit(_sideExitRetired[i], interpretNext: true);
         }
 
         EmitEpilogue();
@@ -153,6 +158,15 @@ internal sealed unsafe partial class BlockTranslator
     }
 
     private static X64Memory X(int r) => X64Memory.At(Registers, r * 8);
+
+    /// <summary>Records a jump (its patch position) to an exit that has the interpreter run the op at <paramref name="offset"/>.</summary>
+    private void SideExit(int patch, uint offset, int retired)
+    {
+        _sideExitPatch[_sideExits] = patch;
+        _sideExitOffset[_sideExits] = offset;
+        _sideExitRetired[_sideExits] = retired;
+        _sideExits++;
+    }
 
     /// <summary>dst = guest register r (the 32-bit form zero-extends).</summary>
     private void Read(X64Register dst, int r, bool wide = true)
@@ -198,6 +212,12 @@ internal sealed unsafe partial class BlockTranslator
         var e = _emitter;
         int rd = op->Rd, rs1 = op->Rs1, rs2 = op->Rs2;
         var imm = op->Imm;
+        if (IsFloat(op->Kind))
+        {
+            EmitFloat(op, offset, retired);
+            return;
+        }
+
         switch (op->Kind)
         {
             case Op.Nop:

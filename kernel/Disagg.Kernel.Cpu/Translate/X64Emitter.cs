@@ -216,6 +216,62 @@ internal sealed class X64Emitter
 
     public void Return() => Byte(0xC3);
 
+    /// <summary>movsd xmm, [mem] (the low double; the rest of the register is zeroed).</summary>
+    public void LoadDouble(int xmm, X64Memory src) => Prefixed(0xF2, false, 0x0F10, xmm, src);
+
+    /// <summary>movsd [mem], xmm.</summary>
+    public void StoreDouble(X64Memory dst, int xmm) => Prefixed(0xF2, false, 0x0F11, xmm, dst);
+
+    /// <summary>addsd/subsd/mulsd/divsd xmm, [mem] (opcode 0x58, 0x5C, 0x59, 0x5E).</summary>
+    public void DoubleArithmetic(byte opcode, int xmm, X64Memory src) => Prefixed(0xF2, false, 0x0F00 | opcode, xmm, src);
+
+    /// <summary>ucomisd a, b: PF set when either is NaN.</summary>
+    public void CompareDoubles(int a, int b)
+    {
+        Byte(0x66);
+        OpRegisters(false, 0x0F2E, a, (X64Register)b);
+    }
+
+    /// <summary>cvtsi2sd xmm, src: from a signed 64-bit (wide) or 32-bit integer, rounded by MXCSR.</summary>
+    public void ConvertToDouble(int xmm, X64Register src, bool wide)
+    {
+        Byte(0xF2);
+        OpRegisters(wide, 0x0F2A, xmm, src);
+    }
+
+    /// <summary>
+    /// The FMA3 213 form on xmm0-xmm7: dst = src1 * dst ± src2 (opcode 0xA9 fmadd, 0xAB fmsub, 0xAD fnmadd,
+    /// 0xAF fnmsub; VEX.LIG.66.0F38.W1), one rounding.
+    /// </summary>
+    public void FusedMultiplyAdd213(byte opcode, int dst, int src1, int src2)
+    {
+        Byte(0xC4);
+        Byte(0xE2);
+        Byte((byte)(0x80 | ((~src1 & 15) << 3) | 0x01));
+        Byte(opcode);
+        Byte((byte)(0xC0 | ((dst & 7) << 3) | (src2 & 7)));
+    }
+
+    /// <summary>ldmxcsr [mem].</summary>
+    public void LoadMxcsr(X64Memory src) => Op(false, 0x0FAE, 2, src);
+
+    /// <summary>stmxcsr [mem].</summary>
+    public void StoreMxcsr(X64Memory dst) => Op(false, 0x0FAE, 3, dst);
+
+    /// <summary>mov dword [mem], imm32.</summary>
+    public void StoreImmediate32(X64Memory dst, int imm)
+    {
+        Op(false, 0xC7, 0, dst);
+        Int(imm);
+    }
+
+    /// <summary>A mandatory-prefix SSE op: the prefix byte goes before any REX.</summary>
+    private void Prefixed(byte prefix, bool wide, int opcode, int reg, X64Memory mem)
+    {
+        Byte(prefix);
+        Op(wide, opcode, reg, mem);
+    }
+
     /// <summary>One opcode (one byte, or two when the value has 0x0F in its high byte) with a register and a ModRM memory operand.</summary>
     private void Op(bool wide, int opcode, int reg, X64Memory mem, X64Register? byteRegister = null)
     {
