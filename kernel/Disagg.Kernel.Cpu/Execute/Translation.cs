@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Disagg.Kernel.Cpu.Decode;
 using Disagg.Kernel.Cpu.Mmu;
@@ -26,6 +27,9 @@ public sealed unsafe partial class Hart
     private nint _hotThreshold = DefaultTranslateAfter;
     private long _statBlocksTranslated;
     private long _statTranslatedBytes;
+    private long _firstTranslationTimestamp;
+
+    private double FirstTranslationMilliseconds => _firstTranslationTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(_createdTimestamp, _firstTranslationTimestamp).TotalMilliseconds;
 
     /// <summary>The execution engine; set at construction. Translate needs an x86-64 Linux host.</summary>
     public HartEngine Engine
@@ -145,7 +149,11 @@ public sealed unsafe partial class Hart
             code = _translatedCode.TryAppend(_translator.Code);
         }
 
-        _statBlocksTranslated++;
+        if (_statBlocksTranslated++ == 0)
+        {
+            _firstTranslationTimestamp = Stopwatch.GetTimestamp();
+        }
+
         _statTranslatedBytes += _translator.Code.Length;
         return (nint)code;
     }
