@@ -1,3 +1,5 @@
+using Disagg.TestSupport;
+
 namespace Disagg.PvGuest.Tests;
 
 /// <summary>A kernel whose vCPUs run the translating engine (`serve --engine translate`).</summary>
