@@ -49,6 +49,7 @@ public sealed unsafe partial class Hart
     private int _deliverable;
 
     private long _timeEpoch;
+    private readonly long _createdTimestamp;
     private ulong _timerDeadline = ulong.MaxValue;
     private ulong _instret;
     private long _liveBudget;
@@ -78,6 +79,7 @@ public sealed unsafe partial class Hart
         _scratch[1].Kind = Op.BlockEnd;
         _scratch[2].Kind = Op.BlockEnd;
         _timeEpoch = Stopwatch.GetTimestamp();
+        _createdTimestamp = _timeEpoch;
         _seenGeneration = memory.Generation;
         _privilege = Privilege.Supervisor;
         _tlb = _tlbSupervisor;
@@ -138,7 +140,7 @@ public sealed unsafe partial class Hart
     public Interrupts PendingInterrupts => (Interrupts)PendingBits();
 
     /// <summary>Engine counters for profiling; read on the hart's thread.</summary>
-    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps, _statBlocksTranslated, _statTranslatedBytes);
+    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps, _statBlocksTranslated, _statTranslatedBytes, FirstTranslationMilliseconds);
 
     public ulong GetX(int index) => (uint)index < 32 ? _x[index] : throw new ArgumentOutOfRangeException(nameof(index));
 

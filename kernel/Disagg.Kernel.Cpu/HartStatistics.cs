@@ -1,6 +1,9 @@
 namespace Disagg.Kernel.Cpu;
 
-/// <summary>Slow-path counters of one hart, for profiling (the fast paths count nothing).</summary>
+/// <summary>
+/// Slow-path counters of one hart, for profiling (the fast paths count nothing). FirstTranslationMilliseconds:
+/// from the hart's creation to its first translated block (the translator's warm-up), 0 when none.
+/// </summary>
 public readonly record struct HartStatistics(
     long TlbFills,
     long PageWalks,
@@ -9,4 +12,5 @@ public readonly record struct HartStatistics(
     long TlbFlushes,
     long Traps,
     long BlocksTranslated,
-    long TranslatedBytes);
+    long TranslatedBytes,
+    double FirstTranslationMilliseconds = 0);

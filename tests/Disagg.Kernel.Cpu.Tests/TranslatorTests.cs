@@ -115,9 +115,11 @@ public class TranslatorTests
     public void OpsOutsideTheSubsetAreNotTranslatedAndBranchesEndBlocks()
     {
         Assert.True(BlockTranslator.Translates(Decode.Op.Add));
-        Assert.True(BlockTranslator.Translates(Decode.Op.Mulhu));
-        Assert.False(BlockTranslator.Translates(Decode.Op.Mulhsu));
-        Assert.False(BlockTranslator.Translates(Decode.Op.Div));
+        Assert.True(BlockTranslator.Translates(Decode.Op.Mulhsu));
+        Assert.True(BlockTranslator.Translates(Decode.Op.Remuw));
+        Assert.True(BlockTranslator.Translates(Decode.Op.AuipcAddi));
+        Assert.False(BlockTranslator.Translates(Decode.Op.Fence));
+        Assert.False(BlockTranslator.Translates(Decode.Op.LrW));
         Assert.False(BlockTranslator.Translates(Decode.Op.Csrrs));
         Assert.False(BlockTranslator.Translates(Decode.Op.BlockEnd));
         Assert.True(BlockTranslator.EndsBlock(Decode.Op.Bgeu));

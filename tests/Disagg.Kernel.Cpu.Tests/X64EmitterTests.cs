@@ -62,6 +62,33 @@ public class X64EmitterTests
         { "jmp rcx", "FF E1" },
         { "jmp r9", "41 FF E1" },
         { "ret", "C3" },
+        { "push rbx", "53" },
+        { "push r12", "41 54" },
+        { "pop r15", "41 5F" },
+        { "pop rbp", "5D" },
+        { "idiv rcx", "48 F7 F9" },
+        { "div ecx", "F7 F1" },
+        { "neg rax", "48 F7 D8" },
+        { "neg eax", "F7 D8" },
+        { "test rcx,rcx", "48 85 C9" },
+        { "cqo", "48 99" },
+        { "cdq", "99" },
+        { "imul rax,rcx", "48 0F AF C1" },
+        { "imul eax,ecx", "0F AF C1" },
+        { "mul rcx", "48 F7 E1" },
+        { "imul rcx", "48 F7 E9" },
+        { "movsd xmm1,[rdi+8]", "F2 0F 10 4F 08" },
+        { "movsd [rdi+8],xmm0", "F2 0F 11 47 08" },
+        { "addsd xmm0,[rdi+336]", "F2 0F 58 87 50 01 00 00" },
+        { "divsd xmm0,[rdi+8]", "F2 0F 5E 47 08" },
+        { "ucomisd xmm0,xmm0", "66 0F 2E C0" },
+        { "cvtsi2sd xmm0,rax", "F2 48 0F 2A C0" },
+        { "cvtsi2sd xmm0,eax", "F2 0F 2A C0" },
+        { "vfmadd213sd xmm0,xmm1,xmm2", "C4 E2 F1 A9 C2" },
+        { "vfnmsub213sd xmm0,xmm1,xmm2", "C4 E2 F1 AF C2" },
+        { "ldmxcsr [rdi+288]", "0F AE 97 20 01 00 00" },
+        { "stmxcsr [rdi+288]", "0F AE 9F 20 01 00 00" },
+        { "mov dword [rdi+288],0x1f80", "C7 87 20 01 00 00 80 1F 00 00" },
     };
 
     [Theory]
@@ -137,6 +164,33 @@ public class X64EmitterTests
             case "add rax,[rdi+24]": e.Alu(X64AluOp.Add, R.Rax, X64Memory.At(R.Rdi, 24)); break;
             case "cmp rdx,[rcx]": e.Alu(X64AluOp.Cmp, R.Rdx, X64Memory.At(R.Rcx)); break;
             case "add rcx,rsi": e.Alu(X64AluOp.Add, R.Rcx, R.Rsi); break;
+            case "movsd xmm1,[rdi+8]": e.LoadDouble(1, rdi); break;
+            case "movsd [rdi+8],xmm0": e.StoreDouble(rdi, 0); break;
+            case "addsd xmm0,[rdi+336]": e.DoubleArithmetic(0x58, 0, X64Memory.At(R.Rdi, 336)); break;
+            case "divsd xmm0,[rdi+8]": e.DoubleArithmetic(0x5E, 0, rdi); break;
+            case "ucomisd xmm0,xmm0": e.CompareDoubles(0, 0); break;
+            case "cvtsi2sd xmm0,rax": e.ConvertToDouble(0, R.Rax, wide: true); break;
+            case "cvtsi2sd xmm0,eax": e.ConvertToDouble(0, R.Rax, wide: false); break;
+            case "vfmadd213sd xmm0,xmm1,xmm2": e.FusedMultiplyAdd213(0xA9, 0, 1, 2); break;
+            case "vfnmsub213sd xmm0,xmm1,xmm2": e.FusedMultiplyAdd213(0xAF, 0, 1, 2); break;
+            case "ldmxcsr [rdi+288]": e.LoadMxcsr(X64Memory.At(R.Rdi, 288)); break;
+            case "stmxcsr [rdi+288]": e.StoreMxcsr(X64Memory.At(R.Rdi, 288)); break;
+            case "mov dword [rdi+288],0x1f80": e.StoreImmediate32(X64Memory.At(R.Rdi, 288), 0x1F80); break;
+            case "push rbx": e.Push(R.Rbx); break;
+            case "push r12": e.Push(R.R12); break;
+            case "pop r15": e.Pop(R.R15); break;
+            case "pop rbp": e.Pop(R.Rbp); break;
+            case "idiv rcx": e.Divide(R.Rcx, signed: true); break;
+            case "div ecx": e.Divide(R.Rcx, signed: false, wide: false); break;
+            case "neg rax": e.Negate(R.Rax); break;
+            case "neg eax": e.Negate(R.Rax, wide: false); break;
+            case "test rcx,rcx": e.Test(R.Rcx, R.Rcx); break;
+            case "cqo": e.SignExtendIntoRdx(); break;
+            case "cdq": e.SignExtendIntoRdx(wide: false); break;
+            case "imul rax,rcx": e.Multiply(R.Rax, R.Rcx); break;
+            case "imul eax,ecx": e.Multiply(R.Rax, R.Rcx, wide: false); break;
+            case "mul rcx": e.MultiplyWide(R.Rcx, signed: false); break;
+            case "imul rcx": e.MultiplyWide(R.Rcx, signed: true); break;
             case "add rax,5": e.AluImmediate(X64AluOp.Add, R.Rax, 5); break;
             case "and ecx,255": e.AluImmediate(X64AluOp.And, R.Rcx, 255, wide: false); break;
             case "and rdx,-4096": e.AluImmediate(X64AluOp.And, R.Rdx, -4096); break;

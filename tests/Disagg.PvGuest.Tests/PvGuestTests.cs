@@ -253,3 +253,8 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
 public sealed class PvGuestRv64Tests(KernelHost host) : PvGuestTests(host, GuestIsa.Rv64), IClassFixture<KernelHost>;
 
 public sealed class PvGuestRv32Tests(KernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<KernelHost>;
+
+/// <summary>The same guests with every vCPU on the translating engine: each must behave exactly as interpreted.</summary>
+public sealed class PvGuestRv64TranslateTests(TranslatingKernelHost host) : PvGuestTests(host, GuestIsa.Rv64), IClassFixture<TranslatingKernelHost>;
+
+public sealed class PvGuestRv32TranslateTests(TranslatingKernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<TranslatingKernelHost>;

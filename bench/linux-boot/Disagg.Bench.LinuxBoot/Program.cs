@@ -8,7 +8,9 @@ using Disagg.TestSupport.LinuxGuest;
 // from CreateDomain to the first line our /init prints, next to qemu-system-riscv64 (TCG, virt, OpenSBI)
 // booting the same kernel, initramfs and command line in the same run, from process start to that line.
 // QEMU's command line adds console=ttyS0: its OpenSBI has no DBCN, so earlycon=sbi prints nothing there.
+// --translate runs the domain's vCPUs on the translating engine (serve --engine translate).
 var runs = args.Contains("--quick") ? 1 : 3;
+var engine = args.Contains("--translate") ? "translate" : null;
 if (LinuxGuestFiles.Missing is { } missing)
 {
     Console.Error.WriteLine("bench linux-boot: " + missing);
@@ -17,7 +19,7 @@ if (LinuxGuestFiles.Missing is { } missing)
 
 var cmdline = LinuxBoot.CommandLine("true");
 var disagg = new List<double>();
-await using (var kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M"))
+await using (var kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M", engine: engine))
 {
     await using var control = await kernel.ConnectAsync();
     await control.CallAsync<OkReply>(new Subscribe());

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Disagg.Kernel.Cpu.Decode;
 using Disagg.Kernel.Cpu.Mmu;
@@ -14,7 +15,7 @@ namespace Disagg.Kernel.Cpu;
 public sealed unsafe partial class Hart
 {
     /// <summary>The register-file word (between the x0 sink and the FP registers) a block writes its next pc to.</summary>
-    private const int NextPcSlot = 39;
+    private const int NextPcSlot = BlockTranslator.NextPcSlot;
 
     private const nuint TranslatedCodeBytes = 8 << 20;
 
@@ -26,6 +27,9 @@ public sealed unsafe partial class Hart
     private nint _hotThreshold = DefaultTranslateAfter;
     private long _statBlocksTranslated;
     private long _statTranslatedBytes;
+    private long _firstTranslationTimestamp;
+
+    private double FirstTranslationMilliseconds => _firstTranslationTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(_createdTimestamp, _firstTranslationTimestamp).TotalMilliseconds;
 
     /// <summary>The execution engine; set at construction. Translate needs an x86-64 Linux host.</summary>
     public HartEngine Engine
@@ -62,7 +66,7 @@ public sealed unsafe partial class Hart
 
     /// <summary>
     /// Runs the translation of the block at <paramref name="pc"/> if there is one (translating it if it
-    /// has just turned hot), chaining through same-page translations for up to about
+    /// has just turned hot), chaining through translations (same page, other pages, computed targets) for up to about
     /// <paramref name="limit"/> instructions. Returns the instructions retired (the next pc is in
     /// x[<see cref="NextPcSlot"/>], bit 0 set when its op must be interpreted), or -1 when the interpreter
     /// must run this block.
@@ -94,9 +98,22 @@ public sealed unsafe partial class Hart
             }
         }
 
-        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, ulong*, nint*, long, long>)v;
-        return limit - block(_x, tlb, pcBase, _x + NextPcSlot, DecodeCache.Entries(opBase), limit);
+        // Translated FP ops run only while they can neither be illegal nor need FS dirtied, and round as the host does.
+        _x[BlockTranslator.FpReadySlot] = (_sstatus & SstatusFs) == SstatusFs && _frm == 0 ? 1UL : 0;
+        var block = (delegate* unmanaged[SuppressGCTransition]<ulong*, TlbEntry*, ulong, nint*, long, long>)v;
+        var left = block(_x, tlb, pcBase, DecodeCache.Entries(opBase), limit);
+        var hostFlags = (uint)_x[BlockTranslator.MxcsrSlot] & 0x3D;
+        if (hostFlags != 0)
+        {
+            _fflags |= FloatFlagsOf(hostFlags);
+        }
+
+        return limit - left;
     }
+
+    /// <summary>MXCSR's exception flags (IE, ZE, OE, UE, PE; DE has no RISC-V counterpart) as fflags (NV, DZ, OF, UF, NX).</summary>
+    private static uint FloatFlagsOf(uint mxcsr) =>
+        ((mxcsr & 0x01) << 4) | ((mxcsr & 0x04) << 1) | ((mxcsr & 0x08) >> 1) | ((mxcsr & 0x10) >> 3) | ((mxcsr & 0x20) >> 5);
 
     /// <summary>Decodes the block's ops, translates them and places the code; <see cref="DecodeCache.Refused"/> when it has none.</summary>
     private nint TranslateBlock(DecodedOp* opBase, uint slot, byte* hostPage)
@@ -110,7 +127,7 @@ public sealed unsafe partial class Hart
                 DecodeSlot(op, opBase, hostPage);
             }
 
-            if (!BlockTranslator.Translates(op->Kind) || BlockTranslator.EndsBlock(op->Kind))
+            if (!BlockTranslator.Translates(op) || BlockTranslator.EndsBlock(op->Kind))
             {
                 break;
             }
@@ -132,7 +149,11 @@ public sealed unsafe partial class Hart
             code = _translatedCode.TryAppend(_translator.Code);
         }
 
-        _statBlocksTranslated++;
+        if (_statBlocksTranslated++ == 0)
+        {
+            _firstTranslationTimestamp = Stopwatch.GetTimestamp();
+        }
+
         _statTranslatedBytes += _translator.Code.Length;
         return (nint)code;
     }

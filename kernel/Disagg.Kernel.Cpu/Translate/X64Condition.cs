@@ -13,6 +13,7 @@ internal enum X64Condition : byte
     Above = 0x7,
     Sign = 0x8,
     NoSign = 0x9,
+    Parity = 0xA,
     Less = 0xC,
     GreaterOrEqual = 0xD,
     LessOrEqual = 0xE,

@@ -139,6 +139,46 @@ internal sealed class X64Emitter
         Int(imm);
     }
 
+    /// <summary>imul dst, src: the low half of the product.</summary>
+    public void Multiply(X64Register dst, X64Register src, bool wide = true) => OpRegisters(wide, 0x0FAF, (int)dst, src);
+
+    /// <summary>rdx:rax = rax * src, signed (imul) or unsigned (mul).</summary>
+    public void MultiplyWide(X64Register src, bool signed) => OpRegisters(true, 0xF7, signed ? 5 : 4, src);
+
+    /// <summary>rax = rdx:rax / src, rdx = the remainder: signed (idiv) or unsigned (div). The caller rules out #DE.</summary>
+    public void Divide(X64Register src, bool signed, bool wide = true) => OpRegisters(wide, 0xF7, signed ? 7 : 6, src);
+
+    /// <summary>cqo (64-bit) or cdq (32-bit): rdx = the sign of rax.</summary>
+    public void SignExtendIntoRdx(bool wide = true)
+    {
+        if (wide)
+        {
+            Byte(0x48);
+        }
+
+        Byte(0x99);
+    }
+
+    /// <summary>neg dst.</summary>
+    public void Negate(X64Register dst, bool wide = true) => OpRegisters(wide, 0xF7, 3, dst);
+
+    /// <summary>test a, b (flags of a AND b).</summary>
+    public void Test(X64Register a, X64Register b, bool wide = true) => OpRegisters(wide, 0x85, (int)b, a);
+
+    /// <summary>push reg (64-bit).</summary>
+    public void Push(X64Register reg)
+    {
+        Rex(false, 0, 0, (int)reg);
+        Byte((byte)(0x50 + ((int)reg & 7)));
+    }
+
+    /// <summary>pop reg (64-bit).</summary>
+    public void Pop(X64Register reg)
+    {
+        Rex(false, 0, 0, (int)reg);
+        Byte((byte)(0x58 + ((int)reg & 7)));
+    }
+
     /// <summary>rdx:rax = rax * [mem], signed (imul) or unsigned (mul).</summary>
     public void MultiplyWide(X64Memory src, bool signed) => Op(true, 0xF7, signed ? 5 : 4, src);
 
@@ -175,6 +215,62 @@ internal sealed class X64Emitter
     public void JumpTo(X64Register target) => OpRegisters(false, 0xFF, 4, target);
 
     public void Return() => Byte(0xC3);
+
+    /// <summary>movsd xmm, [mem] (the low double; the rest of the register is zeroed).</summary>
+    public void LoadDouble(int xmm, X64Memory src) => Prefixed(0xF2, false, 0x0F10, xmm, src);
+
+    /// <summary>movsd [mem], xmm.</summary>
+    public void StoreDouble(X64Memory dst, int xmm) => Prefixed(0xF2, false, 0x0F11, xmm, dst);
+
+    /// <summary>addsd/subsd/mulsd/divsd xmm, [mem] (opcode 0x58, 0x5C, 0x59, 0x5E).</summary>
+    public void DoubleArithmetic(byte opcode, int xmm, X64Memory src) => Prefixed(0xF2, false, 0x0F00 | opcode, xmm, src);
+
+    /// <summary>ucomisd a, b: PF set when either is NaN.</summary>
+    public void CompareDoubles(int a, int b)
+    {
+        Byte(0x66);
+        OpRegisters(false, 0x0F2E, a, (X64Register)b);
+    }
+
+    /// <summary>cvtsi2sd xmm, src: from a signed 64-bit (wide) or 32-bit integer, rounded by MXCSR.</summary>
+    public void ConvertToDouble(int xmm, X64Register src, bool wide)
+    {
+        Byte(0xF2);
+        OpRegisters(wide, 0x0F2A, xmm, src);
+    }
+
+    /// <summary>
+    /// The FMA3 213 form on xmm0-xmm7: dst = src1 * dst ± src2 (opcode 0xA9 fmadd, 0xAB fmsub, 0xAD fnmadd,
+    /// 0xAF fnmsub; VEX.LIG.66.0F38.W1), one rounding.
+    /// </summary>
+    public void FusedMultiplyAdd213(byte opcode, int dst, int src1, int src2)
+    {
+        Byte(0xC4);
+        Byte(0xE2);
+        Byte((byte)(0x80 | ((~src1 & 15) << 3) | 0x01));
+        Byte(opcode);
+        Byte((byte)(0xC0 | ((dst & 7) << 3) | (src2 & 7)));
+    }
+
+    /// <summary>ldmxcsr [mem].</summary>
+    public void LoadMxcsr(X64Memory src) => Op(false, 0x0FAE, 2, src);
+
+    /// <summary>stmxcsr [mem].</summary>
+    public void StoreMxcsr(X64Memory dst) => Op(false, 0x0FAE, 3, dst);
+
+    /// <summary>mov dword [mem], imm32.</summary>
+    public void StoreImmediate32(X64Memory dst, int imm)
+    {
+        Op(false, 0xC7, 0, dst);
+        Int(imm);
+    }
+
+    /// <summary>A mandatory-prefix SSE op: the prefix byte goes before any REX.</summary>
+    private void Prefixed(byte prefix, bool wide, int opcode, int reg, X64Memory mem)
+    {
+        Byte(prefix);
+        Op(wide, opcode, reg, mem);
+    }
 
     /// <summary>One opcode (one byte, or two when the value has 0x0F in its high byte) with a register and a ModRM memory operand.</summary>
     private void Op(bool wide, int opcode, int reg, X64Memory mem, X64Register? byteRegister = null)

@@ -179,6 +179,7 @@ internal static class ElfRunner
         if (hart.Engine == HartEngine.Translate)
         {
             stderr.WriteLine(FormattableString.Invariant($"stats: blocks-translated {s.BlocksTranslated} translated-bytes {s.TranslatedBytes}"));
+            stderr.WriteLine(FormattableString.Invariant($"stats: first-translation {s.FirstTranslationMilliseconds:F2} ms"));
         }
     }
 

@@ -7,17 +7,20 @@ namespace Disagg.TestSupport;
 
 /// <summary>
 /// One real `disagg-kernel serve` (<see cref="KernelProcess"/>) per test class, with a control client
-/// subscribed to domain events; stopped when the class is done.
+/// subscribed to domain events; stopped when the class is done. <see cref="Engine"/> picks the vCPU engine.
 /// </summary>
-public sealed class KernelHost : IAsyncLifetime
+public class KernelHost : IAsyncLifetime
 {
     private KernelProcess _kernel = null!;
 
     public KernelClient Control { get; private set; } = null!;
 
+    /// <summary>The kernel's --engine; null for its default.</summary>
+    protected virtual string? Engine => null;
+
     public async Task InitializeAsync()
     {
-        _kernel = await KernelProcess.StartAsync();
+        _kernel = await KernelProcess.StartAsync(engine: Engine);
         Control = await _kernel.ConnectAsync();
         await Control.CallAsync<OkReply>(new Subscribe());
     }

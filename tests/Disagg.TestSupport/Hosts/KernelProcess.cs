@@ -40,7 +40,8 @@ public sealed class KernelProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<KernelProcess> StartAsync(int pcpus = 2, string memory = "256M")
+    /// <summary>Starts the kernel; <paramref name="engine"/> ("interp" or "translate") is its --engine, null for its default.</summary>
+    public static async Task<KernelProcess> StartAsync(int pcpus = 2, string memory = "256M", string? engine = null)
     {
         var dir = Directory.CreateTempSubdirectory("disagg-kernel-").FullName;
         var socket = Path.Combine(dir, "kernel.sock");
@@ -53,6 +54,12 @@ public sealed class KernelProcess : IAsyncDisposable
         foreach (var a in new[] { "serve", "--socket", socket, "--pcpus", pcpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", memory })
         {
             psi.ArgumentList.Add(a);
+        }
+
+        if (engine is not null)
+        {
+            psi.ArgumentList.Add("--engine");
+            psi.ArgumentList.Add(engine);
         }
 
         var p = Process.Start(psi)!;
