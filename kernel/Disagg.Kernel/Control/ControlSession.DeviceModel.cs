@@ -2,7 +2,7 @@ using Disagg.Abi.Hypercalls;
 using Disagg.Control.Messages;
 using Disagg.Interop;
 using Disagg.Kernel.Core.Domains;
-using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Core.Ioreq;
 
 namespace Disagg.Kernel.Control;
 
@@ -14,9 +14,6 @@ namespace Disagg.Kernel.Control;
 /// </summary>
 internal sealed partial class ControlSession
 {
-    /// <summary>Bytes one guest-memory request may move: bounded work per message.</summary>
-    public const int MaxGuestMemoryBytes = 64 * 1024;
-
     private static bool IsDeviceModelRequest(ControlMessage request) =>
         request is SetDeviceModel or MapIoreqPage or SetIrqLevel or DeviceModelShutdown or ReadGuestMemory or WriteGuestMemory;
 
@@ -75,12 +72,12 @@ internal sealed partial class ControlSession
             case ReadGuestMemory r:
                 {
                     var data = new byte[CheckRange(domain, r.Address, r.Length)];
-                    return CopyGuest(domain, r.Address, data, write: false) ? new GuestMemoryData(data) : Gone(domain);
+                    return DeviceModelMemory.TryCopy(domain, r.Address, data, write: false) ? new GuestMemoryData(data) : Gone(domain);
                 }
 
             case WriteGuestMemory w:
                 CheckRange(domain, w.Address, w.Data?.Length ?? 0);
-                return CopyGuest(domain, w.Address, w.Data ?? [], write: true) ? new OkReply() : Gone(domain);
+                return DeviceModelMemory.TryCopy(domain, w.Address, w.Data ?? [], write: true) ? new OkReply() : Gone(domain);
             default:
                 return Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a device-model request");
         }
@@ -100,58 +97,8 @@ internal sealed partial class ControlSession
             : throw new DomainRequestException(XenErrno.EPERM, $"domain {_domainId} is not the device model of domain {id}");
     }
 
-    /// <summary>Only the domain's RAM (its populated pages from 0x8000_0000), at most 64 KiB per request.</summary>
-    private static int CheckRange(Domain d, ulong address, int length)
-    {
-        var ramEnd = VirtLayout.RamBase + ((ulong)d.Memory.PopulatedPages * 4096);
-        if (length < 0 || length > MaxGuestMemoryBytes || address < VirtLayout.RamBase || address + (ulong)length > ramEnd || address + (ulong)length < address)
-        {
-            throw new DomainRequestException(XenErrno.EFAULT, $"domain {d.Id}: guest memory 0x{address:x}+{length} is not within its RAM 0x{VirtLayout.RamBase:x}-0x{ramEnd:x} (or over {MaxGuestMemoryBytes} bytes)");
-        }
+    private static int CheckRange(Domain d, ulong address, int length) =>
+        DeviceModelMemory.CheckRange(d, address, length) is { } why ? throw new DomainRequestException(XenErrno.EFAULT, why) : length;
 
-        return length;
-    }
-
-    private static unsafe bool CopyGuest(Domain d, ulong address, Span<byte> data, bool write)
-    {
-        if (!d.GrantView.TryEnter())
-        {
-            return false;
-        }
-
-        try
-        {
-            var done = 0;
-            while (done < data.Length)
-            {
-                var a = address + (ulong)done;
-                var page = d.Memory.Frame(a >> 12, write);
-                if (page == null)
-                {
-                    throw new DomainRequestException(XenErrno.EFAULT, $"domain {d.Id}: guest frame 0x{a >> 12:x} is not RAM");
-                }
-
-                var n = Math.Min(data.Length - done, 4096 - (int)(a & 0xFFF));
-                var guest = new Span<byte>(page + (a & 0xFFF), n);
-                if (write)
-                {
-                    data.Slice(done, n).CopyTo(guest);
-                }
-                else
-                {
-                    guest.CopyTo(data.Slice(done, n));
-                }
-
-                done += n;
-            }
-
-            return true;
-        }
-        finally
-        {
-            d.GrantView.Exit();
-        }
-    }
-
-    private static ErrorReply Gone(Domain d) => Error(XenErrno.ESRCH, $"domain {d.Id} is being destroyed");
+    private static ErrorReply Gone(Domain d) => Error(XenErrno.ESRCH, $"domain {d.Id} is being destroyed or its RAM changed");
 }
