@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "domain {Domain}: the ioreq loop cannot go on; exiting so the supervisor restarts us (the guest waits)")]
     public static partial void LoopFailed(ILogger logger, int domain, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain} was destroyed; exiting")]
+    public static partial void DomainGone(ILogger logger, int domain);
 }

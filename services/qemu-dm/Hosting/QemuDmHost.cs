@@ -70,6 +70,8 @@ internal static class QemuDmHost
             {
                 ports.Add(await channel.BindInterdomainAsync(options.Domain, page.EventPort(v)).ConfigureAwait(false));
             }
+
+            await channel.Kernel.CallAsync<OkReply>(new Subscribe()).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -91,6 +93,15 @@ internal static class QemuDmHost
         });
 
         var exitCode = 0;
+        _ = WatchDomainAsync(channel.Kernel, options.Domain, () =>
+        {
+            Log.DomainGone(log, options.Domain);
+            stop.Cancel();
+        }, () =>
+        {
+            exitCode = 75;
+            stop.Cancel();
+        });
         var loop = new Thread(() =>
         {
             try
@@ -111,6 +122,27 @@ internal static class QemuDmHost
         loop.Start();
         await Task.Run(loop.Join).ConfigureAwait(false);
         return exitCode;
+    }
+
+    /// <summary>Our domain destroyed: nothing left to serve. The kernel gone: exit for the supervisor.</summary>
+    private static async Task WatchDomainAsync(KernelClient kernel, int domain, Action gone, Action lost)
+    {
+        try
+        {
+            await foreach (var e in kernel.Events.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (e.DomainId == domain && e.State == "d")
+                {
+                    gone();
+                    return;
+                }
+            }
+        }
+        catch (KernelConnectionLostException)
+        {
+        }
+
+        lost();
     }
 
     /// <summary>
