@@ -79,7 +79,7 @@ public sealed class LinuxOnQemuDmTests(ITestOutputHelper output) : IAsyncLifetim
             dm.Kill();
             await console.DisposeAsync();
             await dm.StartAsync();
-            Assert.Contains("resumed", dm.StdErr, StringComparison.Ordinal);
+            Assert.True(dm.WaitForStdErr("UART state resumed", TimeSpan.FromSeconds(30)), dm.StdErr); // logged after the ready line
             console = await UartConsole.ConnectAsync(socket, TimeSpan.FromSeconds(30));
             await console.TypeAsync("echo after-restart-$((40+2))");
             await console.WaitForAsync("after-restart-42", CommandTimeout, 0);
