@@ -19,6 +19,7 @@ PROGRAMS += services/toolstack/Disagg.Toolstack.csproj
 PROGRAMS += services/xenstored/Disagg.Xenstored.csproj
 PROGRAMS += services/netback/Disagg.Netback.csproj
 PROGRAMS += services/blkback/Disagg.Blkback.csproj
+PROGRAMS += services/qemu-dm/Disagg.QemuDm.csproj
 TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
 BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 

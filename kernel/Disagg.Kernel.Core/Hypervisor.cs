@@ -198,6 +198,7 @@ public sealed class Hypervisor : IDisposable
         }
 
         domain.Memory.Dispose();
+        domain.Ioreq?.Dispose();
         Log.WriteKernel($"destroyed domain {domain.Id} '{domain.Name}'");
     }
 

@@ -20,4 +20,12 @@ public enum ExitReason
 
     /// <summary>Another thread called <see cref="Hart.Kick"/>.</summary>
     Kicked = 3,
+
+    /// <summary>
+    /// A load or store went to a device model that answers later (<see cref="MmioResult.Pending"/>). The pc
+    /// still points at it and it has not retired; <see cref="Hart.ParkedMmio"/> says what it is. The host
+    /// finishes it with <see cref="Hart.CompleteMmio"/> (a load's value lands in rd, the pc steps over it);
+    /// running the hart again without that re-executes the access (after a restore, say).
+    /// </summary>
+    MmioPending = 4,
 }

@@ -17,7 +17,7 @@ public abstract unsafe class PhysicalMemory
 
     /// <summary>
     /// The host address of guest frame <paramref name="frame"/> (guest-physical address / 4096), or null
-    /// when the frame is not RAM, so accesses to it go to <see cref="TryReadMmio"/>/<see cref="TryWriteMmio"/>.
+    /// when the frame is not RAM, so accesses to it go to <see cref="ReadMmio"/>/<see cref="WriteMmio"/>.
     /// A hart asks with <paramref name="forWrite"/> = true before it caches a writable translation and
     /// before every uncached store: a dirty-logging implementation marks the frame here (first write per
     /// round). Returning null for a write makes a read-only page; the store then goes to MMIO.
@@ -25,15 +25,19 @@ public abstract unsafe class PhysicalMemory
     /// </summary>
     public abstract byte* Frame(ulong frame, bool forWrite);
 
-    /// <summary>A load from a non-RAM address. False: nothing is there, the guest gets an access fault.</summary>
-    public virtual bool TryReadMmio(ulong address, int size, out ulong value)
+    /// <summary>
+    /// A load from a non-RAM address, naturally aligned, 1-8 bytes. <see cref="MmioResult.Pending"/> parks the
+    /// hart (see <see cref="Hart.CompleteMmio"/>); only integer loads and stores may park, others fault.
+    /// Default: nothing is there.
+    /// </summary>
+    public virtual MmioResult ReadMmio(ulong address, int size, out ulong value)
     {
         value = 0;
-        return false;
+        return MmioResult.Fault;
     }
 
-    /// <summary>A store to a non-RAM address. False: nothing is there, the guest gets an access fault.</summary>
-    public virtual bool TryWriteMmio(ulong address, int size, ulong value) => false;
+    /// <summary>A store to a non-RAM address; as <see cref="ReadMmio"/>.</summary>
+    public virtual MmioResult WriteMmio(ulong address, int size, ulong value) => MmioResult.Fault;
 
     /// <summary>Makes every hart drop its cached translations and decoded code before it next uses them. Thread-safe.</summary>
     public void InvalidateTranslations() => Interlocked.Increment(ref _generation);

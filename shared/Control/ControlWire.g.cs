@@ -55,6 +55,14 @@ internal static class ControlWire
         (61, typeof(GrantCopyResult)),
         (62, typeof(AllocSharedPage)),
         (63, typeof(SharedPageAllocated)),
+        (100, typeof(SetDeviceModel)),
+        (101, typeof(MapIoreqPage)),
+        (102, typeof(IoreqPageMapped)),
+        (103, typeof(SetIrqLevel)),
+        (104, typeof(DeviceModelShutdown)),
+        (105, typeof(ReadGuestMemory)),
+        (106, typeof(GuestMemoryData)),
+        (107, typeof(WriteGuestMemory)),
         (160, typeof(WatchConsoles)),
         (161, typeof(ConsoleActivity)),
     ];
@@ -108,6 +116,14 @@ internal static class ControlWire
         SharedPageAllocated => 63,
         WatchConsoles => 160,
         ConsoleActivity => 161,
+        SetDeviceModel => 100,
+        MapIoreqPage => 101,
+        IoreqPageMapped => 102,
+        SetIrqLevel => 103,
+        DeviceModelShutdown => 104,
+        ReadGuestMemory => 105,
+        GuestMemoryData => 106,
+        WriteGuestMemory => 107,
         _ => -1,
     };
 
@@ -254,6 +270,30 @@ internal static class ControlWire
             case ConsoleActivity m:
                 WriteConsoleActivity(ref w, m);
                 break;
+            case SetDeviceModel m:
+                WriteSetDeviceModel(ref w, m);
+                break;
+            case MapIoreqPage m:
+                WriteMapIoreqPage(ref w, m);
+                break;
+            case IoreqPageMapped m:
+                WriteIoreqPageMapped(ref w, m);
+                break;
+            case SetIrqLevel m:
+                WriteSetIrqLevel(ref w, m);
+                break;
+            case DeviceModelShutdown m:
+                WriteDeviceModelShutdown(ref w, m);
+                break;
+            case ReadGuestMemory m:
+                WriteReadGuestMemory(ref w, m);
+                break;
+            case GuestMemoryData m:
+                WriteGuestMemoryData(ref w, m);
+                break;
+            case WriteGuestMemory m:
+                WriteWriteGuestMemory(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -308,6 +348,14 @@ internal static class ControlWire
         63 => ReadSharedPageAllocated(ref r),
         160 => ReadWatchConsoles(ref r),
         161 => ReadConsoleActivity(ref r),
+        100 => ReadSetDeviceModel(ref r),
+        101 => ReadMapIoreqPage(ref r),
+        102 => ReadIoreqPageMapped(ref r),
+        103 => ReadSetIrqLevel(ref r),
+        104 => ReadDeviceModelShutdown(ref r),
+        105 => ReadReadGuestMemory(ref r),
+        106 => ReadGuestMemoryData(ref r),
+        107 => ReadWriteGuestMemory(ref r),
         _ => null,
     };
 
@@ -2546,6 +2594,389 @@ internal static class ControlWire
         }
 
         return new ConsoleActivity(fDomainId) { Id = id };
+    }
+
+    private static void WriteSetDeviceModel(ref MessagePackWriter w, SetDeviceModel m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("DeviceModelDomain"u8);
+        w.Write(m.DeviceModelDomain);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SetDeviceModel ReadSetDeviceModel(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        int fDeviceModelDomain = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "DeviceModelDomain":
+                    fDeviceModelDomain = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "SetDeviceModel", ["Domain", "DeviceModelDomain"]);
+        }
+
+        return new SetDeviceModel(fDomain, fDeviceModelDomain) { Id = id };
+    }
+
+    private static void WriteMapIoreqPage(ref MessagePackWriter w, MapIoreqPage m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MapIoreqPage ReadMapIoreqPage(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "MapIoreqPage", ["Domain"]);
+        }
+
+        return new MapIoreqPage(fDomain) { Id = id };
+    }
+
+    private static void WriteIoreqPageMapped(ref MessagePackWriter w, IoreqPageMapped m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Vcpus"u8);
+        w.Write(m.Vcpus);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static IoreqPageMapped ReadIoreqPageMapped(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        int fVcpus = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Vcpus":
+                    fVcpus = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "IoreqPageMapped", ["Domain", "Vcpus"]);
+        }
+
+        return new IoreqPageMapped(fDomain, fVcpus) { Id = id };
+    }
+
+    private static void WriteSetIrqLevel(ref MessagePackWriter w, SetIrqLevel m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Irq"u8);
+        w.Write(m.Irq);
+        w.WriteString("Asserted"u8);
+        w.Write(m.Asserted);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static SetIrqLevel ReadSetIrqLevel(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        int fIrq = default;
+        bool fAsserted = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Irq":
+                    fIrq = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Asserted":
+                    fAsserted = r.ReadBoolean();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "SetIrqLevel", ["Domain", "Irq", "Asserted"]);
+        }
+
+        return new SetIrqLevel(fDomain, fIrq, fAsserted) { Id = id };
+    }
+
+    private static void WriteDeviceModelShutdown(ref MessagePackWriter w, DeviceModelShutdown m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Reason"u8);
+        w.Write(m.Reason);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static DeviceModelShutdown ReadDeviceModelShutdown(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        int fReason = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Reason":
+                    fReason = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "DeviceModelShutdown", ["Domain", "Reason"]);
+        }
+
+        return new DeviceModelShutdown(fDomain, fReason) { Id = id };
+    }
+
+    private static void WriteReadGuestMemory(ref MessagePackWriter w, ReadGuestMemory m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Length"u8);
+        w.Write(m.Length);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static ReadGuestMemory ReadReadGuestMemory(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fLength = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Length":
+                    fLength = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "ReadGuestMemory", ["Domain", "Address", "Length"]);
+        }
+
+        return new ReadGuestMemory(fDomain, fAddress, fLength) { Id = id };
+    }
+
+    private static void WriteGuestMemoryData(ref MessagePackWriter w, GuestMemoryData m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("Data"u8);
+        WriteBin(ref w, m.Data);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static GuestMemoryData ReadGuestMemoryData(ref MessagePackReader r)
+    {
+        byte[]? fData = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Data":
+                    fData = ReadBin(ref r, "Data");
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "GuestMemoryData", ["Data"]);
+        }
+
+        return new GuestMemoryData(fData!) { Id = id };
+    }
+
+    private static void WriteWriteGuestMemory(ref MessagePackWriter w, WriteGuestMemory m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Data"u8);
+        WriteBin(ref w, m.Data);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static WriteGuestMemory ReadWriteGuestMemory(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        byte[]? fData = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Data":
+                    fData = ReadBin(ref r, "Data");
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "WriteGuestMemory", ["Domain", "Address", "Data"]);
+        }
+
+        return new WriteGuestMemory(fDomain, fAddress, fData!) { Id = id };
     }
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)

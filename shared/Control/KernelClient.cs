@@ -121,6 +121,7 @@ public sealed class KernelClient : IAsyncDisposable
         ServiceChannelOpened o => o.FdCount,
         SharedPageAllocated => SharedPageAllocated.FdCount,
         GrantMapped => GrantMapped.FdCount,
+        IoreqPageMapped => IoreqPageMapped.FdCount,
         _ => 0,
     };
 

@@ -48,17 +48,17 @@ internal sealed unsafe class GuardedRam : PhysicalMemory, IDisposable
     }
 
     /// <summary>A pretend device at 0x1000_0000 (the UART's address) answers; everything else faults.</summary>
-    public override bool TryReadMmio(ulong address, int size, out ulong value)
+    public override MmioResult ReadMmio(ulong address, int size, out ulong value)
     {
         MmioReads++;
         value = address >> 4;
-        return (address >> 12) == 0x10000;
+        return (address >> 12) == 0x10000 ? MmioResult.Done : MmioResult.Fault;
     }
 
-    public override bool TryWriteMmio(ulong address, int size, ulong value)
+    public override MmioResult WriteMmio(ulong address, int size, ulong value)
     {
         MmioWrites++;
-        return (address >> 12) == 0x10000;
+        return (address >> 12) == 0x10000 ? MmioResult.Done : MmioResult.Fault;
     }
 
     public void Dispose()

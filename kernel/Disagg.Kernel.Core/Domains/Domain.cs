@@ -4,6 +4,7 @@ using Disagg.Abi.Hypercalls;
 using Disagg.Kernel.Core.Console;
 using Disagg.Kernel.Core.Execution;
 using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Core.Ioreq;
 using Disagg.Kernel.Core.Ipc.Events;
 using Disagg.Kernel.Core.Ipc.Grants;
 using Disagg.Kernel.Core.Memory;
@@ -43,7 +44,8 @@ public sealed unsafe partial class Domain : IUpcallSink
         GrantView = new GrantDomain(id, Grants, memory);
         var delivery = new TwoLevelEventDelivery(memory.Special(PvLayout.SharedInfoPage), spec.MaxVcpus, this);
         delivery.NewlyPending = WakePollers;
-        Events = hypervisor.EventChannels.AddDomain(id, privileged: false, spec.MaxVcpus, delivery);
+        var ioreqDelivery = spec.Hvm ? new IoreqEventDelivery(delivery) : null;
+        Events = hypervisor.EventChannels.AddDomain(id, privileged: false, spec.MaxVcpus, ioreqDelivery ?? (IEventDelivery)delivery);
         Sched = hypervisor.Scheduler.AddDomain(id, spec.Weight, spec.Cap);
         var vcpus = new Vcpu[spec.MaxVcpus];
         Hart? first = null;
@@ -81,6 +83,14 @@ public sealed unsafe partial class Domain : IUpcallSink
         Vcpus = vcpus;
         vcpus[0].Started = true;
         Hvm = spec.Hvm ? new HvmMachine(vcpus, memory) : null;
+        if (ioreqDelivery != null)
+        {
+            Ioreq = new IoreqServer(hypervisor, this, ioreqDelivery);
+            foreach (var v in vcpus)
+            {
+                v.Ioreq = Ioreq;
+            }
+        }
         TargetPages = spec.MemoryPages;
         OnlineVcpus = spec.MaxVcpus;
         for (var i = spec.Vcpus; i < spec.MaxVcpus; i++)
@@ -123,6 +133,9 @@ public sealed unsafe partial class Domain : IUpcallSink
 
     /// <summary>The emulated platform of an HVM domain (PLIC, MMIO, device-tree boot); null for PV.</summary>
     public HvmMachine? Hvm { get; }
+
+    /// <summary>An HVM domain's ioreq server (its device model's MMIO requests); null for PV.</summary>
+    public IoreqServer? Ioreq { get; }
 
     /// <summary>What the guest printed through the SBI console (DBCN, legacy putchar), for its console log.</summary>
     public KernelMessageLog EarlyConsole { get; }

@@ -9,7 +9,7 @@ namespace Disagg.Kernel.Core.Execution;
 /// WFI for the guest's next timer deadline. Runs only on the pCPU thread the scheduler gives it;
 /// the wake-ups (event upcall, IPI, timer) are safe from any thread.
 /// </summary>
-public sealed class Vcpu : ITimerTarget
+public sealed partial class Vcpu : ITimerTarget
 {
     /// <summary>The most instructions per Run call, so interrupt re-checks stay prompt.</summary>
     private const long MaxChunk = 200_000;
@@ -77,6 +77,11 @@ public sealed class Vcpu : ITimerTarget
         PollDeadline = null;
         try
         {
+            if (Hart.ParkedMmio is not null && WaitForDeviceModel())
+            {
+                return;
+            }
+
             while (true)
             {
                 SyncUpcallLine();
@@ -103,6 +108,13 @@ public sealed class Vcpu : ITimerTarget
                         return;
                     case ExitReason.Idle:
                         if (BlockUntilInterrupt())
+                        {
+                            return;
+                        }
+
+                        continue;
+                    case ExitReason.MmioPending:
+                        if (IssueToDeviceModel())
                         {
                             return;
                         }

@@ -40,6 +40,9 @@ public sealed class HvmMachine
             Bus.Map(VirtLayout.VirtioSlot(n), VirtLayout.VirtioStride, EmptyVirtioSlot.Instance);
         }
 
+        // What the device model answers (through the ioreq page); the device tree lists them once one is named.
+        Bus.MapDeviceModel(VirtLayout.UartBase, VirtLayout.UartSize);
+        Bus.MapDeviceModel(VirtLayout.TestDeviceBase, VirtLayout.TestDeviceSize);
         memory.Mmio = Bus;
     }
 
@@ -71,11 +74,12 @@ public sealed class HvmMachine
         var ramdiskBytes = (ulong)(ramdisk?.Length ?? 0);
         Span<byte> seed = stackalloc byte[RngSeedBytes];
         RandomNumberGenerator.Fill(seed);
-        var treeBytes = AlignUp((ulong)VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, 1, 2, seed).Length, PageSize);
+        var deviceModel = domain.Ioreq?.DeviceModelDomain >= 0;
+        var treeBytes = AlignUp((ulong)VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, 1, 2, seed, deviceModel).Length, PageSize);
         var dtbAddress = ramTop - Math.Min(treeBytes, ramBytes);
         var initrdStart = ramdiskBytes == 0 ? 0 : (dtbAddress - Math.Min(ramdiskBytes, dtbAddress - VirtLayout.RamBase)) & ~(InitrdAlignment - 1);
         var initrdEnd = ramdiskBytes == 0 ? 0 : initrdStart + ramdiskBytes;
-        var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd, seed);
+        var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd, seed, deviceModel);
         var lowestAbove = ramdiskBytes == 0 ? dtbAddress : initrdStart;
         if (textOffset >= ramBytes || imageSize > ramBytes || kernelEnd > lowestAbove || initrdEnd > dtbAddress || treeBytes >= ramBytes)
         {

@@ -1,20 +1,78 @@
+using Disagg.Kernel.Cpu;
+
 namespace Disagg.Kernel.Core.Hvm;
 
 /// <summary>
 /// An HVM domain's MMIO dispatch: every load or store outside RAM lands here (the CPU's MMIO hook
-/// through the domain's P2M) and goes to the device whose window holds it. The kernel's own devices
-/// (the PLIC, empty virtio slots) answer at once; an address no window holds is an access fault for
-/// the guest. The windows are fixed when the domain is built, so lookups take no lock.
-/// The device-model path (ioreq, issue 13) plugs in as one more window whose device forwards the
-/// access to qemu-dm; it needs the CPU to park the vCPU until the answer arrives (see docs/HVM.md).
+/// through the domain's P2M) and goes to the window that holds it. The kernel's own devices (the PLIC,
+/// empty virtio slots) answer at once; a device-model window (the UART, the test device: Xen's ioreq
+/// server ranges) answers <see cref="MmioResult.Pending"/>, the hart parks the access and its vCPU hands
+/// it to the device model (`Ioreq/`). An address no window holds, or an access that runs past a window's
+/// end, is an access fault for the guest. The windows are fixed when the domain is built, so lookups
+/// take no lock.
 /// </summary>
 public sealed class MmioBus
 {
-    private readonly List<(ulong Base, ulong Size, IMmioDevice Device)> _windows = [];
-    private (ulong Base, ulong Size, IMmioDevice Device)[] _lookup = [];
+    private readonly List<(ulong Base, ulong Size, IMmioDevice? Device)> _windows = [];
+    private (ulong Base, ulong Size, IMmioDevice? Device)[] _lookup = [];
 
-    /// <summary>Adds a window; overlapping windows are our own bug.</summary>
-    public void Map(ulong baseAddress, ulong size, IMmioDevice device)
+    /// <summary>Adds a window the kernel answers; overlapping windows are our own bug.</summary>
+    public void Map(ulong baseAddress, ulong size, IMmioDevice device) => Add(baseAddress, size, device);
+
+    /// <summary>Adds a window the domain's device model answers (through the ioreq page).</summary>
+    public void MapDeviceModel(ulong baseAddress, ulong size) => Add(baseAddress, size, null);
+
+    /// <summary>True when a device-model window holds [address, address + size).</summary>
+    public bool IsDeviceModel(ulong address, int size) => Find(address, size, out var w) && w.Device == null;
+
+    public MmioResult Read(ulong address, int size, out ulong value)
+    {
+        value = 0;
+        if (!Find(address, size, out var w))
+        {
+            return MmioResult.Fault;
+        }
+
+        if (w.Device is not { } device)
+        {
+            return MmioResult.Pending;
+        }
+
+        return device.TryRead(address - w.Base, size, out value) ? MmioResult.Done : MmioResult.Fault;
+    }
+
+    public MmioResult Write(ulong address, int size, ulong value)
+    {
+        if (!Find(address, size, out var w))
+        {
+            return MmioResult.Fault;
+        }
+
+        if (w.Device is not { } device)
+        {
+            return MmioResult.Pending;
+        }
+
+        return device.TryWrite(address - w.Base, size, value) ? MmioResult.Done : MmioResult.Fault;
+    }
+
+    private bool Find(ulong address, int size, out (ulong Base, ulong Size, IMmioDevice? Device) window)
+    {
+        foreach (var w in _lookup)
+        {
+            var offset = address - w.Base;
+            if (offset < w.Size && offset + (ulong)size <= w.Size)
+            {
+                window = w;
+                return true;
+            }
+        }
+
+        window = default;
+        return false;
+    }
+
+    private void Add(ulong baseAddress, ulong size, IMmioDevice? device)
     {
         if (size == 0 || baseAddress + size < baseAddress)
         {
@@ -31,34 +89,5 @@ public sealed class MmioBus
 
         _windows.Add((baseAddress, size, device));
         _lookup = [.. _windows];
-    }
-
-    public bool TryRead(ulong address, int size, out ulong value)
-    {
-        foreach (var w in _lookup)
-        {
-            var offset = address - w.Base;
-            if (offset < w.Size && offset + (ulong)size <= w.Size)
-            {
-                return w.Device.TryRead(offset, size, out value);
-            }
-        }
-
-        value = 0;
-        return false;
-    }
-
-    public bool TryWrite(ulong address, int size, ulong value)
-    {
-        foreach (var w in _lookup)
-        {
-            var offset = address - w.Base;
-            if (offset < w.Size && offset + (ulong)size <= w.Size)
-            {
-                return w.Device.TryWrite(offset, size, value);
-            }
-        }
-
-        return false;
     }
 }

@@ -7,8 +7,9 @@ namespace Disagg.Kernel.Core.Hvm;
 /// The device tree an HVM domain boots with: QEMU virt's tree for what the kernel emulates
 /// (spec/hvm-platform.md, "Linux boot protocol"): memory, one cpu node per vCPU with the ISA the
 /// engine implements and its interrupt controller, the PLIC, the eight virtio-mmio slots, and
-/// /chosen (bootargs, initrd, rng-seed). There is no UART node yet: the ns16550a belongs to qemu-dm, which does
-/// not exist; the console is SBI's (earlycon=sbi).
+/// /chosen (bootargs, initrd, rng-seed). With a device model (qemu-dm) the tree also lists what it serves:
+/// the ns16550a UART (the stdout-path) and the SiFive test device with QEMU's syscon poweroff/reboot nodes;
+/// without one the console is SBI's (earlycon=sbi).
 /// </summary>
 public static class VirtDeviceTree
 {
@@ -17,7 +18,7 @@ public static class VirtDeviceTree
 
     /// <param name="rngSeed">/chosen/rng-seed, as QEMU passes: Linux credits it to its RNG at once, instead of
     /// collecting timer jitter for seconds before its first random numbers. Empty: none.</param>
-    public static byte[] Build(IsaWidth isa, int harts, ulong ramBytes, string bootArgs, ulong initrdStart = 0, ulong initrdEnd = 0, ReadOnlySpan<byte> rngSeed = default)
+    public static byte[] Build(IsaWidth isa, int harts, ulong ramBytes, string bootArgs, ulong initrdStart = 0, ulong initrdEnd = 0, ReadOnlySpan<byte> rngSeed = default, bool deviceModel = false)
     {
         if (harts < 1 || ramBytes == 0)
         {
@@ -32,6 +33,7 @@ public static class VirtDeviceTree
         }
 
         var plicHandle = (uint)harts + 1;
+        var testHandle = (uint)harts + 2;
         var fdt = new FdtWriter();
         fdt.BeginNode("");
         fdt.U32("#address-cells", 2);
@@ -41,6 +43,11 @@ public static class VirtDeviceTree
 
         fdt.BeginNode("chosen");
         fdt.Strings("bootargs", bootArgs);
+        if (deviceModel)
+        {
+            fdt.Strings("stdout-path", $"/soc/serial@{VirtLayout.UartBase:x}");
+        }
+
         if (!rngSeed.IsEmpty)
         {
             fdt.Property("rng-seed", rngSeed);
@@ -120,8 +127,42 @@ public static class VirtDeviceTree
             fdt.EndNode();
         }
 
+        if (deviceModel)
+        {
+            fdt.BeginNode($"serial@{VirtLayout.UartBase:x}");
+            fdt.U32("interrupts", (uint)VirtLayout.UartIrq);
+            fdt.U32("interrupt-parent", plicHandle);
+            fdt.U32("clock-frequency", VirtLayout.UartClockHz);
+            fdt.U64("reg", VirtLayout.UartBase, VirtLayout.UartSize);
+            fdt.Strings("compatible", "ns16550a");
+            fdt.EndNode();
+
+            fdt.BeginNode($"test@{VirtLayout.TestDeviceBase:x}");
+            fdt.U32("phandle", testHandle);
+            fdt.U64("reg", VirtLayout.TestDeviceBase, VirtLayout.TestDeviceSize);
+            fdt.Strings("compatible", "sifive,test1", "sifive,test0", "syscon");
+            fdt.EndNode();
+        }
+
         fdt.EndNode(); // soc
+        if (deviceModel)
+        {
+            SysconNode(fdt, "poweroff", "syscon-poweroff", 0x5555, testHandle);
+            SysconNode(fdt, "reboot", "syscon-reboot", 0x7777, testHandle);
+        }
+
         fdt.EndNode(); // root
         return fdt.Finish();
+    }
+
+    /// <summary>QEMU's syscon-poweroff/-reboot: Linux writes value at offset 0 of the test device.</summary>
+    private static void SysconNode(FdtWriter fdt, string name, string compatible, uint value, uint regmap)
+    {
+        fdt.BeginNode(name);
+        fdt.U32("value", value);
+        fdt.U32("offset", 0);
+        fdt.U32("regmap", regmap);
+        fdt.Strings("compatible", compatible);
+        fdt.EndNode();
     }
 }

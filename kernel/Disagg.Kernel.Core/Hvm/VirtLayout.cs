@@ -13,6 +13,20 @@ public static class VirtLayout
     /// <summary>QEMU's PLIC window: room for the contexts of 8 harts' M and S modes.</summary>
     public const ulong PlicSize = 0x60_0000;
 
+    /// <summary>The SiFive test device ("sifive,test0", syscon poweroff/reboot); qemu-dm answers it.</summary>
+    public const ulong TestDeviceBase = 0x10_0000;
+    public const ulong TestDeviceSize = 0x1000;
+
+    /// <summary>UART0, an ns16550a with 8-bit registers (reg-shift 0); qemu-dm answers it.</summary>
+    public const ulong UartBase = 0x1000_0000;
+    public const ulong UartSize = 0x100;
+
+    /// <summary>The UART's PLIC source.</summary>
+    public const int UartIrq = 10;
+
+    /// <summary>QEMU's UART input clock (the device tree's clock-frequency).</summary>
+    public const uint UartClockHz = 3_686_400;
+
     public const ulong VirtioBase = 0x1000_1000;
     public const ulong VirtioStride = 0x1000;
     public const int VirtioSlots = 8;

@@ -83,18 +83,18 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
     /// <summary>An HVM domain's MMIO dispatch; null for a PV domain, whose accesses outside RAM are access faults.</summary>
     public MmioBus? Mmio { get; set; }
 
-    public override bool TryReadMmio(ulong address, int size, out ulong value)
+    public override MmioResult ReadMmio(ulong address, int size, out ulong value)
     {
         if (Mmio is { } bus)
         {
-            return bus.TryRead(address, size, out value);
+            return bus.Read(address, size, out value);
         }
 
         value = 0;
-        return false;
+        return MmioResult.Fault;
     }
 
-    public override bool TryWriteMmio(ulong address, int size, ulong value) => Mmio?.TryWrite(address, size, value) ?? false;
+    public override MmioResult WriteMmio(ulong address, int size, ulong value) => Mmio?.Write(address, size, value) ?? MmioResult.Fault;
 
     public override byte* Frame(ulong frame, bool forWrite)
     {

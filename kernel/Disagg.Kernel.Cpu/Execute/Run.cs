@@ -38,6 +38,7 @@ public sealed unsafe partial class Hart
             return ExitReason.SliceDone;
         }
 
+        _parkValid = false; // a parked access not completed is executed again
         _sliceBudget = maxInstructions;
         _liveBudget = maxInstructions;
         _sliceNotRetired = 0;
@@ -587,6 +588,12 @@ public sealed unsafe partial class Hart
             goto blockStart;
 
         trapped:
+            if (_mmioParked)
+            {
+                ParkMmio(op);
+                return budget;
+            }
+
             pc = _pc;
             _sliceNotRetired++;
             goto blockStart;

@@ -18,7 +18,7 @@ public sealed unsafe partial class Hart
         {
             if (kind <= Op.Fsd)
             {
-                return (_sstatus & SstatusFs) == 0 ? Illegal(op) : FloatMemory(op) ? Flow.Next : Flow.Jump;
+                return (_sstatus & SstatusFs) == 0 ? Illegal(op) : FloatMemory(op) ? Flow.Next : RefuseParkedMmio();
             }
 
             return ExecuteFloat(op) ? Flow.Next : Illegal(op);

@@ -130,13 +130,7 @@ public sealed unsafe partial class Hart
         var host = _memory.Frame(frame, false);
         if (host == null)
         {
-            if (!_memory.TryReadMmio(pa, size, out value))
-            {
-                RaiseException(CauseLoadAccess, va);
-                return false;
-            }
-
-            return true;
+            return MmioDone(_memory.ReadMmio(pa, size, out value), new MmioAccess(pa, size, false, 0), va);
         }
 
         _tlbHasSuperpages |= superpage;
@@ -163,13 +157,7 @@ public sealed unsafe partial class Hart
         var host = _memory.Frame(frame, true);
         if (host == null)
         {
-            if (!_memory.TryWriteMmio(pa, size, value))
-            {
-                RaiseException(CauseStoreAccess, va);
-                return false;
-            }
-
-            return true;
+            return MmioDone(_memory.WriteMmio(pa, size, value), new MmioAccess(pa, size, true, value), va);
         }
 
         WriteSized(host + (pa & 0xFFF), size, value);

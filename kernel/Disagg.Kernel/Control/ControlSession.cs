@@ -114,6 +114,18 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
             }
         }
 
+        if (_domainId >= 0 && IsDeviceModelRequest(request))
+        {
+            try
+            {
+                return HandleDeviceModel(request, out fds);
+            }
+            catch (DomainRequestException e)
+            {
+                return Error(e.Errno, e.Message);
+            }
+        }
+
         if (_domainId < 0)
         {
             return request is Hello hello ? Authenticate(hello) : Error(XenErrno.EACCES, "say Hello with a token first");

@@ -52,6 +52,14 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(SharedPageAllocated), Tag = 63)]
 [DerivedTypeShape(typeof(WatchConsoles), Tag = 160)]
 [DerivedTypeShape(typeof(ConsoleActivity), Tag = 161)]
+[DerivedTypeShape(typeof(SetDeviceModel), Tag = 100)]
+[DerivedTypeShape(typeof(MapIoreqPage), Tag = 101)]
+[DerivedTypeShape(typeof(IoreqPageMapped), Tag = 102)]
+[DerivedTypeShape(typeof(SetIrqLevel), Tag = 103)]
+[DerivedTypeShape(typeof(DeviceModelShutdown), Tag = 104)]
+[DerivedTypeShape(typeof(ReadGuestMemory), Tag = 105)]
+[DerivedTypeShape(typeof(GuestMemoryData), Tag = 106)]
+[DerivedTypeShape(typeof(WriteGuestMemory), Tag = 107)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

@@ -1,4 +1,5 @@
 using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Cpu;
 
 namespace Disagg.Kernel.Core.Tests.Hvm;
 
@@ -9,14 +10,14 @@ public sealed class MmioBusTests
     {
         var bus = new MmioBus();
         bus.Map(VirtLayout.VirtioSlot(0), VirtLayout.VirtioStride, EmptyVirtioSlot.Instance);
-        Assert.True(bus.TryRead(VirtLayout.VirtioSlot(0), 4, out var magic));
+        Assert.Equal(MmioResult.Done, bus.Read(VirtLayout.VirtioSlot(0), 4, out var magic));
         Assert.Equal(0x7472_6976UL, magic);
-        Assert.True(bus.TryRead(VirtLayout.VirtioSlot(0) + 4, 4, out var version));
+        Assert.Equal(MmioResult.Done, bus.Read(VirtLayout.VirtioSlot(0) + 4, 4, out var version));
         Assert.Equal(2UL, version);
-        Assert.True(bus.TryRead(VirtLayout.VirtioSlot(0) + 8, 4, out var device));
+        Assert.Equal(MmioResult.Done, bus.Read(VirtLayout.VirtioSlot(0) + 8, 4, out var device));
         Assert.Equal(0UL, device); // empty slot: no device
-        Assert.True(bus.TryWrite(VirtLayout.VirtioSlot(0) + 0x70, 4, 1));
-        Assert.False(bus.TryRead(VirtLayout.VirtioSlot(0), 8, out _)); // virtio-mmio registers are 32-bit
+        Assert.Equal(MmioResult.Done, bus.Write(VirtLayout.VirtioSlot(0) + 0x70, 4, 1));
+        Assert.Equal(MmioResult.Fault, bus.Read(VirtLayout.VirtioSlot(0), 8, out _)); // virtio-mmio registers are 32-bit
     }
 
     [Fact]
@@ -24,10 +25,10 @@ public sealed class MmioBusTests
     {
         var bus = new MmioBus();
         bus.Map(0x1000, 0x1000, EmptyVirtioSlot.Instance);
-        Assert.False(bus.TryRead(0xFFC, 4, out _));
-        Assert.False(bus.TryRead(0x2000, 4, out _));
-        Assert.False(bus.TryWrite(0x1FFE, 4, 0)); // straddles the end
-        Assert.False(bus.TryRead(ulong.MaxValue - 1, 4, out _));
+        Assert.Equal(MmioResult.Fault, bus.Read(0xFFC, 4, out _));
+        Assert.Equal(MmioResult.Fault, bus.Read(0x2000, 4, out _));
+        Assert.Equal(MmioResult.Fault, bus.Write(0x1FFE, 4, 0)); // straddles the end
+        Assert.Equal(MmioResult.Fault, bus.Read(ulong.MaxValue - 1, 4, out _));
     }
 
     [Fact]
@@ -39,5 +40,17 @@ public sealed class MmioBusTests
         Assert.Throws<ArgumentException>(() => bus.Map(0x0, 0x1001, EmptyVirtioSlot.Instance));
         Assert.Throws<ArgumentException>(() => bus.Map(0x5000, 0, EmptyVirtioSlot.Instance));
         Assert.Throws<ArgumentException>(() => bus.Map(ulong.MaxValue - 10, 0x100, EmptyVirtioSlot.Instance));
+    }
+
+    [Fact]
+    public void ADeviceModelWindowLeavesTheAccessPendingInsideItAndFaultsPastItsEnd()
+    {
+        var bus = new MmioBus();
+        bus.MapDeviceModel(VirtLayout.UartBase, VirtLayout.UartSize);
+        Assert.Equal(MmioResult.Pending, bus.Read(VirtLayout.UartBase + 5, 1, out _));
+        Assert.Equal(MmioResult.Pending, bus.Write(VirtLayout.UartBase, 1, (byte)'x'));
+        Assert.Equal(MmioResult.Fault, bus.Read(VirtLayout.UartBase + VirtLayout.UartSize - 4, 8, out _)); // oversized: runs past the window
+        Assert.Equal(MmioResult.Fault, bus.Read(VirtLayout.UartBase + VirtLayout.UartSize, 1, out _)); // unmapped
+        Assert.True(bus.IsDeviceModel(VirtLayout.UartBase, 1));
     }
 }

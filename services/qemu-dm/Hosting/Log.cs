@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Disagg.QemuDm.Hosting;
+
+/// <summary>The lines an operator cares about, one per event.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
+    public static partial void CannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: ioreq page mapped for {Vcpus} vCPUs, ports {Ports} bound; UART state {State}; console at {Console}")]
+    public static partial void Serving(ILogger logger, int domain, int vcpus, string ports, string state, string console);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "domain {Domain}: the ioreq loop cannot go on; exiting so the supervisor restarts us (the guest waits)")]
+    public static partial void LoopFailed(ILogger logger, int domain, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain} was destroyed; exiting")]
+    public static partial void DomainGone(ILogger logger, int domain);
+}

@@ -1,0 +1,196 @@
+using System.Runtime.InteropServices;
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Interop;
+using Disagg.QemuDm.Console;
+using Disagg.QemuDm.Devices;
+using Disagg.QemuDm.Ioreq;
+using Disagg.Service;
+using Microsoft.Extensions.Logging;
+
+namespace Disagg.QemuDm.Hosting;
+
+/// <summary>
+/// The process: lock the domain's state (one qemu-dm per domain), read the device state a predecessor left,
+/// open the kernel channel, map the domain's ioreq page and bind its ports (binding makes them pending, so
+/// requests a predecessor left READY or INPROCESS are served first), listen on the console socket, print
+/// "ready domain=N vcpus=M", and serve until SIGTERM. Exit codes: 0 stopped, 2 usage, 65 a state file that
+/// is not ours, 69 kernel unreachable or not our domain's device model, 73 another qemu-dm serves the domain,
+/// 75 the kernel connection or the loop failed (the supervisor restarts us; the guest sees a pause).
+/// </summary>
+internal static class QemuDmHost
+{
+    /// <summary>How long the loop sleeps without events: the console's input is looked at this often when idle.</summary>
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(10);
+
+    public static async Task<int> RunAsync(QemuDmOptions options, ILoggerFactory loggers)
+    {
+        var log = loggers.CreateLogger("qemu-dm");
+        var environment = ServiceEnvironment.FromProcess();
+        if (environment is null)
+        {
+            Log.CannotStart(log, "no kernel channel in the environment (DISAGG_KERNEL_SOCKET, DISAGG_SERVICE_TOKEN, DISAGG_DOMAIN_ID)");
+            return 2;
+        }
+
+        Directory.CreateDirectory(options.StateDirectory);
+        FileStream instance;
+        try
+        {
+            instance = new FileStream(Path.Combine(options.StateDirectory, $"qemu-dm-{options.Domain}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            Log.CannotStart(log, $"another qemu-dm serves domain {options.Domain}: {e.Message}");
+            return 73;
+        }
+
+        await using var lockFile = instance;
+        var state = UartState.Load(options.StateFile, out var stateError);
+        if (state is null)
+        {
+            Log.CannotStart(log, stateError!);
+            return 65;
+        }
+
+        var resumed = File.Exists(options.StateFile);
+        ServiceChannel channel;
+        IoreqPage page;
+        var ports = new List<int>();
+        try
+        {
+            channel = await ServiceChannel.OpenAsync(environment, bufferPages: 1).WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            var (mapped, fds) = await channel.Kernel.CallWithFdsAsync<IoreqPageMapped>(new MapIoreqPage(options.Domain)).ConfigureAwait(false);
+            using (var fd = fds[0])
+            {
+                page = new IoreqPage(SharedMemorySegment.Map(fd, 1), mapped.Vcpus);
+            }
+
+            for (var v = 0; v < page.Vcpus; v++)
+            {
+                ports.Add(await channel.BindInterdomainAsync(options.Domain, page.EventPort(v)).ConfigureAwait(false));
+            }
+
+            await channel.Kernel.CallAsync<OkReply>(new Subscribe()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            Log.CannotStart(log, $"kernel at {environment.KernelSocket}, domain {options.Domain}: {e.Message}");
+            return 69;
+        }
+
+        await using var ownedChannel = channel;
+        using var ownedPage = page;
+        using var console = new ConsoleSocket(options.ConsoleSocket);
+        var platform = new KernelDevicePlatform(channel.Kernel, options.Domain);
+        var uart = new Ns16550a(state, console, platform, options.StateFile);
+        var devices = new DeviceMap([uart, new SifiveTest(platform)]);
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+
+        var exitCode = 0;
+        _ = WatchDomainAsync(channel.Kernel, options.Domain, () =>
+        {
+            Log.DomainGone(log, options.Domain);
+            stop.Cancel();
+        }, () =>
+        {
+            exitCode = 75;
+            stop.Cancel();
+        });
+        var loop = new Thread(() =>
+        {
+            try
+            {
+                uart.Resume();
+                Serve(channel, page, ports, devices, uart, console, stop.Token);
+            }
+            catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or TimeoutException or ObjectDisposedException)
+            {
+                Log.LoopFailed(log, options.Domain, e);
+                exitCode = 75;
+            }
+        })
+        { Name = $"qemu-dm-{options.Domain}", IsBackground = true };
+        Log.Serving(log, options.Domain, page.Vcpus, string.Join(',', ports), resumed ? "resumed" : "fresh", options.ConsoleSocket);
+        System.Console.Out.WriteLine($"ready domain={options.Domain} vcpus={page.Vcpus}");
+        System.Console.Out.Flush();
+        loop.Start();
+        await Task.Run(loop.Join).ConfigureAwait(false);
+        return exitCode;
+    }
+
+    /// <summary>Our domain destroyed: nothing left to serve. The kernel gone: exit for the supervisor.</summary>
+    private static async Task WatchDomainAsync(KernelClient kernel, int domain, Action gone, Action lost)
+    {
+        try
+        {
+            await foreach (var e in kernel.Events.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (e.DomainId == domain && e.State == "d")
+                {
+                    gone();
+                    return;
+                }
+            }
+        }
+        catch (KernelConnectionLostException)
+        {
+        }
+
+        lost();
+    }
+
+    /// <summary>
+    /// The one ioreq thread: take the pending events (their bits only say "look"), serve every slot with a
+    /// request, answer and notify each on its vCPU's port, move typed bytes into the UART, send its output.
+    /// </summary>
+    private static void Serve(ServiceChannel channel, IoreqPage page, List<int> ports, DeviceMap devices, Ns16550a uart, ConsoleSocket console, CancellationToken stop)
+    {
+        Span<int> pending = stackalloc int[64];
+        while (!stop.IsCancellationRequested)
+        {
+            while (channel.TakePendingEvents(pending) == pending.Length)
+            {
+            }
+
+            var served = false;
+            for (var v = 0; v < page.Vcpus; v++)
+            {
+                if (!page.TryTake(v, out var address, out var size, out var read, out var data))
+                {
+                    continue;
+                }
+
+                var value = 0UL;
+                if (read)
+                {
+                    value = devices.Read(address, size);
+                }
+                else
+                {
+                    devices.Write(address, size, data);
+                }
+
+                page.Answer(v, size, read, value);
+                if (!channel.Notify(ports[v]))
+                {
+                    channel.NotifyAsync(ports[v]).GetAwaiter().GetResult();
+                }
+
+                served = true;
+            }
+
+            uart.PollInput();
+            console.Flush();
+            if (!served && !console.InputPending)
+            {
+                channel.WaitForEvents(IdleWait);
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace Disagg.QemuDm.Hosting;
+
+/// <summary>
+/// The command line: the HVM domain served, where device state survives a restart, and the console's
+/// Unix socket (QEMU's `-serial unix:PATH,server`: the toolstack's console and tests connect there).
+/// </summary>
+internal sealed record QemuDmOptions(int Domain, string StateDirectory, string ConsoleSocket)
+{
+    public const string Usage = "usage: disagg-qemu-dm --domain N --state-dir DIR --console-socket PATH";
+
+    public string StateFile => Path.Combine(StateDirectory, $"qemu-dm-{Domain}.uart");
+
+    public static bool TryParse(string[] args, out QemuDmOptions? options, out string? error)
+    {
+        options = null;
+        error = null;
+        int? domain = null;
+        string? state = null, console = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--domain" when value != null && int.TryParse(value, out var d) && d > 0:
+                    domain = d;
+                    i++;
+                    break;
+                case "--state-dir" when value != null:
+                    state = value;
+                    i++;
+                    break;
+                case "--console-socket" when value != null:
+                    console = value;
+                    i++;
+                    break;
+                default:
+                    error = $"qemu-dm: bad argument '{args[i]}'{(value == null ? " (missing value)" : string.Empty)}";
+                    return false;
+            }
+        }
+
+        if (domain is null || state is null || console is null)
+        {
+            error = "qemu-dm: --domain, --state-dir and --console-socket are required";
+            return false;
+        }
+
+        options = new QemuDmOptions(domain.Value, state, console);
+        return true;
+    }
+}

@@ -1,0 +1,42 @@
+namespace Disagg.Control.Messages;
+
+/// <summary>
+/// The control domain names the service domain that is an HVM domain's device model (qemu-dm; Xen's
+/// XEN_DMOP_create_ioreq_server with the dm's XSM target). Once per domain; before LoadKernel, so the
+/// device tree lists the devices the device model serves (the UART, the test device).
+/// </summary>
+public sealed record SetDeviceModel(int Domain, int DeviceModelDomain) : ControlMessage;
+
+/// <summary>
+/// The device model asks for its domain's ioreq page (public/hvm/ioreq.h, a slot per vCPU whose vp_eport
+/// is the port to bind). The reply (<see cref="IoreqPageMapped"/>) carries one descriptor: that page.
+/// Only the named device model may; a restarted one asks again.
+/// </summary>
+public sealed record MapIoreqPage(int Domain) : ControlMessage;
+
+/// <summary>Reply to <see cref="MapIoreqPage"/>: the slots in use; one descriptor travels with it.</summary>
+public sealed record IoreqPageMapped(int Domain, int Vcpus) : ControlMessage
+{
+    public const int FdCount = 1;
+}
+
+/// <summary>XEN_DMOP_set_irq_level: the device model drives one of its domain's PLIC sources (level-triggered).</summary>
+public sealed record SetIrqLevel(int Domain, int Irq, bool Asserted) : ControlMessage;
+
+/// <summary>
+/// The device model shuts its domain down (the SiFive test device: poweroff, reboot; a failure code is a
+/// crash), as Xen's device model calls xc_domain_shutdown. Reason: Xen's SHUTDOWN_* (0, 1 or 3).
+/// </summary>
+public sealed record DeviceModelShutdown(int Domain, int Reason) : ControlMessage;
+
+/// <summary>
+/// The device model reads its domain's guest-physical memory (what a virtio queue points at), through the
+/// kernel and bounded to the domain's RAM: it never holds the RAM itself. At most 64 KiB per request.
+/// </summary>
+public sealed record ReadGuestMemory(int Domain, ulong Address, int Length) : ControlMessage;
+
+/// <summary>Reply to <see cref="ReadGuestMemory"/>.</summary>
+public sealed record GuestMemoryData(byte[] Data) : ControlMessage;
+
+/// <summary>The device model writes its domain's guest-physical memory; as <see cref="ReadGuestMemory"/>.</summary>
+public sealed record WriteGuestMemory(int Domain, ulong Address, byte[] Data) : ControlMessage;

@@ -1,0 +1,115 @@
+using Disagg.Abi.Hvm;
+using Disagg.Abi.Hypercalls;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Cpu.Tests;
+using Disagg.TestSupport;
+
+namespace Disagg.Kernel.Core.Tests.Ioreq;
+
+/// <summary>
+/// The kernel's side of the ioreq protocol, with the test as the device model on the real page: a guest's
+/// UART load waits in its slot (READY, its vCPU off the pCPU), the answer lands in the load's register,
+/// a store carries its value, and garbage answers crash the domain with the reason.
+/// </summary>
+[Collection(RealHypervisorCollection.Name)]
+public sealed unsafe class IoreqServerTests : IDisposable
+{
+    private readonly HypervisorFixture _hv = new();
+
+    public void Dispose() => _hv.Dispose();
+
+    [Fact]
+    public void AUartLoadWaitsInItsSlotUntilAnsweredAndTheAnswerLandsInRd()
+    {
+        var (d, result) = Start(out var slot);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        Assert.Equal(VirtLayout.UartBase + 5, slot->Address);
+        Assert.Equal(1u, slot->Size);
+        Assert.Equal(1u, slot->Count);
+        Assert.Equal(IoreqSlot.TypeCopy, slot->Type);
+        Assert.True(IoreqSlot.IsRead(slot->Flags));
+        Assert.Equal((uint)d.Ioreq!.Ports[0], slot->VpEventPort);
+
+        Thread.Sleep(100); // unanswered: still waiting
+        Assert.Equal(DomainState.Blocked, d.State); // its one vCPU waits off the pCPU
+        Answer(slot, 0x60, d);
+
+        // then the guest stores the value to the UART's THR: a write request carrying it
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready && !IoreqSlot.IsRead(slot->Flags)), _hv.Dmesg());
+        Assert.Equal(VirtLayout.UartBase, slot->Address);
+        Assert.Equal(0x60UL, slot->Data);
+        Answer(slot, 0, d);
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
+        var bytes = new byte[8];
+        Assert.True(d.Vcpus[0].Hart.TryReadPhysical(result, bytes));
+        Assert.Equal(0x60UL, BitConverter.ToUInt64(bytes));
+        Assert.Equal(IoreqState.None, IoreqSlot.StateOf(slot->Flags));
+    }
+
+    [Theory]
+    [InlineData("state")]
+    [InlineData("wide")]
+    [InlineData("rewritten")]
+    public void AGarbageAnswerIsRefusedAndTheDomainCrashedSayingWhy(string how)
+    {
+        var (d, _) = Start(out var slot);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        switch (how)
+        {
+            case "state":
+                Volatile.Write(ref slot->Flags, 0x2F); // state 15
+                break;
+            case "wide":
+                slot->Data = 0x1234; // for a 1-byte read
+                Volatile.Write(ref slot->Flags, IoreqSlot.MakeFlags(IoreqState.ResponseReady, read: true));
+                break;
+            default:
+                slot->Address = VirtLayout.PlicBase;
+                Volatile.Write(ref slot->Flags, IoreqSlot.MakeFlags(IoreqState.ResponseReady, read: true));
+                break;
+        }
+
+        d.Vcpus[0].Wake();
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Crashed), $"state {d.State}\n{_hv.Dmesg()}");
+        Assert.Contains("answered an ioreq with garbage", d.Ioreq!.LastRefusal, StringComparison.Ordinal);
+        Assert.Contains("answered an ioreq with garbage", _hv.Dmesg(), StringComparison.Ordinal);
+        Assert.Equal(1, d.Ioreq.Refused);
+    }
+
+    [Fact]
+    public void OnlyOneDeviceModelMayBeNamed()
+    {
+        var d = _hv.Hypervisor.CreateDomain(new DomainSpec { Name = "hvm", MemoryPages = 64, MaxMemoryPages = 64, Hvm = true });
+        Assert.Equal(0, d.Ioreq!.SetDeviceModel(7));
+        Assert.Equal(0, d.Ioreq.SetDeviceModel(7));
+        Assert.Equal(-(int)XenErrno.EEXIST, d.Ioreq.SetDeviceModel(8));
+        Assert.Null(_hv.Hypervisor.CreateDomain(new DomainSpec { Name = "pv", MemoryPages = 64, MaxMemoryPages = 64 }).Ioreq);
+    }
+
+    /// <summary>A guest that loads the UART's LSR, stores the value to THR and to memory, and powers off.</summary>
+    private (Domain Domain, ulong Result) Start(out Disagg.Abi.Hvm.IoreqSlot* slot)
+    {
+        var p = new GuestProgram();
+        var result = p.Data(new byte[8]);
+        p.La(GuestProgram.S1, result);
+        p.Li(GuestProgram.T0, (int)VirtLayout.UartBase).Emit(Asm.I(0x03, GuestProgram.T1, 4, GuestProgram.T0, 5)); // lbu t1, 5(t0)
+        p.Emit(Asm.S(0x23, 0, GuestProgram.T0, GuestProgram.T1, 0)); // sb t1, 0(t0)
+        p.Emit(Asm.Sd(GuestProgram.T1, GuestProgram.S1, 0));
+        p.Shutdown();
+        var d = _hv.Hypervisor.CreateDomain(new DomainSpec { Name = "hvm", MemoryPages = 64, MaxMemoryPages = 64, Hvm = true });
+        Assert.Equal(0, d.Ioreq!.SetDeviceModel(7));
+        d.PrepareBoot(p.Build(), GuestProgram.CodeBase, "");
+        slot = (Disagg.Abi.Hvm.IoreqSlot*)d.Ioreq.Page.Pointer;
+        d.Unpause();
+        return (d, result);
+    }
+
+    private static void Answer(Disagg.Abi.Hvm.IoreqSlot* slot, ulong data, Domain d)
+    {
+        var read = IoreqSlot.IsRead(slot->Flags);
+        slot->Data = data;
+        Volatile.Write(ref slot->Flags, IoreqSlot.MakeFlags(IoreqState.ResponseReady, read));
+        d.Vcpus[0].Wake(); // what the device model's event on the vCPU's port does
+    }
+}
