@@ -122,7 +122,7 @@ DAEMON_MESSAGES = [
     ("MigrateProgress", 131, "Stage:str Round:i32 Pages:i64 Bytes:i64 DirtyPages:i64 DirtyPagesPerSecond:i64 ElapsedMs:i64"),
     ("MigrateReply", 132, "Domain:str Target:str TargetDomainId:i32 Rounds:i32 Pages:i64 Bytes:i64 TotalUs:i64 DowntimeUs:i64"),
     ("MigrateChallenge", 140, "Nonce:bin Arch:str"),
-    ("MigrateOffer", 141, "Proof:bin Name:str Isa:str MaxMemoryKiB:i64 ConfigPath:str Uuid:str Paused:bool"),
+    ("MigrateOffer", 141, "Proof:bin Name:str Isa:str MaxMemoryKiB:i64 ConfigPath:str Uuid:str Paused:bool Verify:bool=false"),
     ("MigrateAnswer", 142, "Accepted:bool Reason:str"),
     ("MigrateReceived", 143, "Ok:bool Reason:str MemoryHash:u64=0"),
     ("MigrateCommit", 144, ""),

@@ -25,10 +25,11 @@ internal static class HostCommands
         var config = new Option<FileInfo?>("--config") { Description = "host config file (default: STATE_DIR/host.conf if it exists)" };
         var foreground = new Option<bool>("--foreground") { Description = "stay in the foreground and log to stdout instead of daemonizing" };
         var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground };
+        var hostOptions = HostMigrationOptions.AddTo(command);
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var state = Verb.State(parse);
-            var settings = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus));
+            var settings = hostOptions.Apply(parse, LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus)));
             if (parse.GetValue(foreground))
             {
                 return await RunForegroundAsync(state, settings).ConfigureAwait(false);
@@ -50,6 +51,7 @@ internal static class HostCommands
                 args.AddRange(["--pcpus", p.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             }
 
+            hostOptions.Forward(parse, args);
             var pid = await Daemonizer.StartAsync(state, args, cancel).ConfigureAwait(false);
             Console.WriteLine($"host up: state dir {state.Path}, daemon pid {pid}, log {state.DaemonLog}");
             return 0;

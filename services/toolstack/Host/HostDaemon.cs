@@ -24,6 +24,7 @@ internal sealed class HostDaemon(
     GuestTuning tuning,
     DomainTable table,
     GuestDevices devices,
+    Migration.MigrationSource migrations,
     IHostApplicationLifetime lifetime)
 {
     private readonly long _startedMs = Environment.TickCount64;
@@ -48,6 +49,8 @@ internal sealed class HostDaemon(
     public DomainTable Table => Alive(table);
 
     public GuestDevices Devices => Alive(devices);
+
+    public Migration.MigrationSource Migrations => Alive(migrations);
 
     /// <summary>`host down`, SIGTERM, SIGINT: the host stops its parts in the reverse order they started, guests first.</summary>
     public void RequestDown(string reason)

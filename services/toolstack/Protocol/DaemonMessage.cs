@@ -41,6 +41,15 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(ConsoleOutput), Tag = 60)]
 [DerivedTypeShape(typeof(ConsoleClosed), Tag = 61)]
 [DerivedTypeShape(typeof(DeviceListReply), Tag = 62)]
+[DerivedTypeShape(typeof(MigrateRequest), Tag = 130)]
+[DerivedTypeShape(typeof(MigrateProgress), Tag = 131)]
+[DerivedTypeShape(typeof(MigrateReply), Tag = 132)]
+[DerivedTypeShape(typeof(MigrateChallenge), Tag = 140)]
+[DerivedTypeShape(typeof(MigrateOffer), Tag = 141)]
+[DerivedTypeShape(typeof(MigrateAnswer), Tag = 142)]
+[DerivedTypeShape(typeof(MigrateReceived), Tag = 143)]
+[DerivedTypeShape(typeof(MigrateCommit), Tag = 144)]
+[DerivedTypeShape(typeof(MigrateResumed), Tag = 145)]
 internal abstract record DaemonMessage
 {
     /// <summary>Chosen by the CLI, echoed by the reply; 0 for pushed console output.</summary>
