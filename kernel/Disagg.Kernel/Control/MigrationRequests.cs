@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Disagg.Abi.Hypercalls;
 using Disagg.Control.Messages;
 using Disagg.DomainImage;
@@ -48,8 +47,8 @@ internal static class MigrationRequests
 
     public static MigrationRoundSent Send(Hypervisor hv, MigrationSend m, FileDescriptor fd)
     {
-        using var socket = Open(fd);
-        using var stream = new BufferedStream(socket, 1 << 20); // records are written in two parts each
+        using var socket = fd;
+        var stream = new BufferedStream(new DescriptorStream(fd, StallMs), 1 << 20); // records are written in two parts each
         var d = Find(hv, m.DomainId);
         try
         {
@@ -75,11 +74,20 @@ internal static class MigrationRequests
             // The target went away or stalled: the toolstack stops the log and lets the domain run on here.
             throw new DomainRequestException(XenErrno.EIO, $"domain {d.Id}: migration stream: {e.Message}");
         }
+        finally
+        {
+            Close(stream);
+        }
     }
 
     public static DomainCreated Receive(Hypervisor hv, MigrationReceive r, FileDescriptor fd)
     {
-        using var stream = Open(fd);
+        using var socket = fd;
+        return Receive(hv, r, new DescriptorStream(fd, StallMs));
+    }
+
+    private static DomainCreated Receive(Hypervisor hv, MigrationReceive r, DescriptorStream stream)
+    {
         if (!string.IsNullOrEmpty(r.Name) && hv.Domains.Snapshot().Any(d => d.Name == r.Name))
         {
             throw new DomainRequestException(XenErrno.EEXIST, $"domain '{r.Name}' already exists");
@@ -122,12 +130,16 @@ internal static class MigrationRequests
 
     private static Domain Find(Hypervisor hv, int id) => hv.Domains[id] ?? throw new DomainRequestException(XenErrno.ESRCH, $"no domain {id}");
 
-    /// <summary>The connected stream socket the toolstack sent; the stream owns it from here.</summary>
-    private static NetworkStream Open(FileDescriptor fd)
+    /// <summary>Flushes what a round left in its buffer; after a failed round that fails again, and the round's error was replied.</summary>
+    private static void Close(Stream stream)
     {
-        var raw = fd.DangerousGetHandle();
-        fd.SetHandleAsInvalid();
-        var socket = new Socket(new SafeSocketHandle(raw, ownsHandle: true)) { SendTimeout = StallMs, ReceiveTimeout = StallMs };
-        return new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // the stream already failed; its error is the request's reply
+        }
     }
 }
