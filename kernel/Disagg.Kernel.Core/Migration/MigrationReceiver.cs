@@ -77,7 +77,17 @@ public static class MigrationReceiver
                     Fit(sizes, zero.FirstFrame, zero.Count, kind, index);
                     for (var p = 0L; p < zero.Count; p++)
                     {
-                        Page(hypervisor, domain, received, zero.FirstFrame + (ulong)p).Clear();
+                        var frame = zero.FirstFrame + (ulong)p;
+                        var ram = frame - PvLayout.RamFirstFrame;
+                        if (ram < (ulong)received.Length && !received[ram] && ram != 0)
+                        {
+                            // A frame populated now is a fresh zero page of the backing: writing zeros would
+                            // only make the host allocate it (and cost the stop round a pass over the RAM).
+                            Populate(hypervisor, domain, received, frame);
+                            continue;
+                        }
+
+                        Page(hypervisor, domain, received, frame).Clear();
                     }
 
                     pages += zero.Count;
@@ -145,6 +155,12 @@ public static class MigrationReceiver
     /// <summary>The frame's page, populating a RAM frame on its first arrival (within maxmem and the host budget).</summary>
     private static unsafe Span<byte> Page(Hypervisor hypervisor, Domain domain, bool[] received, ulong frame)
     {
+        Populate(hypervisor, domain, received, frame);
+        return new Span<byte>(domain.Memory.Frame(frame, forWrite: true), PageSize);
+    }
+
+    private static void Populate(Hypervisor hypervisor, Domain domain, bool[] received, ulong frame)
+    {
         var ram = frame - PvLayout.RamFirstFrame;
         if (ram < (ulong)received.Length && !received[ram])
         {
@@ -155,8 +171,6 @@ public static class MigrationReceiver
 
             received[ram] = true;
         }
-
-        return new Span<byte>(domain.Memory.Frame(frame, forWrite: true), PageSize);
     }
 
     private static void Fit(DomainRecord domain, ulong first, long count, ImageRecordKind kind, int index)
