@@ -78,6 +78,13 @@ MESSAGES = [
     ("ReadGuestMemory", 105, "Domain:i32 Address:u64 Length:i32"),
     ("GuestMemoryData", 106, "Data:bin"),
     ("WriteGuestMemory", 107, "Domain:i32 Address:u64 Data:bin"),
+    ("CleanDirtyLog", 130, "DomainId:i32"),
+    ("DirtyBitmap", 131, "Bitmap:bin DirtyPages:i64"),
+    ("MigrationSend", 132, "DomainId:i32 Stage:enum:MigrationStage FirstRecord:i32 Config:bin"),
+    ("MigrationRoundSent", 133, "Records:i32 Pages:i64 Bytes:i64 DirtyPages:i64 ElapsedNs:i64"),
+    ("MigrationReceive", 134, "Name:str ConsoleBackendDomain:i32 XenstoreDomain:i32"),
+    ("HashMemory", 135, "DomainId:i32"),
+    ("MemoryHash", 136, "Hash:u64 Pages:i64"),
 ]
 
 RECORDS = [
@@ -126,6 +133,15 @@ DAEMON_MESSAGES = [
     ("ConsoleOutput", 60, "Data:bin Dropped:i64"),
     ("ConsoleClosed", 61, "Reason:str"),
     ("DeviceListReply", 62, "Devices:list:DeviceRow"),
+    ("MigrateRequest", 130, "Domain:str Target:str Live:bool Key:str MaxRounds:i32=30 Verify:bool=false"),
+    ("MigrateProgress", 131, "Stage:str Round:i32 Pages:i64 Bytes:i64 DirtyPages:i64 DirtyPagesPerSecond:i64 ElapsedMs:i64"),
+    ("MigrateReply", 132, "Domain:str Target:str TargetDomainId:i32 Rounds:i32 Pages:i64 Bytes:i64 TotalUs:i64 DowntimeUs:i64"),
+    ("MigrateChallenge", 140, "Nonce:bin Arch:str"),
+    ("MigrateOffer", 141, "Proof:bin Name:str Isa:str MaxMemoryKiB:i64 ConfigPath:str Uuid:str Paused:bool Verify:bool=false"),
+    ("MigrateAnswer", 142, "Accepted:bool Reason:str"),
+    ("MigrateReceived", 143, "Ok:bool Reason:str MemoryHash:u64=0"),
+    ("MigrateCommit", 144, ""),
+    ("MigrateResumed", 145, "DomainId:i32"),
 ]
 
 DAEMON_RECORDS = [

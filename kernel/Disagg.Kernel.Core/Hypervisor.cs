@@ -24,6 +24,12 @@ public sealed class Hypervisor : IDisposable
     /// <summary>How every vCPU's hart executes guest code (the kernel's --engine option).</summary>
     public HartEngine Engine { get; init; }
 
+    /// <summary>
+    /// The widest guest this host runs (the kernel's --arch option): an rv32 host offers RV32 harts only and
+    /// refuses an RV64 guest on create, restore and incoming migration, before any memory is given to it.
+    /// </summary>
+    public IsaWidth HostIsa { get; init; } = IsaWidth.Rv64;
+
     /// <summary>With the translator: interpreted executions of a block start before it is translated.</summary>
     public int TranslateAfter { get; init; } = Hart.DefaultTranslateAfter;
 
@@ -134,6 +140,11 @@ public sealed class Hypervisor : IDisposable
         if (spec.Vcpus < 1 || spec.MaxVcpus < spec.Vcpus || spec.MaxVcpus > Abi.Boot.SharedInfo.LegacyMaxVcpus)
         {
             throw new ArgumentException($"domain '{spec.Name}': {spec.Vcpus} vCPUs of at most {spec.MaxVcpus} (1..{Abi.Boot.SharedInfo.LegacyMaxVcpus})");
+        }
+
+        if (spec.Isa == IsaWidth.Rv64 && HostIsa == IsaWidth.Rv32)
+        {
+            throw new ArgumentException($"domain '{spec.Name}': an rv64 guest cannot run on this rv32 host");
         }
 
         if (spec.MemoryPages < 1 || spec.MaxMemoryPages < spec.MemoryPages)

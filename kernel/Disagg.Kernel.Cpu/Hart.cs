@@ -92,6 +92,13 @@ public sealed unsafe partial class Hart
 
     public IsaWidth Isa { get; }
 
+    /// <summary>
+    /// The memory generation this hart last flushed its translations for (<see cref="PhysicalMemory.Generation"/>).
+    /// A dirty log's read-and-clear waits until every running hart has caught up: from then on no store can
+    /// bypass the log through a write entry cached in the round before.
+    /// </summary>
+    public int ObservedGeneration => Volatile.Read(ref _seenGeneration);
+
     public ulong Pc
     {
         get => _pc;

@@ -30,8 +30,11 @@ public sealed class ControlConnection : IAsyncDisposable
     /// <summary>The largest frame this end accepts now; raised once the peer has authenticated.</summary>
     public int MaxFrame { get; set; } = ControlCodec.MaxUnauthenticatedFrame;
 
-    /// <summary>Whether descriptors the peer sends are kept (a client of the kernel) or closed at once (the kernel).</summary>
-    public bool AcceptFileDescriptors { get; init; }
+    /// <summary>
+    /// Whether descriptors the peer sends are kept (a client of the kernel; the kernel once the control domain
+    /// said Hello, for a migration's socket) or closed at once (the kernel, for everyone else).
+    /// </summary>
+    public bool AcceptFileDescriptors { get; set; }
 
     public static async Task<ControlConnection> ConnectAsync(string socketPath, CancellationToken cancel = default)
     {

@@ -63,6 +63,13 @@ internal static class ControlWire
         (105, typeof(ReadGuestMemory)),
         (106, typeof(GuestMemoryData)),
         (107, typeof(WriteGuestMemory)),
+        (130, typeof(CleanDirtyLog)),
+        (131, typeof(DirtyBitmap)),
+        (132, typeof(MigrationSend)),
+        (133, typeof(MigrationRoundSent)),
+        (134, typeof(MigrationReceive)),
+        (135, typeof(HashMemory)),
+        (136, typeof(MemoryHash)),
         (160, typeof(WatchConsoles)),
         (161, typeof(ConsoleActivity)),
     ];
@@ -124,6 +131,13 @@ internal static class ControlWire
         ReadGuestMemory => 105,
         GuestMemoryData => 106,
         WriteGuestMemory => 107,
+        CleanDirtyLog => 130,
+        DirtyBitmap => 131,
+        MigrationSend => 132,
+        MigrationRoundSent => 133,
+        MigrationReceive => 134,
+        HashMemory => 135,
+        MemoryHash => 136,
         _ => -1,
     };
 
@@ -294,6 +308,27 @@ internal static class ControlWire
             case WriteGuestMemory m:
                 WriteWriteGuestMemory(ref w, m);
                 break;
+            case CleanDirtyLog m:
+                WriteCleanDirtyLog(ref w, m);
+                break;
+            case DirtyBitmap m:
+                WriteDirtyBitmap(ref w, m);
+                break;
+            case MigrationSend m:
+                WriteMigrationSend(ref w, m);
+                break;
+            case MigrationRoundSent m:
+                WriteMigrationRoundSent(ref w, m);
+                break;
+            case MigrationReceive m:
+                WriteMigrationReceive(ref w, m);
+                break;
+            case HashMemory m:
+                WriteHashMemory(ref w, m);
+                break;
+            case MemoryHash m:
+                WriteMemoryHash(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -356,6 +391,13 @@ internal static class ControlWire
         105 => ReadReadGuestMemory(ref r),
         106 => ReadGuestMemoryData(ref r),
         107 => ReadWriteGuestMemory(ref r),
+        130 => ReadCleanDirtyLog(ref r),
+        131 => ReadDirtyBitmap(ref r),
+        132 => ReadMigrationSend(ref r),
+        133 => ReadMigrationRoundSent(ref r),
+        134 => ReadMigrationReceive(ref r),
+        135 => ReadHashMemory(ref r),
+        136 => ReadMemoryHash(ref r),
         _ => null,
     };
 
@@ -2977,6 +3019,363 @@ internal static class ControlWire
         }
 
         return new WriteGuestMemory(fDomain, fAddress, fData!) { Id = id };
+    }
+
+    private static void WriteCleanDirtyLog(ref MessagePackWriter w, CleanDirtyLog m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static CleanDirtyLog ReadCleanDirtyLog(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "CleanDirtyLog", ["DomainId"]);
+        }
+
+        return new CleanDirtyLog(fDomainId) { Id = id };
+    }
+
+    private static void WriteDirtyBitmap(ref MessagePackWriter w, DirtyBitmap m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Bitmap"u8);
+        WriteBin(ref w, m.Bitmap);
+        w.WriteString("DirtyPages"u8);
+        w.Write(m.DirtyPages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static DirtyBitmap ReadDirtyBitmap(ref MessagePackReader r)
+    {
+        byte[]? fBitmap = null;
+        long fDirtyPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Bitmap":
+                    fBitmap = ReadBin(ref r, "Bitmap");
+                    seen |= 1UL;
+                    break;
+                case "DirtyPages":
+                    fDirtyPages = r.ReadInt64();
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "DirtyBitmap", ["Bitmap", "DirtyPages"]);
+        }
+
+        return new DirtyBitmap(fBitmap!, fDirtyPages) { Id = id };
+    }
+
+    private static void WriteMigrationSend(ref MessagePackWriter w, MigrationSend m)
+    {
+        w.WriteMapHeader(5);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Stage"u8);
+        w.Write((int)m.Stage);
+        w.WriteString("FirstRecord"u8);
+        w.Write(m.FirstRecord);
+        w.WriteString("Config"u8);
+        WriteBin(ref w, m.Config);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrationSend ReadMigrationSend(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        MigrationStage fStage = default;
+        int fFirstRecord = default;
+        byte[]? fConfig = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Stage":
+                    fStage = (MigrationStage)r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "FirstRecord":
+                    fFirstRecord = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Config":
+                    fConfig = ReadBin(ref r, "Config");
+                    seen |= 8UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config"]);
+        }
+
+        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!) { Id = id };
+    }
+
+    private static void WriteMigrationRoundSent(ref MessagePackWriter w, MigrationRoundSent m)
+    {
+        w.WriteMapHeader(6);
+        w.WriteString("Records"u8);
+        w.Write(m.Records);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("DirtyPages"u8);
+        w.Write(m.DirtyPages);
+        w.WriteString("ElapsedNs"u8);
+        w.Write(m.ElapsedNs);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrationRoundSent ReadMigrationRoundSent(ref MessagePackReader r)
+    {
+        int fRecords = default;
+        long fPages = default;
+        long fBytes = default;
+        long fDirtyPages = default;
+        long fElapsedNs = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Records":
+                    fRecords = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt64();
+                    seen |= 2UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
+                case "DirtyPages":
+                    fDirtyPages = r.ReadInt64();
+                    seen |= 8UL;
+                    break;
+                case "ElapsedNs":
+                    fElapsedNs = r.ReadInt64();
+                    seen |= 16UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 31UL) != 31UL)
+        {
+            throw Missing(seen, 31UL, "MigrationRoundSent", ["Records", "Pages", "Bytes", "DirtyPages", "ElapsedNs"]);
+        }
+
+        return new MigrationRoundSent(fRecords, fPages, fBytes, fDirtyPages, fElapsedNs) { Id = id };
+    }
+
+    private static void WriteMigrationReceive(ref MessagePackWriter w, MigrationReceive m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("ConsoleBackendDomain"u8);
+        w.Write(m.ConsoleBackendDomain);
+        w.WriteString("XenstoreDomain"u8);
+        w.Write(m.XenstoreDomain);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrationReceive ReadMigrationReceive(ref MessagePackReader r)
+    {
+        string? fName = null;
+        int fConsoleBackendDomain = default;
+        int fXenstoreDomain = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 1UL;
+                    break;
+                case "ConsoleBackendDomain":
+                    fConsoleBackendDomain = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "XenstoreDomain":
+                    fXenstoreDomain = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MigrationReceive", ["Name", "ConsoleBackendDomain", "XenstoreDomain"]);
+        }
+
+        return new MigrationReceive(fName!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
+    }
+
+    private static void WriteHashMemory(ref MessagePackWriter w, HashMemory m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static HashMemory ReadHashMemory(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "HashMemory", ["DomainId"]);
+        }
+
+        return new HashMemory(fDomainId) { Id = id };
+    }
+
+    private static void WriteMemoryHash(ref MessagePackWriter w, MemoryHash m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Hash"u8);
+        w.Write(m.Hash);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MemoryHash ReadMemoryHash(ref MessagePackReader r)
+    {
+        ulong fHash = default;
+        long fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Hash":
+                    fHash = r.ReadUInt64();
+                    seen |= 1UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt64();
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "MemoryHash", ["Hash", "Pages"]);
+        }
+
+        return new MemoryHash(fHash, fPages) { Id = id };
     }
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)

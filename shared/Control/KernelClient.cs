@@ -50,7 +50,13 @@ public sealed class KernelClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and waits for its reply (which may be an <see cref="ErrorReply"/>).</summary>
-    public async Task<ControlMessage> RequestAsync(ControlMessage request, CancellationToken cancel = default)
+    public Task<ControlMessage> RequestAsync(ControlMessage request, CancellationToken cancel = default) => RequestAsync(request, [], cancel);
+
+    /// <summary>
+    /// Sends a request with descriptors attached (a migration's socket; they stay the caller's) and waits for
+    /// its reply.
+    /// </summary>
+    public async Task<ControlMessage> RequestAsync(ControlMessage request, IReadOnlyList<Interop.FileDescriptor> fds, CancellationToken cancel = default)
     {
         var id = Interlocked.Increment(ref _nextId);
         var done = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,7 +69,15 @@ public sealed class KernelClient : IAsyncDisposable
 
         try
         {
-            await _connection.SendAsync(request with { Id = id }, cancel).ConfigureAwait(false);
+            if (fds.Count == 0)
+            {
+                await _connection.SendAsync(request with { Id = id }, cancel).ConfigureAwait(false);
+            }
+            else
+            {
+                await _connection.SendAsync(request with { Id = id }, fds, cancel).ConfigureAwait(false);
+            }
+
             return await done.Task.WaitAsync(cancel).ConfigureAwait(false);
         }
         finally

@@ -218,7 +218,7 @@ public static class DomainImageReader
         }
     }
 
-    private static ImageHeader CheckHeader(ImageHeader h)
+    internal static ImageHeader CheckHeader(ImageHeader h)
     {
         if (h.Magic != ImageHeader.ExpectedMagic)
         {

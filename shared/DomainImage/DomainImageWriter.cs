@@ -16,9 +16,19 @@ public sealed class DomainImageWriter
     private int _index;
 
     public DomainImageWriter(Stream stream)
+        : this(stream, 0)
+    {
+    }
+
+    /// <param name="firstIndex">
+    /// The index of the first record this writer writes: a migration stream is written round by round by a
+    /// new writer each time, its records numbered on from the previous round's (the checksum seed).
+    /// </param>
+    public DomainImageWriter(Stream stream, int firstIndex)
     {
         _stream = stream;
         _pages = new byte[MemoryRecord.MaxPages * 4096];
+        _index = firstIndex;
     }
 
     /// <summary>Records written so far.</summary>

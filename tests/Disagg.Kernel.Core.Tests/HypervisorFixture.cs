@@ -7,9 +7,9 @@ namespace Disagg.Kernel.Core.Tests;
 /// <summary>A real hypervisor (real pCPU threads, timers, scheduler) for in-process domain tests.</summary>
 internal sealed class HypervisorFixture : IDisposable
 {
-    public HypervisorFixture(int pcpus = 2, long memoryMiB = 256)
+    public HypervisorFixture(int pcpus = 2, long memoryMiB = 256, HartEngine engine = HartEngine.Interpret)
     {
-        Hypervisor = new Hypervisor(pcpus, memoryMiB << 20);
+        Hypervisor = new Hypervisor(pcpus, memoryMiB << 20) { Engine = engine, TranslateAfter = engine == HartEngine.Translate ? 1 : Hart.DefaultTranslateAfter };
     }
 
     public Hypervisor Hypervisor { get; }

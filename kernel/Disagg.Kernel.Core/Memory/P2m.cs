@@ -241,6 +241,21 @@ public sealed unsafe class P2m : PhysicalMemory, IGuestFrames, IDisposable
         return taken;
     }
 
+    /// <summary>Marks a frame written behind the vCPUs' backs (a service's writable grant map); no-op unless logging.</summary>
+    public void MarkDirty(ulong frame) => Frame(frame, forWrite: true);
+
+    /// <summary>Frames marked in the current round so far (no clear): the size of the next round.</summary>
+    public long CountDirty()
+    {
+        var n = 0L;
+        for (var i = 0; i < _dirty.Length; i++)
+        {
+            n += System.Numerics.BitOperations.PopCount(Volatile.Read(ref _dirty[i]));
+        }
+
+        return n;
+    }
+
     /// <summary>The guest frame number of bit <paramref name="bit"/> of a dirty bitmap.</summary>
     public ulong FrameOfDirtyBit(long bit) => bit < _ram.Length
         ? PvLayout.RamFirstFrame + (ulong)bit

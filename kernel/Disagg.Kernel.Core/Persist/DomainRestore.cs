@@ -24,6 +24,12 @@ public static class DomainRestore
     /// <summary>Reads and checks an image for this host; throws <see cref="DomainImageException"/> naming the record at fault.</summary>
     public static Disagg.DomainImage.DomainImage Read(Stream stream) => DomainImageReader.Read(stream, Host);
 
+    /// <summary>What <paramref name="hypervisor"/> restores: an rv32 host (--arch rv32) refuses rv64 images at their header.</summary>
+    public static ImageHost HostOf(Hypervisor hypervisor) => hypervisor.HostIsa == IsaWidth.Rv32 ? Host with { WidestGuest = ImageIsa.Rv32 } : Host;
+
+    /// <summary>Reads and checks an image for <paramref name="hypervisor"/>'s host.</summary>
+    public static Disagg.DomainImage.DomainImage Read(Stream stream, Hypervisor hypervisor) => DomainImageReader.Read(stream, HostOf(hypervisor));
+
     /// <param name="name">The new domain's name; the saved one by default.</param>
     /// <param name="consoleBackend">The domain serving its console ring on this host.</param>
     /// <param name="xenstoreDomain">The domain serving its xenstore ring on this host.</param>
@@ -54,28 +60,7 @@ public static class DomainRestore
         try
         {
             RebuildMemory(hypervisor, domain, image, wanted);
-            Rehome(domain);
-            RebuildGrants(domain, image.GrantTable);
-            foreach (var p in image.EventChannels.Ports)
-            {
-                if (domain.Events.Get(p.Port) is null
-                    && !hypervisor.EventChannels.RestorePort(domain.Events, p.Port, (EventChannelState)p.State, p.Vcpu, p.RemoteDomain, p.Virq))
-                {
-                    throw new InvalidOperationException($"domain {domain.Id}: port {p.Port} passed the image checks but could not be bound");
-                }
-            }
-
-            RebuildVcpus(hypervisor, domain, image);
-            RaisePendingUpcalls(domain);
-            domain.SetOnlineVcpus(d.OnlineVcpus);
-            domain.TargetPages = d.TargetPages;
-            domain.Memory.Limit = d.PageLimit;
-
-            // A guest that suspended itself (SHUTDOWN_suspend) is resumed by its restore; any other shutdown stays.
-            if (d.ShutdownReason >= 0 && d.ShutdownReason != (int)ShutdownReason.Suspend)
-            {
-                domain.Shutdown((ShutdownReason)d.ShutdownReason);
-            }
+            RestoreState(hypervisor, domain, image);
         }
         catch
         {
@@ -124,6 +109,37 @@ public static class DomainRestore
         }
     }
 
+    /// <summary>
+    /// Everything but memory, into a created domain whose memory is in place (a restore, or a migration
+    /// target at the stop): grant frames, ports at their numbers, vCPUs, online count, balloon, shutdown.
+    /// </summary>
+    internal static void RestoreState(Hypervisor hypervisor, Domain domain, Disagg.DomainImage.DomainImage image)
+    {
+        var d = image.Domain;
+        Rehome(domain);
+        RebuildGrants(domain, image.GrantTable);
+        foreach (var p in image.EventChannels.Ports)
+        {
+            if (domain.Events.Get(p.Port) is null
+                && !hypervisor.EventChannels.RestorePort(domain.Events, p.Port, (EventChannelState)p.State, p.Vcpu, p.RemoteDomain, p.Virq))
+            {
+                throw new InvalidOperationException($"domain {domain.Id}: port {p.Port} passed the image checks but could not be bound");
+            }
+        }
+
+        RebuildVcpus(hypervisor, domain, image);
+        RaisePendingUpcalls(domain);
+        domain.SetOnlineVcpus(d.OnlineVcpus);
+        domain.TargetPages = d.TargetPages;
+        domain.Memory.Limit = d.PageLimit;
+
+        // A guest that suspended itself (SHUTDOWN_suspend) is resumed by its restore; any other shutdown stays.
+        if (d.ShutdownReason >= 0 && d.ShutdownReason != (int)ShutdownReason.Suspend)
+        {
+            domain.Shutdown((ShutdownReason)d.ShutdownReason);
+        }
+    }
+
     private static bool FramesFit(DomainRecord d, ulong first, long count)
     {
         var special = first - PvLayout.SpecialFirstFrame;
@@ -133,7 +149,7 @@ public static class DomainRestore
     }
 
     /// <summary>What the image asks of this host, checked before anything is created; returns the RAM frames to populate.</summary>
-    private static bool[] Check(Hypervisor hypervisor, Disagg.DomainImage.DomainImage image)
+    internal static bool[] Check(Hypervisor hypervisor, Disagg.DomainImage.DomainImage image)
     {
         var d = image.Domain;
 

@@ -35,30 +35,10 @@ public static class DomainSave
             throw new InvalidOperationException($"domain {domain.Id} is {domain.State}: only a paused domain can be saved");
         }
 
-        foreach (var v in domain.Vcpus)
-        {
-            // A pause takes effect at the vCPU's next block boundary: its state is ours only once it is off its pCPU.
-            if (!SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10)))
-            {
-                throw new InvalidOperationException($"domain {domain.Id}: vcpu {v.Id} did not leave its pCPU within 10 s of the pause");
-            }
-        }
-
+        WaitOffCpu(hypervisor, domain);
         var writer = new DomainImageWriter(stream);
         writer.Write(new ImageHeader { Isa = domain.Spec.Isa == IsaWidth.Rv32 ? ImageIsa.Rv32 : ImageIsa.Rv64, Config = config ?? [] });
-        writer.Write(new DomainRecord
-        {
-            Name = domain.Name,
-            Vcpus = domain.Spec.Vcpus,
-            MaxVcpus = domain.Vcpus.Count,
-            OnlineVcpus = domain.OnlineVcpus,
-            TargetPages = domain.TargetPages,
-            MaxPages = domain.Memory.MaxPages,
-            PageLimit = domain.Memory.Limit,
-            Weight = domain.Spec.Weight,
-            Cap = domain.Spec.Cap,
-            ShutdownReason = domain.State is DomainState.Shutdown or DomainState.Crashed ? (int)domain.ShutdownReason : -1,
-        });
+        writer.Write(CaptureDomain(domain));
         foreach (var v in domain.Vcpus)
         {
             writer.Write(VcpuSnapshot.Capture(v));
@@ -85,15 +65,7 @@ public static class DomainSave
         }
 
         writer.Write(CaptureEvents(domain));
-        var frames = domain.GrantFrames.CurrentFrames;
-        var entries = new byte[frames * (int)PvLayout.PageSize];
-        for (var f = 0; f < frames; f++)
-        {
-            new ReadOnlySpan<byte>(memory.Special(PvLayout.FirstGrantPage + f), (int)PvLayout.PageSize).CopyTo(entries.AsSpan(f * (int)PvLayout.PageSize));
-        }
-
-        ForgetMappings(entries);
-        writer.Write(new GrantTableRecord(frames, entries));
+        writer.Write(CaptureGrants(domain));
         writer.Finish();
         return writer.Bytes;
     }
@@ -115,7 +87,49 @@ public static class DomainSave
         }
     }
 
-    private static EventChannelsRecord CaptureEvents(Domain domain)
+    /// <summary>Returns once every vCPU of a paused domain is off its pCPU: its state is ours from then on.</summary>
+    internal static void WaitOffCpu(Hypervisor hypervisor, Domain domain)
+    {
+        foreach (var v in domain.Vcpus)
+        {
+            // A pause takes effect at the vCPU's next block boundary: its state is ours only once it is off its pCPU.
+            if (!SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10)))
+            {
+                throw new InvalidOperationException($"domain {domain.Id}: vcpu {v.Id} did not leave its pCPU within 10 s of the pause");
+            }
+        }
+    }
+
+    /// <summary>The domain's sizes and life-cycle state as a record (also the migration stream's).</summary>
+    internal static DomainRecord CaptureDomain(Domain domain) => new()
+    {
+        Name = domain.Name,
+        Vcpus = domain.Spec.Vcpus,
+        MaxVcpus = domain.Vcpus.Count,
+        OnlineVcpus = domain.OnlineVcpus,
+        TargetPages = domain.TargetPages,
+        MaxPages = domain.Memory.MaxPages,
+        PageLimit = domain.Memory.Limit,
+        Weight = domain.Spec.Weight,
+        Cap = domain.Spec.Cap,
+        ShutdownReason = domain.State is DomainState.Shutdown or DomainState.Crashed ? (int)domain.ShutdownReason : -1,
+    };
+
+    /// <summary>The grant frames in use and their entries (also the migration stream's).</summary>
+    internal static unsafe GrantTableRecord CaptureGrants(Domain domain)
+    {
+        var frames = domain.GrantFrames.CurrentFrames;
+        var entries = new byte[frames * (int)PvLayout.PageSize];
+        for (var f = 0; f < frames; f++)
+        {
+            new ReadOnlySpan<byte>(domain.Memory.Special(PvLayout.FirstGrantPage + f), (int)PvLayout.PageSize).CopyTo(entries.AsSpan(f * (int)PvLayout.PageSize));
+        }
+
+        ForgetMappings(entries);
+        return new GrantTableRecord(frames, entries);
+    }
+
+    internal static EventChannelsRecord CaptureEvents(Domain domain)
     {
         var ports = new List<EventChannelEntry>();
         foreach (var p in domain.Events.BoundPorts())

@@ -150,6 +150,10 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
                 ListVcpus v => DomainRequests.ListVcpus(server.Hypervisor, v),
                 SaveDomain s => PersistRequests.Save(server.Hypervisor, s),
                 RestoreDomain r => PersistRequests.Restore(server.Hypervisor, r),
+                CleanDirtyLog c => MigrationRequests.Clean(server.Hypervisor, c),
+                HashMemory h => MigrationRequests.Hash(server.Hypervisor, h),
+                MigrationSend m => MigrationRequests.Send(server.Hypervisor, m, connection.TakeFileDescriptors(1)[0]),
+                MigrationReceive m => MigrationRequests.Receive(server.Hypervisor, m, connection.TakeFileDescriptors(1)[0]),
                 RegisterService r => Register(r),
                 ReadConsole c => ReadConsoleRearmed(c),
                 WatchConsoles => StartWatchingConsoles(),
@@ -186,6 +190,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
         }
 
         connection.MaxFrame = _privileged ? ControlCodec.MaxFrame : 1 << 20;
+        connection.AcceptFileDescriptors = _privileged; // MigrationSend/MigrationReceive carry the migration's socket
         return new HelloReply(_domainId, _privileged, KernelVersion.Value, ControlCodec.ProtocolVersion);
     }
 

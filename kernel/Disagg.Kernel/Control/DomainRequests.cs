@@ -228,10 +228,10 @@ internal static class DomainRequests
                 d.Shutdown((ShutdownReason)c.Reason);
                 break;
             case DomainOperation.EnableDirtyLog:
-                d.Memory.SetDirtyLogging(true);
+                Core.Migration.DirtyLog.Enable(d);
                 break;
             case DomainOperation.DisableDirtyLog:
-                d.Memory.SetDirtyLogging(false);
+                Core.Migration.DirtyLog.Disable(d);
                 break;
             case DomainOperation.ResumeSuspended:
                 if (!Disagg.Kernel.Core.Persist.DomainResume.Resume(hv, d))

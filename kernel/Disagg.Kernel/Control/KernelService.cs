@@ -32,7 +32,7 @@ internal static class KernelService
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "disagg-kernel" });
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(_ => new Hypervisor(options.Pcpus, options.MemoryBytes) { Engine = options.Engine });
+        builder.Services.AddSingleton(_ => new Hypervisor(options.Pcpus, options.MemoryBytes) { Engine = options.Engine, HostIsa = options.Arch });
         builder.Services.AddSingleton<KernelServer>();
         builder.Services.AddHostedService(p => p.GetRequiredService<KernelServer>());
         return builder.Build();

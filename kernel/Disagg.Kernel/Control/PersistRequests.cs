@@ -57,7 +57,7 @@ internal static class PersistRequests
         try
         {
             using var file = new FileStream(r.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            image = DomainRestore.Read(file);
+            image = DomainRestore.Read(file, hv);
         }
         catch (DomainImageException e)
         {

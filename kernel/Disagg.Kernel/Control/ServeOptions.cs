@@ -4,7 +4,7 @@ using Disagg.Kernel.Cpu;
 namespace Disagg.Kernel.Control;
 
 /// <summary>`disagg-kernel serve` arguments: where to listen, how many pCPUs, how much memory for guests.</summary>
-internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, HartEngine Engine = HartEngine.Interpret)
+internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, HartEngine Engine = HartEngine.Interpret, IsaWidth Arch = IsaWidth.Rv64)
 {
     public static bool TryParse(string[] args, out ServeOptions? options, out string error)
     {
@@ -13,6 +13,7 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, 
         var pcpus = Environment.ProcessorCount;
         long memory = 1L << 30;
         var engine = HartEngine.Interpret;
+        var arch = IsaWidth.Rv64;
         for (var i = 0; i < args.Length; i++)
         {
             if (i + 1 >= args.Length)
@@ -35,6 +36,9 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, 
                 case "--engine" when value is "interp" or "translate":
                     engine = value == "translate" ? HartEngine.Translate : HartEngine.Interpret;
                     break;
+                case "--arch" when value is "rv32" or "rv64":
+                    arch = value == "rv32" ? IsaWidth.Rv32 : IsaWidth.Rv64; // an rv32 host runs RV32 guests only
+                    break;
                 default:
                     error = $"bad option {args[i - 1]} {value}";
                     return false;
@@ -47,7 +51,7 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, 
             return false;
         }
 
-        options = new ServeOptions(socket, pcpus, memory, engine);
+        options = new ServeOptions(socket, pcpus, memory, engine, arch);
         error = "";
         return true;
     }

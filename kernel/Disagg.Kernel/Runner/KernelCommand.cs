@@ -5,7 +5,7 @@ internal static class KernelCommand
 {
     private const string Usage =
         "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats] [--engine interp|translate [--translate-after N]]\n" +
-        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE] [--engine interp|translate]";
+        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE] [--engine interp|translate] [--arch rv32|rv64]";
 
     public static int Run(string[] args)
     {

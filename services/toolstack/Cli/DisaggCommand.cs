@@ -19,6 +19,7 @@ internal static class DisaggCommand
             NewCommand.Build(),
             ConsoleCommand.Build(),
             TopCommand.Build(),
+            MigrateCommand.Build(),
         };
         root.Options.Add(Verb.StateDirOption);
         foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()).Concat(DeviceCommands.Build()).Concat(SaveCommands.Build()))

@@ -26,10 +26,11 @@ internal static class HostCommands
         var foreground = new Option<bool>("--foreground") { Description = "stay in the foreground and log to stdout instead of daemonizing" };
         var http = new Option<string?>("--http") { Description = "serve the dashboard and /metrics on this loopback ADDR:PORT (host.conf: http; port 0 picks one, see STATE_DIR/http.addr)" };
         var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground, http };
+        var hostOptions = HostMigrationOptions.AddTo(command);
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var state = Verb.State(parse);
-            var settings = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http));
+            var settings = hostOptions.Apply(parse, LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http)));
             if (parse.GetValue(foreground))
             {
                 return await RunForegroundAsync(state, settings).ConfigureAwait(false);
@@ -56,6 +57,7 @@ internal static class HostCommands
                 args.AddRange(["--http", h]);
             }
 
+            hostOptions.Forward(parse, args);
             var pid = await Daemonizer.StartAsync(state, args, cancel).ConfigureAwait(false);
             Console.WriteLine($"host up: state dir {state.Path}, daemon pid {pid}, log {state.DaemonLog}");
             return 0;

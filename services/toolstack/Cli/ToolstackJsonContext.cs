@@ -18,4 +18,5 @@ namespace Disagg.Toolstack.Cli;
 [JsonSerializable(typeof(IReadOnlyList<SchedCreditRow>))]
 [JsonSerializable(typeof(IReadOnlyList<TopRow>))]
 [JsonSerializable(typeof(IReadOnlyList<DeviceRow>))]
+[JsonSerializable(typeof(MigrateReply))]
 internal sealed partial class ToolstackJsonContext : JsonSerializerContext;

@@ -24,6 +24,12 @@ internal static class DaemonSession
                 return;
             }
 
+            if (request is MigrateRequest migrate)
+            {
+                await Migration.MigrateSession.RunAsync(host, connection, migrate).ConfigureAwait(false);
+                continue;
+            }
+
             DaemonMessage reply;
             try
             {

@@ -48,6 +48,9 @@ internal static class DaemonHost
         services.AddSingleton<GuestDevices>();
         services.AddSingleton<GuestSuspend>();
         services.AddSingleton<GuestSaves>();
+        services.AddSingleton(p => new Migration.MigrationLog(p.GetRequiredService<ILoggerFactory>().CreateLogger("disagg")));
+        services.AddSingleton<Migration.MigrationSource>();
+        services.AddSingleton<Migration.MigrationTarget>();
         services.AddSingleton<HostDaemon>();
 
         // Hosted services start in this order and stop in the reverse one.
@@ -56,6 +59,7 @@ internal static class DaemonHost
         AddHosted<ConsoleHub>(services);
         AddHosted<ServiceDomains>(services);
         AddHosted<GuestDomains>(services);
+        AddHosted<Migration.MigrationListener>(services);
         AddHosted<HostSignals>(services);
         AddHosted<DaemonServer>(services);
         AddHosted<Http.DashboardServer>(services);

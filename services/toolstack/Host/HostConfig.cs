@@ -8,7 +8,8 @@ namespace Disagg.Toolstack.Host;
 /// overlaid by flags. The file is `key = value` lines, `#` comments, optional quotes:
 /// memory = 1G, pcpus = 2, shutdown_timeout = 10, services = auto | none | xenstored,netback,blkback,
 /// uplink.BRIDGE = TAP[:MTU] (netback gives the bridge a host TAP device),
-/// service.NAME = PROGRAM ARGS... (an extra supervised service, whitespace-separated).
+/// service.NAME = PROGRAM ARGS... (an extra supervised service, whitespace-separated),
+/// arch = rv32 | rv64, listen = ADDR:PORT and migration_key_file = PATH (incoming migrations).
 /// </summary>
 internal sealed partial record HostConfig
 {
@@ -28,6 +29,15 @@ internal sealed partial record HostConfig
 
     /// <summary>netback's host uplinks, as its `--uplink BRIDGE=TAP[:MTU]` arguments, in file order.</summary>
     public IReadOnlyList<string> Uplinks { get; init; } = [];
+
+    /// <summary>"rv64", or "rv32" for a host whose machine offers RV32 harts only (`host up --arch`).</summary>
+    public string Arch { get; init; } = "rv64";
+
+    /// <summary>Where incoming migrations are accepted (`host up --listen ADDR:PORT`); null: none are.</summary>
+    public string? MigrationListen { get; init; }
+
+    /// <summary>The secret a migrating host must prove it knows (Migration/MigrationKey).</summary>
+    public byte[]? MigrationKey { get; init; }
 
     public static HostConfig Read(string path)
     {
@@ -67,10 +77,18 @@ internal sealed partial record HostConfig
                 "shutdown_timeout" => config with { ShutdownTimeoutSeconds = CheckInt(value, 0, 3600, key, Where()) },
                 "services" => config with { BuiltinServices = ParseServiceList(value) },
                 "http" => config with { Http = CheckHttp(value, Where()) },
+                "arch" => value is "rv32" or "rv64" ? config with { Arch = value } : throw new HostConfigException($"{Where()}: arch '{value}': rv32 or rv64"),
+                "listen" => config with { MigrationListen = Migration.MigrationListener.Parse(value, Where() + ": listen") is { } ? value : null },
+                "migration_key_file" => config with { MigrationKey = Migration.MigrationKey.From(null, value, Where()) },
                 _ when key.StartsWith("service.", StringComparison.Ordinal) => AddExtra(config, extras, key["service.".Length..], value, Where()),
                 _ when key.StartsWith("uplink.", StringComparison.Ordinal) => AddUplink(config, uplinks, key["uplink.".Length..], value, Where()),
-                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, http, uplink.BRIDGE, service.NAME)"),
+                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, http, arch, listen, migration_key_file, uplink.BRIDGE, service.NAME)"),
             };
+        }
+
+        if (config.MigrationListen is not null && config.MigrationKey is null)
+        {
+            throw new HostConfigException($"{path}: listen needs migration_key_file: nobody may push a guest into a host without the key");
         }
 
         return config with { ExtraServices = extras, Uplinks = uplinks };

@@ -26,6 +26,7 @@ internal sealed class HostDaemon(
     DomainTable table,
     GuestDevices devices,
     GuestSaves saves,
+    Migration.MigrationSource migrations,
     IHostApplicationLifetime lifetime)
 {
     private readonly long _startedMs = Environment.TickCount64;
@@ -53,6 +54,7 @@ internal sealed class HostDaemon(
 
     /// <summary>save and restore (Daemon/Save).</summary>
     public GuestSaves Saves => Alive(saves);
+    public Migration.MigrationSource Migrations => Alive(migrations);
 
     /// <summary>`host down`, SIGTERM, SIGINT: the host stops its parts in the reverse order they started, guests first.</summary>
     public void RequestDown(string reason)

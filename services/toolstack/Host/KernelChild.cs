@@ -36,7 +36,7 @@ internal sealed class KernelChild : IAsyncDisposable
         ? _process.ExitCode > 128 ? $"killed by signal {_process.ExitCode - 128}" : $"exited with code {_process.ExitCode}"
         : "running";
 
-    public static async Task<KernelChild> StartAsync(string program, string socket, int? pcpus, string memory, string logPath, CancellationToken cancel)
+    public static async Task<KernelChild> StartAsync(string program, string socket, int? pcpus, string memory, string logPath, CancellationToken cancel, string arch = "rv64")
     {
         if (!File.Exists(program))
         {
@@ -55,6 +55,8 @@ internal sealed class KernelChild : IAsyncDisposable
         psi.ArgumentList.Add(socket);
         psi.ArgumentList.Add("--memory");
         psi.ArgumentList.Add(memory);
+        psi.ArgumentList.Add("--arch");
+        psi.ArgumentList.Add(arch);
         if (pcpus is { } n)
         {
             psi.ArgumentList.Add("--pcpus");

@@ -45,7 +45,7 @@ internal sealed class KernelLink(StateDir state, HostConfig config, DaemonLog lo
     public async Task StartAsync(CancellationToken cancel)
     {
         var program = Path.Combine(AppContext.BaseDirectory, "disagg-kernel");
-        _child = await KernelChild.StartAsync(program, state.KernelSocket, config.Pcpus, config.Memory, state.KernelLog, cancel).ConfigureAwait(false);
+        _child = await KernelChild.StartAsync(program, state.KernelSocket, config.Pcpus, config.Memory, state.KernelLog, cancel, config.Arch).ConfigureAwait(false);
         log.KernelReady(_child.Pid, _child.Socket);
         _watcher = WatchAsync(_child);
         _client = await KernelClient.ConnectAsync(_child.Socket, _child.Token, cancel).ConfigureAwait(false);

@@ -46,6 +46,15 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(SaveProgress), Tag = 122)]
 [DerivedTypeShape(typeof(SavedReply), Tag = 123)]
 [DerivedTypeShape(typeof(RestoredReply), Tag = 124)]
+[DerivedTypeShape(typeof(MigrateRequest), Tag = 130)]
+[DerivedTypeShape(typeof(MigrateProgress), Tag = 131)]
+[DerivedTypeShape(typeof(MigrateReply), Tag = 132)]
+[DerivedTypeShape(typeof(MigrateChallenge), Tag = 140)]
+[DerivedTypeShape(typeof(MigrateOffer), Tag = 141)]
+[DerivedTypeShape(typeof(MigrateAnswer), Tag = 142)]
+[DerivedTypeShape(typeof(MigrateReceived), Tag = 143)]
+[DerivedTypeShape(typeof(MigrateCommit), Tag = 144)]
+[DerivedTypeShape(typeof(MigrateResumed), Tag = 145)]
 internal abstract record DaemonMessage
 {
     /// <summary>Chosen by the CLI, echoed by the reply; 0 for pushed console output.</summary>

@@ -50,6 +50,15 @@ internal static class DaemonWire
         (122, typeof(SaveProgress)),
         (123, typeof(SavedReply)),
         (124, typeof(RestoredReply)),
+        (130, typeof(MigrateRequest)),
+        (131, typeof(MigrateProgress)),
+        (132, typeof(MigrateReply)),
+        (140, typeof(MigrateChallenge)),
+        (141, typeof(MigrateOffer)),
+        (142, typeof(MigrateAnswer)),
+        (143, typeof(MigrateReceived)),
+        (144, typeof(MigrateCommit)),
+        (145, typeof(MigrateResumed)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -94,6 +103,15 @@ internal static class DaemonWire
         ConsoleOutput => 60,
         ConsoleClosed => 61,
         DeviceListReply => 62,
+        MigrateRequest => 130,
+        MigrateProgress => 131,
+        MigrateReply => 132,
+        MigrateChallenge => 140,
+        MigrateOffer => 141,
+        MigrateAnswer => 142,
+        MigrateReceived => 143,
+        MigrateCommit => 144,
+        MigrateResumed => 145,
         _ => -1,
     };
 
@@ -219,6 +237,33 @@ internal static class DaemonWire
             case DeviceListReply m:
                 WriteDeviceListReply(ref w, m);
                 break;
+            case MigrateRequest m:
+                WriteMigrateRequest(ref w, m);
+                break;
+            case MigrateProgress m:
+                WriteMigrateProgress(ref w, m);
+                break;
+            case MigrateReply m:
+                WriteMigrateReply(ref w, m);
+                break;
+            case MigrateChallenge m:
+                WriteMigrateChallenge(ref w, m);
+                break;
+            case MigrateOffer m:
+                WriteMigrateOffer(ref w, m);
+                break;
+            case MigrateAnswer m:
+                WriteMigrateAnswer(ref w, m);
+                break;
+            case MigrateReceived m:
+                WriteMigrateReceived(ref w, m);
+                break;
+            case MigrateCommit m:
+                WriteMigrateCommit(ref w, m);
+                break;
+            case MigrateResumed m:
+                WriteMigrateResumed(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -266,6 +311,15 @@ internal static class DaemonWire
         60 => ReadConsoleOutput(ref r),
         61 => ReadConsoleClosed(ref r),
         62 => ReadDeviceListReply(ref r),
+        130 => ReadMigrateRequest(ref r),
+        131 => ReadMigrateProgress(ref r),
+        132 => ReadMigrateReply(ref r),
+        140 => ReadMigrateChallenge(ref r),
+        141 => ReadMigrateOffer(ref r),
+        142 => ReadMigrateAnswer(ref r),
+        143 => ReadMigrateReceived(ref r),
+        144 => ReadMigrateCommit(ref r),
+        145 => ReadMigrateResumed(ref r),
         _ => null,
     };
 
@@ -2275,6 +2329,556 @@ internal static class DaemonWire
         }
 
         return new DeviceListReply(fDevices!) { Id = id };
+    }
+
+    private static void WriteMigrateRequest(ref MessagePackWriter w, MigrateRequest m)
+    {
+        w.WriteMapHeader(7);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Target"u8);
+        w.Write(m.Target);
+        w.WriteString("Live"u8);
+        w.Write(m.Live);
+        w.WriteString("Key"u8);
+        w.Write(m.Key);
+        w.WriteString("MaxRounds"u8);
+        w.Write(m.MaxRounds);
+        w.WriteString("Verify"u8);
+        w.Write(m.Verify);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateRequest ReadMigrateRequest(ref MessagePackReader r)
+    {
+        string? fDomain = null;
+        string? fTarget = null;
+        bool fLive = default;
+        string? fKey = null;
+        int fMaxRounds = 30;
+        bool fVerify = false;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = ReadString(ref r, "Domain");
+                    seen |= 1UL;
+                    break;
+                case "Target":
+                    fTarget = ReadString(ref r, "Target");
+                    seen |= 2UL;
+                    break;
+                case "Live":
+                    fLive = r.ReadBoolean();
+                    seen |= 4UL;
+                    break;
+                case "Key":
+                    fKey = ReadString(ref r, "Key");
+                    seen |= 8UL;
+                    break;
+                case "MaxRounds":
+                    fMaxRounds = r.ReadInt32();
+                    seen |= 16UL;
+                    break;
+                case "Verify":
+                    fVerify = r.ReadBoolean();
+                    seen |= 32UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "MigrateRequest", ["Domain", "Target", "Live", "Key", "MaxRounds", "Verify"]);
+        }
+
+        return new MigrateRequest(fDomain!, fTarget!, fLive, fKey!, fMaxRounds, fVerify) { Id = id };
+    }
+
+    private static void WriteMigrateProgress(ref MessagePackWriter w, MigrateProgress m)
+    {
+        w.WriteMapHeader(8);
+        w.WriteString("Stage"u8);
+        w.Write(m.Stage);
+        w.WriteString("Round"u8);
+        w.Write(m.Round);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("DirtyPages"u8);
+        w.Write(m.DirtyPages);
+        w.WriteString("DirtyPagesPerSecond"u8);
+        w.Write(m.DirtyPagesPerSecond);
+        w.WriteString("ElapsedMs"u8);
+        w.Write(m.ElapsedMs);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateProgress ReadMigrateProgress(ref MessagePackReader r)
+    {
+        string? fStage = null;
+        int fRound = default;
+        long fPages = default;
+        long fBytes = default;
+        long fDirtyPages = default;
+        long fDirtyPagesPerSecond = default;
+        long fElapsedMs = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Stage":
+                    fStage = ReadString(ref r, "Stage");
+                    seen |= 1UL;
+                    break;
+                case "Round":
+                    fRound = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 8UL;
+                    break;
+                case "DirtyPages":
+                    fDirtyPages = r.ReadInt64();
+                    seen |= 16UL;
+                    break;
+                case "DirtyPagesPerSecond":
+                    fDirtyPagesPerSecond = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
+                case "ElapsedMs":
+                    fElapsedMs = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 127UL) != 127UL)
+        {
+            throw Missing(seen, 127UL, "MigrateProgress", ["Stage", "Round", "Pages", "Bytes", "DirtyPages", "DirtyPagesPerSecond", "ElapsedMs"]);
+        }
+
+        return new MigrateProgress(fStage!, fRound, fPages, fBytes, fDirtyPages, fDirtyPagesPerSecond, fElapsedMs) { Id = id };
+    }
+
+    private static void WriteMigrateReply(ref MessagePackWriter w, MigrateReply m)
+    {
+        w.WriteMapHeader(9);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Target"u8);
+        w.Write(m.Target);
+        w.WriteString("TargetDomainId"u8);
+        w.Write(m.TargetDomainId);
+        w.WriteString("Rounds"u8);
+        w.Write(m.Rounds);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Bytes"u8);
+        w.Write(m.Bytes);
+        w.WriteString("TotalUs"u8);
+        w.Write(m.TotalUs);
+        w.WriteString("DowntimeUs"u8);
+        w.Write(m.DowntimeUs);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateReply ReadMigrateReply(ref MessagePackReader r)
+    {
+        string? fDomain = null;
+        string? fTarget = null;
+        int fTargetDomainId = default;
+        int fRounds = default;
+        long fPages = default;
+        long fBytes = default;
+        long fTotalUs = default;
+        long fDowntimeUs = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = ReadString(ref r, "Domain");
+                    seen |= 1UL;
+                    break;
+                case "Target":
+                    fTarget = ReadString(ref r, "Target");
+                    seen |= 2UL;
+                    break;
+                case "TargetDomainId":
+                    fTargetDomainId = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Rounds":
+                    fRounds = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt64();
+                    seen |= 16UL;
+                    break;
+                case "Bytes":
+                    fBytes = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
+                case "TotalUs":
+                    fTotalUs = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "DowntimeUs":
+                    fDowntimeUs = r.ReadInt64();
+                    seen |= 128UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 255UL) != 255UL)
+        {
+            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs"]);
+        }
+
+        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs) { Id = id };
+    }
+
+    private static void WriteMigrateChallenge(ref MessagePackWriter w, MigrateChallenge m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Nonce"u8);
+        WriteBin(ref w, m.Nonce);
+        w.WriteString("Arch"u8);
+        w.Write(m.Arch);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateChallenge ReadMigrateChallenge(ref MessagePackReader r)
+    {
+        byte[]? fNonce = null;
+        string? fArch = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Nonce":
+                    fNonce = ReadBin(ref r, "Nonce");
+                    seen |= 1UL;
+                    break;
+                case "Arch":
+                    fArch = ReadString(ref r, "Arch");
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "MigrateChallenge", ["Nonce", "Arch"]);
+        }
+
+        return new MigrateChallenge(fNonce!, fArch!) { Id = id };
+    }
+
+    private static void WriteMigrateOffer(ref MessagePackWriter w, MigrateOffer m)
+    {
+        w.WriteMapHeader(9);
+        w.WriteString("Proof"u8);
+        WriteBin(ref w, m.Proof);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Isa"u8);
+        w.Write(m.Isa);
+        w.WriteString("MaxMemoryKiB"u8);
+        w.Write(m.MaxMemoryKiB);
+        w.WriteString("ConfigPath"u8);
+        w.Write(m.ConfigPath);
+        w.WriteString("Uuid"u8);
+        w.Write(m.Uuid);
+        w.WriteString("Paused"u8);
+        w.Write(m.Paused);
+        w.WriteString("Verify"u8);
+        w.Write(m.Verify);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateOffer ReadMigrateOffer(ref MessagePackReader r)
+    {
+        byte[]? fProof = null;
+        string? fName = null;
+        string? fIsa = null;
+        long fMaxMemoryKiB = default;
+        string? fConfigPath = null;
+        string? fUuid = null;
+        bool fPaused = default;
+        bool fVerify = false;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Proof":
+                    fProof = ReadBin(ref r, "Proof");
+                    seen |= 1UL;
+                    break;
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 2UL;
+                    break;
+                case "Isa":
+                    fIsa = ReadString(ref r, "Isa");
+                    seen |= 4UL;
+                    break;
+                case "MaxMemoryKiB":
+                    fMaxMemoryKiB = r.ReadInt64();
+                    seen |= 8UL;
+                    break;
+                case "ConfigPath":
+                    fConfigPath = ReadString(ref r, "ConfigPath");
+                    seen |= 16UL;
+                    break;
+                case "Uuid":
+                    fUuid = ReadString(ref r, "Uuid");
+                    seen |= 32UL;
+                    break;
+                case "Paused":
+                    fPaused = r.ReadBoolean();
+                    seen |= 64UL;
+                    break;
+                case "Verify":
+                    fVerify = r.ReadBoolean();
+                    seen |= 128UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 127UL) != 127UL)
+        {
+            throw Missing(seen, 127UL, "MigrateOffer", ["Proof", "Name", "Isa", "MaxMemoryKiB", "ConfigPath", "Uuid", "Paused", "Verify"]);
+        }
+
+        return new MigrateOffer(fProof!, fName!, fIsa!, fMaxMemoryKiB, fConfigPath!, fUuid!, fPaused, fVerify) { Id = id };
+    }
+
+    private static void WriteMigrateAnswer(ref MessagePackWriter w, MigrateAnswer m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Accepted"u8);
+        w.Write(m.Accepted);
+        w.WriteString("Reason"u8);
+        w.Write(m.Reason);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateAnswer ReadMigrateAnswer(ref MessagePackReader r)
+    {
+        bool fAccepted = default;
+        string? fReason = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Accepted":
+                    fAccepted = r.ReadBoolean();
+                    seen |= 1UL;
+                    break;
+                case "Reason":
+                    fReason = ReadString(ref r, "Reason");
+                    seen |= 2UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "MigrateAnswer", ["Accepted", "Reason"]);
+        }
+
+        return new MigrateAnswer(fAccepted, fReason!) { Id = id };
+    }
+
+    private static void WriteMigrateReceived(ref MessagePackWriter w, MigrateReceived m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Ok"u8);
+        w.Write(m.Ok);
+        w.WriteString("Reason"u8);
+        w.Write(m.Reason);
+        w.WriteString("MemoryHash"u8);
+        w.Write(m.MemoryHash);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateReceived ReadMigrateReceived(ref MessagePackReader r)
+    {
+        bool fOk = default;
+        string? fReason = null;
+        ulong fMemoryHash = 0;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Ok":
+                    fOk = r.ReadBoolean();
+                    seen |= 1UL;
+                    break;
+                case "Reason":
+                    fReason = ReadString(ref r, "Reason");
+                    seen |= 2UL;
+                    break;
+                case "MemoryHash":
+                    fMemoryHash = r.ReadUInt64();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "MigrateReceived", ["Ok", "Reason", "MemoryHash"]);
+        }
+
+        return new MigrateReceived(fOk, fReason!, fMemoryHash) { Id = id };
+    }
+
+    private static void WriteMigrateCommit(ref MessagePackWriter w, MigrateCommit m)
+    {
+        w.WriteMapHeader(1);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateCommit ReadMigrateCommit(ref MessagePackReader r)
+    {
+        long id = 0;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        return new MigrateCommit() { Id = id };
+    }
+
+    private static void WriteMigrateResumed(ref MessagePackWriter w, MigrateResumed m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("DomainId"u8);
+        w.Write(m.DomainId);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateResumed ReadMigrateResumed(ref MessagePackReader r)
+    {
+        int fDomainId = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "DomainId":
+                    fDomainId = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "MigrateResumed", ["DomainId"]);
+        }
+
+        return new MigrateResumed(fDomainId) { Id = id };
     }
 
     private static void WriteDeviceRow(ref MessagePackWriter w, DeviceRow m)

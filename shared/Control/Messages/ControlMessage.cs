@@ -60,6 +60,13 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(ReadGuestMemory), Tag = 105)]
 [DerivedTypeShape(typeof(GuestMemoryData), Tag = 106)]
 [DerivedTypeShape(typeof(WriteGuestMemory), Tag = 107)]
+[DerivedTypeShape(typeof(CleanDirtyLog), Tag = 130)]
+[DerivedTypeShape(typeof(DirtyBitmap), Tag = 131)]
+[DerivedTypeShape(typeof(MigrationSend), Tag = 132)]
+[DerivedTypeShape(typeof(MigrationRoundSent), Tag = 133)]
+[DerivedTypeShape(typeof(MigrationReceive), Tag = 134)]
+[DerivedTypeShape(typeof(HashMemory), Tag = 135)]
+[DerivedTypeShape(typeof(MemoryHash), Tag = 136)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

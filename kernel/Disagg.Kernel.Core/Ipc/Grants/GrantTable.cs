@@ -57,6 +57,24 @@ public sealed unsafe class GrantTable
 
     public void Release(uint gref, bool write) => Release(gref, write, validated: true);
 
+    /// <summary>
+    /// Set while the domain's dirty log runs: called with the frame when the last writable pin of a grant
+    /// goes, because a service may have written the page through its mapping (Xen marks on unmap too).
+    /// </summary>
+    public Action<ulong>? WriteUnpinned { get; set; }
+
+    /// <summary>Calls <paramref name="visit"/> with the frame of every grant pinned writable now (a ring a backend maps).</summary>
+    public void ForEachWritablyPinned(Action<ulong> visit)
+    {
+        for (var gref = 0u; gref < (uint)Capacity; gref++)
+        {
+            if (Volatile.Read(ref _writePins[gref]) > 0)
+            {
+                visit(Volatile.Read(ref Unsafe.AsRef<uint>(Entry(gref) + 4)));
+            }
+        }
+    }
+
     /// <summary>Reads an entry without pinning it (for diagnostics and dump_table).</summary>
     public GrantEntryV1 Read(uint gref) => gref < (uint)Capacity ? *(GrantEntryV1*)Entry(gref) : default;
 
@@ -93,6 +111,11 @@ public sealed unsafe class GrantTable
         if (Interlocked.Decrement(ref pins[gref]) != 0 || !validated)
         {
             return;
+        }
+
+        if (write && WriteUnpinned is { } unpinned)
+        {
+            unpinned(Volatile.Read(ref Unsafe.AsRef<uint>(Entry(gref) + 4)));
         }
 
         ref var head = ref Unsafe.AsRef<int>(Entry(gref));

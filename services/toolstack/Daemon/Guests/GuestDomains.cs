@@ -350,6 +350,25 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         try
         {
             await guests.CallAsync<OkReply>(guest.Name, new LoadKernel(created.DomainId, image, ramdisk, guest.Config.CommandLine), cancel).ConfigureAwait(false);
+        }
+        catch
+        {
+            await kernel.Client.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await AttachAsync(guest, created, paused, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A domain the kernel built (from a config, or from a migration stream) becomes a guest of this daemon:
+    /// its console, its xenstore directory, the registry; unpaused unless asked not to. A failure destroys the
+    /// domain. Caller holds the gate.
+    /// </summary>
+    private async Task AttachAsync(Guest guest, DomainCreated created, bool paused, CancellationToken cancel)
+    {
+        try
+        {
             guest.Id = created.DomainId;
             guest.CreatedAtMs = Environment.TickCount64;
             consoles.Bind(created.DomainId, guest.Name);
@@ -370,6 +389,27 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             await xenstore.RemoveAsync(created.DomainId, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
             await kernel.Client.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>An incoming migration's domain (built paused by the kernel) joins this host's guests; unpaused unless <paramref name="paused"/>.</summary>
+    public async Task AdoptAsync(Guest guest, DomainCreated created, bool paused, CancellationToken cancel)
+    {
+        await guests.EnterAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            if (_goingDown)
+            {
+                await kernel.Client.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
+                throw new DomainOperationException(guest.Name, "the host is going down");
+            }
+
+            await AttachAsync(guest, created, paused, cancel).ConfigureAwait(false);
+            log.DomainCreated(guest.Id, guest.Name, guest.ConfigPath);
+        }
+        finally
+        {
+            guests.Leave();
         }
     }
 

@@ -1,0 +1,145 @@
+using Disagg.Abi.Hypercalls;
+using Disagg.Control.Messages;
+using Disagg.DomainImage;
+using Disagg.Interop;
+using Disagg.Kernel.Core;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Memory;
+using Disagg.Kernel.Core.Migration;
+
+namespace Disagg.Kernel.Control;
+
+/// <summary>
+/// The dirty log's clean and the two ends of a live migration (docs/SAVE-RESTORE.md, "Live migration"): the
+/// toolstack connects the hosts and authenticates the peer; the kernel writes and reads the stream on the
+/// socket it is handed, so guest memory goes from one kernel to the other with no copy in between.
+/// </summary>
+internal static class MigrationRequests
+{
+    /// <summary>A peer that stops reading or writing for this long has failed the migration.</summary>
+    private const int StallMs = 60_000;
+
+    public static DirtyBitmap Clean(Hypervisor hv, CleanDirtyLog c)
+    {
+        var d = Find(hv, c.DomainId);
+        if (!d.Memory.DirtyLogging)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: the dirty log is off (DomainCommand EnableDirtyLog starts it)");
+        }
+
+        var bitmap = Clean(hv, d);
+        var bytes = new byte[bitmap.Length * 8];
+        Buffer.BlockCopy(bitmap, 0, bytes, 0, bytes.Length);
+        return new DirtyBitmap(bytes, DirtyLog.Count(bitmap));
+    }
+
+    public static MemoryHash Hash(Hypervisor hv, HashMemory h)
+    {
+        var d = Find(hv, h.DomainId);
+        if (d.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed))
+        {
+            throw new DomainRequestException(XenErrno.EBUSY, $"domain {d.Id} is {d.State}: pause it before hashing its memory");
+        }
+
+        var (hash, pages) = MemoryDigest.Compute(d);
+        return new MemoryHash(hash, pages);
+    }
+
+    public static MigrationRoundSent Send(Hypervisor hv, MigrationSend m, FileDescriptor fd)
+    {
+        using var socket = fd;
+        var stream = new BufferedStream(new DescriptorStream(fd, StallMs), 1 << 20); // records are written in two parts each
+        var d = Find(hv, m.DomainId);
+        try
+        {
+            var round = m.Stage switch
+            {
+                MigrationStage.Start => MigrationSender.Start(hv, d, stream, m.Config ?? []),
+                MigrationStage.Round => MigrationSender.Round(hv, d, stream, m.FirstRecord),
+                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord),
+                _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
+            };
+            return new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new DomainRequestException(XenErrno.ENOSYS, e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DomainRequestException(XenErrno.EBUSY, e.Message);
+        }
+        catch (IOException e)
+        {
+            // The target went away or stalled: the toolstack stops the log and lets the domain run on here.
+            throw new DomainRequestException(XenErrno.EIO, $"domain {d.Id}: migration stream: {e.Message}");
+        }
+        finally
+        {
+            Close(stream);
+        }
+    }
+
+    public static DomainCreated Receive(Hypervisor hv, MigrationReceive r, FileDescriptor fd)
+    {
+        using var socket = fd;
+        return Receive(hv, r, new DescriptorStream(fd, StallMs));
+    }
+
+    private static DomainCreated Receive(Hypervisor hv, MigrationReceive r, DescriptorStream stream)
+    {
+        if (!string.IsNullOrEmpty(r.Name) && hv.Domains.Snapshot().Any(d => d.Name == r.Name))
+        {
+            throw new DomainRequestException(XenErrno.EEXIST, $"domain '{r.Name}' already exists");
+        }
+
+        try
+        {
+            var (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
+            return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
+        }
+        catch (DomainImageException e)
+        {
+            throw new DomainRequestException(e.Error == DomainImageError.Truncated ? XenErrno.EIO : XenErrno.EINVAL, $"incoming migration: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            throw new DomainRequestException(XenErrno.EIO, $"incoming migration: {e.Message}");
+        }
+        catch (MemoryBudgetExceededException e)
+        {
+            throw new DomainRequestException(XenErrno.ENOMEM, $"incoming migration: {e.Message}");
+        }
+        catch (ArgumentException e)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"incoming migration: {e.Message}");
+        }
+    }
+
+    private static ulong[] Clean(Hypervisor hv, Domain d)
+    {
+        try
+        {
+            return DirtyLog.Clean(hv, d);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DomainRequestException(XenErrno.EBUSY, e.Message);
+        }
+    }
+
+    private static Domain Find(Hypervisor hv, int id) => hv.Domains[id] ?? throw new DomainRequestException(XenErrno.ESRCH, $"no domain {id}");
+
+    /// <summary>Flushes what a round left in its buffer; after a failed round that fails again, and the round's error was replied.</summary>
+    private static void Close(Stream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // the stream already failed; its error is the request's reply
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Disagg.Control;
+using Disagg.Control.Messages;
+using Disagg.Toolstack.Daemon;
+using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Host;
+using Disagg.Toolstack.Protocol;
+using OkReply = Disagg.Control.Messages.OkReply;
+
+namespace Disagg.Toolstack.Migration;
+
+/// <summary>
+/// `disagg migrate DOMAIN TARGET`: pre-copy with the kernel's dirty log — everything, then what was dirtied
+/// meanwhile, round after round, until the remainder is small or the rounds stop shrinking — then the
+/// stop-and-copy with the guest paused, the target's word that it has the whole guest, our commit, its resume,
+/// and only then the guest is destroyed here. Until the commit, any failure (a refusal, the target dying, the
+/// connection dropping) stops the dirty log and lets the guest run on here as if nothing happened.
+/// </summary>
+internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, MigrationLog log)
+{
+    /// <summary>Stop pre-copy once this few pages are dirty: the last round then costs about a millisecond.</summary>
+    private const long SmallRemainder = 256;
+
+    /// <summary>Rounds in a row that did not shrink the dirty set before pre-copy gives up and stops the guest.</summary>
+    private const int NonConvergingRounds = 3;
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReceivedTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan ResumedTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<MigrateReply> RunAsync(MigrateRequest request, Func<MigrateProgress, Task> progress, CancellationToken cancel)
+    {
+        var (_, found) = await registry.ResolveAsync(request.Domain, cancel).ConfigureAwait(false);
+        var guest = found ?? throw new ToolstackException($"'{request.Domain}' is not a guest of this host");
+        try
+        {
+            return await MigrateAsync(guest, request, progress, cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MigrationException or KernelRequestException or SocketException or HostConfigException)
+        {
+            log.OutgoingFailed(guest.Name, request.Target, e.Message);
+            throw new DomainOperationException(guest.Name, $"migration to {request.Target} failed; it runs on here: {e.Message}");
+        }
+    }
+
+    private async Task<MigrateReply> MigrateAsync(Guest guest, MigrateRequest request, Func<MigrateProgress, Task> progress, CancellationToken cancel)
+    {
+        var total = Stopwatch.StartNew();
+        var endpoint = MigrationListener.Parse(request.Target, "TARGET");
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        {
+            connect.CancelAfter(ConnectTimeout);
+            try
+            {
+                await socket.ConnectAsync(endpoint, connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new MigrationException($"{request.Target} did not answer within {ConnectTimeout.TotalSeconds:F0} s");
+            }
+        }
+
+        socket.SendBufferSize = 4 << 20;
+        await using var peer = new PeerSocket(socket);
+        var challenge = await peer.ReceiveAsync<MigrateChallenge>(AnswerTimeout, cancel).ConfigureAwait(false);
+        var key = System.Text.Encoding.UTF8.GetBytes(request.Key.Trim());
+        var isa = GuestWidth.Of(guest);
+        var summary = (await kernel.Client.CallAsync<DomainList>(new ListDomains(), cancel).ConfigureAwait(false)).Domains.FirstOrDefault(d => d.DomainId == guest.Id)
+            ?? throw new MigrationException($"domain {guest.Id} is gone");
+        var wasPaused = summary.State.Contains('p', StringComparison.Ordinal);
+        await peer.SendAsync(new MigrateOffer(MigrationKey.Prove(key, challenge.Nonce), guest.Name, isa, summary.MaxMemoryKiB, Path.GetFullPath(guest.ConfigPath), guest.Uuid, wasPaused, request.Verify), cancel).ConfigureAwait(false);
+        var answer = await peer.ReceiveAsync<MigrateAnswer>(AnswerTimeout, cancel).ConfigureAwait(false);
+        if (!answer.Accepted)
+        {
+            throw new MigrationException($"{request.Target} {answer.Reason}");
+        }
+
+        // A connection of its own: each round holds the kernel's session while it writes to the socket.
+        await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
+        var id = guest.Id;
+        var pausedHere = false;
+        var committed = false;
+        var logging = false;
+        long pausedAt = 0;
+        var rounds = 0;
+        long pages = 0, bytes = 0;
+        try
+        {
+            if (!request.Live && !wasPaused)
+            {
+                await Pause(session, id, cancel).ConfigureAwait(false);
+                pausedHere = true;
+                pausedAt = Stopwatch.GetTimestamp();
+            }
+
+            logging = true;
+            var round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Start, 0, []), cancel).ConfigureAwait(false);
+            var records = round.Records;
+            pages += round.Pages;
+            bytes += round.Bytes;
+            rounds = 1;
+            await Report(progress, "round", rounds, pages, bytes, round, total).ConfigureAwait(false);
+            var growing = 0;
+            while (request.Live && rounds < request.MaxRounds && round.DirtyPages > SmallRemainder && growing < NonConvergingRounds)
+            {
+                var previous = round;
+                round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Round, records, []), cancel).ConfigureAwait(false);
+                records += round.Records;
+                pages += round.Pages;
+                bytes += round.Bytes;
+                rounds++;
+                growing = round.DirtyPages >= previous.Pages ? growing + 1 : 0;
+                await Report(progress, "round", rounds, pages, bytes, round, total).ConfigureAwait(false);
+            }
+
+            if (!pausedHere && !wasPaused)
+            {
+                await Pause(session, id, cancel).ConfigureAwait(false);
+                pausedHere = true;
+                pausedAt = Stopwatch.GetTimestamp();
+            }
+
+            if (pausedAt == 0)
+            {
+                pausedAt = Stopwatch.GetTimestamp(); // a paused guest has no downtime of ours; the stop round is counted
+            }
+
+            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, []), cancel).ConfigureAwait(false);
+            pages += round.Pages;
+            bytes += round.Bytes;
+            rounds++;
+            await Report(progress, "stop", rounds, pages, bytes, round, total).ConfigureAwait(false);
+            var hash = request.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(id), cancel).ConfigureAwait(false)).Hash : 0;
+            var received = await peer.ReceiveAsync<MigrateReceived>(ReceivedTimeout, cancel).ConfigureAwait(false);
+            if (!received.Ok)
+            {
+                throw new MigrationException($"{request.Target} did not take the guest: {received.Reason}");
+            }
+
+            if (request.Verify && received.MemoryHash != hash)
+            {
+                throw new MigrationException($"the guest's memory on {request.Target} differs from ours (digest {received.MemoryHash:x16}, ours {hash:x16})");
+            }
+
+            await peer.SendAsync(new MigrateCommit(), cancel).ConfigureAwait(false);
+            committed = true;
+            var resumed = await peer.ReceiveAsync<MigrateResumed>(ResumedTimeout, cancel).ConfigureAwait(false);
+            var downtime = Stopwatch.GetElapsedTime(pausedAt);
+            await Report(progress, "resumed", rounds, pages, bytes, round with { DirtyPages = 0 }, total).ConfigureAwait(false);
+
+            // The target runs the guest now: ours goes, console and xenstore entries with it.
+            await guests.ActAsync(guest.Name, DomainAction.Destroy, wait: false, CancellationToken.None).ConfigureAwait(false);
+            log.Left(guest.Name, request.Target, rounds, pages, total.Elapsed.TotalMilliseconds, downtime.TotalMilliseconds);
+            return new MigrateReply(guest.Name, request.Target, resumed.DomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, (long)downtime.TotalMicroseconds);
+        }
+        catch when (!committed)
+        {
+            // Nothing happened: the log stops, the guest runs on (unless it was paused before we came).
+            if (logging)
+            {
+                await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.DisableDirtyLog), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (pausedHere)
+            {
+                await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.Unpause), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+        catch (MigrationException e)
+        {
+            // Committed but no word back: the target may be running it. Running ours too could corrupt its disks.
+            throw new MigrationException($"{e.Message}; the guest was handed over and stays paused here: check {request.Target} before unpausing it");
+        }
+    }
+
+    private static async Task Pause(KernelClient session, int id, CancellationToken cancel) =>
+        await session.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Pause), cancel).ConfigureAwait(false);
+
+    private static async Task<MigrationRoundSent> SendAsync(KernelClient session, PeerSocket peer, MigrationSend send, CancellationToken cancel)
+    {
+        var fd = peer.Descriptor();
+        try
+        {
+            var reply = await session.RequestAsync(send, [fd], cancel).ConfigureAwait(false);
+            return reply as MigrationRoundSent ?? throw new MigrationException(reply is Disagg.Control.Messages.ErrorReply e ? e.Message : reply.GetType().Name);
+        }
+        finally
+        {
+            PeerSocket.Release(fd);
+        }
+    }
+
+    private static Task Report(Func<MigrateProgress, Task> progress, string stage, int round, long pages, long bytes, MigrationRoundSent last, Stopwatch total)
+    {
+        var seconds = last.ElapsedNs / 1e9;
+        var rate = seconds > 0 ? (long)(last.DirtyPages / seconds) : 0;
+        return progress(new MigrateProgress(stage, round, pages, bytes, last.DirtyPages, rate, total.ElapsedMilliseconds));
+    }
+}

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+
+namespace Disagg.Interop;
+
+/// <summary>
+/// A blocking Stream over a stream socket (or pipe) another process handed over, by read/write/poll on the
+/// descriptor itself. Not a .NET Socket on purpose: the descriptor shares its open file with the sender's own
+/// (non-blocking) socket, so its O_NONBLOCK flag is left as it is, and disposing never shuts the connection
+/// down (.NET disconnects a TCP socket it closes). The descriptor stays the caller's.
+/// </summary>
+public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : Stream
+{
+    private const short PollOut = 4;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Libc.Read(fd.Value, p, (nuint)buffer.Length);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                Wait(Marshal.GetLastPInvokeError(), Libc.PollIn, "read");
+            }
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            var done = 0;
+            while (done < buffer.Length)
+            {
+                var n = Libc.Write(fd.Value, p + done, (nuint)(buffer.Length - done));
+                if (n >= 0)
+                {
+                    done += (int)n;
+                    continue;
+                }
+
+                Wait(Marshal.GetLastPInvokeError(), PollOut, "write");
+            }
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>EAGAIN: waits until the descriptor is ready, at most the stall bound; EINTR: again; anything else fails.</summary>
+    private void Wait(int errno, short events, string what)
+    {
+        if (errno == Libc.Eintr)
+        {
+            return;
+        }
+
+        if (errno != Libc.Eagain)
+        {
+            throw new IOException($"{what}: errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})");
+        }
+
+        var pfd = new Libc.PollFd { Fd = fd.Value, Events = events };
+        var ready = Libc.Poll(&pfd, 1, stallMs);
+        if (ready == 0)
+        {
+            throw new IOException($"{what}: the peer stalled for {stallMs / 1000} s");
+        }
+    }
+}
