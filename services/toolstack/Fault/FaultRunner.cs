@@ -184,7 +184,7 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
                     _faults.Add(tracker);
                 }
 
-                log.WriteLine($"fault: {tracker.AtMs / 1000.0,6:0.0} s  #{fault.Index} {fault.Kind.ToString().ToLowerInvariant()} {fault.Target}{(fault.HoldMs > 0 ? $" for {fault.HoldMs} ms" : "")}: {tracker.Outcome(0, 0).Outcome}");
+                log.WriteLine($"fault: {tracker.AtMs / 1000.0,6:0.0} s  #{fault.Index} {fault.Kind.ToString().ToLowerInvariant()} {fault.Target}{(fault.HoldMs > 0 ? $" for {fault.HoldMs} ms" : "")}: {tracker.Status}");
             }
 
             await DelayUntilAsync((long)options.Plan.Duration.TotalMilliseconds, cancel).ConfigureAwait(false);

@@ -47,6 +47,18 @@ internal sealed class FaultTracker(ScheduledFault fault, long atMs, int? oldPid,
         }
     }
 
+    /// <summary>What is known so far (the daemon's answer to the injection, or why it was skipped).</summary>
+    public string Status
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _outcome;
+            }
+        }
+    }
+
     public void Skip(string why)
     {
         lock (_lock)
