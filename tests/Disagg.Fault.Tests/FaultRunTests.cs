@@ -60,18 +60,16 @@ public sealed class FaultRunTests(ServiceHost fixture) : IClassFixture<ServiceHo
     }
 
     [Fact]
-    public void SegvAndSwapAreInjectedAndTheServiceServesAgain()
+    public void SwapsAreInjectedAndTheServiceServesAgain()
     {
-        var dir = Path.Combine(Host.Dir, "report-segv-swap");
+        var dir = Path.Combine(Host.Dir, "report-swap");
         var before = Host.Service("netback").GetProperty("swaps").GetInt32();
-        var r = Fault(TimeSpan.FromMinutes(4), "run", "--targets", "netback", "--faults", "segv,swap", "--every", "3s", "--for", "12s", "--seed", "3", "--report", dir, "--use-existing");
+        var r = Fault(TimeSpan.FromMinutes(4), "run", "--targets", "netback", "--faults", "swap", "--every", "3s", "--for", "12s", "--seed", "3", "--report", dir, "--use-existing");
         Assert.True(r.ExitCode == 0, r.ToString());
         var report = ReportStore.Read(dir);
-        Assert.Contains(report.Faults, f => f.Kind == FaultKind.Segv && f.Outcome.Contains("sent SIGSEGV", StringComparison.Ordinal));
         Assert.Contains(report.Faults, f => f.Kind == FaultKind.Swap);
         Assert.All(report.Faults, f => Assert.True(f.RecoveryMs is not null && f.NewPid != f.OldPid, f.ToString()));
         Assert.True(Host.Service("netback").GetProperty("swaps").GetInt32() > before, "the swap went through the supervisor's swap path");
-        Assert.Contains("signal 11", Host.Service("netback").GetProperty("last_exit").GetString() + File.ReadAllText(Path.Combine(Host.Dir, "disagg.log")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal static class FaultCommand
     private static Command Run()
     {
         var targets = new Option<string>("--targets") { Description = "services to fault, comma-separated (netback, blkback, xenstored)", DefaultValueFactory = _ => "netback,blkback,xenstored" };
-        var faults = new Option<string>("--faults") { Description = "fault kinds, comma-separated: kill (SIGKILL), stop (SIGSTOP, SIGCONT later), segv (SIGSEGV), swap (service swap to the same binary)", DefaultValueFactory = _ => "kill,stop,segv,swap" };
+        var faults = new Option<string>("--faults") { Description = "fault kinds, comma-separated: kill (SIGKILL), stop (SIGSTOP, SIGCONT later), segv (SIGSEGV; the .NET runtime ignores one sent with kill(), so it only crashes services that do not handle it), swap (service swap to the same binary)", DefaultValueFactory = _ => "kill,stop,swap" };
         var every = new Option<string>("--every") { Description = "interval between faults (e.g. 2s, 500ms)", DefaultValueFactory = _ => "2s" };
         var length = new Option<string>("--for") { Description = "how long the run lasts (e.g. 60s, 10m)", DefaultValueFactory = _ => "60s" };
         var seed = new Option<int?>("--seed") { Description = "the schedule's seed (default: from the clock; the report names it, so the run can be repeated)" };
