@@ -2,7 +2,6 @@ using System.Globalization;
 using Disagg.TestSupport;
 using Disagg.Toolstack.Fault.Report;
 using Disagg.Toolstack.Fault.Schedule;
-using Disagg.Toolstack.Tests;
 
 namespace Disagg.Fault.Tests;
 
@@ -11,7 +10,7 @@ public sealed class ServiceHost : IDisposable
 {
     public ServiceHost() => Host = new TestHost("xenstored,netback,blkback");
 
-    internal TestHost Host { get; }
+    public TestHost Host { get; }
 
     public void Dispose() => Host.Dispose();
 }

@@ -85,16 +85,7 @@ public sealed unsafe class ServiceDomain : IDisposable
     public int Id { get; }
 
     /// <summary>Grant maps this service holds now (a leak check's counter).</summary>
-    public int MapCount
-    {
-        get
-        {
-            lock (_maps)
-            {
-                return _maps.Count;
-            }
-        }
-    }
+    public int MapCount => Maps.Count;
 
     /// <summary>Shared pages this service allocated (they live as long as its channel).</summary>
     public int SharedPageCount => Volatile.Read(ref _sharedPageCount);
