@@ -85,6 +85,8 @@ MESSAGES = [
     ("MigrationReceive", 134, "Name:str ConsoleBackendDomain:i32 XenstoreDomain:i32"),
     ("HashMemory", 135, "DomainId:i32"),
     ("MemoryHash", 136, "Hash:u64 Pages:i64"),
+    ("GetHostCounters", 150, ""),
+    ("HostCounters", 151, "Domains:i32 Services:i32 EventPorts:i32 GrantMaps:i32 SharedPages:i32 FreeMemoryKiB:i64 TotalMemoryKiB:i64"),
 ]
 
 RECORDS = [
@@ -120,6 +122,7 @@ DAEMON_MESSAGES = [
     ("SaveProgress", 122, "Phase:str Bytes:i64 TotalBytes:i64"),
     ("SavedReply", 123, "DomainId:i32 Name:str Path:str Bytes:i64 MemoryBytes:i64 ElapsedMs:i64 SuspendMs:i64 After:enum:SaveAfter"),
     ("RestoredReply", 124, "DomainId:i32 Name:str Path:str Bytes:i64 ElapsedMs:i64 Paused:bool"),
+    ("HostCountersRequest", 150, ""),
     ("OkReply", 50, "Message:str"),
     ("ErrorReply", 51, "Message:str"),
     ("HostStatusReply", 52, "StateDir:str DaemonPid:i32 KernelPid:i32? KernelState:str KernelSocket:str DaemonSocket:str UptimeMs:i64 Guests:i32 Services:list:ServiceRow"),
@@ -142,6 +145,7 @@ DAEMON_MESSAGES = [
     ("MigrateReceived", 143, "Ok:bool Reason:str MemoryHash:u64=0"),
     ("MigrateCommit", 144, ""),
     ("MigrateResumed", 145, "DomainId:i32"),
+    ("HostCountersReply", 151, "Domains:i32 Services:i32 EventPorts:i32 GrantMaps:i32 SharedPages:i32 FreeMemoryKiB:i64 TotalMemoryKiB:i64"),
 ]
 
 DAEMON_RECORDS = [

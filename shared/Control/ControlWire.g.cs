@@ -70,6 +70,8 @@ internal static class ControlWire
         (134, typeof(MigrationReceive)),
         (135, typeof(HashMemory)),
         (136, typeof(MemoryHash)),
+        (150, typeof(GetHostCounters)),
+        (151, typeof(HostCounters)),
         (160, typeof(WatchConsoles)),
         (161, typeof(ConsoleActivity)),
     ];
@@ -138,6 +140,8 @@ internal static class ControlWire
         MigrationReceive => 134,
         HashMemory => 135,
         MemoryHash => 136,
+        GetHostCounters => 150,
+        HostCounters => 151,
         _ => -1,
     };
 
@@ -329,6 +333,12 @@ internal static class ControlWire
             case MemoryHash m:
                 WriteMemoryHash(ref w, m);
                 break;
+            case GetHostCounters m:
+                WriteGetHostCounters(ref w, m);
+                break;
+            case HostCounters m:
+                WriteHostCounters(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -398,6 +408,8 @@ internal static class ControlWire
         134 => ReadMigrationReceive(ref r),
         135 => ReadHashMemory(ref r),
         136 => ReadMemoryHash(ref r),
+        150 => ReadGetHostCounters(ref r),
+        151 => ReadHostCounters(ref r),
         _ => null,
     };
 
@@ -3376,6 +3388,115 @@ internal static class ControlWire
         }
 
         return new MemoryHash(fHash, fPages) { Id = id };
+    }
+
+    private static void WriteGetHostCounters(ref MessagePackWriter w, GetHostCounters m)
+    {
+        w.WriteMapHeader(1);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static GetHostCounters ReadGetHostCounters(ref MessagePackReader r)
+    {
+        long id = 0;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        return new GetHostCounters() { Id = id };
+    }
+
+    private static void WriteHostCounters(ref MessagePackWriter w, HostCounters m)
+    {
+        w.WriteMapHeader(8);
+        w.WriteString("Domains"u8);
+        w.Write(m.Domains);
+        w.WriteString("Services"u8);
+        w.Write(m.Services);
+        w.WriteString("EventPorts"u8);
+        w.Write(m.EventPorts);
+        w.WriteString("GrantMaps"u8);
+        w.Write(m.GrantMaps);
+        w.WriteString("SharedPages"u8);
+        w.Write(m.SharedPages);
+        w.WriteString("FreeMemoryKiB"u8);
+        w.Write(m.FreeMemoryKiB);
+        w.WriteString("TotalMemoryKiB"u8);
+        w.Write(m.TotalMemoryKiB);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static HostCounters ReadHostCounters(ref MessagePackReader r)
+    {
+        int fDomains = default;
+        int fServices = default;
+        int fEventPorts = default;
+        int fGrantMaps = default;
+        int fSharedPages = default;
+        long fFreeMemoryKiB = default;
+        long fTotalMemoryKiB = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domains":
+                    fDomains = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Services":
+                    fServices = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "EventPorts":
+                    fEventPorts = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "GrantMaps":
+                    fGrantMaps = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "SharedPages":
+                    fSharedPages = r.ReadInt32();
+                    seen |= 16UL;
+                    break;
+                case "FreeMemoryKiB":
+                    fFreeMemoryKiB = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
+                case "TotalMemoryKiB":
+                    fTotalMemoryKiB = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 127UL) != 127UL)
+        {
+            throw Missing(seen, 127UL, "HostCounters", ["Domains", "Services", "EventPorts", "GrantMaps", "SharedPages", "FreeMemoryKiB", "TotalMemoryKiB"]);
+        }
+
+        return new HostCounters(fDomains, fServices, fEventPorts, fGrantMaps, fSharedPages, fFreeMemoryKiB, fTotalMemoryKiB) { Id = id };
     }
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)

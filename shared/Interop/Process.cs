@@ -5,6 +5,9 @@ public static class ProcessSignals
 {
     public const int Sigterm = 15;
     public const int Sigkill = 9;
+    public const int Sigsegv = 11;
+    public const int Sigcont = 18;
+    public const int Sigstop = 19;
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false if no such process.</summary>
     public static bool Send(int pid, int signal)

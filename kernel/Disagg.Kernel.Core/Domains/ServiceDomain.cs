@@ -84,6 +84,12 @@ public sealed unsafe class ServiceDomain : IDisposable
 
     public int Id { get; }
 
+    /// <summary>Grant maps this service holds now (a leak check's counter).</summary>
+    public int MapCount => Maps.Count;
+
+    /// <summary>Shared pages this service allocated (they live as long as its channel).</summary>
+    public int SharedPageCount => Volatile.Read(ref _sharedPageCount);
+
     /// <summary>Released (its connection went, or a newer connection of the same domain took over).</summary>
     public bool IsClosed => Volatile.Read(ref _disposed);
 

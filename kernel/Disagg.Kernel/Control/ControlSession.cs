@@ -136,6 +136,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
             return request switch
             {
                 GetHostInfo => DomainRequests.HostInfo(server.Hypervisor),
+                GetHostCounters => DomainRequests.Counters(server.Hypervisor),
                 ListDomains => DomainRequests.List(server.Hypervisor),
                 ReadMessageLog r => ReadLogRearmed(r),
                 Subscribe => SubscribeToEvents(),

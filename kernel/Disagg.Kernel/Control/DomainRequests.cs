@@ -30,6 +30,20 @@ internal static class DomainRequests
         $"{Core.Hypercalls.XenVersionHypercall.Major}.{Core.Hypercalls.XenVersionHypercall.Minor}",
         MonotonicClock.Instance.NowNs - hv.StartedNs);
 
+    /// <summary>GetHostCounters: what a leak check compares before and after.</summary>
+    public static HostCounters Counters(Hypervisor hv)
+    {
+        int maps = 0, pages = 0, services = 0;
+        foreach (var service in hv.Services.Values)
+        {
+            services++;
+            maps += service.MapCount;
+            pages += service.SharedPageCount;
+        }
+
+        return new HostCounters(hv.Domains.Snapshot().Count, services, hv.EventChannels.BoundPortCount(), maps, pages, hv.Budget.FreePages * 4, hv.Budget.TotalPages * 4);
+    }
+
     public static DomainList List(Hypervisor hv)
     {
         var rows = new List<DomainSummary>();

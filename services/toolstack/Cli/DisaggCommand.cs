@@ -20,6 +20,7 @@ internal static class DisaggCommand
             ConsoleCommand.Build(),
             TopCommand.Build(),
             MigrateCommand.Build(),
+            FaultCommand.Build(),
         };
         root.Options.Add(Verb.StateDirOption);
         foreach (var verb in DomainCommands.Build().Concat(VcpuCommands.Build()).Concat(HostInfoCommands.Build()).Concat(DeviceCommands.Build()).Concat(SaveCommands.Build()))

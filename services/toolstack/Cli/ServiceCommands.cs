@@ -5,7 +5,7 @@ using Disagg.Toolstack.Protocol;
 
 namespace Disagg.Toolstack.Cli;
 
-/// <summary>`disagg service list|restart|kill|swap|add`: the supervised service domains.</summary>
+/// <summary>`disagg service list|restart|kill|stop|cont|segv|swap|add`: the supervised service domains.</summary>
 internal static class ServiceCommands
 {
     public static Command Build() => new("service", "the service domains the supervisor keeps running")
@@ -13,6 +13,9 @@ internal static class ServiceCommands
         List(),
         Action("restart", "stop a service and start it again (a planned restart, not counted against its restart limit)", ServiceAction.Restart),
         Action("kill", "SIGKILL a service, for fault injection: the supervisor sees a crash and restarts it", ServiceAction.Kill),
+        Action("stop", "SIGSTOP a service, for fault injection: it hangs until `service cont`", ServiceAction.Stop),
+        Action("cont", "SIGCONT a stopped service", ServiceAction.Continue),
+        Action("segv", "SIGSEGV a service, for fault injection: a crash as a bug would cause it", ServiceAction.Segv),
         Swap(),
         Add(),
     };

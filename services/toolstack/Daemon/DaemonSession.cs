@@ -70,6 +70,7 @@ internal static class DaemonSession
         SchedCreditRequest s => await host.Tuning.SchedCreditAsync(s, cancel).ConfigureAwait(false),
         DmesgRequest d => await DmesgAsync(host, d, cancel).ConfigureAwait(false),
         InfoRequest => await host.InfoAsync(cancel).ConfigureAwait(false),
+        HostCountersRequest => await CountersAsync(host, cancel).ConfigureAwait(false),
         DeviceAttachRequest a => new OkReply(await host.Devices.AttachAsync(a, cancel).ConfigureAwait(false)),
         DeviceDetachRequest d => new OkReply(await host.Devices.DetachAsync(d, cancel).ConfigureAwait(false)),
         DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),
@@ -84,6 +85,12 @@ internal static class DaemonSession
     {
         host.RequestDown("disagg host down");
         return new OkReply($"host {host.State.Path} going down");
+    }
+
+    private static async Task<HostCountersReply> CountersAsync(HostDaemon host, CancellationToken cancel)
+    {
+        var c = await host.Kernel.CallAsync<Control.Messages.HostCounters>(new Control.Messages.GetHostCounters(), cancel).ConfigureAwait(false);
+        return new HostCountersReply(c.Domains, c.Services, c.EventPorts, c.GrantMaps, c.SharedPages, c.FreeMemoryKiB, c.TotalMemoryKiB);
     }
 
     private static async Task<DmesgReply> DmesgAsync(HostDaemon host, DmesgRequest d, CancellationToken cancel)

@@ -271,7 +271,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     public IReadOnlyList<ServiceRow> List() => [.. Snapshot().Select(s => Row(s.Status()))];
 
-    /// <summary>restart (planned) or kill (SIGKILL, seen as a crash); null when no such service.</summary>
+    /// <summary>restart (planned), kill (SIGKILL, seen as a crash), or a signal for fault injection; null when no such service.</summary>
     public string? Act(string name, ServiceAction action)
     {
         var service = Find(name);
@@ -281,9 +281,16 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
         }
 
         var pid = service.Status().Pid;
-        var done = action == ServiceAction.Kill ? service.Kill() : service.Restart();
+        var (done, what) = action switch
+        {
+            ServiceAction.Kill => (service.Kill(), "sent SIGKILL"),
+            ServiceAction.Stop => (service.Signal(Disagg.Interop.ProcessSignals.Sigstop), "sent SIGSTOP"),
+            ServiceAction.Continue => (service.Signal(Disagg.Interop.ProcessSignals.Sigcont), "sent SIGCONT"),
+            ServiceAction.Segv => (service.Signal(Disagg.Interop.ProcessSignals.Sigsegv), "sent SIGSEGV"),
+            _ => (service.Restart(), "restarting"),
+        };
         return done
-            ? $"service '{name}' (pid {pid}): {(action == ServiceAction.Kill ? "sent SIGKILL" : "restarting")}"
+            ? $"service '{name}' (pid {pid}): {what}"
             : $"service '{name}' has no running process ({service.Status().State.ToString().ToLowerInvariant()})";
     }
 

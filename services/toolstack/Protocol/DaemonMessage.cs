@@ -28,6 +28,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(DeviceListRequest), Tag = 19)]
 [DerivedTypeShape(typeof(ServiceSwapRequest), Tag = 20)]
 [DerivedTypeShape(typeof(ServiceAddRequest), Tag = 45)]
+[DerivedTypeShape(typeof(HostCountersRequest), Tag = 150)]
 [DerivedTypeShape(typeof(OkReply), Tag = 50)]
 [DerivedTypeShape(typeof(ErrorReply), Tag = 51)]
 [DerivedTypeShape(typeof(HostStatusReply), Tag = 52)]
@@ -55,6 +56,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(MigrateReceived), Tag = 143)]
 [DerivedTypeShape(typeof(MigrateCommit), Tag = 144)]
 [DerivedTypeShape(typeof(MigrateResumed), Tag = 145)]
+[DerivedTypeShape(typeof(HostCountersReply), Tag = 151)]
 internal abstract record DaemonMessage
 {
     /// <summary>Chosen by the CLI, echoed by the reply; 0 for pushed console output.</summary>

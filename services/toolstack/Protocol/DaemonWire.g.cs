@@ -59,6 +59,8 @@ internal static class DaemonWire
         (143, typeof(MigrateReceived)),
         (144, typeof(MigrateCommit)),
         (145, typeof(MigrateResumed)),
+        (150, typeof(HostCountersRequest)),
+        (151, typeof(HostCountersReply)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -90,6 +92,7 @@ internal static class DaemonWire
         SaveProgress => 122,
         SavedReply => 123,
         RestoredReply => 124,
+        HostCountersRequest => 150,
         OkReply => 50,
         ErrorReply => 51,
         HostStatusReply => 52,
@@ -112,6 +115,7 @@ internal static class DaemonWire
         MigrateReceived => 143,
         MigrateCommit => 144,
         MigrateResumed => 145,
+        HostCountersReply => 151,
         _ => -1,
     };
 
@@ -198,6 +202,9 @@ internal static class DaemonWire
             case RestoredReply m:
                 WriteRestoredReply(ref w, m);
                 break;
+            case HostCountersRequest m:
+                WriteHostCountersRequest(ref w, m);
+                break;
             case OkReply m:
                 WriteOkReply(ref w, m);
                 break;
@@ -264,6 +271,9 @@ internal static class DaemonWire
             case MigrateResumed m:
                 WriteMigrateResumed(ref w, m);
                 break;
+            case HostCountersReply m:
+                WriteHostCountersReply(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -298,6 +308,7 @@ internal static class DaemonWire
         122 => ReadSaveProgress(ref r),
         123 => ReadSavedReply(ref r),
         124 => ReadRestoredReply(ref r),
+        150 => ReadHostCountersRequest(ref r),
         50 => ReadOkReply(ref r),
         51 => ReadErrorReply(ref r),
         52 => ReadHostStatusReply(ref r),
@@ -320,6 +331,7 @@ internal static class DaemonWire
         143 => ReadMigrateReceived(ref r),
         144 => ReadMigrateCommit(ref r),
         145 => ReadMigrateResumed(ref r),
+        151 => ReadHostCountersReply(ref r),
         _ => null,
     };
 
@@ -1629,6 +1641,33 @@ internal static class DaemonWire
         return new RestoredReply(fDomainId, fName!, fPath!, fBytes, fElapsedMs, fPaused) { Id = id };
     }
 
+    private static void WriteHostCountersRequest(ref MessagePackWriter w, HostCountersRequest m)
+    {
+        w.WriteMapHeader(1);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static HostCountersRequest ReadHostCountersRequest(ref MessagePackReader r)
+    {
+        long id = 0;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        return new HostCountersRequest() { Id = id };
+    }
+
     private static void WriteOkReply(ref MessagePackWriter w, OkReply m)
     {
         w.WriteMapHeader(2);
@@ -2879,6 +2918,88 @@ internal static class DaemonWire
         }
 
         return new MigrateResumed(fDomainId) { Id = id };
+    }
+
+    private static void WriteHostCountersReply(ref MessagePackWriter w, HostCountersReply m)
+    {
+        w.WriteMapHeader(8);
+        w.WriteString("Domains"u8);
+        w.Write(m.Domains);
+        w.WriteString("Services"u8);
+        w.Write(m.Services);
+        w.WriteString("EventPorts"u8);
+        w.Write(m.EventPorts);
+        w.WriteString("GrantMaps"u8);
+        w.Write(m.GrantMaps);
+        w.WriteString("SharedPages"u8);
+        w.Write(m.SharedPages);
+        w.WriteString("FreeMemoryKiB"u8);
+        w.Write(m.FreeMemoryKiB);
+        w.WriteString("TotalMemoryKiB"u8);
+        w.Write(m.TotalMemoryKiB);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static HostCountersReply ReadHostCountersReply(ref MessagePackReader r)
+    {
+        int fDomains = default;
+        int fServices = default;
+        int fEventPorts = default;
+        int fGrantMaps = default;
+        int fSharedPages = default;
+        long fFreeMemoryKiB = default;
+        long fTotalMemoryKiB = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domains":
+                    fDomains = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Services":
+                    fServices = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "EventPorts":
+                    fEventPorts = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "GrantMaps":
+                    fGrantMaps = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "SharedPages":
+                    fSharedPages = r.ReadInt32();
+                    seen |= 16UL;
+                    break;
+                case "FreeMemoryKiB":
+                    fFreeMemoryKiB = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
+                case "TotalMemoryKiB":
+                    fTotalMemoryKiB = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 127UL) != 127UL)
+        {
+            throw Missing(seen, 127UL, "HostCountersReply", ["Domains", "Services", "EventPorts", "GrantMaps", "SharedPages", "FreeMemoryKiB", "TotalMemoryKiB"]);
+        }
+
+        return new HostCountersReply(fDomains, fServices, fEventPorts, fGrantMaps, fSharedPages, fFreeMemoryKiB, fTotalMemoryKiB) { Id = id };
     }
 
     private static void WriteDeviceRow(ref MessagePackWriter w, DeviceRow m)

@@ -26,6 +26,15 @@ internal enum ServiceAction
 
     /// <summary>SIGKILL, for fault injection: the supervisor sees a crash.</summary>
     Kill = 1,
+
+    /// <summary>SIGSTOP, for fault injection: the process hangs (its guests' devices stall) until Continue.</summary>
+    Stop = 2,
+
+    /// <summary>SIGCONT: a stopped service runs on.</summary>
+    Continue = 3,
+
+    /// <summary>SIGSEGV, for fault injection: a crash as a bug would cause it; the supervisor restarts it.</summary>
+    Segv = 4,
 }
 
 /// <summary>One row of `disagg service list`.</summary>

@@ -70,6 +70,28 @@ public sealed class SupervisedService : IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends <paramref name="signal"/> to the running process, for fault injection (SIGSTOP, SIGCONT, SIGSEGV);
+    /// false when there is none. A fatal one is a crash like any other, and its downtime counts from the signal.
+    /// </summary>
+    public bool Signal(int signal)
+    {
+        lock (_lock)
+        {
+            if (_process is not { HasExited: false } p)
+            {
+                return false;
+            }
+
+            if (signal == Disagg.Interop.ProcessSignals.Sigsegv)
+            {
+                _killSentAt = DateTimeOffset.UtcNow;
+            }
+
+            return Disagg.Interop.ProcessSignals.Send(p.Id, signal);
+        }
+    }
+
+    /// <summary>
     /// A planned restart (`disagg service restart`): SIGTERM, so the service finishes what it acknowledged
     /// (SIGKILL only after <see cref="StopGrace"/>), then started again at once. It is not a crash: it does
     /// not count against the policy nor in the restarts shown, and its record says it was planned.
@@ -219,6 +241,7 @@ public sealed class SupervisedService : IAsyncDisposable
         string? cause = null;
         var backoff = TimeSpan.Zero;
         var planned = false;
+        DateTimeOffset? servedAt = null;
         while (!_stop.IsCancellationRequested)
         {
             Process process;
@@ -253,11 +276,13 @@ public sealed class SupervisedService : IAsyncDisposable
             }
 
             var serving = false;
+            servedAt = null;
             lock (_lock)
             {
                 if (!process.HasExited)
                 {
                     serving = true;
+                    servedAt = DateTimeOffset.UtcNow;
                     _state = ServiceState.Running;
                     _ready.TrySetResult();
                     if (_swap is { } swap && swap.Started)
@@ -330,6 +355,12 @@ public sealed class SupervisedService : IAsyncDisposable
                     _plannedRestart = false;
                     cause = "planned restart";
                     _lastExit = $"planned restart ({DescribeExit(process.ExitCode)})";
+                    delay = TimeSpan.Zero;
+                }
+                else if (Spec.Restart.WasHealthy(servedAt, diedAt.Value))
+                {
+                    // It was serving, not looping: back at once, and a later crash loop is counted from scratch.
+                    _recentDeaths.Clear();
                     delay = TimeSpan.Zero;
                 }
                 else

@@ -67,6 +67,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(MigrationReceive), Tag = 134)]
 [DerivedTypeShape(typeof(HashMemory), Tag = 135)]
 [DerivedTypeShape(typeof(MemoryHash), Tag = 136)]
+[DerivedTypeShape(typeof(GetHostCounters), Tag = 150)]
+[DerivedTypeShape(typeof(HostCounters), Tag = 151)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>
