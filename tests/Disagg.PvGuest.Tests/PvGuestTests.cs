@@ -199,7 +199,7 @@ public abstract partial class PvGuestTests(KernelHost host, GuestIsa isa)
         var id = await BootAsync("unknown", "app=nope");
         var end = await WaitForEndAsync(id);
         Assert.Equal((int)ShutdownReason.Crash, end.ShutdownReason);
-        AssertLog("pvos: unknown app 'nope' (hello, cpu-burn, mem-touch, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)", await LogAsync(id));
+        AssertLog("pvos: unknown app 'nope' (hello, cpu-burn, mem-touch, mem-check, echo, crash, consback, xenbus-test, blk-verify, blk-bench, blkback-test, net-selftest, netfront-selftest, ping, udp-echo, udp-sink, udp-blast)", await LogAsync(id));
         await DestroyAsync(id);
     }
 

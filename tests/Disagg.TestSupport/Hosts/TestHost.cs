@@ -20,14 +20,14 @@ public sealed class TestHost : IDisposable
     }
 
     /// <summary>As below, with extraConfig's "{dir}" replaced by the state dir.</summary>
-    public TestHost(string services, string extraConfig)
+    internal TestHost(string services, string extraConfig)
         : this(services, dir => extraConfig.Replace("{dir}", dir, StringComparison.Ordinal) + "\n")
     {
     }
 
     /// <summary>A host with these built-in services (host.conf `services =`), besides the probe; extraConfig
     /// (given the state dir) adds host.conf lines, e.g. `service.NAME = ...`.</summary>
-    public TestHost(string services, Func<string, string>? extraConfig = null)
+    internal TestHost(string services, Func<string, string>? extraConfig = null)
     {
         // Short paths: a Unix socket path has at most 107 bytes.
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
