@@ -11,7 +11,7 @@ internal static class DomainBuilder
     {
         if (config.Type != DomainType.Pv)
         {
-            throw new DomainOperationException(config.Name, "type 'hvm' needs qemu-dm, which this build does not have yet");
+            throw new DomainOperationException(config.Name, "type 'hvm' needs a qemu-dm the toolstack starts for it, which it does not do yet (disagg-qemu-dm runs under the kernel's tests only; see docs/HVM.md)");
         }
 
         var dir = Path.GetDirectoryName(configPath) ?? ".";
