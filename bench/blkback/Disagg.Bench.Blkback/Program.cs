@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Disagg.Abi.Io;
+using Disagg.Bench;
 using Disagg.Blkfront.Native;
 using Microsoft.Win32.SafeHandles;
 
@@ -88,8 +89,7 @@ if (recoveries.Count > 0)
 return 0;
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: blkback/{figure} {value:0.##} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+    new BenchReport("blkback").Figure(figure, value, unit, ratio, versus);
 
 // One process, one request at a time, pread/pwrite of 4 KiB at random 4 KiB offsets (page cache, as blkback's).
 static Rate Direct(Microsoft.Win32.SafeHandles.SafeFileHandle handle, bool write, double seconds)

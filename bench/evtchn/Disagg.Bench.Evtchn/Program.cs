@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
+using Disagg.Bench;
 using Disagg.Control;
 using Disagg.Control.Messages;
-using Disagg.Interop;
 using Disagg.Service;
 using Disagg.TestSupport;
 
@@ -13,7 +12,7 @@ using Disagg.TestSupport;
 var quick = args.Contains("--quick");
 var rounds = quick ? 2_000 : 20_000;
 
-var floor = EventfdPingPong(rounds);
+var floor = WakeUpFloor.EventfdPingPong(rounds);
 Report("eventfd-pingpong", floor, "us");
 
 await using var kernel = await KernelProcess.StartAsync(pcpus: 1);
@@ -125,33 +124,5 @@ static unsafe void CopyThroughput(ServiceChannel service, int guest, bool quick)
 }
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: evtchn/{figure} {value:0.##} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+    new BenchReport("evtchn").Figure(figure, value, unit, ratio, versus);
 
-// Median round trip of a blocking eventfd ping-pong between two threads: the floor for any wake-up.
-static double EventfdPingPong(int rounds)
-{
-    using var ping = new Doorbell();
-    using var pong = new Doorbell();
-    var peer = new Thread(() =>
-    {
-        for (var i = 0; i < rounds; i++)
-        {
-            ping.Wait(TimeSpan.FromSeconds(5));
-            pong.Ring();
-        }
-    });
-    peer.Start();
-    var samples = new double[rounds];
-    for (var i = 0; i < rounds; i++)
-    {
-        var t = Stopwatch.GetTimestamp();
-        ping.Ring();
-        pong.Wait(TimeSpan.FromSeconds(5));
-        samples[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
-    }
-
-    peer.Join();
-    Array.Sort(samples);
-    return samples[rounds / 2];
-}

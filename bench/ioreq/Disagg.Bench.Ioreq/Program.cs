@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
+using Disagg.Bench;
 using Disagg.Control;
 using Disagg.Control.Messages;
-using Disagg.Interop;
 using Disagg.Service;
 using Disagg.TestSupport;
 
@@ -13,7 +12,7 @@ var quick = args.Contains("--quick");
 var reads = quick ? 2_000 : 20_000;
 const int Few = 100;
 
-var floor = EventfdPingPong(quick ? 2_000 : 20_000);
+var floor = WakeUpFloor.EventfdPingPong(quick ? 2_000 : 20_000);
 Report("eventfd-pingpong", floor, "us");
 
 await using var kernel = await KernelProcess.StartAsync(pcpus: 2);
@@ -98,33 +97,5 @@ static byte[] Image(int count)
 }
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: ioreq/{figure} {value:0.##} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+    new BenchReport("ioreq").Figure(figure, value, unit, ratio, versus);
 
-// Median round trip of a blocking eventfd ping-pong between two threads: the floor for any wake-up.
-static double EventfdPingPong(int rounds)
-{
-    using var ping = new Doorbell();
-    using var pong = new Doorbell();
-    var peer = new Thread(() =>
-    {
-        for (var i = 0; i < rounds; i++)
-        {
-            ping.Wait(TimeSpan.FromSeconds(5));
-            pong.Ring();
-        }
-    });
-    peer.Start();
-    var samples = new double[rounds];
-    for (var i = 0; i < rounds; i++)
-    {
-        var t = Stopwatch.GetTimestamp();
-        ping.Ring();
-        pong.Wait(TimeSpan.FromSeconds(5));
-        samples[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
-    }
-
-    peer.Join();
-    Array.Sort(samples);
-    return samples[rounds / 2];
-}

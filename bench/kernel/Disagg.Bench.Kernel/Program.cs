@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Disagg.Abi.Events;
 using Disagg.Abi.Grants;
+using Disagg.Bench;
 using Disagg.Kernel.Core;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Ipc.Grants;
@@ -16,8 +17,7 @@ GrantCopyThroughput(quick);
 return 0;
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: kernel/{figure} {value:0.###} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+    new BenchReport("kernel", "0.###").Figure(figure, value, unit, ratio, versus);
 
 // A guest whose first instruction stores 1 to its data page, then sits in WFI: "first instruction"
 // is the moment that store is visible.

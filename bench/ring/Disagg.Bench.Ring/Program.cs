@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using Disagg.Bench;
 using Disagg.Bench.Ring;
 using Disagg.Interop;
 using Disagg.Ring;
@@ -37,5 +38,4 @@ Report("oneway-sleeping-consumer", sleepingConsumer, "Mreq/s", sleepingConsumer 
 return 0;
 
 static void Report(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: ring/{figure} {value:0.###} {unit}{(ratio is { } r ? $" ratio {r:0.##} vs {versus}" : "")}"));
+    new BenchReport("ring", "0.###").Figure(figure, value, unit, ratio, versus);

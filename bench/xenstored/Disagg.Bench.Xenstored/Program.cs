@@ -6,6 +6,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Disagg.Abi.Io;
+using Disagg.Bench;
 using Disagg.Bench.Xenstored;
 
 var clients = Arg("--clients", 4);
@@ -280,8 +281,7 @@ static void Restart(XenstoredUnderTest xs, int nodes)
 }
 
 static void Print(string figure, double value, string unit, double? ratio = null, string? versus = null) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: xenstored/{figure} {value:0.#} {unit}{(ratio is { } r ? $" ratio {r:0.###} vs {versus}" : "")}"));
+    new BenchReport("xenstored", "0.#", "0.###").Figure(figure, value, unit, ratio, versus);
 
 string? ArgText(string name)
 {
