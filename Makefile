@@ -46,7 +46,7 @@ LINUX_CACHE := $(or $(DISAGG_CACHE),$(HOME)/.cache/disagg)/linux
 linux-guest:
 	@tools/fetch-linux.sh
 	@mkdir -p out/linux
-	@python3 guests/linux/mkinitramfs.py $(LINUX_CACHE)/busybox out/linux/initramfs.cpio
+	@python3 guests/linux/mkinitramfs.py $(LINUX_CACHE)/busybox out/linux/initramfs.cpio $(LINUX_CACHE)/modules
 
 # Each test project runs on its own so one crashing test host is counted, not hidden.
 # Without network the Linux guest cannot be fetched; its boot tests then skip, saying so.

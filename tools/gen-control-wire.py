@@ -72,7 +72,7 @@ MESSAGES = [
     ("ConsoleActivity", 161, "DomainId:i32"),
     ("SetDeviceModel", 100, "Domain:i32 DeviceModelDomain:i32"),
     ("MapIoreqPage", 101, "Domain:i32"),
-    ("IoreqPageMapped", 102, "Domain:i32 Vcpus:i32"),
+    ("IoreqPageMapped", 102, "Domain:i32 Vcpus:i32 RamBytes:u64=0"),
     ("SetIrqLevel", 103, "Domain:i32 Irq:i32 Asserted:bool"),
     ("DeviceModelShutdown", 104, "Domain:i32 Reason:i32"),
     ("ReadGuestMemory", 105, "Domain:i32 Address:u64 Length:i32"),

@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """Builds the Linux HVM test guest's initramfs: an uncompressed newc cpio holding Debian's
-busybox-static (riscv64), its applet links in /bin and /sbin, and our /init.
+busybox-static (riscv64), its applet links in /bin and /sbin, our /init and, given the kernel's
+module tree, the modules /init loads (kmodules.py: virtio-mmio, virtio-blk, virtio-net, virtio-rng,
+ext4) in /lib/modules with their load order in /lib/modules/load.
 
-usage: mkinitramfs.py BUSYBOX OUT.cpio
+usage: mkinitramfs.py BUSYBOX OUT.cpio [MODULES-DIR]
 The archive is reproducible (fixed mtimes, inode numbers in order), so the same inputs give the
 same bytes. No cpio tool is needed on the build host.
 """
 import os
 import sys
 
+import kmodules
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Applets the init script and test commands use; busybox dispatches on argv[0].
-APPLETS = ["sh", "cat", "echo", "mount", "mkdir", "poweroff", "ls", "uname", "grep", "head", "wc", "sleep", "dmesg", "true"]
+APPLETS = ["sh", "cat", "echo", "mount", "mkdir", "poweroff", "ls", "uname", "grep", "head", "wc", "sleep", "dmesg", "true",
+           "insmod", "umount", "sync", "cp", "rm", "dd", "md5sum", "sha256sum", "cmp", "seq", "tr", "od", "hexdump", "time", "date",
+           "ifconfig", "ip", "ping", "route", "sed", "awk", "tail", "find", "xargs", "test", "["]
 
 
 def entry(ino, name, mode, data=b"", nlink=1):
@@ -25,7 +31,7 @@ def entry(ino, name, mode, data=b"", nlink=1):
     return out
 
 
-def build(busybox_path):
+def build(busybox_path, modules_dir=None):
     with open(busybox_path, "rb") as f:
         busybox = f.read()
     with open(os.path.join(HERE, "init"), "rb") as f:
@@ -37,6 +43,11 @@ def build(busybox_path):
         ("bin/busybox", 0o100755, busybox),
         ("init", 0o100755, init),
     ]
+    if modules_dir:
+        modules = kmodules.resolve(modules_dir)
+        files += [("lib", 0o040755, b""), ("lib/modules", 0o040755, b"")]
+        files += [("lib/modules/" + name + ".ko", 0o100644, elf) for name, elf in modules]
+        files.append(("lib/modules/load", 0o100644, "".join(name + "\n" for name, _ in modules).encode()))
     for applet in APPLETS:
         files.append(("bin/" + applet, 0o120777, b"busybox"))
     files.append(("sbin/poweroff", 0o120777, b"../bin/busybox"))
@@ -53,9 +64,9 @@ def build(busybox_path):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    data = build(sys.argv[1])
+    data = build(sys.argv[1], sys.argv[3] if len(sys.argv) == 4 else None)
     tmp = sys.argv[2] + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)

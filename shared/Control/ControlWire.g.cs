@@ -2739,11 +2739,13 @@ internal static class ControlWire
 
     private static void WriteIoreqPageMapped(ref MessagePackWriter w, IoreqPageMapped m)
     {
-        w.WriteMapHeader(3);
+        w.WriteMapHeader(4);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("Vcpus"u8);
         w.Write(m.Vcpus);
+        w.WriteString("RamBytes"u8);
+        w.Write(m.RamBytes);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2752,6 +2754,7 @@ internal static class ControlWire
     {
         int fDomain = default;
         int fVcpus = default;
+        ulong fRamBytes = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2767,6 +2770,10 @@ internal static class ControlWire
                     fVcpus = r.ReadInt32();
                     seen |= 2UL;
                     break;
+                case "RamBytes":
+                    fRamBytes = r.ReadUInt64();
+                    seen |= 4UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2778,10 +2785,10 @@ internal static class ControlWire
 
         if ((seen & 3UL) != 3UL)
         {
-            throw Missing(seen, 3UL, "IoreqPageMapped", ["Domain", "Vcpus"]);
+            throw Missing(seen, 3UL, "IoreqPageMapped", ["Domain", "Vcpus", "RamBytes"]);
         }
 
-        return new IoreqPageMapped(fDomain, fVcpus) { Id = id };
+        return new IoreqPageMapped(fDomain, fVcpus, fRamBytes) { Id = id };
     }
 
     private static void WriteSetIrqLevel(ref MessagePackWriter w, SetIrqLevel m)

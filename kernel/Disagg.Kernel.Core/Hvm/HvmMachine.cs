@@ -102,5 +102,17 @@ public sealed class HvmMachine
         BootLayout = new LinuxBootLayout(load, kernelEnd, initrdStart, initrdEnd, dtbAddress, dtb.Length);
     }
 
+    /// <summary>
+    /// A device model was named: from now on it answers the eight virtio-mmio slots (qemu-dm serves its
+    /// devices there and answers the empty ones DeviceID 0, as QEMU does), the kernel no longer does.
+    /// </summary>
+    public void HandVirtioSlotsToDeviceModel()
+    {
+        for (var n = 0; n < VirtLayout.VirtioSlots; n++)
+        {
+            Bus.HandToDeviceModel(VirtLayout.VirtioSlot(n), VirtLayout.VirtioStride);
+        }
+    }
+
     private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
 }

@@ -22,6 +22,23 @@ public sealed class MmioBus
     /// <summary>Adds a window the domain's device model answers (through the ioreq page).</summary>
     public void MapDeviceModel(ulong baseAddress, ulong size) => Add(baseAddress, size, null);
 
+    /// <summary>
+    /// Hands the kernel's window at <paramref name="baseAddress"/> to the device model (a device model was
+    /// named: it answers the virtio-mmio slots, empty ones too). The lookup array is replaced whole, so a
+    /// vCPU looking up concurrently sees the old window or the new one.
+    /// </summary>
+    public void HandToDeviceModel(ulong baseAddress, ulong size)
+    {
+        var i = _windows.FindIndex(w => w.Base == baseAddress && w.Size == size);
+        if (i < 0)
+        {
+            throw new ArgumentException($"no MMIO window 0x{baseAddress:x}+0x{size:x} to hand to the device model");
+        }
+
+        _windows[i] = (baseAddress, size, null);
+        Volatile.Write(ref _lookup, [.. _windows]);
+    }
+
     /// <summary>True when a device-model window holds [address, address + size).</summary>
     public bool IsDeviceModel(ulong address, int size) => Find(address, size, out var w) && w.Device == null;
 
@@ -58,7 +75,7 @@ public sealed class MmioBus
 
     private bool Find(ulong address, int size, out (ulong Base, ulong Size, IMmioDevice? Device) window)
     {
-        foreach (var w in _lookup)
+        foreach (var w in Volatile.Read(ref _lookup))
         {
             var offset = address - w.Base;
             if (offset < w.Size && offset + (ulong)size <= w.Size)

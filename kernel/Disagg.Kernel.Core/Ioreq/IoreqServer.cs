@@ -95,6 +95,7 @@ public sealed unsafe class IoreqServer : IDisposable
             }
 
             Volatile.Write(ref _ports, ports);
+            _domain.Hvm?.HandVirtioSlotsToDeviceModel();
             Volatile.Write(ref _deviceModel, deviceModel);
             _hypervisor.Log.WriteKernel($"domain {_domain.Id}: device model is domain {deviceModel}, ioreq ports {string.Join(',', ports)}");
             return 0;

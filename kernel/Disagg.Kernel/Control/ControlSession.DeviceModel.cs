@@ -51,7 +51,7 @@ internal sealed partial class ControlSession
         {
             case MapIoreqPage:
                 fds = [domain.Ioreq!.Page.Fd.Duplicate()];
-                return new IoreqPageMapped(domain.Id, domain.Vcpus.Count);
+                return new IoreqPageMapped(domain.Id, domain.Vcpus.Count, (ulong)domain.Memory.PopulatedPages * 4096);
             case SetIrqLevel i:
                 if (i.Irq < 1 || i.Irq > domain.Hvm!.Plic.Sources)
                 {

@@ -11,6 +11,15 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: ioreq page mapped for {Vcpus} vCPUs, ports {Ports} bound; UART state {State}; console at {Console}")]
     public static partial void Serving(ILogger logger, int domain, int vcpus, string ports, string state, string console);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio-mmio slot {Slot} at 0x{Base:x} (PLIC {Irq}): {Device}")]
+    public static partial void VirtioSlot(ILogger logger, int domain, int slot, ulong @base, int irq, string device);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio slot {Slot} state resumed: {Device}")]
+    public static partial void VirtioResumed(ILogger logger, int domain, int slot, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "domain {Domain}: guest driver error, device needs reset: {Fault}")]
+    public static partial void VirtioFault(ILogger logger, int domain, string fault);
+
     [LoggerMessage(Level = LogLevel.Critical, Message = "domain {Domain}: the ioreq loop cannot go on; exiting so the supervisor restarts us (the guest waits)")]
     public static partial void LoopFailed(ILogger logger, int domain, Exception error);
 

@@ -1,11 +1,14 @@
 using System.Runtime.InteropServices;
 using Disagg.Control;
 using Disagg.Control.Messages;
+using Disagg.DiskImage;
 using Disagg.Interop;
 using Disagg.QemuDm.Console;
 using Disagg.QemuDm.Devices;
 using Disagg.QemuDm.Ioreq;
+using Disagg.QemuDm.Virtio;
 using Disagg.Service;
+using Disagg.Virtio.State;
 using Microsoft.Extensions.Logging;
 
 namespace Disagg.QemuDm.Hosting;
@@ -14,9 +17,11 @@ namespace Disagg.QemuDm.Hosting;
 /// The process: lock the domain's state (one qemu-dm per domain), read the device state a predecessor left,
 /// open the kernel channel, map the domain's ioreq page and bind its ports (binding makes them pending, so
 /// requests a predecessor left READY or INPROCESS are served first), listen on the console socket, print
-/// "ready domain=N vcpus=M", and serve until SIGTERM. Exit codes: 0 stopped, 2 usage, 65 a state file that
-/// is not ours, 69 kernel unreachable or not our domain's device model, 73 another qemu-dm serves the domain,
-/// 75 the kernel connection or the loop failed (the supervisor restarts us; the guest sees a pause).
+/// "ready domain=N vcpus=M", and serve until SIGTERM. The virtio-mmio slots (<see cref="VirtioSlots"/>) take
+/// their predecessor's records back before the first request is served. Exit codes: 0 stopped, 2 usage,
+/// 65 a state file that is not ours, 66 a disk image that cannot be opened, 69 kernel unreachable or not our
+/// domain's device model, 73 another qemu-dm serves the domain, 75 the kernel connection or the loop failed
+/// (the supervisor restarts us; the guest sees a pause).
 /// </summary>
 internal static class QemuDmHost
 {
@@ -56,11 +61,13 @@ internal static class QemuDmHost
         var resumed = File.Exists(options.StateFile);
         ServiceChannel channel;
         IoreqPage page;
+        ulong ramBytes;
         var ports = new List<int>();
         try
         {
             channel = await ServiceChannel.OpenAsync(environment, bufferPages: 1).WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             var (mapped, fds) = await channel.Kernel.CallWithFdsAsync<IoreqPageMapped>(new MapIoreqPage(options.Domain)).ConfigureAwait(false);
+            ramBytes = mapped.RamBytes;
             using (var fd = fds[0])
             {
                 page = new IoreqPage(SharedMemorySegment.Map(fd, 1), mapped.Vcpus);
@@ -84,7 +91,19 @@ internal static class QemuDmHost
         using var console = new ConsoleSocket(options.ConsoleSocket);
         var platform = new KernelDevicePlatform(channel.Kernel, options.Domain);
         var uart = new Ns16550a(state, console, platform, options.StateFile);
-        var devices = new DeviceMap([uart, new SifiveTest(platform)]);
+        VirtioSlots slots;
+        try
+        {
+            slots = new VirtioSlots(options.Devices, platform, new KernelGuestMemory(platform, VirtioGuestRam.Base, ramBytes), options.StateDirectory, options.Domain, f => Log.VirtioFault(log, options.Domain, f.ToString()));
+        }
+        catch (DiskImageException e)
+        {
+            Log.CannotStart(log, e.Message);
+            return 66;
+        }
+
+        using var ownedSlots = slots;
+        var devices = new DeviceMap([uart, new SifiveTest(platform), .. slots.All]);
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
@@ -107,6 +126,14 @@ internal static class QemuDmHost
             try
             {
                 uart.Resume();
+                foreach (var slot in slots.All)
+                {
+                    if (slot.Resume())
+                    {
+                        Log.VirtioResumed(log, options.Domain, slot.Index, slot.Transport!.DeviceName);
+                    }
+                }
+
                 Serve(channel, page, ports, devices, uart, console, stop.Token);
             }
             catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or TimeoutException or ObjectDisposedException)
@@ -114,9 +141,22 @@ internal static class QemuDmHost
                 Log.LoopFailed(log, options.Domain, e);
                 exitCode = 75;
             }
+            catch (VirtioStateException e)
+            {
+                Log.CannotStart(log, e.Message);
+                exitCode = 65;
+            }
         })
         { Name = $"qemu-dm-{options.Domain}", IsBackground = true };
         Log.Serving(log, options.Domain, page.Vcpus, string.Join(',', ports), resumed ? "resumed" : "fresh", options.ConsoleSocket);
+        foreach (var slot in slots.All)
+        {
+            if (slot.Transport is { } t)
+            {
+                Log.VirtioSlot(log, options.Domain, slot.Index, slot.Base, slot.Irq, t.DeviceName);
+            }
+        }
+
         System.Console.Out.WriteLine($"ready domain={options.Domain} vcpus={page.Vcpus}");
         System.Console.Out.Flush();
         loop.Start();

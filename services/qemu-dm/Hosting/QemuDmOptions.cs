@@ -1,12 +1,15 @@
+using Disagg.QemuDm.Virtio;
+
 namespace Disagg.QemuDm.Hosting;
 
 /// <summary>
-/// The command line: the HVM domain served, where device state survives a restart, and the console's
-/// Unix socket (QEMU's `-serial unix:PATH,server`: the toolstack's console and tests connect there).
+/// The command line: the HVM domain served, where device state survives a restart, the console's Unix
+/// socket (QEMU's `-serial unix:PATH,server`: the toolstack's console and tests connect there), and the
+/// virtio devices in slot order (<see cref="VirtioDeviceSpec"/>: `--disk` repeatable, `--rng`).
 /// </summary>
-internal sealed record QemuDmOptions(int Domain, string StateDirectory, string ConsoleSocket)
+internal sealed record QemuDmOptions(int Domain, string StateDirectory, string ConsoleSocket, IReadOnlyList<VirtioDeviceSpec> Devices)
 {
-    public const string Usage = "usage: disagg-qemu-dm --domain N --state-dir DIR --console-socket PATH";
+    public const string Usage = "usage: disagg-qemu-dm --domain N --state-dir DIR --console-socket PATH [--disk /ABS/PATH,format=raw|qcow2[,ro]]... [--rng]";
 
     public string StateFile => Path.Combine(StateDirectory, $"qemu-dm-{Domain}.uart");
 
@@ -16,6 +19,7 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
         error = null;
         int? domain = null;
         string? state = null, console = null;
+        var devices = new List<VirtioDeviceSpec>();
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -33,6 +37,18 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
                     console = value;
                     i++;
                     break;
+                case "--disk" when value != null:
+                    if (VirtioDeviceSpec.ParseDisk(value, out error) is not { } disk)
+                    {
+                        return false;
+                    }
+
+                    devices.Add(disk);
+                    i++;
+                    break;
+                case "--rng":
+                    devices.Add(new VirtioDeviceSpec.Rng());
+                    break;
                 default:
                     error = $"qemu-dm: bad argument '{args[i]}'{(value == null ? " (missing value)" : string.Empty)}";
                     return false;
@@ -45,7 +61,13 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
             return false;
         }
 
-        options = new QemuDmOptions(domain.Value, state, console);
+        if (devices.Count > VirtioSlot.Count)
+        {
+            error = $"qemu-dm: {devices.Count} virtio devices; QEMU virt has {VirtioSlot.Count} virtio-mmio slots";
+            return false;
+        }
+
+        options = new QemuDmOptions(domain.Value, state, console, devices);
         return true;
     }
 }

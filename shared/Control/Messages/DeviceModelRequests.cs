@@ -14,8 +14,11 @@ public sealed record SetDeviceModel(int Domain, int DeviceModelDomain) : Control
 /// </summary>
 public sealed record MapIoreqPage(int Domain) : ControlMessage;
 
-/// <summary>Reply to <see cref="MapIoreqPage"/>: the slots in use; one descriptor travels with it.</summary>
-public sealed record IoreqPageMapped(int Domain, int Vcpus) : ControlMessage
+/// <summary>
+/// Reply to <see cref="MapIoreqPage"/>: the slots in use and the domain's RAM (guest-physical 0x8000_0000 up,
+/// <paramref name="RamBytes"/> long: what virtio queues may point at); one descriptor travels with it.
+/// </summary>
+public sealed record IoreqPageMapped(int Domain, int Vcpus, ulong RamBytes = 0) : ControlMessage
 {
     public const int FdCount = 1;
 }

@@ -1,0 +1,81 @@
+using Disagg.DiskImage;
+using Disagg.QemuDm.Devices;
+using Disagg.Virtio.Blk;
+using Disagg.Virtio.Device;
+using Disagg.Virtio.Memory;
+using Disagg.Virtio.Queue;
+using Disagg.Virtio.Rng;
+using Disagg.Virtio.Transport;
+
+namespace Disagg.QemuDm.Virtio;
+
+/// <summary>
+/// Builds QEMU virt's eight virtio-mmio slots for qemu-dm: the devices the command line asked for (the
+/// k-th in slot 7 - k) over one guest memory and the kernel's PLIC, each with its state file in the state
+/// directory, and empty slots for the rest. Disk images are opened here, so a missing or wrong image stops
+/// qemu-dm before it serves anything (<see cref="DiskImageException"/>).
+/// </summary>
+internal sealed class VirtioSlots : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public VirtioSlots(IReadOnlyList<VirtioDeviceSpec> specs, IDevicePlatform platform, IGuestMemory memory, string stateDirectory, int domain, Action<VirtioFault> faulted)
+    {
+        if (specs.Count > VirtioSlot.Count)
+        {
+            throw new ArgumentException($"{specs.Count} virtio devices do not fit QEMU virt's {VirtioSlot.Count} slots");
+        }
+
+        var slots = new VirtioSlot[VirtioSlot.Count];
+        var disks = 0;
+        try
+        {
+            for (var k = 0; k < specs.Count; k++)
+            {
+                var index = VirtioSlot.Count - 1 - k;
+                var slot = new VirtioSlot(index, platform, Path.Combine(stateDirectory, $"qemu-dm-{domain}.slot{index}.virtio"), faulted);
+                IVirtioDevice device = specs[k] switch
+                {
+                    VirtioDeviceSpec.Disk d => Disk(d, disks++),
+                    VirtioDeviceSpec.Rng => new VirtioRngDevice($"virtio-rng slot {index}"),
+                    var other => throw new ArgumentException($"qemu-dm cannot build {other}"),
+                };
+                slot.Plug(new VirtioMmioTransport(device, memory, slot, slot));
+                slots[index] = slot;
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        for (var n = 0; n < slots.Length; n++)
+        {
+            slots[n] ??= new VirtioSlot(n, platform);
+        }
+
+        All = slots;
+    }
+
+    /// <summary>Slot 0 to 7.</summary>
+    public IReadOnlyList<VirtioSlot> All { get; } = [];
+
+    public void Dispose()
+    {
+        foreach (var o in _owned)
+        {
+            o.Dispose();
+        }
+
+        _owned.Clear();
+    }
+
+    private VirtioBlkDevice Disk(VirtioDeviceSpec.Disk spec, int n)
+    {
+        var image = DiskImages.Open(spec.Path, spec.Format, spec.ReadOnly);
+        _owned.Add(image);
+        var name = $"vd{(char)('a' + n)}";
+        return new VirtioBlkDevice($"virtio-blk {name} ({spec.Path})", image, $"disagg-{name}");
+    }
+}
