@@ -90,6 +90,12 @@ public static class DomainConfigReader
             throw new ConfigException(start, "a pv domain needs a 'kernel' setting (the guest's ELF image)");
         }
 
+        if (type == DomainType.Hvm && kernel is null)
+        {
+            // No firmware boots an hvm domain from a disk yet: its kernel is loaded directly, as with QEMU's -kernel.
+            throw new ConfigException(start, "an hvm domain needs a 'kernel' setting (a Linux RISC-V Image; there is no firmware to boot from a disk)");
+        }
+
         var cmdline = GetString(byKey, "cmdline");
         if (cmdline is null)
         {

@@ -101,9 +101,14 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     /// <summary>Registers a service domain with the kernel and starts its supervised process.</summary>
     private async Task<(SupervisedService Service, ServiceRegistered Registered)> LaunchAsync(
-        string name, string? kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel)
+        string name, string? kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel, Func<int, Task>? beforeStart = null)
     {
         var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
+        if (beforeStart is not null)
+        {
+            await beforeStart(registered.DomainId).ConfigureAwait(false);
+        }
+
         var service = new SupervisedService(
             new ServiceSpec
             {
@@ -132,6 +137,52 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
         service.Start();
         return (service, registered);
+    }
+
+    /// <summary>
+    /// A service domain that belongs to one guest (an HVM domain's qemu-dm): registered under the next id
+    /// from <see cref="FirstExtraDomainId"/> the kernel has not given a guest, supervised like every other
+    /// (restarted when it dies, listed, killable), and gone with its guest through <see cref="RetireAsync"/>.
+    /// Not a driver domain: no backend= names it. <paramref name="beforeStart"/> gets the registered id before the process
+    /// starts (qemu-dm must be named the domain's device model before it asks for the ioreq page).
+    /// </summary>
+    public async Task<SupervisedService> LaunchForGuestAsync(string name, string program, IReadOnlyList<string> args, Func<int, Task> beforeStart, CancellationToken cancel)
+    {
+        for (var tries = 0; ; tries++)
+        {
+            var id = Interlocked.Increment(ref _nextExtraId) - 1;
+            try
+            {
+                return (await LaunchAsync(name, kind: null, id, program, args, cancel, beforeStart).ConfigureAwait(false)).Service;
+            }
+            catch (KernelRequestException e) when (e.Errno == (int)Disagg.Abi.Hypercalls.XenErrno.EEXIST && tries < 256)
+            {
+                // a guest holds that id (guests and service domains share the kernel's id space): the next one
+            }
+        }
+    }
+
+    /// <summary>Stops a guest's service domain for good (its process ended, no restart) and drops it from the list.</summary>
+    public async Task RetireAsync(string name)
+    {
+        SupervisedService? service;
+        lock (_services)
+        {
+            service = _services.FirstOrDefault(s => s.Spec.Name == name);
+            if (service is not null)
+            {
+                _services.Remove(service);
+            }
+        }
+
+        if (service is null)
+        {
+            return;
+        }
+
+        await service.DisposeAsync().ConfigureAwait(false);
+        _lastRestarts.TryRemove(name, out _);
+        log.ServiceStopped(name);
     }
 
     /// <summary>

@@ -43,6 +43,7 @@ internal static class DaemonHost
             return new XenstoreDomains(state.ServiceSocket("xenstored"), () => supervisor.XenstoreDomain != 0, (kind, backend) => supervisor.BackendDomain(kind, backend), p.GetRequiredService<DaemonLog>());
         });
         services.AddSingleton<GuestRegistry>();
+        services.AddSingleton<Daemon.DeviceModels.DeviceModelDomains>();
         services.AddSingleton<GuestTuning>();
         services.AddSingleton<DomainTable>();
         services.AddSingleton<GuestDevices>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Daemon;
 using Disagg.Toolstack.Daemon.Guests;
 using Disagg.Xenbus;
@@ -72,6 +73,11 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
         e.Add(new($"/vm/{guest.Uuid}", null, readOnly));
         e.Add(new($"/vm/{guest.Uuid}/name", c.Name));
         e.Add(new($"/vm/{guest.Uuid}/uuid", guest.Uuid));
+        if (c.Type == DomainType.Hvm)
+        {
+            return e; // its disks and NICs are qemu-dm's (its command line), not PV devices for blkback and netback
+        }
+
         for (var i = 0; i < c.Vifs.Count; i++)
         {
             e.AddRange(DeviceEntries.Vif(domid, backendDomain("vif", c.Vifs[i].Backend), i, c.Vifs[i], c.Vifs[i].Mac ?? DeviceEntries.Mac(guest.Uuid, i)));

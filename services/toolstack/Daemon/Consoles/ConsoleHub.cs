@@ -10,6 +10,7 @@ namespace Disagg.Toolstack.Daemon.Consoles;
 /// attached clients. Three sources, merged in arrival order:
 /// <list type="bullet">
 /// <item>the PV console ring (<see cref="ConsoleRings"/>: Xen's xencons page, input included);</item>
+/// <item>an HVM guest's UART, through its qemu-dm's console socket (<see cref="UartLink"/>, input included);</item>
 /// <item>the SBI console (legacy putchar, DBCN), read with ReadConsole when the kernel says it has new
 /// bytes (<see cref="ConsoleActivity"/>, after <see cref="WatchConsoles"/>);</item>
 /// <item>console_io, which the kernel puts in its message log as "(dN) " lines — until the domain's
@@ -33,6 +34,7 @@ internal sealed class ConsoleHub : IHostedService
     /// <summary>Sources to read: the kernel's notices, and a domain just bound (output from before it was bound).</summary>
     private readonly System.Threading.Channels.Channel<int> _due = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
     private readonly HashSet<int> _ringCarries = [];
+    private readonly Dictionary<int, UartLink> _uarts = [];
     private readonly ConsoleDemux _demux = new();
     private readonly StateDir _state;
     private readonly DaemonLog _log;
@@ -103,8 +105,17 @@ internal sealed class ConsoleHub : IHostedService
         }
     }
 
+    /// <summary>Connects an HVM domain's console to its device model's UART socket (reconnecting across qemu-dm restarts until unbound).</summary>
+    public void AttachUart(int domainId, string socketPath)
+    {
+        lock (_lock)
+        {
+            _uarts[domainId] = new UartLink(domainId, socketPath, DeliverUart);
+        }
+    }
+
     /// <summary>
-    /// Keystrokes from an attached client: into the domain's PV console ring once the guest uses it (it has
+    /// Keystrokes from an attached client: into an HVM guest's UART when it has one; into the domain's PV console ring once the guest uses it (it has
     /// written to it), else into its SBI console (legacy getchar / DBCN read, what an unmodified guest reads
     /// early in boot; every domain has a ring page, but only a PV console driver reads it). Input the
     /// kernel's bounded queue cannot take is dropped and logged, as a full ring's is.
@@ -112,9 +123,21 @@ internal sealed class ConsoleHub : IHostedService
     public async Task InputAsync(int domainId, byte[] bytes)
     {
         bool ringInUse;
+        UartLink? uart;
         lock (_lock)
         {
             ringInUse = _ringCarries.Contains(domainId);
+            _uarts.TryGetValue(domainId, out uart);
+        }
+
+        if (uart is not null)
+        {
+            if (!uart.Input(bytes))
+            {
+                _log.DomainProblem(NameOf(domainId), $"UART input not delivered: qemu-dm is not connected (restarting?); {bytes.Length} bytes dropped");
+            }
+
+            return;
         }
 
         if ((ringInUse && _rings?.Input(domainId, bytes) == true) || _kernel is not { } kernel)
@@ -155,11 +178,18 @@ internal sealed class ConsoleHub : IHostedService
             await rings.DetachAsync(domainId, domainGone).ConfigureAwait(false);
         }
 
+        UartLink? uart;
         lock (_lock)
         {
             _byId.Remove(domainId);
             _sbi.Remove(domainId);
             _ringCarries.Remove(domainId);
+            _uarts.Remove(domainId, out uart);
+        }
+
+        if (uart is not null)
+        {
+            await uart.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -212,6 +242,18 @@ internal sealed class ConsoleHub : IHostedService
         if (_rings is not null)
         {
             await _rings.DisposeAsync().ConfigureAwait(false);
+        }
+
+        UartLink[] uarts;
+        lock (_lock)
+        {
+            uarts = [.. _uarts.Values];
+            _uarts.Clear();
+        }
+
+        foreach (var uart in uarts)
+        {
+            await uart.DisposeAsync().ConfigureAwait(false);
         }
 
         lock (_lock)
@@ -340,6 +382,17 @@ internal sealed class ConsoleHub : IHostedService
         if (!_ringCarries.Contains(domainId) && _byId.TryGetValue(domainId, out var console))
         {
             console.Write(text);
+        }
+    }
+
+    private void DeliverUart(int domainId, ReadOnlySpan<byte> text)
+    {
+        lock (_lock)
+        {
+            if (_byId.TryGetValue(domainId, out var console))
+            {
+                console.Write(text);
+            }
         }
     }
 

@@ -25,6 +25,9 @@ internal sealed class Guest
 
     public int Cap { get; set; }
 
+    /// <summary>An HVM guest's device model service (`qemu-dm-DOMID`) while its domain has one; null for PV guests.</summary>
+    public string? DeviceModel { get; set; }
+
     /// <summary>Times of recent automatic restarts: a guest that reboots in a tight loop is stopped.</summary>
     public List<long> RecentRestartsMs { get; } = [];
 

@@ -71,6 +71,12 @@ internal sealed class GuestDevices(GuestRegistry guests, XenstoreDomains xenstor
         {
             var (id, guest) = await guests.ResolveAsync(r.Domain, cancel).ConfigureAwait(false);
             var name = guest?.Name ?? r.Domain;
+            if (guest?.Config.Type == DomainType.Hvm)
+            {
+                // Its devices are qemu-dm's, fixed when it starts (xl's HVM hot-plug goes through QEMU's monitor, which qemu-dm has not).
+                throw new DomainOperationException(name, $"an hvm domain's {(kind == "vbd" ? "disks" : "NICs")} are its device model's, given at create; hot-plug is not supported");
+            }
+
             var backend = xenstore.BackendDomain(kind, disk is not null ? disk.Backend : vif!.Backend);
             await using var xs = await Connect(name, cancel).ConfigureAwait(false);
             var existing = await XenstoreDevices.FindAsync(xs, id, kind, cancel).ConfigureAwait(false);

@@ -17,7 +17,7 @@ namespace Disagg.Toolstack.Daemon.Guests;
 /// hosted service it follows the kernel's events while the host is up, and when the host goes
 /// down it stops every guest first, before the services and the kernel they need.
 /// </summary>
-internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, HostConfig config, DaemonLog log) : IHostedService
+internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, DeviceModels.DeviceModelDomains deviceModels, HostConfig config, DaemonLog log) : IHostedService
 {
     /// <summary>More automatic restarts than this within RestartWindowMs and the guest is destroyed, not restarted again.</summary>
     private const int MaxRestartsInWindow = 10;
@@ -71,6 +71,11 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         // Before anything exists: a refused disk leaves no domain, console or xenstore entry behind.
         DiskImageCheck.Require(config.Name, config.Disks);
         RequireBackends(config);
+        if (config.Type == DomainType.Hvm && DeviceModels.QemuDmArguments.Unsupported(config) is { } unsupported)
+        {
+            throw new DomainOperationException(config.Name, unsupported);
+        }
+
         await guests.EnterAsync(cancel).ConfigureAwait(false);
         try
         {
@@ -227,6 +232,11 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             all = guests.Snapshot();
             foreach (var g in all)
             {
+                await deviceModels.StopAsync(g).ConfigureAwait(false); // before its domain goes, or the supervisor would start another
+            }
+
+            foreach (var g in all)
+            {
                 await kernel.Client.RequestAsync(new DomainCommand(g.Id, DomainOperation.Shutdown, (int)ShutdownReason.Poweroff)).ConfigureAwait(false);
             }
         }
@@ -320,6 +330,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
                 guests.Remove(old);
 
                 await consoles.UnbindAsync(old).ConfigureAwait(false);
+                await deviceModels.StopAsync(guest).ConfigureAwait(false);
                 await xenstore.RemoveAsync(old, guest.Name, uuid: null, cancel).ConfigureAwait(false);
                 await kernel.Client.CallAsync<OkReply>(new DomainCommand(old, DomainOperation.Destroy), cancel).ConfigureAwait(false);
                 var settled = guest.Settled;
@@ -349,10 +360,18 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         var created = await guests.CallAsync<DomainCreated>(guest.Name, create, cancel).ConfigureAwait(false);
         try
         {
+            if (create.Hvm)
+            {
+                // Its device model serves before the kernel is loaded: SetDeviceModel puts the UART and the test device in the device tree.
+                await deviceModels.StartAsync(guest, created.DomainId, cancel).ConfigureAwait(false);
+            }
+
             await guests.CallAsync<OkReply>(guest.Name, new LoadKernel(created.DomainId, image, ramdisk, guest.Config.CommandLine), cancel).ConfigureAwait(false);
         }
         catch
         {
+            await deviceModels.StopAsync(guest).ConfigureAwait(false);
+            await consoles.UnbindAsync(created.DomainId).ConfigureAwait(false);
             await kernel.Client.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
@@ -372,7 +391,10 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             guest.Id = created.DomainId;
             guest.CreatedAtMs = Environment.TickCount64;
             consoles.Bind(created.DomainId, guest.Name);
-            await consoles.AttachRingAsync(created.DomainId, guest.Name, created.ConsolePort, cancel).ConfigureAwait(false);
+            if (guest.DeviceModel is null)
+            {
+                await consoles.AttachRingAsync(created.DomainId, guest.Name, created.ConsolePort, cancel).ConfigureAwait(false);
+            }
             await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel).ConfigureAwait(false);
             guests.Add(guest);
 
@@ -385,6 +407,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         {
             guests.Remove(created.DomainId);
 
+            await deviceModels.StopAsync(guest).ConfigureAwait(false);
             await consoles.UnbindAsync(created.DomainId).ConfigureAwait(false);
             await xenstore.RemoveAsync(created.DomainId, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
             await kernel.Client.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
@@ -416,6 +439,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
     private async Task ForgetAsync(Guest guest, string reason, bool domainGone = false)
     {
         guests.Remove(guest.Id);
+        await deviceModels.StopAsync(guest).ConfigureAwait(false);
 
         await consoles.UnbindAsync(guest.Id, domainGone).ConfigureAwait(false);
         await xenstore.RemoveAsync(guest.Id, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
