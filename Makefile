@@ -47,6 +47,7 @@ linux-guest:
 	@tools/fetch-linux.sh
 	@mkdir -p out/linux
 	@python3 guests/linux/mkinitramfs.py $(LINUX_CACHE)/busybox out/linux/initramfs.cpio $(LINUX_CACHE)/modules
+	@ln -sfn $(LINUX_CACHE)/Image out/linux/Image # examples/linux-hvm.cfg names both beside each other
 
 # Each test project runs on its own so one crashing test host is counted, not hidden.
 # Without network the Linux guest cannot be fetched; its boot tests then skip, saying so.

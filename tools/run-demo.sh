@@ -67,6 +67,20 @@ if [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && command -v xenstore-ls >/dev/nul
   XENSTORED_PATH="$DISAGG_STATE_DIR/xenstored.sock" xenstore-ls /local/domain | head -40
 fi
 
+if printf '%s\n' "${created[@]}" | grep -qx linux-hvm; then
+  # examples/linux-hvm.cfg (after `make linux-guest`): an unmodified Linux, its UART served by qemu-dm-DOMID.
+  echo
+  echo "== linux-hvm: waiting for its shell on ttyS0 (qemu-dm's UART; a minute or so)"
+  for _ in $(seq 1 300); do
+    grep -q "disagg-init: shell on" "$DISAGG_STATE_DIR/console/guest-linux-hvm.log" 2>/dev/null && break
+    sleep 1
+  done
+  "$disagg" console --batch linux-hvm | tail -n 12
+  echo
+  echo "== disagg service list (qemu-dm-N serves linux-hvm; try disagg service kill qemu-dm-N, then disagg console linux-hvm)"
+  "$disagg" service list
+fi
+
 if $once; then
   exit 0
 fi

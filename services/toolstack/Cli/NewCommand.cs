@@ -16,40 +16,46 @@ internal static class NewCommand
     public static Command Build()
     {
         var name = new Argument<string?>("NAME") { Description = "the guest's name", Arity = ArgumentArity.ZeroOrOne };
-        var kernel = new Option<string?>("--kernel", "-k") { Description = "the guest's ELF image (a pvos.elf from guests/build)" };
+        var type = new Option<string?>("--type") { Description = "pv (default: our guest OS, an ELF image) or hvm (an unmodified Linux: a RISC-V Image, devices from qemu-dm)" };
+        var kernel = new Option<string?>("--kernel", "-k") { Description = "the guest's kernel: an ELF image for pv (a pvos.elf from guests/build), a Linux RISC-V Image for hvm" };
+        var ramdisk = new Option<string?>("--ramdisk") { Description = "an initramfs for the kernel, or none (default none)" };
         var vcpus = new Option<string?>("--vcpus") { Description = "vCPUs, 1-32 (default 1)" };
         var memory = new Option<string?>("--memory", "-m") { Description = "memory: MiB, or with a suffix m, g (default 128)" };
         var diskSize = new Option<string?>("--disk-size") { Description = "disk size like 512M or 4G, or none (default none; the wizard offers 1G)" };
         var diskFormat = new Option<string?>("--disk-format") { Description = "raw (sparse file) or qcow2 (default raw)" };
         var disk = new Option<string?>("--disk") { Description = "where to create the disk image (default NAME.img or NAME.qcow2 beside the config)" };
         var bridge = new Option<string?>("--bridge") { Description = "the bridge its network interface joins, or none (default none; the wizard offers xenbr0)" };
-        var cmdline = new Option<string?>("--cmdline") { Description = "the guest's command line (pvos: app=hello, app=blk-verify ...)" };
+        var cmdline = new Option<string?>("--cmdline") { Description = $"the guest's command line (pvos: app=hello, app=blk-verify ...; hvm default: {GuestTemplate.HvmCommandLine})" };
         var output = new Option<string?>("--output", "-o") { Description = "the config file to write (default ./NAME.cfg)" };
         var force = new Option<bool>("--force") { Description = "overwrite an existing config file (a disk image is never overwritten)" };
         var batch = new Option<bool>("--non-interactive") { Description = "never prompt: missing fields take their defaults, a missing name or kernel is an error" };
         var command = new Command("new", "create a guest: a wizard for its config file and disk image (every answer can also be a flag)")
         {
-            name, kernel, vcpus, memory, diskSize, diskFormat, disk, bridge, cmdline, output, force, batch,
+            name, type, kernel, ramdisk, vcpus, memory, diskSize, diskFormat, disk, bridge, cmdline, output, force, batch,
         };
         Verb.SetAction(command, (parse, _) =>
         {
             var ask = !parse.GetValue(batch) && !Console.IsInputRedirected && !Console.IsOutputRedirected;
             var answers = new Answers(ask);
             var guestName = answers.Field("name", parse.GetValue(name), null, GuestTemplate.CheckName);
-            var kernelPath = Path.GetFullPath(answers.Field("kernel", parse.GetValue(kernel), null, k => GuestTemplate.CheckKernel(Path.GetFullPath(k))));
+            var guestType = DomainType.Pv;
+            answers.Choice("type", parse.GetValue(type), ["pv", "hvm"], t => GuestTemplate.CheckType(t, out guestType));
+            var hvm = guestType == DomainType.Hvm;
+            var kernelPath = Path.GetFullPath(answers.Field("kernel", parse.GetValue(kernel), null, k => GuestTemplate.CheckKernel(Path.GetFullPath(k), guestType)));
+            var ramdiskPath = answers.Field("ramdisk", parse.GetValue(ramdisk), "none", r => GuestTemplate.CheckRamdisk(r == "none" ? r : Path.GetFullPath(r)));
             var vcpuCount = 0;
             answers.Field("vcpus", parse.GetValue(vcpus), "1", v => GuestTemplate.TryVcpus(v, out vcpuCount));
             long memoryMiB = 0;
             answers.Field("memory", parse.GetValue(memory), "128", m => GuestTemplate.TryMemory(m, out memoryMiB));
             long diskBytes = 0;
-            answers.Field("disk-size", parse.GetValue(diskSize), ask ? "1G" : "none", s => GuestTemplate.TryDiskSize(s, out diskBytes));
+            answers.Field("disk-size", parse.GetValue(diskSize), ask && !hvm ? "1G" : "none", s => GuestTemplate.TryDiskSize(s, out diskBytes));
             var format = DiskFormat.Raw;
             if (diskBytes > 0)
             {
                 answers.Choice("disk-format", parse.GetValue(diskFormat), ["raw", "qcow2"], f => GuestTemplate.TryDiskFormat(f, out format));
             }
 
-            var network = answers.Field("bridge", parse.GetValue(bridge), ask ? "xenbr0" : "none", GuestTemplate.CheckBridge);
+            var network = answers.Field("bridge", parse.GetValue(bridge), ask && !hvm ? "xenbr0" : "none", GuestTemplate.CheckBridge);
             var config = Path.GetFullPath(parse.GetValue(output) ?? guestName + ".cfg");
             if (File.Exists(config) && !parse.GetValue(force))
             {
@@ -66,14 +72,16 @@ internal static class NewCommand
             var template = new GuestTemplate
             {
                 Name = guestName,
+                Type = guestType,
                 Kernel = kernelPath,
+                Ramdisk = ramdiskPath == "none" ? null : Path.GetFullPath(ramdiskPath),
                 Vcpus = vcpuCount,
                 MemoryMiB = memoryMiB,
                 DiskBytes = diskBytes,
                 DiskFormat = format,
                 DiskPath = diskPath,
                 Bridge = network == "none" ? null : network,
-                CommandLine = parse.GetValue(cmdline) ?? "",
+                CommandLine = parse.GetValue(cmdline) ?? (hvm ? GuestTemplate.HvmCommandLine : ""),
             };
             if (ask && !AnsiConsole.Confirm($"Write [bold]{Markup.Escape(config)}[/]{(diskPath is null ? "" : $" and create [bold]{Markup.Escape(diskPath)}[/]")}?"))
             {

@@ -18,8 +18,14 @@ public sealed record GuestTemplate
 
     public required string Name { get; init; }
 
-    /// <summary>Absolute path of the guest's ELF image.</summary>
+    /// <summary>pv (our guest OS, an ELF image) or hvm (an unmodified kernel, a Linux RISC-V Image, with qemu-dm).</summary>
+    public DomainType Type { get; init; } = DomainType.Pv;
+
+    /// <summary>Absolute path of the guest's kernel: an ELF image (pv) or a Linux RISC-V Image (hvm).</summary>
     public required string Kernel { get; init; }
+
+    /// <summary>Absolute path of an initramfs, or null.</summary>
+    public string? Ramdisk { get; init; }
 
     public int Vcpus { get; init; } = 1;
 
@@ -43,17 +49,39 @@ public sealed record GuestTemplate
             ? $"'{name}' must be 1-64 letters, digits, '-', '_' or '.'"
             : name.All(char.IsAsciiDigit) ? $"'{name}' must not be a number (commands take a domain id or a name)" : null;
 
-    public static string? CheckKernel(string path)
+    /// <summary>The config's command line when `new --type hvm` is given none: the UART as console (qemu-dm's, so
+    /// `disagg console` works both ways), SBI earlycon for what Linux prints before its 8250 driver binds.</summary>
+    public const string HvmCommandLine = "console=ttyS0 earlycon=sbi panic=-1";
+
+    public static string? CheckType(string text, out DomainType type)
+    {
+        type = text == "hvm" ? DomainType.Hvm : DomainType.Pv;
+        return text is "pv" or "hvm" ? null : $"'{text}' must be pv or hvm";
+    }
+
+    public static string? CheckKernel(string path) => CheckKernel(path, DomainType.Pv);
+
+    /// <summary>A pv kernel is an ELF image; an hvm one a Linux RISC-V Image ("RISCV" magic at 0x30).</summary>
+    public static string? CheckKernel(string path, DomainType type)
     {
         if (!File.Exists(path))
         {
             return $"'{path}' does not exist";
         }
 
-        Span<byte> magic = stackalloc byte[4];
+        Span<byte> header = stackalloc byte[64];
         using var f = File.OpenRead(path);
-        return f.Read(magic) == 4 && magic.SequenceEqual("\u007fELF"u8) ? null : $"'{path}' is not an ELF image";
+        var n = f.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (type == DomainType.Hvm)
+        {
+            return n == 64 && header[0x30..0x38].SequenceEqual("RISCV\0\0\0"u8) ? null : $"'{path}' is not a Linux RISC-V Image (type hvm boots one)";
+        }
+
+        return n >= 4 && header[..4].SequenceEqual("\u007fELF"u8) ? null : $"'{path}' is not an ELF image";
     }
+
+    public static string? CheckRamdisk(string path) =>
+        path == "none" || File.Exists(path) ? null : $"'{path}' does not exist";
 
     public static string? TryVcpus(string text, out int vcpus) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out vcpus) && vcpus is >= 1 and <= DomainConfig.MaxVcpuCount
@@ -109,8 +137,13 @@ public sealed record GuestTemplate
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"# {Name}: written by `disagg new` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n");
         s.Append(CultureInfo.InvariantCulture, $"name = {Quote(Name)}\n");
-        s.Append("type = \"pv\"\n");
+        s.Append(Type == DomainType.Hvm ? "type = \"hvm\"\n" : "type = \"pv\"\n");
         s.Append(CultureInfo.InvariantCulture, $"kernel = {Quote(Kernel)}\n");
+        if (Ramdisk is not null)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"ramdisk = {Quote(Ramdisk)}\n");
+        }
+
         if (CommandLine.Length > 0)
         {
             s.Append(CultureInfo.InvariantCulture, $"cmdline = {Quote(CommandLine)}\n");
