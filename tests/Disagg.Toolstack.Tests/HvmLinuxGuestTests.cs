@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json;
+using Disagg.TestSupport.LinuxGuest;
+using Xunit.Abstractions;
+
+namespace Disagg.Toolstack.Tests;
+
+/// <summary>
+/// Debian's unmodified Linux through the toolstack, as an xl user runs it: `disagg create` of a type = "hvm"
+/// config starts its qemu-dm as a supervised service domain of its own, the shell on ttyS0 answers what is
+/// typed through `disagg console`, a SIGKILLed qemu-dm (`disagg service kill`) is restarted and the shell goes
+/// on, `reboot` is a fresh domain with a fresh qemu-dm (on_reboot = restart), `poweroff` ends it (on_poweroff =
+/// destroy) and its device model with it.
+/// </summary>
+public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
+{
+    private const string Name = "linux-hvm";
+    private const string ShellMarker = "disagg-init: shell on /dev/ttyS0";
+
+    /// <summary>A boot is a few billion guest instructions; under a loaded 2-core host that takes minutes, not seconds.</summary>
+    private const double BootSeconds = 360;
+    private const double CommandSeconds = 90;
+
+    [LinuxGuestFact]
+    public void LinuxBootsToAShellOnDisaggConsoleSurvivesAQemuDmKillRebootsAndPowersOff()
+    {
+        using var host = new TestHost("none", "memory = 512M\npcpus = 2");
+        try
+        {
+            var cfg = Path.Combine(host.GuestDir, "linux-hvm.cfg");
+            File.WriteAllText(cfg, $"""
+                name = "{Name}"
+                type = "hvm"
+                kernel = "{LinuxGuestFiles.Kernel}"
+                ramdisk = "{LinuxGuestFiles.Initramfs}"
+                extra = "console=ttyS0 earlycon=sbi panic=-1 loglevel=5 DISAGG_SHELL=ttyS0"
+                vcpus = 2
+                memory = 128
+                on_poweroff = "destroy"
+                on_reboot = "restart"
+                """);
+            host.MustRun("create", cfg);
+            var first = DomainId(host);
+            var dm = host.Service($"qemu-dm-{first}");
+            Assert.Equal("running", dm.GetProperty("state").GetString());
+            Assert.NotEqual(first, TestHost.Int(dm, "domain_id")); // a service domain of its own
+
+            Assert.True(Eventually.Holds(() => host.ConsoleLog(Name).Contains(ShellMarker, StringComparison.Ordinal), BootSeconds), "no shell: " + host.ConsoleLog(Name));
+            Typed(host, "echo typed-$((6*7))", "typed-42");
+
+            // SIGKILL the device model while the shell runs: the supervisor starts another, the guest only paused.
+            var pid = TestHost.Int(dm, "pid");
+            host.MustRun("service", "kill", $"qemu-dm-{first}");
+            Assert.True(Eventually.Holds(() => Restarted(host, $"qemu-dm-{first}", pid), CommandSeconds), host.MustRun("service", "list").StdOut);
+            Typed(host, "echo after-kill-$((40+2))", "after-kill-42");
+
+            // reboot: on_reboot = restart makes a new domain with a new qemu-dm; the old one is gone.
+            TypeOnce(host, "reboot -f", domainEnds: true);
+            Assert.True(Eventually.Holds(() => host.Domain(Name) is { } d && TestHost.Int(d, "id") != first, CommandSeconds), "not restarted");
+            var second = DomainId(host);
+            Assert.True(Eventually.Holds(() => ServiceNames(host).Contains($"qemu-dm-{second}") && !ServiceNames(host).Contains($"qemu-dm-{first}"), CommandSeconds), host.MustRun("service", "list").StdOut);
+            Assert.True(Eventually.Holds(() => Count(host.ConsoleLog(Name), ShellMarker) == 2, BootSeconds), "no second shell: " + host.ConsoleLog(Name));
+
+            // poweroff: on_poweroff = destroy; the device model goes with the domain.
+            TypeOnce(host, "poweroff -f", domainEnds: true);
+            Assert.True(Eventually.Holds(() => host.Domain(Name) is null, CommandSeconds), "still there after poweroff");
+            Assert.DoesNotContain(ServiceNames(host), n => n.StartsWith("qemu-dm-", StringComparison.Ordinal));
+        }
+        finally
+        {
+            output.WriteLine(host.ConsoleLog(Name));
+        }
+    }
+
+    private static int DomainId(TestHost host) => TestHost.Int(host.Domain(Name) ?? throw new InvalidOperationException($"{Name} is not running"), "id");
+
+    private static HashSet<string> ServiceNames(TestHost host) =>
+        [.. host.Json("service", "list").EnumerateArray().Select(s => s.GetProperty("name").GetString()!)];
+
+    private static bool Restarted(TestHost host, string service, int oldPid)
+    {
+        var row = host.Service(service);
+        return row.GetProperty("state").GetString() == "running" && TestHost.Int(row, "restarts") >= 1
+            && row.GetProperty("pid").ValueKind == JsonValueKind.Number && TestHost.Int(row, "pid") != oldPid;
+    }
+
+    private static int Count(string text, string what)
+    {
+        var n = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>Types a line through `disagg console` until its answer shows in the console log (a line typed while qemu-dm restarts is dropped).</summary>
+    private static void Typed(TestHost host, string line, string answer)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(CommandSeconds);
+        do
+        {
+            TypeOnce(host, line);
+            if (Eventually.Holds(() => host.ConsoleLog(Name).Contains(answer, StringComparison.Ordinal), 15))
+            {
+                return;
+            }
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Fail($"'{line}' never answered '{answer}': " + host.ConsoleLog(Name));
+    }
+
+    /// <summary>One `disagg console NAME` session that types the line and Enter, stays two seconds and ends with its input.</summary>
+    private static void TypeOnce(TestHost host, string line, bool domainEnds = false)
+    {
+        var r = HostProcess.Run(
+            "sh",
+            ["-c", "(printf '%s\\r' \"$1\"; sleep 2) | \"$0\" console \"$2\" --state-dir \"$3\"", RepoPaths.Program("disagg"), line, Name, host.Dir],
+            TestHost.Bound);
+        Assert.True(r.ExitCode == 0 || domainEnds, string.Create(CultureInfo.InvariantCulture, $"disagg console: {r}")); // the domain going ends a console with an error
+    }
+}
