@@ -105,9 +105,9 @@ public sealed class NewCommandTests : IDisposable
     [Fact]
     public void TheWizardInATerminalAsksForEachFieldAndAsksAgainAfterABadAnswer()
     {
-        // A terminal from util-linux `script`; the answers are typed into it: name, kernel, vcpus "0" (refused) then 2,
-        // memory (Enter: the default), disk size, disk format (arrow down to qcow2), bridge, confirm.
-        var keys = $"wiz\n{Pvos}\n0\n2\n\n16M\n\u001b[B\rxenbr1\ny\n";
+        // A terminal from util-linux `script`; the answers are typed into it: name, type (Enter: pv, the first), kernel,
+        // vcpus "0" (refused) then 2, memory (Enter: the default), disk size, disk format (arrow down to qcow2), bridge, confirm.
+        var keys = $"wiz\n\r{Pvos}\n0\n2\n\n16M\n\u001b[B\rxenbr1\ny\n";
         var r = HostProcess.Run("sh", ["-c", $"cd '{_dir}' && script -qec '{RepoPaths.Program("disagg")} new' /dev/null"], TestHost.Bound, stdin: keys);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("'0' must be a number in 1..32", r.StdOut, StringComparison.Ordinal);

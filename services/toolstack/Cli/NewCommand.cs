@@ -42,7 +42,9 @@ internal static class NewCommand
             answers.Choice("type", parse.GetValue(type), ["pv", "hvm"], t => GuestTemplate.CheckType(t, out guestType));
             var hvm = guestType == DomainType.Hvm;
             var kernelPath = Path.GetFullPath(answers.Field("kernel", parse.GetValue(kernel), null, k => GuestTemplate.CheckKernel(Path.GetFullPath(k), guestType)));
-            var ramdiskPath = answers.Field("ramdisk", parse.GetValue(ramdisk), "none", r => GuestTemplate.CheckRamdisk(r == "none" ? r : Path.GetFullPath(r)));
+            var ramdiskPath = hvm || parse.GetValue(ramdisk) is not null // the wizard asks only for an hvm guest's (pvos needs none)
+                ? answers.Field("ramdisk", parse.GetValue(ramdisk), "none", r => GuestTemplate.CheckRamdisk(r == "none" ? r : Path.GetFullPath(r)))
+                : "none";
             var vcpuCount = 0;
             answers.Field("vcpus", parse.GetValue(vcpus), "1", v => GuestTemplate.TryVcpus(v, out vcpuCount));
             long memoryMiB = 0;
