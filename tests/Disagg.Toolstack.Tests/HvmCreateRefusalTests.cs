@@ -20,14 +20,6 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
         Refused("elf", $"kernel = \"{Path.Combine(RepoPaths.Guests, "rv64", "hello.elf")}\"\n", "is not a Linux RISC-V Image");
 
     [Fact]
-    public void DiskLinesAreRefusedUntilQemuDmHasVirtioBlk()
-    {
-        var image = Path.Combine(host.GuestDir, "hvm-disk.img");
-        File.WriteAllBytes(image, new byte[1 << 20]);
-        Refused("disk", $"kernel = \"{FakeImage("disk")}\"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target={image}' ]\n", "qemu-dm has no virtio-blk yet");
-    }
-
-    [Fact]
     public void AnHvmDiskIsCheckedAsAPvOneIs() =>
         Refused("nodisk", $"kernel = \"{FakeImage("nodisk")}\"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target={Path.Combine(host.GuestDir, "absent.img")}' ]\n", "absent.img (raw): does not exist");
 

@@ -72,6 +72,44 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A disk line becomes qemu-dm's --disk (absolute path, format, ro): Linux reads the image's first bytes from /dev/vda.</summary>
+    [LinuxGuestFact]
+    public void AnHvmGuestsDiskIsServedByItsQemuDm()
+    {
+        using var host = new TestHost("none", "memory = 512M\npcpus = 2");
+        const string marker = "disagg-hvm-disk-marker-7";
+        var image = Path.Combine(host.GuestDir, "data.img");
+        var bytes = new byte[1 << 20];
+        System.Text.Encoding.ASCII.GetBytes(marker).CopyTo(bytes, 0);
+        File.WriteAllBytes(image, bytes);
+        var cfg = Path.Combine(host.GuestDir, "disk-hvm.cfg");
+        File.WriteAllText(cfg, $"""
+            name = "{Name}"
+            type = "hvm"
+            kernel = "{LinuxGuestFiles.Kernel}"
+            ramdisk = "{LinuxGuestFiles.Initramfs}"
+            cmdline = "console=ttyS0 earlycon=sbi panic=-1 loglevel=5 DISAGG_RUN=\"head -c {marker.Length} /dev/vda; echo\""
+            memory = 128
+            disk = [ 'format=raw, vdev=xvda, access=ro, target={image}' ]
+            on_poweroff = "preserve"
+            """);
+        try
+        {
+            host.MustRun("create", cfg);
+            var pid = TestHost.Int(host.Service($"qemu-dm-{DomainId(host)}"), "pid");
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            Assert.Contains($"{image},format=raw,ro", args);
+            Assert.True(Eventually.Holds(() => host.ConsoleLog(Name).Contains("disagg-run: " + marker, StringComparison.Ordinal), BootSeconds), "not read: " + host.ConsoleLog(Name));
+            Assert.True(Eventually.Holds(() => host.Domain(Name) is { } d && d.GetProperty("state").GetString()!.Contains('s', StringComparison.Ordinal), CommandSeconds), "did not power off");
+            host.MustRun("destroy", Name);
+            Assert.DoesNotContain(ServiceNames(host), n => n.StartsWith("qemu-dm-", StringComparison.Ordinal));
+        }
+        finally
+        {
+            output.WriteLine(host.ConsoleLog(Name));
+        }
+    }
+
     private static int DomainId(TestHost host) => TestHost.Int(host.Domain(Name) ?? throw new InvalidOperationException($"{Name} is not running"), "id");
 
     private static HashSet<string> ServiceNames(TestHost host) =>

@@ -13,11 +13,10 @@ internal static class QemuDmArguments
 {
     /// <summary>
     /// Why this HVM config cannot be served yet, or null. The one place that knows what qemu-dm does not
-    /// emulate: remove a line here when its device lands (virtio-blk for disk, virtio-net for vif).
+    /// emulate: remove the line when virtio-net lands (virtio-blk has: disks pass as --disk).
     /// </summary>
     public static string? Unsupported(DomainConfig config) =>
-        config.Disks.Count > 0 ? "type 'hvm' with disk lines: qemu-dm has no virtio-blk yet (boot from kernel + ramdisk, or use type 'pv')"
-        : config.Vifs.Count > 0 ? "type 'hvm' with vif lines: qemu-dm has no virtio-net yet (use type 'pv' for networking)"
+        config.Vifs.Count > 0 ? "type 'hvm' with vif lines: qemu-dm has no virtio-net yet (use type 'pv' for networking)"
         : null;
 
     public static IReadOnlyList<string> For(DomainConfig config, string uuid, int domainId, string stateDir, string consoleSocket)
