@@ -75,6 +75,7 @@ if printf '%s\n' "${created[@]}" | grep -qx linux-hvm; then
     grep -q "disagg-init: shell on" "$DISAGG_STATE_DIR/console/guest-linux-hvm.log" 2>/dev/null && break
     sleep 1
   done
+  sleep 3 # the shell's banner and prompt follow the init line
   "$disagg" console --batch linux-hvm | tail -n 12
   echo
   echo "== disagg service list (qemu-dm-N serves linux-hvm; try disagg service kill qemu-dm-N, then disagg console linux-hvm)"
