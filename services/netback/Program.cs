@@ -1,4 +1,5 @@
 // disagg-netback: the host's software switch, a restartable driver domain serving every vif (docs/NETBACK.md).
+using Disagg.Control.Messages;
 using Disagg.Netback.Hosting;
 using Disagg.Service.Hosting;
 
@@ -13,4 +14,5 @@ if (!NetbackOptions.TryParse(args, out var options, out var error))
 
 var builder = ServiceHost.CreateBuilder("disagg-netback");
 builder.Services.AddNetback(options!);
+ServiceHost.AddChannelFaults(builder, ChannelFaultKind.RingDelay, ChannelFaultKind.RingDropNotify, ChannelFaultKind.RingSpuriousNotify, ChannelFaultKind.CopyError);
 return ServiceHost.Run<NetbackService>(builder);

@@ -13,4 +13,5 @@ if (!XenstoredOptions.TryParse(args, out var options, out var error))
 
 var builder = ServiceHost.CreateBuilder("disagg-xenstored");
 builder.Services.AddXenstored(options!);
+ServiceHost.AddChannelFaults(builder, Disagg.Control.Messages.ChannelFaultKind.JournalTear);
 return ServiceHost.Run<XenstoredServer>(builder);

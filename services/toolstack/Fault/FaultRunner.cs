@@ -24,19 +24,32 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
     private readonly CancellationTokenSource _stop = new();
     private Violation? _violation;
 
+    /// <summary>I/O errors the run's channel faults may show a guest (blkback's injected EIOs and copy errors): expected, not a breach.</summary>
+    private int _ioErrorsInjected;
+
     private long Now => _clock.ElapsedMilliseconds;
 
     private long NetBoundMs => (long)options.MaxNetOutage.TotalMilliseconds;
 
     public async Task<FaultReport> RunAsync(CancellationToken cancel)
     {
-        var plan = options.Plan;
+        var services = await host.ServicesAsync(cancel).ConfigureAwait(false);
+        FaultPlan plan;
+        try
+        {
+            plan = options.Plan with { Targets = FaultPlan.Resolve(options.Plan.Targets, [.. services.Select(s => s.Name)]) };
+        }
+        catch (FormatException e)
+        {
+            throw new CliException(e.Message);
+        }
+
         var schedule = FaultSchedule.Build(plan);
         var startedAt = DateTimeOffset.UtcNow;
-        var services = await host.ServicesAsync(cancel).ConfigureAwait(false);
-        foreach (var target in plan.Targets.Where(t => services.All(s => s.Name != t)))
+        var injection = await InjectionHostAsync(cancel).ConfigureAwait(false);
+        if (!injection && plan.Kinds.FirstOrDefault(FaultKinds.IsChannelFault) is var channel && FaultKinds.IsChannelFault(channel))
         {
-            throw new CliException($"this host has no service '{target}' (see `disagg service list`)");
+            throw new CliException($"--faults {channel.Name()} is a channel fault: it needs a host started with `disagg host up --fault-injection` (this one was not)");
         }
 
         var before = LeakCheck.Snapshot(await host.CountersAsync(cancel).ConfigureAwait(false));
@@ -48,7 +61,7 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
         }
 
         var canaries = new XenstoreCanaries(host.State.ServiceSocket("xenstored"), $"/tool/disagg-fault/seed-{plan.Seed}");
-        var injector = new FaultInjector(host, () => Now);
+        var injector = new FaultInjector(host, () => Now, realSegv: injection);
         var leakCheckable = true;
         try
         {
@@ -107,6 +120,20 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
         lock (_lock)
         {
             return ReportBuilder.Build(new RunPlan(plan.Targets, plan.Kinds, (long)plan.Every.TotalMilliseconds, (long)plan.Duration.TotalMilliseconds, plan.Seed, options.UseExisting, NetBoundMs, (long)options.Heartbeat.TotalMilliseconds), schedule, startedAt, elapsed, _guests, _faults, _breaches, _violation, canaries, counters);
+        }
+    }
+
+    /// <summary>Whether the host was started with --fault-injection (its daemon forwards channel faults).</summary>
+    private async Task<bool> InjectionHostAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await host.InjectAsync("", Disagg.Control.Messages.ChannelFaultKind.RingDelay, 0, 0, cancel).ConfigureAwait(false);
+            return true;
+        }
+        catch (CliException)
+        {
+            return false;
         }
     }
 
@@ -182,9 +209,13 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
                 lock (_lock)
                 {
                     _faults.Add(tracker);
+                    if (!tracker.Skipped)
+                    {
+                        _ioErrorsInjected += FaultKinds.GuestIoErrors(fault.Kind, fault.Target);
+                    }
                 }
 
-                log.WriteLine($"fault: {tracker.AtMs / 1000.0,6:0.0} s  #{fault.Index} {fault.Kind.ToString().ToLowerInvariant()} {fault.Target}{(fault.HoldMs > 0 ? $" for {fault.HoldMs} ms" : "")}: {tracker.Status}");
+                log.WriteLine($"fault: {tracker.AtMs / 1000.0,6:0.0} s  #{fault.Index} {fault.Kind.Name()} {fault.Target}{(fault.HoldMs > 0 ? $" for {fault.HoldMs} ms" : "")}: {tracker.Status}");
             }
 
             await DelayUntilAsync((long)options.Plan.Duration.TotalMilliseconds, cancel).ConfigureAwait(false);
@@ -333,9 +364,10 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
                     broken.Add((Invariants.Guests, why));
                 }
 
-                if (g.Blk.Evidence.Count > 0 || g.Blk.Mismatches > 0 || g.Blk.Errors > 0)
+                if (g.Blk.Evidence.Count > 0 || g.Blk.Mismatches > 0 || g.Blk.Errors > _ioErrorsInjected)
                 {
-                    broken.Add((Invariants.Storage, $"{g.Name}: {g.Blk.Mismatches} mismatches, {g.Blk.Errors} errors: {string.Join(" | ", g.Blk.Evidence)}"));
+                    var errors = g.Blk.Errors > _ioErrorsInjected ? g.Blk.ErrorLines : [];
+                    broken.Add((Invariants.Storage, $"{g.Name}: {g.Blk.Mismatches} mismatches, {g.Blk.Errors} errors ({_ioErrorsInjected} injected): {string.Join(" | ", g.Blk.Evidence.Concat(errors))}"));
                 }
 
                 if (g.Ping.Active && g.Ping.MaxWindowMs > NetBoundMs)
@@ -352,7 +384,7 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
 
             foreach (var f in _faults.Where(f => f.Pending && now - f.AtMs > FaultRunOptions.RecoveryBound.TotalMilliseconds))
             {
-                broken.Add((Invariants.Services, $"{f.Fault.Target} did not serve again within {FaultRunOptions.RecoveryBound.TotalSeconds:0} s of fault #{f.Fault.Index} ({f.Fault.Kind.ToString().ToLowerInvariant()})"));
+                broken.Add((Invariants.Services, $"{f.Fault.Target} did not serve again within {FaultRunOptions.RecoveryBound.TotalSeconds:0} s of fault #{f.Fault.Index} ({f.Fault.Kind.Name()})"));
             }
         }
 

@@ -15,6 +15,12 @@ internal sealed partial record HostConfig
 {
     public string Memory { get; init; } = "1G";
 
+    /// <summary>
+    /// `host up --fault-injection`: the service domains are told where to take channel faults (DISAGG_FAULT_SOCKET) and
+    /// the daemon forwards `disagg fault` requests to them. Off, no service listens and the daemon refuses every one.
+    /// </summary>
+    public bool FaultInjection { get; init; }
+
     public int? Pcpus { get; init; }
 
     public int ShutdownTimeoutSeconds { get; init; } = 10;
