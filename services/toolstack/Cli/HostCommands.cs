@@ -31,7 +31,8 @@ internal static class HostCommands
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var state = Verb.State(parse);
-            var settings = hostOptions.Apply(parse, LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http)) with { FaultInjection = parse.GetValue(faults) });
+            var loaded = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http));
+            var settings = hostOptions.Apply(parse, parse.GetValue(faults) ? loaded with { FaultInjection = true } : loaded);
             if (parse.GetValue(foreground))
             {
                 return await RunForegroundAsync(state, settings).ConfigureAwait(false);
