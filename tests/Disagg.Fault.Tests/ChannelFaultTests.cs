@@ -45,7 +45,10 @@ public sealed partial class ChannelFaultTests(InjectionHost fixture) : IClassFix
         Assert.Equal(report.Schedule.Count, report.Faults.Count);
         var pairs = report.Faults.Select(f => (f.Target, f.Kind)).ToHashSet();
         Assert.Equal(8 + 9 + 5, pairs.Count); // every fault that applies, on every target
-        Assert.All(report.Faults, f => Assert.True(f.RecoveryMs is not null, $"fault {f.Index}: {f.Outcome}"));
+        // A target still restarting from the last fault is waited for 5 s, then the fault is skipped (a loaded host).
+        var injected = report.Faults.Where(f => !f.Outcome.StartsWith("skipped", StringComparison.Ordinal)).ToList();
+        Assert.True(injected.Count >= report.Faults.Count * 3 / 4, $"{injected.Count} of {report.Faults.Count} injected");
+        Assert.All(injected, f => Assert.True(f.RecoveryMs is not null, $"fault {f.Index}: {f.Outcome}"));
         Assert.All(report.Faults.Where(f => f.Kind is FaultKind.Kill or FaultKind.Segv or FaultKind.Swap or FaultKind.JournalTear && !f.Outcome.StartsWith("skipped", StringComparison.Ordinal)),
             f => Assert.True(f.NewPid != f.OldPid, $"fault {f.Index} ({f.Kind}) restarted {f.Target}: {f.Outcome}"));
         Assert.All(report.Faults.Where(f => f.Kind is FaultKind.RingDelay or FaultKind.RingDropNotify or FaultKind.RingSpuriousNotify or FaultKind.CopyError or FaultKind.DiskEio && !f.Outcome.StartsWith("skipped", StringComparison.Ordinal)),

@@ -33,6 +33,7 @@ internal static class ChannelFaultLink
 
         return reply switch
         {
+            ChannelFaultArmed a when count == 0 => $"service '{service}' (pid {pid}): {Name(kind)} disarmed ({a.Fired} fired)",
             ChannelFaultArmed a => $"service '{service}' (pid {pid}): {Name(kind)} x{count} armed ({a.Armed} pending, {a.Fired} fired before)",
             ErrorReply e => throw new ToolstackException($"service '{service}': {e.Message}"),
             null => kind == ChannelFaultKind.Segv

@@ -354,7 +354,8 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     /// <summary>
     /// `disagg fault inject` and fault runs: arms a channel fault in service <paramref name="name"/> through its fault
-    /// socket. Refused unless this host was started with --fault-injection; a count of 0 only asks whether it was.
+    /// socket. Refused unless this host was started with --fault-injection; a count of 0 disarms that kind in the service,
+    /// or, with no service named, only asks whether the host was started so.
     /// </summary>
     public async Task<string> InjectChannelFaultAsync(string name, ChannelFaultKind kind, int count, int delayMs, CancellationToken cancel)
     {
@@ -363,7 +364,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             throw new ToolstackException("this host was started without --fault-injection: it injects no channel faults (its services do not listen for them)");
         }
 
-        if (count == 0)
+        if (count == 0 && name.Length == 0)
         {
             return "fault injection is on";
         }

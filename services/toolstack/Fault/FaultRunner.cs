@@ -27,6 +27,9 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
     /// <summary>I/O errors the run's channel faults may show a guest (blkback's injected EIOs and copy errors): expected, not a breach.</summary>
     private int _ioErrorsInjected;
 
+    /// <summary>How long a fault waits for its target to run again before it is skipped.</summary>
+    private static readonly TimeSpan TargetPatience = TimeSpan.FromSeconds(5);
+
     private long Now => _clock.ElapsedMilliseconds;
 
     private long NetBoundMs => (long)options.MaxNetOutage.TotalMilliseconds;
@@ -79,6 +82,7 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
             var loops = new[] { MonitorLoopAsync(linked.Token), CanaryLoopAsync(canaries, linked.Token), CheckLoopAsync(linked.Token) };
             await InjectLoopAsync(schedule, injector, linked.Token).ConfigureAwait(false);
             await injector.ContinueAllAsync().ConfigureAwait(false);
+            await DisarmAsync(plan).ConfigureAwait(false);
             if (_violation is null)
             {
                 await SettleAsync(canaries, linked.Token).ConfigureAwait(false);
@@ -134,6 +138,25 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
         catch (CliException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Disarms the channel faults that did not fire (their service idle, or restarted since): none outlives the run.</summary>
+    private async Task DisarmAsync(FaultPlan plan)
+    {
+        foreach (var target in plan.Targets)
+        {
+            foreach (var kind in plan.Kinds.Where(k => FaultKinds.IsChannelFault(k) && FaultKinds.AppliesTo(k, target)))
+            {
+                try
+                {
+                    await host.InjectAsync(target, FaultKinds.Channel(kind).Kind, 0, 0, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (CliException e)
+                {
+                    log.WriteLine($"fault: could not disarm {kind.Name()} in {target}: {e.Message}");
+                }
+            }
         }
     }
 
@@ -198,7 +221,7 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
             foreach (var fault in schedule)
             {
                 await DelayUntilAsync(fault.AtMs, cancel).ConfigureAwait(false);
-                var row = (await host.ServicesAsync(cancel).ConfigureAwait(false)).FirstOrDefault(s => s.Name == fault.Target);
+                var row = await RunningOrAfterAWhileAsync(fault.Target, cancel).ConfigureAwait(false);
                 long reissued;
                 lock (_lock)
                 {
@@ -223,6 +246,25 @@ internal sealed class FaultRunner(HostLink host, FaultRunOptions options, TextWr
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // a violation stopped the run
+        }
+    }
+
+    /// <summary>
+    /// The target's row once it runs: a target still restarting from an earlier fault (a JIT start on a loaded host
+    /// takes seconds) is waited for up to <see cref="TargetPatience"/>, then the fault is skipped as it stands.
+    /// </summary>
+    private async Task<ServiceRow?> RunningOrAfterAWhileAsync(string target, CancellationToken cancel)
+    {
+        var deadline = Now + (long)TargetPatience.TotalMilliseconds;
+        while (true)
+        {
+            var row = (await host.ServicesAsync(cancel).ConfigureAwait(false)).FirstOrDefault(s => s.Name == target);
+            if (row is null or { State: "running", Pid: not null } || Now >= deadline)
+            {
+                return row;
+            }
+
+            await Task.Delay(100, cancel).ConfigureAwait(false);
         }
     }
 

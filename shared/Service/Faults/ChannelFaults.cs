@@ -55,6 +55,9 @@ public sealed class ChannelFaults
         return Interlocked.Add(ref _armed[(int)kind], count);
     }
 
+    /// <summary>Disarms every pending fault of <paramref name="kind"/> (a fault run's end: none outlives it).</summary>
+    public void Disarm(ChannelFaultKind kind) => Interlocked.Exchange(ref _armed[(int)kind], 0);
+
     /// <summary>Takes one armed fault of <paramref name="kind"/>: true when the caller must fire it now.</summary>
     public bool TryTake(ChannelFaultKind kind)
     {

@@ -11,7 +11,8 @@ namespace Disagg.Service.Faults;
 /// Where a fault-injection host's daemon arms a service's faults: a Unix socket at <see cref="ChannelFaults.SocketPath"/>
 /// (0600, in the host's state dir) speaking the control protocol's <see cref="InjectChannelFault"/>. Hosted only when
 /// the service has <see cref="ChannelFaults"/> (<see cref="Hosting.ServiceHost.AddChannelFaults"/>); a normal service
-/// opens no such socket, so there is nothing to ask. A kind the service cannot inject is refused with EINVAL.
+/// opens no such socket, so there is nothing to ask. A kind the service cannot inject is refused with EINVAL; a count
+/// of 0 disarms that kind.
 /// </summary>
 public sealed partial class FaultSocket(ChannelFaults faults, IReadOnlyCollection<ChannelFaultKind> supported, ILogger<FaultSocket> log) : BackgroundService
 {
@@ -54,7 +55,8 @@ public sealed partial class FaultSocket(ChannelFaults faults, IReadOnlyCollectio
                 {
                     InjectChannelFault inject when !supported.Contains(inject.Kind) =>
                         new ErrorReply(Einval, $"this service cannot inject {inject.Kind} (it can: {string.Join(", ", supported)})"),
-                    InjectChannelFault { Count: < 1 or > 1000 } inject => new ErrorReply(Einval, $"count {inject.Count}: 1..1000"),
+                    InjectChannelFault { Count: < 0 or > 1000 } inject => new ErrorReply(Einval, $"count {inject.Count}: 1..1000 (0 disarms)"),
+                    InjectChannelFault { Count: 0 } inject => Disarm(inject.Kind),
                     InjectChannelFault inject => Arm(inject),
                     _ => new ErrorReply(Einval, $"unexpected {message.GetType().Name} on the fault socket"),
                 };
@@ -70,6 +72,12 @@ public sealed partial class FaultSocket(ChannelFaults faults, IReadOnlyCollectio
         {
             // the daemon went, or spoke nonsense: the next connection starts afresh
         }
+    }
+
+    private ChannelFaultArmed Disarm(ChannelFaultKind kind)
+    {
+        faults.Disarm(kind);
+        return new ChannelFaultArmed(kind, 0, faults.Fired(kind));
     }
 
     private ChannelFaultArmed Arm(InjectChannelFault inject)
