@@ -13,6 +13,7 @@ if (!BlkbackOptions.TryParse(args, out var options, out var error))
 }
 
 var builder = ServiceHost.CreateBuilder("disagg-blkback");
-builder.Services.AddBlkback(options!);
+// First: a hosted fault socket listens before the service prints "ready" (only on a --fault-injection host).
 ServiceHost.AddChannelFaults(builder, ChannelFaultKind.RingDelay, ChannelFaultKind.RingDropNotify, ChannelFaultKind.RingSpuriousNotify, ChannelFaultKind.CopyError, ChannelFaultKind.DiskEio);
+builder.Services.AddBlkback(options!);
 return ServiceHost.Run<BlkbackService>(builder);

@@ -13,6 +13,7 @@ if (!NetbackOptions.TryParse(args, out var options, out var error))
 }
 
 var builder = ServiceHost.CreateBuilder("disagg-netback");
-builder.Services.AddNetback(options!);
+// First: a hosted fault socket listens before the service prints "ready" (only on a --fault-injection host).
 ServiceHost.AddChannelFaults(builder, ChannelFaultKind.RingDelay, ChannelFaultKind.RingDropNotify, ChannelFaultKind.RingSpuriousNotify, ChannelFaultKind.CopyError);
+builder.Services.AddNetback(options!);
 return ServiceHost.Run<NetbackService>(builder);

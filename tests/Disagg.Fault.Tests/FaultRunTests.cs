@@ -20,6 +20,7 @@ public sealed class ServiceHost : IDisposable
 /// fault-injection host): channel faults are refused and no service listens for them; a swap is injected; a canary deleted behind the run's
 /// back is caught and stops it with the evidence; the schedule comes from the seed alone.
 /// </summary>
+[Collection(FaultHosts.Name)]
 public sealed class FaultRunTests(ServiceHost fixture) : IClassFixture<ServiceHost>
 {
     private TestHost Host => fixture.Host;
