@@ -128,7 +128,10 @@ public sealed class EveryFaultRunTests(InjectionHost fixture) : IClassFixture<In
         var pairs = report.Faults.Select(f => (f.Target, f.Kind)).ToHashSet();
         Assert.Equal(8 + 9 + 5, pairs.Count); // every fault that applies, on every target
         // A target still restarting from the last fault is waited for 5 s, then the fault is skipped (a loaded host).
-        var injected = report.Faults.Where(f => !f.Outcome.StartsWith("skipped", StringComparison.Ordinal) && !f.Outcome.StartsWith("not injected", StringComparison.Ordinal)).ToList();
+        // A swap whose new process refused to start is the supervisor's to report (it went back to the old binary, which
+        // serves on): not a fault that took effect.
+        string[] notInjected = ["skipped", "not injected", "swap failed"];
+        var injected = report.Faults.Where(f => !notInjected.Any(p => f.Outcome.StartsWith(p, StringComparison.Ordinal))).ToList();
         Assert.True(injected.Count >= report.Faults.Count * 3 / 4, $"{injected.Count} of {report.Faults.Count} injected");
         Assert.All(injected, f => Assert.True(f.RecoveryMs is not null, $"fault {f.Index}: {f.Outcome}"));
         Assert.All(injected.Where(f => f.Kind is FaultKind.Kill or FaultKind.Segv or FaultKind.Swap or FaultKind.JournalTear),
