@@ -3,6 +3,7 @@
 #   make test     every test project; ends with one line "N passed, N failed"
 #   make bench    every benchmark under bench/ (make bench ONLY=ring runs one)
 #   make publish  NativeAOT builds in out/aot, which make run and disagg host up then prefer
+#   make chaos    the 10-minute fault run: every fault kind on every service domain (report in out/chaos)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -23,12 +24,12 @@ PROGRAMS += services/qemu-dm/Disagg.QemuDm.csproj
 TEST_PROJECTS := $(sort $(wildcard tests/*/*.Tests.csproj))
 BENCHES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard bench/*/run)))))
 
-.PHONY: all deps build guests linux-guest test bench run publish fuzz clean help
+.PHONY: all deps build guests linux-guest test bench run publish fuzz chaos clean help
 
 all: build
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 deps:
 	@tools/deps.sh
@@ -96,6 +97,10 @@ $(AOT_OUT)/.published: $(AOT_SOURCES)
 
 fuzz: build
 	@tools/fuzz.sh $(ARGS)
+
+# Issue 15's 10-minute chaos run on a --fault-injection host; CHAOS_FOR/CHAOS_EVERY/CHAOS_SEED change it.
+chaos: build
+	@tools/chaos.sh $(ARGS)
 
 clean:
 	rm -rf artifacts out

@@ -87,6 +87,8 @@ MESSAGES = [
     ("MemoryHash", 136, "Hash:u64 Pages:i64"),
     ("GetHostCounters", 150, ""),
     ("HostCounters", 151, "Domains:i32 Services:i32 EventPorts:i32 GrantMaps:i32 SharedPages:i32 FreeMemoryKiB:i64 TotalMemoryKiB:i64"),
+    ("InjectChannelFault", 210, "Kind:enum:ChannelFaultKind Count:i32 DelayMs:i32"),
+    ("ChannelFaultArmed", 211, "Kind:enum:ChannelFaultKind Armed:i32 Fired:i64"),
 ]
 
 RECORDS = [
@@ -123,6 +125,7 @@ DAEMON_MESSAGES = [
     ("SavedReply", 123, "DomainId:i32 Name:str Path:str Bytes:i64 MemoryBytes:i64 ElapsedMs:i64 SuspendMs:i64 After:enum:SaveAfter"),
     ("RestoredReply", 124, "DomainId:i32 Name:str Path:str Bytes:i64 ElapsedMs:i64 Paused:bool"),
     ("HostCountersRequest", 150, ""),
+    ("ChannelFaultRequest", 210, "Name:str Kind:enum:Disagg.Control.Messages.ChannelFaultKind Count:i32 DelayMs:i32"),
     ("OkReply", 50, "Message:str"),
     ("ErrorReply", 51, "Message:str"),
     ("HostStatusReply", 52, "StateDir:str DaemonPid:i32 KernelPid:i32? KernelState:str KernelSocket:str DaemonSocket:str UptimeMs:i64 Guests:i32 Services:list:ServiceRow"),

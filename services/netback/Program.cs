@@ -1,4 +1,5 @@
 // disagg-netback: the host's software switch, a restartable driver domain serving every vif (docs/NETBACK.md).
+using Disagg.Control.Messages;
 using Disagg.Netback.Hosting;
 using Disagg.Service.Hosting;
 
@@ -12,5 +13,7 @@ if (!NetbackOptions.TryParse(args, out var options, out var error))
 }
 
 var builder = ServiceHost.CreateBuilder("disagg-netback");
+// First: a hosted fault socket listens before the service prints "ready" (only on a --fault-injection host).
+ServiceHost.AddChannelFaults(builder, ChannelFaultKind.RingDelay, ChannelFaultKind.RingDropNotify, ChannelFaultKind.RingSpuriousNotify, ChannelFaultKind.CopyError);
 builder.Services.AddNetback(options!);
 return ServiceHost.Run<NetbackService>(builder);

@@ -12,5 +12,7 @@ if (!XenstoredOptions.TryParse(args, out var options, out var error))
 }
 
 var builder = ServiceHost.CreateBuilder("disagg-xenstored");
+// First: a hosted fault socket listens before the service prints "ready" (only on a --fault-injection host).
+ServiceHost.AddChannelFaults(builder, Disagg.Control.Messages.ChannelFaultKind.JournalTear);
 builder.Services.AddXenstored(options!);
 return ServiceHost.Run<XenstoredServer>(builder);

@@ -74,6 +74,8 @@ internal static class ControlWire
         (151, typeof(HostCounters)),
         (160, typeof(WatchConsoles)),
         (161, typeof(ConsoleActivity)),
+        (210, typeof(InjectChannelFault)),
+        (211, typeof(ChannelFaultArmed)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -142,6 +144,8 @@ internal static class ControlWire
         MemoryHash => 136,
         GetHostCounters => 150,
         HostCounters => 151,
+        InjectChannelFault => 210,
+        ChannelFaultArmed => 211,
         _ => -1,
     };
 
@@ -339,6 +343,12 @@ internal static class ControlWire
             case HostCounters m:
                 WriteHostCounters(ref w, m);
                 break;
+            case InjectChannelFault m:
+                WriteInjectChannelFault(ref w, m);
+                break;
+            case ChannelFaultArmed m:
+                WriteChannelFaultArmed(ref w, m);
+                break;
             default:
                 throw new InvalidOperationException($"{message.GetType().Name} is not a message case (no union tag)");
         }
@@ -410,6 +420,8 @@ internal static class ControlWire
         136 => ReadMemoryHash(ref r),
         150 => ReadGetHostCounters(ref r),
         151 => ReadHostCounters(ref r),
+        210 => ReadInjectChannelFault(ref r),
+        211 => ReadChannelFaultArmed(ref r),
         _ => null,
     };
 
@@ -3504,6 +3516,114 @@ internal static class ControlWire
         }
 
         return new HostCounters(fDomains, fServices, fEventPorts, fGrantMaps, fSharedPages, fFreeMemoryKiB, fTotalMemoryKiB) { Id = id };
+    }
+
+    private static void WriteInjectChannelFault(ref MessagePackWriter w, InjectChannelFault m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Kind"u8);
+        w.Write((int)m.Kind);
+        w.WriteString("Count"u8);
+        w.Write(m.Count);
+        w.WriteString("DelayMs"u8);
+        w.Write(m.DelayMs);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static InjectChannelFault ReadInjectChannelFault(ref MessagePackReader r)
+    {
+        ChannelFaultKind fKind = default;
+        int fCount = default;
+        int fDelayMs = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Kind":
+                    fKind = (ChannelFaultKind)r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Count":
+                    fCount = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "DelayMs":
+                    fDelayMs = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "InjectChannelFault", ["Kind", "Count", "DelayMs"]);
+        }
+
+        return new InjectChannelFault(fKind, fCount, fDelayMs) { Id = id };
+    }
+
+    private static void WriteChannelFaultArmed(ref MessagePackWriter w, ChannelFaultArmed m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Kind"u8);
+        w.Write((int)m.Kind);
+        w.WriteString("Armed"u8);
+        w.Write(m.Armed);
+        w.WriteString("Fired"u8);
+        w.Write(m.Fired);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static ChannelFaultArmed ReadChannelFaultArmed(ref MessagePackReader r)
+    {
+        ChannelFaultKind fKind = default;
+        int fArmed = default;
+        long fFired = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Kind":
+                    fKind = (ChannelFaultKind)r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Armed":
+                    fArmed = r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Fired":
+                    fFired = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "ChannelFaultArmed", ["Kind", "Armed", "Fired"]);
+        }
+
+        return new ChannelFaultArmed(fKind, fArmed, fFired) { Id = id };
     }
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)

@@ -151,6 +151,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
 
+    /// <summary>Only for an injected fault (ProcessSignals.FaultInNativeCode): a write through a bad pointer in native code.</summary>
+    [LibraryImport(Lib, EntryPoint = "memset")]
+    internal static partial nint Memset(nint destination, int value, nuint count);
+
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

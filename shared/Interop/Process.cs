@@ -22,6 +22,13 @@ public static class ProcessSignals
     }
 
     /// <summary>
+    /// A real segmentation fault in this process, as a bug in native code causes one: libc's memset writes to
+    /// address 8 (below mmap_min_addr, never mapped). Unlike a SIGSEGV sent with kill(), whose .NET's handler
+    /// takes and returns from, this one is a fault no runtime can resume. Only for fault injection.
+    /// </summary>
+    public static void FaultInNativeCode() => Libc.Memset(8, 0, 1);
+
+    /// <summary>
     /// Asks Linux to send this process <paramref name="signal"/> when its parent thread dies (PR_SET_PDEATHSIG),
     /// so a child of a killed supervisor does not live on unsupervised. Call early in the child.
     /// </summary>

@@ -5,6 +5,7 @@ using Disagg.Blkback.Xenbus;
 using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Service;
+using Disagg.Service.Faults;
 using Disagg.Service.Hosting;
 using Disagg.Xenbus.Backend;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +28,7 @@ internal sealed class BlkbackService : IHostedService, IServiceExit, IAsyncDispo
     private readonly BlkbackOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _log;
+    private readonly ChannelFaults? _faults;
     private readonly CancellationTokenSource _stop = new();
     private FileStream? _instance;
     private ServiceChannel? _channel;
@@ -35,8 +37,9 @@ internal sealed class BlkbackService : IHostedService, IServiceExit, IAsyncDispo
     private Task _background = Task.CompletedTask;
     private int _disposed;
 
-    public BlkbackService(BlkbackOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    public BlkbackService(BlkbackOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers, ChannelFaults? faults = null)
     {
+        _faults = faults;
         _options = options;
         _lifetime = lifetime;
         _log = loggers.CreateLogger("blkback");
@@ -82,8 +85,9 @@ internal sealed class BlkbackService : IHostedService, IServiceExit, IAsyncDispo
         }
 
         var channel = _channel;
+        IBackendChannel backendChannel = new ServiceBackendChannel(channel);
         _loop = new IoLoop(
-            new ServiceBackendChannel(channel),
+            _faults is null ? backendChannel : new FaultingBackendChannel(backendChannel, _faults), // a normal host: the real channel, nothing in between
             _options.MaxIndirectSegments,
             ring => _backend?.ReportFault(ring.FrontendDomain, ring.DeviceId),
             e =>
@@ -97,7 +101,7 @@ internal sealed class BlkbackService : IHostedService, IServiceExit, IAsyncDispo
 
         try
         {
-            var driver = new VbdDriver(new ChannelFrontendLinks(channel), _loop, _log);
+            var driver = new VbdDriver(new ChannelFrontendLinks(channel), _loop, _log, _faults);
             _backend = await XenbusBackend<Vbd, VbdRingKeys>.StartAsync(_options.XenstoreSocket, XenstorePatience, channel.DomainId, driver, _log, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or Disagg.Xenbus.XenstoreException or OperationCanceledException)

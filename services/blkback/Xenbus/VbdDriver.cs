@@ -1,6 +1,8 @@
 using System.Globalization;
 using Disagg.Blkback.DataPath;
+using Disagg.Blkback.Faults;
 using Disagg.DiskImage;
+using Disagg.Service.Faults;
 using Disagg.Blkback.Hosting;
 using Disagg.Control;
 using Disagg.Xenbus;
@@ -16,7 +18,7 @@ namespace Disagg.Blkback.Xenbus;
 /// an old ring's unanswered slots may hold responses the killed process wrote but did not publish, so a
 /// frontend found Connected after a restart waits in InitWait and re-issues from its shadow (docs/BLKBACK.md, Recovery).
 /// </summary>
-internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger log) : IXenbusDriver<Vbd, VbdRingKeys>
+internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger log, ChannelFaults? faults = null) : IXenbusDriver<Vbd, VbdRingKeys>
 {
     private const uint Tx = XenstoreClient.NoTransaction;
 
@@ -32,6 +34,10 @@ internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger
         try
         {
             image = DiskImages.Open(config.Image, config.Format, config.ReadOnly);
+            if (faults is not null)
+            {
+                image = new FaultingDiskImage(image, faults); // only on a fault-injection host
+            }
         }
         catch (DiskImageException e)
         {

@@ -7,6 +7,7 @@ using Disagg.Netback.Status;
 using Disagg.Netback.Uplink;
 using Disagg.Netback.Xenbus;
 using Disagg.Service;
+using Disagg.Service.Faults;
 using Disagg.Service.Hosting;
 using Disagg.Xenbus;
 using Disagg.Xenbus.Backend;
@@ -35,6 +36,7 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
     private readonly NetbackOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _log;
+    private readonly ChannelFaults? _faults;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TapUplink> _uplinks = [];
     private ServiceChannel? _channel;
@@ -43,8 +45,9 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
     private Task _background = Task.CompletedTask;
     private int _disposed;
 
-    public NetbackService(NetbackOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    public NetbackService(NetbackOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers, ChannelFaults? faults = null)
     {
+        _faults = faults;
         _options = options;
         _lifetime = lifetime;
         _log = loggers.CreateLogger("netback");
@@ -77,7 +80,8 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
             return;
         }
 
-        _switch = new SwitchLoop(new ServiceBackendChannel(_channel));
+        IBackendChannel kernel = new ServiceBackendChannel(_channel);
+        _switch = new SwitchLoop(_faults is null ? kernel : new FaultingBackendChannel(kernel, _faults)); // a normal host: the real channel, nothing in between
         _switch.Start();
         foreach (var (bridge, tap, mtu) in _options.Uplinks)
         {

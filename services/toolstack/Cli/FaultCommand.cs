@@ -16,12 +16,37 @@ internal static class FaultCommand
     {
         Run(),
         Report(),
+        Inject(),
     };
+
+    /// <summary>`disagg fault inject NAME KIND [--count N] [--delay-ms D]`: one channel fault, now, on a --fault-injection host.</summary>
+    private static Command Inject()
+    {
+        var name = new Argument<string>("service") { Description = "the service (netback, blkback, xenstored, ...)" };
+        var kind = new Argument<string>("fault") { Description = "ring-delay, ring-drop-notify, ring-spurious-notify, copy-error, disk-eio, journal-tear or segv (a real fault inside the service)" };
+        var count = new Option<int>("--count") { Description = "how many (each fires on the next matching operation)", DefaultValueFactory = _ => 1 };
+        var delay = new Option<int>("--delay-ms") { Description = "how long a ring-delay holds each notification back", DefaultValueFactory = _ => 100 };
+        var command = new Command("inject", "arm a channel fault in a running service; only a host started with `host up --fault-injection` accepts it") { name, kind, count, delay };
+        Verb.SetAction(command, async (parse, cancel) =>
+        {
+            var text = parse.GetValue(kind)!;
+            var parsed = FaultKinds.Parse(text) is { } k && (FaultKinds.IsChannelFault(k) || k == FaultKind.Segv) ? FaultKinds.Channel(k).Kind
+                : throw CliException.Usage($"'{text}' is not a channel fault (ring-delay, ring-drop-notify, ring-spurious-notify, copy-error, disk-eio, journal-tear, segv)");
+            if (parse.GetValue(count) is < 1 or > 1000)
+            {
+                throw CliException.Usage("--count: 1..1000");
+            }
+
+            Console.WriteLine(await new HostLink(Verb.State(parse)).InjectAsync(parse.GetValue(name)!, parsed, parse.GetValue(count), parse.GetValue(delay), cancel).ConfigureAwait(false));
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Run()
     {
-        var targets = new Option<string>("--targets") { Description = "services to fault, comma-separated (netback, blkback, xenstored)", DefaultValueFactory = _ => "netback,blkback,xenstored" };
-        var faults = new Option<string>("--faults") { Description = "fault kinds, comma-separated: kill (SIGKILL), stop (SIGSTOP, SIGCONT later), segv (SIGSEGV; the .NET runtime ignores one sent with kill(), so it only crashes services that do not handle it), swap (service swap to the same binary)", DefaultValueFactory = _ => "kill,stop,swap" };
+        var targets = new Option<string>("--targets") { Description = "services to fault, comma-separated (netback, blkback, xenstored; qemu-dm: every HVM guest's device model, or qemu-dm-DOMID)", DefaultValueFactory = _ => "netback,blkback,xenstored" };
+        var faults = new Option<string>("--faults") { Description = "fault kinds, comma-separated: kill (SIGKILL), stop (SIGSTOP, SIGCONT later), segv (a real fault inside the service on a --fault-injection host; elsewhere SIGSEGV sent with kill(), which a JIT service survives), swap (service swap to the same binary); on a host started with --fault-injection also the channel faults ring-delay, ring-drop-notify, ring-spurious-notify, copy-error (netback, blkback), disk-eio (blkback), journal-tear (xenstored)", DefaultValueFactory = _ => "kill,stop,swap" };
         var every = new Option<string>("--every") { Description = "interval between faults (e.g. 2s, 500ms)", DefaultValueFactory = _ => "2s" };
         var length = new Option<string>("--for") { Description = "how long the run lasts (e.g. 60s, 10m)", DefaultValueFactory = _ => "60s" };
         var seed = new Option<int?>("--seed") { Description = "the schedule's seed (default: from the clock; the report names it, so the run can be repeated)" };
@@ -80,7 +105,7 @@ internal static class FaultCommand
                 f.Index.ToString(CultureInfo.InvariantCulture),
                 f.AtMs.ToString(CultureInfo.InvariantCulture),
                 f.Target,
-                f.Kind.ToString().ToLowerInvariant(),
+                f.Kind.Name(),
                 f.HoldMs.ToString(CultureInfo.InvariantCulture),
             ]),
             new HashSet<int> { 0, 1, 4 });

@@ -25,12 +25,14 @@ internal static class HostCommands
         var config = new Option<FileInfo?>("--config") { Description = "host config file (default: STATE_DIR/host.conf if it exists)" };
         var foreground = new Option<bool>("--foreground") { Description = "stay in the foreground and log to stdout instead of daemonizing" };
         var http = new Option<string?>("--http") { Description = "serve the dashboard and /metrics on this loopback ADDR:PORT (host.conf: http; port 0 picks one, see STATE_DIR/http.addr)" };
-        var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground, http };
+        var faults = new Option<bool>("--fault-injection") { Description = "a test host: its service domains take channel faults from `disagg fault` (ring delays, dropped or spurious events, copy errors, disk EIO, torn journal writes)" };
+        var command = new Command("up", "start a host: the kernel, then each service domain, then the daemon the CLI talks to") { memory, pcpus, config, foreground, http, faults };
         var hostOptions = HostMigrationOptions.AddTo(command);
         Verb.SetAction(command, async (parse, cancel) =>
         {
             var state = Verb.State(parse);
-            var settings = hostOptions.Apply(parse, LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http)));
+            var loaded = LoadConfig(state, parse.GetValue(config), parse.GetValue(memory), parse.GetValue(pcpus), parse.GetValue(http));
+            var settings = hostOptions.Apply(parse, parse.GetValue(faults) ? loaded with { FaultInjection = true } : loaded);
             if (parse.GetValue(foreground))
             {
                 return await RunForegroundAsync(state, settings).ConfigureAwait(false);
@@ -55,6 +57,11 @@ internal static class HostCommands
             if (parse.GetValue(http) is { } h)
             {
                 args.AddRange(["--http", h]);
+            }
+
+            if (parse.GetValue(faults))
+            {
+                args.Add("--fault-injection");
             }
 
             hostOptions.Forward(parse, args);

@@ -71,6 +71,7 @@ internal static class DaemonSession
         DmesgRequest d => await DmesgAsync(host, d, cancel).ConfigureAwait(false),
         InfoRequest => await host.InfoAsync(cancel).ConfigureAwait(false),
         HostCountersRequest => await CountersAsync(host, cancel).ConfigureAwait(false),
+        ChannelFaultRequest f => new OkReply(await host.Services.InjectChannelFaultAsync(f.Name, f.Kind, f.Count, f.DelayMs, cancel).ConfigureAwait(false)),
         DeviceAttachRequest a => new OkReply(await host.Devices.AttachAsync(a, cancel).ConfigureAwait(false)),
         DeviceDetachRequest d => new OkReply(await host.Devices.DetachAsync(d, cancel).ConfigureAwait(false)),
         DeviceListRequest l => await host.Devices.ListAsync(l, cancel).ConfigureAwait(false),

@@ -109,6 +109,18 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             await beforeStart(registered.DomainId).ConfigureAwait(false);
         }
 
+        var environment = new Dictionary<string, string>
+        {
+            ["DISAGG_KERNEL_SOCKET"] = kernel.Child.Socket,
+            ["DISAGG_SERVICE_TOKEN"] = registered.Token,
+            ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
+        };
+        if (config.FaultInjection)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(state.FaultSocket(name))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            environment[Disagg.Service.Faults.ChannelFaults.SocketVariable] = state.FaultSocket(name);
+        }
+
         var service = new SupervisedService(
             new ServiceSpec
             {
@@ -118,12 +130,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 DomainId = registered.DomainId,
                 LogFile = state.ServiceLog(name),
                 ReadyLinePrefix = "ready",
-                Environment = new Dictionary<string, string>
-                {
-                    ["DISAGG_KERNEL_SOCKET"] = kernel.Child.Socket,
-                    ["DISAGG_SERVICE_TOKEN"] = registered.Token,
-                    ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
-                },
+                Environment = environment,
             },
             OnRestart);
         lock (_services)
@@ -343,6 +350,33 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
         return done
             ? $"service '{name}' (pid {pid}): {what}"
             : $"service '{name}' has no running process ({service.Status().State.ToString().ToLowerInvariant()})";
+    }
+
+    /// <summary>
+    /// `disagg fault inject` and fault runs: arms a channel fault in service <paramref name="name"/> through its fault
+    /// socket. Refused unless this host was started with --fault-injection; a count of 0 disarms that kind in the service,
+    /// or, with no service named, only asks whether the host was started so.
+    /// </summary>
+    public async Task<string> InjectChannelFaultAsync(string name, ChannelFaultKind kind, int count, int delayMs, CancellationToken cancel)
+    {
+        if (!config.FaultInjection)
+        {
+            throw new ToolstackException("this host was started without --fault-injection: it injects no channel faults (its services do not listen for them)");
+        }
+
+        if (count == 0 && name.Length == 0)
+        {
+            return "fault injection is on";
+        }
+
+        var service = Find(name) ?? throw new ToolstackException($"no service '{name}' (see `disagg service list`)");
+        var status = service.Status();
+        if (status.Pid is null || status.State != ServiceState.Running)
+        {
+            throw new ToolstackException($"service '{name}' has no running process ({status.State.ToString().ToLowerInvariant()})");
+        }
+
+        return await ChannelFaultLink.ArmAsync(name, status.Pid, state.FaultSocket(name), kind, count, delayMs, cancel).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -7,10 +7,12 @@ namespace Disagg.Toolstack.Fault;
 /// <summary>
 /// Injects process faults through the host daemon (it knows each service's pid and counts a signalled death's
 /// downtime from the signal): SIGKILL and SIGSEGV at once; SIGSTOP with SIGCONT after the fault's hold on a task
-/// of its own; a swap to the service's own binary, whose reply waits until the new process serves. Whatever
+/// of its own; a swap to the service's own binary, whose reply waits until the new process serves. On a host started with
+/// --fault-injection a segv is a real fault inside the service, and channel faults are armed through the daemon (a
+/// torn journal write ends in the service's death, the others in a service that never stopped). Whatever
 /// happens to the run, every stopped service is continued (<see cref="ContinueAllAsync"/>).
 /// </summary>
-internal sealed class FaultInjector(HostLink host, Func<long> now)
+internal sealed class FaultInjector(HostLink host, Func<long> now, bool realSegv)
 {
     private readonly List<Task> _background = [];
     private readonly HashSet<string> _stopped = [];
@@ -33,6 +35,9 @@ internal sealed class FaultInjector(HostLink host, Func<long> now)
                 case FaultKind.Kill:
                     tracker.Note(await host.ActAsync(fault.Target, ServiceAction.Kill, cancel).ConfigureAwait(false));
                     break;
+                case FaultKind.Segv when realSegv:
+                    tracker.Note(await host.InjectAsync(fault.Target, Disagg.Control.Messages.ChannelFaultKind.Segv, 1, 0, cancel).ConfigureAwait(false));
+                    break;
                 case FaultKind.Segv:
                     tracker.Note(await host.ActAsync(fault.Target, ServiceAction.Segv, cancel).ConfigureAwait(false));
                     break;
@@ -49,6 +54,15 @@ internal sealed class FaultInjector(HostLink host, Func<long> now)
                     lock (_lock)
                     {
                         _background.Add(SwapAsync(tracker, row.Program, cancel));
+                    }
+
+                    break;
+                default:
+                    var (kind, count, delayMs) = FaultKinds.Channel(fault.Kind);
+                    tracker.Note(await host.InjectAsync(fault.Target, kind, count, delayMs, cancel).ConfigureAwait(false));
+                    if (fault.Kind != FaultKind.JournalTear)
+                    {
+                        tracker.Recovered(now(), row.Pid); // armed in a service that never stopped serving
                     }
 
                     break;

@@ -36,6 +36,17 @@ internal sealed class FaultTracker(ScheduledFault fault, long atMs, int? oldPid,
         }
     }
 
+    public bool Skipped
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _skipped;
+            }
+        }
+    }
+
     public long? RecoveredAtMs
     {
         get

@@ -21,6 +21,10 @@ internal sealed class HostLink(StateDir state)
     public async Task<string> SwapAsync(string service, string binary, int timeoutSeconds, CancellationToken cancel) =>
         (await CallAsync<OkReply>(new ServiceSwapRequest(service, binary, timeoutSeconds), cancel).ConfigureAwait(false)).Message;
 
+    /// <summary>Arms a channel fault in a service of a fault-injection host (count 0: only whether the host is one).</summary>
+    public async Task<string> InjectAsync(string service, Disagg.Control.Messages.ChannelFaultKind kind, int count, int delayMs, CancellationToken cancel) =>
+        (await CallAsync<OkReply>(new ChannelFaultRequest(service, kind, count, delayMs), cancel).ConfigureAwait(false)).Message;
+
     public Task<CreatedReply> CreateAsync(string configPath, CancellationToken cancel) =>
         CallAsync<CreatedReply>(new CreateRequest(configPath, false, []), cancel);
 

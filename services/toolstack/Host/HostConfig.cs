@@ -9,11 +9,17 @@ namespace Disagg.Toolstack.Host;
 /// memory = 1G, pcpus = 2, shutdown_timeout = 10, services = auto | none | xenstored,netback,blkback,
 /// uplink.BRIDGE = TAP[:MTU] (netback gives the bridge a host TAP device),
 /// service.NAME = PROGRAM ARGS... (an extra supervised service, whitespace-separated),
-/// arch = rv32 | rv64, listen = ADDR:PORT and migration_key_file = PATH (incoming migrations).
+/// arch = rv32 | rv64, fault_injection = on | off (as `host up --fault-injection`: a test host), listen = ADDR:PORT and migration_key_file = PATH (incoming migrations).
 /// </summary>
 internal sealed partial record HostConfig
 {
     public string Memory { get; init; } = "1G";
+
+    /// <summary>
+    /// `host up --fault-injection`: the service domains are told where to take channel faults (DISAGG_FAULT_SOCKET) and
+    /// the daemon forwards `disagg fault` requests to them. Off, no service listens and the daemon refuses every one.
+    /// </summary>
+    public bool FaultInjection { get; init; }
 
     public int? Pcpus { get; init; }
 
@@ -78,6 +84,7 @@ internal sealed partial record HostConfig
                 "services" => config with { BuiltinServices = ParseServiceList(value) },
                 "http" => config with { Http = CheckHttp(value, Where()) },
                 "arch" => value is "rv32" or "rv64" ? config with { Arch = value } : throw new HostConfigException($"{Where()}: arch '{value}': rv32 or rv64"),
+                "fault_injection" => value is "on" or "off" ? config with { FaultInjection = value == "on" } : throw new HostConfigException($"{Where()}: fault_injection '{value}': on or off"),
                 "listen" => config with { MigrationListen = Migration.MigrationListener.Parse(value, Where() + ": listen") is { } ? value : null },
                 "migration_key_file" => config with { MigrationKey = Migration.MigrationKey.From(null, value, Where()) },
                 _ when key.StartsWith("service.", StringComparison.Ordinal) => AddExtra(config, extras, key["service.".Length..], value, Where()),

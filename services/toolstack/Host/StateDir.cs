@@ -47,6 +47,9 @@ internal sealed record StateDir(string Path)
 
     public string ServiceLog(string service) => Combine(service + ".log");
 
+    /// <summary>Where a service of a fault-injection host takes channel faults (`host up --fault-injection`).</summary>
+    public string FaultSocket(string service) => Combine(System.IO.Path.Combine("faults", service + ".sock"));
+
     public string ConsoleLog(string domainName) => System.IO.Path.Combine(ConsoleDir, "guest-" + domainName + ".log");
 
     /// <summary>The real uid, from /proc (the toolstack makes no system calls of its own).</summary>

@@ -29,6 +29,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(ServiceSwapRequest), Tag = 20)]
 [DerivedTypeShape(typeof(ServiceAddRequest), Tag = 45)]
 [DerivedTypeShape(typeof(HostCountersRequest), Tag = 150)]
+[DerivedTypeShape(typeof(ChannelFaultRequest), Tag = 210)]
 [DerivedTypeShape(typeof(OkReply), Tag = 50)]
 [DerivedTypeShape(typeof(ErrorReply), Tag = 51)]
 [DerivedTypeShape(typeof(HostStatusReply), Tag = 52)]

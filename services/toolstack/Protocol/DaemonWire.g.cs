@@ -61,6 +61,7 @@ internal static class DaemonWire
         (145, typeof(MigrateResumed)),
         (150, typeof(HostCountersRequest)),
         (151, typeof(HostCountersReply)),
+        (210, typeof(ChannelFaultRequest)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -93,6 +94,7 @@ internal static class DaemonWire
         SavedReply => 123,
         RestoredReply => 124,
         HostCountersRequest => 150,
+        ChannelFaultRequest => 210,
         OkReply => 50,
         ErrorReply => 51,
         HostStatusReply => 52,
@@ -205,6 +207,9 @@ internal static class DaemonWire
             case HostCountersRequest m:
                 WriteHostCountersRequest(ref w, m);
                 break;
+            case ChannelFaultRequest m:
+                WriteChannelFaultRequest(ref w, m);
+                break;
             case OkReply m:
                 WriteOkReply(ref w, m);
                 break;
@@ -309,6 +314,7 @@ internal static class DaemonWire
         123 => ReadSavedReply(ref r),
         124 => ReadRestoredReply(ref r),
         150 => ReadHostCountersRequest(ref r),
+        210 => ReadChannelFaultRequest(ref r),
         50 => ReadOkReply(ref r),
         51 => ReadErrorReply(ref r),
         52 => ReadHostStatusReply(ref r),
@@ -1666,6 +1672,67 @@ internal static class DaemonWire
         }
 
         return new HostCountersRequest() { Id = id };
+    }
+
+    private static void WriteChannelFaultRequest(ref MessagePackWriter w, ChannelFaultRequest m)
+    {
+        w.WriteMapHeader(5);
+        w.WriteString("Name"u8);
+        w.Write(m.Name);
+        w.WriteString("Kind"u8);
+        w.Write((int)m.Kind);
+        w.WriteString("Count"u8);
+        w.Write(m.Count);
+        w.WriteString("DelayMs"u8);
+        w.Write(m.DelayMs);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static ChannelFaultRequest ReadChannelFaultRequest(ref MessagePackReader r)
+    {
+        string? fName = null;
+        Disagg.Control.Messages.ChannelFaultKind fKind = default;
+        int fCount = default;
+        int fDelayMs = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Name":
+                    fName = ReadString(ref r, "Name");
+                    seen |= 1UL;
+                    break;
+                case "Kind":
+                    fKind = (Disagg.Control.Messages.ChannelFaultKind)r.ReadInt32();
+                    seen |= 2UL;
+                    break;
+                case "Count":
+                    fCount = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "DelayMs":
+                    fDelayMs = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "ChannelFaultRequest", ["Name", "Kind", "Count", "DelayMs"]);
+        }
+
+        return new ChannelFaultRequest(fName!, fKind, fCount, fDelayMs) { Id = id };
     }
 
     private static void WriteOkReply(ref MessagePackWriter w, OkReply m)

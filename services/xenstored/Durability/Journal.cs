@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Disagg.Control.Messages;
+using Disagg.Service.Faults;
 using Disagg.Xenstored.Core;
 using Disagg.Xenstored.Domains;
 using Disagg.Xenstored.Store;
@@ -27,8 +29,12 @@ public sealed class Journal : IDurableLog, IDisposable
     private readonly string _path;
     private readonly JournalFlusher _flusher;
 
-    public Journal(string stateDirectory, long validLength, ulong lastSequence)
+    private readonly ChannelFaults? _faults;
+
+    /// <param name="faults">Only on a fault-injection host: a <see cref="ChannelFaultKind.JournalTear"/> cuts a write short.</param>
+    public Journal(string stateDirectory, long validLength, ulong lastSequence, ChannelFaults? faults = null)
     {
+        _faults = faults;
         _path = Path.Combine(stateDirectory, FileName);
         _file = File.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
         if (RandomAccess.GetLength(_file) != validLength)
@@ -56,6 +62,9 @@ public sealed class Journal : IDurableLog, IDisposable
     private long _directSyncs;
 
     public bool HasPending => _batch.WrittenCount > 0;
+
+    /// <summary>The length of the last record added to the batch (where an injected tear cuts).</summary>
+    private int LastRecordLength { get; set; }
 
     public void NodeWritten(string path, Node node) => _request.PutNode(path, node);
 
@@ -88,6 +97,7 @@ public sealed class Journal : IDurableLog, IDisposable
         ops.CopyTo(span[(RecordHeader + 8)..]);
         BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32.HashToUInt32(span.Slice(RecordHeader, bodyLength)));
         _batch.Advance(RecordHeader + bodyLength);
+        LastRecordLength = RecordHeader + bodyLength;
         _request.Clear();
     }
 
@@ -108,12 +118,31 @@ public sealed class Journal : IDurableLog, IDisposable
             return false;
         }
 
+        if (_faults is not null && _faults.TryTake(ChannelFaultKind.JournalTear))
+        {
+            TearAndDie();
+        }
+
         RandomAccess.Write(_file, _batch.WrittenSpan, Length);
         Length += _batch.WrittenCount;
         _batch.ResetWrittenCount();
         Writes++;
         _flusher.Written();
         return true;
+    }
+
+    /// <summary>
+    /// The injected torn write: half of this batch reaches the file (its last record cut short, so its length or CRC
+    /// cannot check out), then the process is killed before any reply of the batch is sent, as a power cut or a
+    /// SIGKILL mid-write(2) leaves it. The restarted xenstored's replay keeps the valid prefix and drops the tail.
+    /// </summary>
+    private void TearAndDie()
+    {
+        var torn = _batch.WrittenSpan[..Math.Max(1, _batch.WrittenCount - Math.Max(1, LastRecordLength / 2))];
+        RandomAccess.Write(_file, torn, Length);
+        Console.Error.WriteLine($"xenstored: fault injection: journal write torn after {torn.Length} of {_batch.WrittenCount} bytes at offset {Length}; killing this process");
+        Disagg.Interop.ProcessSignals.Send(Environment.ProcessId, Disagg.Interop.ProcessSignals.Sigkill);
+        Thread.Sleep(Timeout.Infinite); // SIGKILL is delivered before kill() returns to a single target; never reached
     }
 
     /// <summary>Writes the batch's records and waits for the disk (rare work: releases found at start); false if there was nothing to write.</summary>

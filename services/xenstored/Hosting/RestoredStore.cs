@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Disagg.Service.Faults;
 using Disagg.Xenstored.Core;
 using Disagg.Xenstored.Durability;
 
@@ -10,14 +11,14 @@ namespace Disagg.Xenstored.Hosting;
 /// </summary>
 public sealed class RestoredStore : IDisposable
 {
-    public RestoredStore(XenstoredOptions options, XenstoreState state)
+    public RestoredStore(XenstoredOptions options, XenstoreState state, ChannelFaults? faults = null)
     {
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(options.StateDirectory);
         Applier = new RecordApplier(state);
         SnapshotSequence = Snapshot.Load(options.StateDirectory, Applier);
         Replay = JournalReplay.Run(options.StateDirectory, SnapshotSequence, Applier);
-        Journal = new Journal(options.StateDirectory, Replay.ValidLength, Replay.LastSequence);
+        Journal = new Journal(options.StateDirectory, Replay.ValidLength, Replay.LastSequence, faults);
         LoadTime = clock.Elapsed;
     }
 

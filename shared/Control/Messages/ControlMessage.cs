@@ -69,6 +69,8 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(MemoryHash), Tag = 136)]
 [DerivedTypeShape(typeof(GetHostCounters), Tag = 150)]
 [DerivedTypeShape(typeof(HostCounters), Tag = 151)]
+[DerivedTypeShape(typeof(InjectChannelFault), Tag = 210)]
+[DerivedTypeShape(typeof(ChannelFaultArmed), Tag = 211)]
 public abstract record ControlMessage
 {
     /// <summary>Chosen by the requester, echoed by the reply; 0 for events.</summary>

@@ -1,3 +1,5 @@
+using Disagg.Control.Messages;
+using Disagg.Service.Faults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,6 +28,24 @@ public static class ServiceHost
         builder.Services.AddSystemd();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         return builder;
+    }
+
+    /// <summary>
+    /// When the host daemon enabled fault injection (DISAGG_FAULT_SOCKET, `disagg host up --fault-injection`): registers
+    /// the process's <see cref="ChannelFaults"/> and the <see cref="FaultSocket"/> that arms them, for the kinds this
+    /// service can inject (a real SIGSEGV always). Returns null, registering nothing, in a normal host.
+    /// </summary>
+    public static ChannelFaults? AddChannelFaults(HostApplicationBuilder builder, params ChannelFaultKind[] supported)
+    {
+        if (ChannelFaults.FromEnvironment() is not { } faults)
+        {
+            return null;
+        }
+
+        ChannelFaultKind[] kinds = [.. supported.Append(ChannelFaultKind.Segv).Distinct()];
+        builder.Services.AddSingleton(faults);
+        builder.Services.AddHostedService(sp => new FaultSocket(faults, kinds, sp.GetRequiredService<ILogger<FaultSocket>>()));
+        return faults;
     }
 
     /// <summary>Runs the host until it stops, and returns the exit code <typeparamref name="TService"/> chose.</summary>

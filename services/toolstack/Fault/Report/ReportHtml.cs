@@ -1,3 +1,4 @@
+using Disagg.Toolstack.Fault.Schedule;
 using System.Globalization;
 using System.Text;
 
@@ -19,7 +20,7 @@ public static class ReportHtml
                 + "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}th{background:#eee}.ok{color:#2a7d3f;font-weight:bold}"
                 + ".bad{color:#c00;font-weight:bold}code{background:#f4f4f4;padding:1px 3px}</style></head><body>");
         h.Append(CultureInfo.InvariantCulture, $"<h1>Fault run, seed {r.Plan.Seed}: <span class=\"{(r.Passed ? "ok\">PASSED" : "bad\">FAILED")}</span></h1>");
-        h.Append(CultureInfo.InvariantCulture, $"<p>Started {esc(r.StartedAt.ToString("u", CultureInfo.InvariantCulture))}, ran {r.ElapsedMs / 1000.0:0.0} s of {r.Plan.DurationMs / 1000.0:0.0} s. Targets <code>{esc(string.Join(",", r.Plan.Targets))}</code>, faults <code>{esc(string.Join(",", r.Plan.Kinds).ToLowerInvariant())}</code> every {r.Plan.EveryMs} ms; {(r.Plan.UseExisting ? "existing guests" : "its own workload guests")}. Re-run: <code>disagg fault run --targets {esc(string.Join(",", r.Plan.Targets))} --faults {esc(string.Join(",", r.Plan.Kinds).ToLowerInvariant())} --every {r.Plan.EveryMs}ms --for {r.Plan.DurationMs}ms --seed {r.Plan.Seed}</code></p>");
+        h.Append(CultureInfo.InvariantCulture, $"<p>Started {esc(r.StartedAt.ToString("u", CultureInfo.InvariantCulture))}, ran {r.ElapsedMs / 1000.0:0.0} s of {r.Plan.DurationMs / 1000.0:0.0} s. Targets <code>{esc(string.Join(",", r.Plan.Targets))}</code>, faults <code>{esc(string.Join(",", r.Plan.Kinds.Select(k => k.Name())))}</code> every {r.Plan.EveryMs} ms; {(r.Plan.UseExisting ? "existing guests" : "its own workload guests")}. Re-run: <code>disagg fault run --targets {esc(string.Join(",", r.Plan.Targets))} --faults {esc(string.Join(",", r.Plan.Kinds.Select(k => k.Name())))} --every {r.Plan.EveryMs}ms --for {r.Plan.DurationMs}ms --seed {r.Plan.Seed}</code></p>");
         if (r.Violation is { } v)
         {
             h.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">Stopped at {v.AtMs} ms: {esc(v.Invariant)}: {esc(v.Evidence)}</p>");
@@ -49,11 +50,11 @@ public static class ReportHtml
         h.Append("<h2>Faults</h2>");
         Table(h, ["#", "At ms", "Target", "Fault", "Hold ms", "Outcome", "Old pid", "New pid", "Recovery ms", "Frames lost", "Re-issued"], r.Faults.Select(f => new[]
         {
-            N(f.Index), N(f.AtMs), f.Target, f.Kind.ToString().ToLowerInvariant(), N(f.HoldMs), f.Outcome, f.OldPid?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            N(f.Index), N(f.AtMs), f.Target, f.Kind.Name(), N(f.HoldMs), f.Outcome, f.OldPid?.ToString(CultureInfo.InvariantCulture) ?? "-",
             f.NewPid?.ToString(CultureInfo.InvariantCulture) ?? "-", f.RecoveryMs?.ToString(CultureInfo.InvariantCulture) ?? "-", N(f.FramesLost), N(f.Reissued),
         }));
         h.Append("<h2>Schedule (from the seed)</h2>");
-        Table(h, ["#", "At ms", "Target", "Fault", "Hold ms"], r.Schedule.Select(s => new[] { N(s.Index), N(s.AtMs), s.Target, s.Kind.ToString().ToLowerInvariant(), N(s.HoldMs) }));
+        Table(h, ["#", "At ms", "Target", "Fault", "Hold ms"], r.Schedule.Select(s => new[] { N(s.Index), N(s.AtMs), s.Target, s.Kind.Name(), N(s.HoldMs) }));
         h.Append("</body></html>\n");
         return h.ToString();
     }

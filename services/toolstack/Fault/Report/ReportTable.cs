@@ -1,3 +1,4 @@
+using Disagg.Toolstack.Fault.Schedule;
 using System.Globalization;
 using Disagg.Toolstack.Cli;
 using Spectre.Console;
@@ -11,7 +12,7 @@ internal static class ReportTable
     {
         var console = Tables.Console();
         var verdict = r.Passed ? "[green]PASSED[/]" : "[red]FAILED[/]";
-        console.MarkupLine($"fault run seed {r.Plan.Seed}: {verdict}: {r.Faults.Count(f => f.RecoveryMs is not null)}/{r.Faults.Count} faults injected and recovered in {Seconds(r.ElapsedMs)} s ({Markup.Escape(string.Join(",", r.Plan.Targets))}; {Markup.Escape(string.Join(",", r.Plan.Kinds).ToLowerInvariant())} every {Seconds(r.Plan.EveryMs)} s)");
+        console.MarkupLine($"fault run seed {r.Plan.Seed}: {verdict}: {r.Faults.Count(f => f.RecoveryMs is not null)}/{r.Faults.Count} faults injected and recovered in {Seconds(r.ElapsedMs)} s ({Markup.Escape(string.Join(",", r.Plan.Targets))}; {Markup.Escape(string.Join(",", r.Plan.Kinds.Select(k => k.Name())))} every {Seconds(r.Plan.EveryMs)} s)");
 
         var services = NewTable("Service", "Faults", "Recovered", "Median ms", "p99 ms", "Max ms", "Down ms");
         foreach (var s in r.Services)

@@ -41,7 +41,7 @@ internal static class TimelineSvg
             if (f.RecoveryMs is { } rec)
             {
                 var w = Math.Max(1.5, X(f.AtMs + rec, end) - x);
-                var colour = f.Kind == FaultKind.Stop ? "#e8a33d" : "#d9453b";
+                var colour = f.Kind == FaultKind.Stop ? "#e8a33d" : FaultKinds.IsChannelFault(f.Kind) && f.Kind != FaultKind.JournalTear ? "#3d8be8" : "#d9453b";
                 svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.0}\" y=\"{y + 4}\" width=\"{w:0.0}\" height=\"{Lane - 16}\" fill=\"{colour}\"><title>{Esc(Describe(f))}</title></rect>");
             }
 
@@ -107,11 +107,18 @@ internal static class TimelineSvg
         FaultKind.Kill => "K",
         FaultKind.Stop => "S",
         FaultKind.Segv => "V",
-        _ => "W",
+        FaultKind.Swap => "W",
+        FaultKind.RingDelay => "D",
+        FaultKind.RingDropNotify => "N",
+        FaultKind.RingSpuriousNotify => "P",
+        FaultKind.CopyError => "C",
+        FaultKind.DiskEio => "E",
+        FaultKind.JournalTear => "J",
+        _ => "?",
     };
 
     private static string Describe(FaultOutcome f) =>
-        $"#{f.Index} {f.Kind.ToString().ToLowerInvariant()} {f.Target} at {f.AtMs} ms: {f.Outcome}" + (f.RecoveryMs is { } r ? $", serving again after {r} ms" : "") + (f.FramesLost > 0 ? $", {f.FramesLost} frames lost" : "");
+        $"#{f.Index} {f.Kind.Name()} {f.Target} at {f.AtMs} ms: {f.Outcome}" + (f.RecoveryMs is { } r ? $", serving again after {r} ms" : "") + (f.FramesLost > 0 ? $", {f.FramesLost} frames lost" : "");
 
     internal static string Esc(string s) => System.Net.WebUtility.HtmlEncode(s);
 }

@@ -6,8 +6,39 @@ namespace Disagg.Toolstack.Fault.Schedule;
 /// </summary>
 public sealed record FaultPlan(IReadOnlyList<string> Targets, IReadOnlyList<FaultKind> Kinds, TimeSpan Every, TimeSpan Duration, int Seed)
 {
-    /// <summary>The services a run may target: the supervised service domains whose death guests must survive.</summary>
-    public static IReadOnlyList<string> KnownTargets { get; } = ["netback", "blkback", "xenstored"];
+    /// <summary>
+    /// The services a run may target: the supervised service domains whose death guests must survive. qemu-dm names
+    /// every HVM guest's device model (services qemu-dm-DOMID), or one of them as qemu-dm-DOMID.
+    /// </summary>
+    public static IReadOnlyList<string> KnownTargets { get; } = ["netback", "blkback", "xenstored", "qemu-dm"];
+
+    /// <summary>The kind of service a target is: its name, or qemu-dm for a device model's qemu-dm-DOMID.</summary>
+    public static string KindOf(string target) => target.StartsWith("qemu-dm", StringComparison.Ordinal) ? "qemu-dm" : target;
+
+    /// <summary>
+    /// The targets as services of a host: qemu-dm becomes every service named qemu-dm-*; a target the host does not run
+    /// is an error naming it (a qemu-dm target needs an HVM guest with its device model).
+    /// </summary>
+    public static IReadOnlyList<string> Resolve(IReadOnlyList<string> targets, IReadOnlyCollection<string> services)
+    {
+        var resolved = new List<string>();
+        foreach (var target in targets)
+        {
+            var matches = target == "qemu-dm"
+                ? services.Where(s => s.StartsWith("qemu-dm-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList()
+                : services.Contains(target) ? [target] : [];
+            if (matches.Count == 0)
+            {
+                throw new FormatException(target == "qemu-dm"
+                    ? "this host runs no qemu-dm service (qemu-dm-DOMID: an HVM guest's device model); see `disagg service list`"
+                    : $"this host has no service '{target}' (see `disagg service list`)");
+            }
+
+            resolved.AddRange(matches.Where(m => !resolved.Contains(m)));
+        }
+
+        return resolved;
+    }
 
     /// <summary>The shortest interval between faults: below it a target restarted by one fault is hit again before it serves.</summary>
     public static TimeSpan MinEvery { get; } = TimeSpan.FromMilliseconds(500);
@@ -21,14 +52,8 @@ public sealed record FaultPlan(IReadOnlyList<string> Targets, IReadOnlyList<Faul
         var kinds = new List<FaultKind>();
         foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var kind = name.ToLowerInvariant() switch
-            {
-                "kill" => FaultKind.Kill,
-                "stop" => FaultKind.Stop,
-                "segv" => FaultKind.Segv,
-                "swap" => FaultKind.Swap,
-                _ => throw new FormatException($"unknown fault '{name}' (process faults: kill, stop, segv, swap)"),
-            };
+            var kind = FaultKinds.Parse(name)
+                ?? throw new FormatException($"unknown fault '{name}' (process faults: kill, stop, segv, swap; channel faults, on a host started with --fault-injection: ring-delay, ring-drop-notify, ring-spurious-notify, copy-error, disk-eio, journal-tear)");
             if (!kinds.Contains(kind))
             {
                 kinds.Add(kind);
@@ -44,7 +69,7 @@ public sealed record FaultPlan(IReadOnlyList<string> Targets, IReadOnlyList<Faul
         var targets = new List<string>();
         foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!KnownTargets.Contains(name))
+            if (!KnownTargets.Contains(name) && !(name.StartsWith("qemu-dm-", StringComparison.Ordinal) && name.Length > 8))
             {
                 throw new FormatException($"unknown target '{name}' (targets: {string.Join(", ", KnownTargets)})");
             }
@@ -86,6 +111,11 @@ public sealed record FaultPlan(IReadOnlyList<string> Targets, IReadOnlyList<Faul
         if (Duration < Every + Settle)
         {
             throw new FormatException($"--for {Duration.TotalSeconds:0.#} s leaves no room for a fault: at least --every plus {Settle.TotalSeconds:0} s of settling");
+        }
+
+        foreach (var kind in Kinds.Where(k => !Targets.Any(t => FaultKinds.AppliesTo(k, t))))
+        {
+            throw new FormatException($"--faults {FaultKinds.Name(kind)} applies to none of --targets {string.Join(",", Targets)} ({FaultKinds.Name(kind)}: {string.Join(", ", KnownTargets.Where(t => FaultKinds.AppliesTo(kind, t)))})");
         }
 
         if (Duration > TimeSpan.FromDays(1))

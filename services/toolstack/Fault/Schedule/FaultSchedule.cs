@@ -4,7 +4,7 @@ namespace Disagg.Toolstack.Fault.Schedule;
 /// Builds a plan's schedule from its seed alone: the same plan gives the same faults at the same offsets on any
 /// host, so a failing run is re-run exactly (System.Random with a seed is a fixed algorithm). Faults come every
 /// <see cref="FaultPlan.Every"/> with up to a quarter of it as jitter either way; each round of faults takes every
-/// (target, kind) pair once in a seeded order, so even a short run covers each pair, and the last fault leaves
+/// (target, kind) pair that applies (a disk EIO to blkback only, a torn journal to xenstored only) once in a seeded order, so even a short run covers each pair, and the last fault leaves
 /// <see cref="FaultPlan.Settle"/> before the end for recovery.
 /// </summary>
 public static class FaultSchedule
@@ -19,7 +19,7 @@ public static class FaultSchedule
         var pairs = new List<(string Target, FaultKind Kind)>();
         foreach (var target in plan.Targets)
         {
-            foreach (var kind in plan.Kinds)
+            foreach (var kind in plan.Kinds.Where(k => FaultKinds.AppliesTo(k, target)))
             {
                 pairs.Add((target, kind));
             }

@@ -12,6 +12,7 @@ namespace Disagg.Toolstack.Fault.Workload;
 public sealed partial class BlkVerifyWatch(string guest)
 {
     private readonly List<string> _evidence = [];
+    private readonly List<string> _errorLines = [];
 
     public string Guest { get; } = guest;
 
@@ -28,8 +29,15 @@ public sealed partial class BlkVerifyWatch(string guest)
     /// <summary>Run-clock ms of the last completed pass (-1: none yet).</summary>
     public long LastPassMs { get; private set; } = -1;
 
-    /// <summary>The lines that broke an invariant (the first few).</summary>
+    /// <summary>The lines that broke an invariant whatever was injected: mismatches, FAIL (the first few).</summary>
     public IReadOnlyList<string> Evidence => _evidence;
+
+    /// <summary>
+    /// The requests the guest saw fail (the first few): a breach only beyond the errors the run injected (an EIO
+    /// blkback was told to return is the guest seeing the truth, not corruption; blk-verify then checks that the
+    /// failed write's sectors hold the previous pass's pattern and nothing else).
+    /// </summary>
+    public IReadOnlyList<string> ErrorLines => _errorLines;
 
     /// <summary>Whether this guest runs blk-verify (its start line or a pass was seen).</summary>
     public bool Active { get; private set; }
@@ -58,12 +66,15 @@ public sealed partial class BlkVerifyWatch(string guest)
             else if (Failed().IsMatch(line))
             {
                 Errors++;
-                Keep(line);
+                if (_errorLines.Count < 8)
+                {
+                    _errorLines.Add(line.Trim());
+                }
             }
         }
     }
 
-    public StorageSummary Summary() => new(Guest, Passes, Mismatches, Errors, Reconnects, Reissued, [.. _evidence]);
+    public StorageSummary Summary() => new(Guest, Passes, Mismatches, Errors, Reconnects, Reissued, [.. _evidence, .. _errorLines]);
 
     private void Keep(string line)
     {

@@ -13,6 +13,9 @@ public sealed class XenstoreCanaries(string socket, string root) : IAsyncDisposa
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(2);
     private readonly List<(int Key, string Value)> _acknowledged = [];
+
+    /// <summary>One operation at a time: the canary loop writes while the settling check reads the list and the client.</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private XenstoreClient? _client;
     private int _next;
 
@@ -29,6 +32,19 @@ public sealed class XenstoreCanaries(string socket, string root) : IAsyncDisposa
 
     /// <summary>Writes the next canary; false when xenstored did not acknowledge it (it is down or restarting).</summary>
     public async Task<bool> WriteNextAsync(CancellationToken cancel)
+    {
+        await _gate.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            return await WriteNextLockedAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<bool> WriteNextLockedAsync(CancellationToken cancel)
     {
         var key = _next++;
         var value = ValueFor(key);
@@ -52,6 +68,19 @@ public sealed class XenstoreCanaries(string socket, string root) : IAsyncDisposa
     /// next time); otherwise the evidence of the first one lost or changed.
     /// </summary>
     public async Task<string?> CheckAsync(CancellationToken cancel)
+    {
+        await _gate.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            return await CheckLockedAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<string?> CheckLockedAsync(CancellationToken cancel)
     {
         try
         {
