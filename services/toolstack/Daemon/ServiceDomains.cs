@@ -4,6 +4,7 @@ using Disagg.Control.Messages;
 using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
+using Disagg.Toolstack.Sandbox;
 using Disagg.Toolstack.Supervision;
 using Microsoft.Extensions.Hosting;
 
@@ -34,6 +35,12 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     /// <summary>Service domains beyond the built-in ones get ids from here (the config's extras, then `service add`).</summary>
     private const int FirstExtraDomainId = 16;
+
+    /// <summary>Set to "1" in the daemon's environment by a host started for tests: its services get the sandbox probe.</summary>
+    public const string TestHooksVariable = "DISAGG_TEST_HOOKS";
+
+    /// <summary>The test-only probe's request file (shared/Service/Hosting/SandboxProbe).</summary>
+    private const string ProbeVariable = "DISAGG_SANDBOX_PROBE";
 
     /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
     public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1), ("netback", 2), ("blkback", 3)];
@@ -109,6 +116,30 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             await beforeStart(registered.DomainId).ConfigureAwait(false);
         }
 
+        var environment = new Dictionary<string, string>
+        {
+            ["DISAGG_KERNEL_SOCKET"] = kernel.Child.Socket,
+            ["DISAGG_SERVICE_TOKEN"] = registered.Token,
+            ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
+        };
+        ServiceSandbox? sandbox = null;
+        if (kind is not null)
+        {
+            // Its state dir exists before it starts, 0700 (its sandbox makes it the one writable place).
+            var stateDir = state.Combine(name);
+            Directory.CreateDirectory(stateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(stateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (config.Sandbox)
+            {
+                sandbox = SandboxPolicy.For(kind, stateDir, state, config.Uplinks.Count > 0);
+            }
+
+            if (Environment.GetEnvironmentVariable(TestHooksVariable) == "1")
+            {
+                environment[ProbeVariable] = Path.Combine(stateDir, "sandbox-probe");
+            }
+        }
+
         var service = new SupervisedService(
             new ServiceSpec
             {
@@ -118,12 +149,8 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 DomainId = registered.DomainId,
                 LogFile = state.ServiceLog(name),
                 ReadyLinePrefix = "ready",
-                Environment = new Dictionary<string, string>
-                {
-                    ["DISAGG_KERNEL_SOCKET"] = kernel.Child.Socket,
-                    ["DISAGG_SERVICE_TOKEN"] = registered.Token,
-                    ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
-                },
+                Environment = environment,
+                Sandbox = sandbox,
             },
             OnRestart);
         lock (_services)
