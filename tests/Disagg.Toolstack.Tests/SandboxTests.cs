@@ -1,4 +1,3 @@
-using System.Globalization;
 using Disagg.TestSupport;
 
 namespace Disagg.Toolstack.Tests;
@@ -98,7 +97,7 @@ public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
                     || target.StartsWith("/memfd:", StringComparison.Ordinal) // its service channel's pages and grant maps
                     || target is "/dev/null" or "/dev/urandom" or "/dev/net/tun"
                     || target.StartsWith(own, StringComparison.Ordinal)
-                    || Path.GetDirectoryName(target) == RepoPaths.Bin; // a JIT build keeps its own assemblies open (mapped)
+                    || (target.EndsWith(".dll", StringComparison.Ordinal) && ReadOnly(pid, fd)); // a JIT build keeps its assemblies and the runtime's open (mapped)
                 Assert.True(expected, $"{name} (pid {pid}) holds {fd} -> {target}");
             }
         }
@@ -117,6 +116,13 @@ public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_host.Dir, socket)));
         }
+    }
+
+    /// <summary>The descriptor was opened for reading only (fdinfo's flags, octal: O_ACCMODE is 0).</summary>
+    private static bool ReadOnly(int pid, string fd)
+    {
+        var flags = File.ReadLines($"/proc/{pid}/fdinfo/{Path.GetFileName(fd)}").First(l => l.StartsWith("flags:", StringComparison.Ordinal));
+        return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 3) == 0;
     }
 
     private int Pid(string name) => TestHost.Int(_host.Service(name), "pid");
