@@ -78,7 +78,7 @@ static void read_syscalls(const char *file)
     FILE *f = fopen(file, "re");
     if (!f)
         die("cannot read", file);
-    char line[128];
+    char line[4096];
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
