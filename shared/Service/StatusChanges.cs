@@ -36,7 +36,14 @@ public sealed class StatusChanges
                 Volatile.Write(ref _pending, 0); // a change from here on completes the new wait and is caught by the next write
                 write();
                 await Task.Delay(minimumGap, cancel).ConfigureAwait(false);
-                await wake.Task.WaitAsync(cancel).ConfigureAwait(false);
+
+                // Awaited directly, with cancellation completing the same task: completing it from the data path then
+                // queues this method's continuation as is (Task.WaitAsync's continuation would cost that thread an
+                // allocation per wake-up, and the switching thread allocates nothing).
+                using (cancel.UnsafeRegister(static w => ((TaskCompletionSource)w!).TrySetCanceled(), wake))
+                {
+                    await wake.Task.ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
