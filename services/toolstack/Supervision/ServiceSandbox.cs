@@ -38,6 +38,21 @@ public sealed record ServiceSandbox
         ["DOTNET_EnableDiagnostics"] = "0",
     };
 
+    /// <summary>The program's dir, and its target's when it is a link (an apphost finds its assemblies beside its real path).</summary>
+    private static string[] ProgramDirs(string program)
+    {
+        var dir = Path.GetDirectoryName(program)!;
+        try
+        {
+            var target = new FileInfo(program).ResolveLinkTarget(returnFinalTarget: true);
+            return target is null ? [dir] : [dir, Path.GetDirectoryName(target.FullName)!];
+        }
+        catch (IOException)
+        {
+            return [dir]; // gone: the launcher's exec says so
+        }
+    }
+
     /// <summary>The launcher's command line up to and including <paramref name="program"/>; its own arguments follow.</summary>
     public IEnumerable<string> LauncherArguments(string program)
     {
@@ -49,7 +64,7 @@ public sealed record ServiceSandbox
 
         foreach (var (option, paths) in new[]
         {
-            ("--state", StateDirs), ("--read", Read), ("--read", [Path.GetDirectoryName(program)!]), ("--write-files", WriteFiles),
+            ("--state", StateDirs), ("--read", Read), ("--read", ProgramDirs(program)), ("--write-files", WriteFiles),
             ("--make-socket", SocketDirs), ("--device", Devices),
         })
         {

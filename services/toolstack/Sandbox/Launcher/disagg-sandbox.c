@@ -231,13 +231,25 @@ static void allow(int ruleset, const char *path, uint64_t rights)
     close(fd);
 }
 
-/* The file the kernel execs for PROGRAM besides itself: its ELF interpreter (PT_INTERP), if it has one. */
+/*
+ * The files the kernel execs for PROGRAM besides itself: the ELF interpreter, and for a script (a swapped-in
+ * service may be one) the interpreter its #! line names. Nothing else may be executed.
+ */
 static void allow_interpreter(int ruleset, const char *program)
 {
     static const char *interpreters[] = { "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1" };
-    (void)program;
     for (size_t i = 0; i < sizeof interpreters / sizeof interpreters[0]; i++)
         allow(ruleset, interpreters[i], LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE);
+    FILE *f = fopen(program, "re");
+    if (!f)
+        return; /* exec will say why */
+    char line[256] = { 0 };
+    if (fgets(line, sizeof line, f) && line[0] == '#' && line[1] == '!') {
+        char interpreter[256];
+        if (sscanf(line + 2, " %255s", interpreter) == 1)
+            allow(ruleset, interpreter, LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE);
+    }
+    fclose(f);
 }
 
 /* 4. Landlock: what the service may reach in the file system, over TCP and by signal. */
