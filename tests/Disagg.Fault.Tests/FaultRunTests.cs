@@ -37,9 +37,9 @@ public sealed class FaultRunTests(ServiceHost fixture) : IClassFixture<ServiceHo
         var run = Fault(TimeSpan.FromSeconds(60), "run", "--targets", "blkback", "--faults", "kill,disk-eio", "--every", "2s", "--for", "10s", "--use-existing");
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("needs a host started with `disagg host up --fault-injection`", run.StdErr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(Host.Dir, "faults")), "a normal host made fault sockets");
         foreach (var service in new[] { "xenstored", "netback", "blkback" })
         {
+            Assert.False(File.Exists(Path.Combine(Host.Dir, service, "fault.sock")), $"a normal host's {service} made a fault socket");
             Assert.DoesNotContain("fault injection is on", File.ReadAllText(Path.Combine(Host.Dir, service + ".log")), StringComparison.Ordinal);
             var pid = TestHost.Int(Host.Service(service), "pid");
             Assert.DoesNotContain("DISAGG_FAULT_SOCKET=", File.ReadAllText($"/proc/{pid}/environ"), StringComparison.Ordinal);

@@ -12,7 +12,8 @@ namespace Disagg.Blkback.DataPath;
 /// </summary>
 internal sealed partial class IoLoop : IDisposable
 {
-    private static readonly TimeSpan IdleSleep = TimeSpan.FromSeconds(1);
+    /// <summary>Idle, the loop sleeps until its doorbell: a request, a completion or a command rings it (no timer wakes an idle host).</summary>
+    private static readonly TimeSpan IdleSleep = Timeout.InfiniteTimeSpan;
 
     private readonly IBackendChannel _channel;
     private readonly Action<VbdRing> _faulted;
@@ -81,6 +82,9 @@ internal sealed partial class IoLoop : IDisposable
     /// <summary>Turns that took at least one request from a ring (a batch each).</summary>
     public long Batches => Volatile.Read(ref _batches);
 
+    /// <summary>Marked when a turn did anything: the status file is written on change, not on a timer.</summary>
+    public Disagg.Service.StatusChanges Changes { get; } = new();
+
     /// <summary>Requests taken from every ring, refused ones included: with <see cref="Batches"/>, the mean batch size.</summary>
     public long RequestsTaken => Volatile.Read(ref _requestsTaken);
 
@@ -129,7 +133,13 @@ internal sealed partial class IoLoop : IDisposable
         {
             while (!_stopping)
             {
-                if (Turn() || HasWork())
+                if (Turn())
+                {
+                    Changes.Mark();
+                    continue;
+                }
+
+                if (HasWork())
                 {
                     continue;
                 }

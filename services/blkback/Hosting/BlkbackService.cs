@@ -193,43 +193,33 @@ internal sealed class BlkbackService : IHostedService, IServiceExit, IAsyncDispo
     }
 
     /// <summary>
-    /// DIR/status, now and then every <see cref="StatusFile.Interval"/> until stopped: on its own task, so it keeps
-    /// showing the counters while the control task waits (a detach waits for the loop to answer what is in flight).
+    /// DIR/status now, then after each change at most every <see cref="StatusFile.Interval"/> (an idle blkback writes
+    /// nothing) until stopped: on its own task, so it keeps showing the counters while the control task waits (a
+    /// detach waits for the loop to answer what is in flight).
     /// </summary>
-    private static async Task WriteStatusAsync(string stateDirectory, IoLoop loop, XenbusBackend<Vbd, VbdRingKeys> backend, ILogger log, CancellationToken cancel)
+    private static Task WriteStatusAsync(string stateDirectory, IoLoop loop, XenbusBackend<Vbd, VbdRingKeys> backend, ILogger log, CancellationToken cancel)
     {
-        using var timer = new PeriodicTimer(StatusFile.Interval);
         var failing = false;
-        do
-        {
-            try
+        return loop.Changes.WriteOnChangeAsync(
+            () =>
             {
-                StatusFile.Write(stateDirectory, loop, backend.Devices);
-                failing = false;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                if (!failing)
+                try
                 {
-                    Log.StatusFailed(log, Path.Combine(stateDirectory, "status"), e.Message);
+                    StatusFile.Write(stateDirectory, loop, backend.Devices);
+                    failing = false;
                 }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    if (!failing)
+                    {
+                        Log.StatusFailed(log, Path.Combine(stateDirectory, "status"), e.Message);
+                    }
 
-                failing = true;
-            }
-        }
-        while (await WaitForTickAsync(timer, cancel).ConfigureAwait(false));
-    }
-
-    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancel)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+                    failing = true;
+                }
+            },
+            StatusFile.Interval,
+            cancel);
     }
 
     /// <summary>The kernel's event stream ends when its connection does: a planned stop, or a lost kernel (75).</summary>

@@ -8,7 +8,7 @@ namespace Disagg.Blkback.Status;
 
 /// <summary>
 /// DIR/status: the I/O loop's line, then one line per device with its counters (docs/BLKBACK.md, status file),
-/// replaced atomically (temp file + rename) every <see cref="Interval"/> so tools never read half a file. The
+/// replaced atomically (temp file + rename) after a change, at most every <see cref="Interval"/>, so tools never read half a file. The
 /// device list is the control task's published snapshot; the counters are the I/O loop's, read without a lock:
 /// a torn read of one counter is harmless for statistics, and the loop's hot path stays free of locks.
 /// </summary>

@@ -45,6 +45,7 @@ internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger
         }
 
         Log.DeviceReady(log, device.FrontendDomain, device.DeviceId, config.Image, config.Format.ToString(), config.ReadOnly ? "r" : "w", image.SectorCount);
+        loop.Changes.Mark(); // a new line in the status file
         return new Vbd(device, config, image);
     }
 
@@ -150,6 +151,7 @@ internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger
     public ValueTask ForgetAsync(Vbd vbd)
     {
         vbd.Image.Dispose();
+        loop.Changes.Mark(); // its status line goes
         return ValueTask.CompletedTask;
     }
 }

@@ -66,6 +66,9 @@ public sealed class SwitchLoop : IDisposable
     /// <summary>Turns that moved at least one frame (a batch each).</summary>
     public long Batches => Volatile.Read(ref _batches);
 
+    /// <summary>Marked when counters or ports change: the status file is written on change, not on a timer.</summary>
+    public Disagg.Service.StatusChanges Changes { get; } = new();
+
     /// <summary>Frames taken into batches (from tx rings and uplinks).</summary>
     public long Frames => Volatile.Read(ref _frameCount);
 
@@ -117,6 +120,7 @@ public sealed class SwitchLoop : IDisposable
                 var moved = _turn.Run();
                 if (moved > 0)
                 {
+                    Changes.Mark();
                     Volatile.Write(ref _batches, _batches + 1);
                     Volatile.Write(ref _frameCount, _frameCount + moved);
                     Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
@@ -144,6 +148,7 @@ public sealed class SwitchLoop : IDisposable
     {
         while (_commands.TryDequeue(out var command))
         {
+            Changes.Mark();
             switch (command)
             {
                 case AttachVif a:
@@ -164,7 +169,8 @@ public sealed class SwitchLoop : IDisposable
 
     private void Sleep()
     {
-        var timeout = 1000;
+        // Asleep until a doorbell, a command or an uplink frame; a timeout only when a held frame has a deadline.
+        var timeout = int.MaxValue;
         var now = NowNs();
         foreach (var vif in _ports.Active)
         {
@@ -184,7 +190,7 @@ public sealed class SwitchLoop : IDisposable
         _pollFds[n++] = _wake.Fd.Value;
         n = _uplinks.AddPollDescriptors(_pollFds, n);
 
-        Readiness.WaitAny(_pollFds.AsSpan(0, n), timeout == 1000 ? 1000 : timeout + 1);
+        Readiness.WaitAny(_pollFds.AsSpan(0, n), timeout == int.MaxValue ? -1 : timeout + 1);
         _kernel.Doorbell.TryConsume();
         _wake.TryConsume();
     }

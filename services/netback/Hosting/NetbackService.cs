@@ -186,14 +186,15 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
         }
     }
 
-    /// <summary>DIR/status every <see cref="StatusInterval"/>: a full disk or a read-only state directory costs the status file, never switching.</summary>
-    private static async Task WriteStatusAsync(string stateDirectory, SwitchLoop sw, XenbusBackend<VifDevice, FrontendRings> backend, IReadOnlyList<TapUplink> uplinks, ILogger log, CancellationToken cancel)
+    /// <summary>
+    /// DIR/status when something changed, at most every <see cref="StatusInterval"/> (an idle netback writes nothing):
+    /// a full disk or a read-only state directory costs the status file, never switching.
+    /// </summary>
+    private static Task WriteStatusAsync(string stateDirectory, SwitchLoop sw, XenbusBackend<VifDevice, FrontendRings> backend, IReadOnlyList<TapUplink> uplinks, ILogger log, CancellationToken cancel)
     {
-        using var timer = new PeriodicTimer(StatusInterval);
         var failing = false;
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
+        return sw.Changes.WriteOnChangeAsync(
+            () =>
             {
                 try
                 {
@@ -208,10 +209,8 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
                         failing = true;
                     }
                 }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+            },
+            StatusInterval,
+            cancel);
     }
 }

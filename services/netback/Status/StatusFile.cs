@@ -8,7 +8,7 @@ namespace Disagg.Netback.Status;
 
 /// <summary>
 /// DIR/status: one line per vif and per uplink with its counters (docs/NETBACK.md, statistics), replaced
-/// atomically (temp file + rename) about once a second so tools never read half a file. Counters are the
+/// atomically (temp file + rename) after a change, at most twice a second, so tools never read half a file. Counters are the
 /// switching thread's, read without a lock: a torn read of one counter is harmless for statistics.
 /// </summary>
 internal static class StatusFile

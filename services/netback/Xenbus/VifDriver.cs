@@ -24,6 +24,7 @@ internal sealed class VifDriver(ServiceChannel channel, SwitchLoop sw, ILogger l
     {
         var settings = await VifKeys.ReadSettingsAsync(xs, device, cancel).ConfigureAwait(false);
         Log.VifAdded(log, device.FrontendDomain, device.Name, settings.Bridge, settings.Mac.ToString(), settings.Mtu);
+        sw.Changes.Mark(); // a new line in the status file
         return new VifDevice(device, settings);
     }
 
@@ -102,5 +103,9 @@ internal sealed class VifDriver(ServiceChannel channel, SwitchLoop sw, ILogger l
 
     public string? FaultOf(VifDevice device) => device.Vif is { Fault: not Ring.RingFault.None } vif ? vif.Fault.ToString() : null;
 
-    public ValueTask ForgetAsync(VifDevice device) => ValueTask.CompletedTask; // a vif holds nothing beyond its connection
+    public ValueTask ForgetAsync(VifDevice device)
+    {
+        sw.Changes.Mark(); // its status line goes; a vif holds nothing beyond its connection
+        return ValueTask.CompletedTask;
+    }
 }

@@ -8,15 +8,24 @@ using Microsoft.Extensions.Hosting;
 
 namespace Disagg.Toolstack.Cli;
 
-/// <summary>`disagg host up|down|status`: one host (kernel, services, daemon) per state dir.</summary>
+/// <summary>`disagg host up|down|status` (and install|uninstall, HostInstallCommands): one host (kernel, services, daemon) per state dir.</summary>
 internal static class HostCommands
 {
-    public static Command Build() => new("host", "start, stop and inspect the host (kernel, service domains, daemon)")
+    public static Command Build()
     {
-        Up(),
-        Down(),
-        Status(),
-    };
+        var host = new Command("host", "start, stop, inspect and install the host (kernel, service domains, daemon)")
+        {
+            Up(),
+            Down(),
+            Status(),
+        };
+        foreach (var verb in HostInstallCommands.Build())
+        {
+            host.Subcommands.Add(verb);
+        }
+
+        return host;
+    }
 
     private static Command Up()
     {

@@ -4,6 +4,7 @@ using Disagg.Control.Messages;
 using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
+using Disagg.Toolstack.Sandbox;
 using Disagg.Toolstack.Supervision;
 using Microsoft.Extensions.Hosting;
 
@@ -34,6 +35,12 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     /// <summary>Service domains beyond the built-in ones get ids from here (the config's extras, then `service add`).</summary>
     private const int FirstExtraDomainId = 16;
+
+    /// <summary>Set to "1" in the daemon's environment by a host started for tests: its services get the sandbox probe.</summary>
+    public const string TestHooksVariable = "DISAGG_TEST_HOOKS";
+
+    /// <summary>The test-only probe's request file (shared/Service/Hosting/SandboxProbe).</summary>
+    private const string ProbeVariable = "DISAGG_SANDBOX_PROBE";
 
     /// <summary>Built-in services, in start order, with the domain id each is registered under.</summary>
     public static IReadOnlyList<(string Name, int DomainId)> Builtin { get; } = [("xenstored", 1), ("netback", 2), ("blkback", 3)];
@@ -115,8 +122,27 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             ["DISAGG_SERVICE_TOKEN"] = registered.Token,
             ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
         };
+        ServiceSandbox? sandbox = null;
+        if (kind is not null)
+        {
+            // Its state dir exists before it starts, 0700 (its sandbox makes it the one writable place).
+            var stateDir = state.Combine(name);
+            Directory.CreateDirectory(stateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(stateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (config.Sandbox)
+            {
+                sandbox = SandboxPolicy.For(kind, stateDir, state, config.Uplinks.Count > 0);
+            }
+
+            if (Environment.GetEnvironmentVariable(TestHooksVariable) == "1")
+            {
+                environment[ProbeVariable] = Path.Combine(stateDir, "sandbox-probe");
+            }
+        }
+
         if (config.FaultInjection)
         {
+            // Inside the service's own state dir: the one place its sandbox lets it create a socket.
             Directory.CreateDirectory(Path.GetDirectoryName(state.FaultSocket(name))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             environment[Disagg.Service.Faults.ChannelFaults.SocketVariable] = state.FaultSocket(name);
         }
@@ -131,6 +157,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 LogFile = state.ServiceLog(name),
                 ReadyLinePrefix = "ready",
                 Environment = environment,
+                Sandbox = sandbox,
             },
             OnRestart);
         lock (_services)

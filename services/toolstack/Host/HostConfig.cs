@@ -9,7 +9,8 @@ namespace Disagg.Toolstack.Host;
 /// memory = 1G, pcpus = 2, shutdown_timeout = 10, services = auto | none | xenstored,netback,blkback,
 /// uplink.BRIDGE = TAP[:MTU] (netback gives the bridge a host TAP device),
 /// service.NAME = PROGRAM ARGS... (an extra supervised service, whitespace-separated),
-/// arch = rv32 | rv64, fault_injection = on | off (as `host up --fault-injection`: a test host), listen = ADDR:PORT and migration_key_file = PATH (incoming migrations).
+/// arch = rv32 | rv64, fault_injection = on | off (as `host up --fault-injection`: a test host), listen = ADDR:PORT and migration_key_file = PATH (incoming migrations),
+/// sandbox = on | off (built-in services under disagg-sandbox; on unless said).
 /// </summary>
 internal sealed partial record HostConfig
 {
@@ -32,6 +33,9 @@ internal sealed partial record HostConfig
 
     /// <summary>The dashboard and /metrics address (`--http`, http = 127.0.0.1:PORT); null: not served.</summary>
     public string? Http { get; init; }
+
+    /// <summary>Built-in services run sandboxed (Sandbox/SandboxPolicy); `sandbox = off` to debug one with strace or gdb.</summary>
+    public bool Sandbox { get; init; } = true;
 
     /// <summary>netback's host uplinks, as its `--uplink BRIDGE=TAP[:MTU]` arguments, in file order.</summary>
     public IReadOnlyList<string> Uplinks { get; init; } = [];
@@ -83,13 +87,14 @@ internal sealed partial record HostConfig
                 "shutdown_timeout" => config with { ShutdownTimeoutSeconds = CheckInt(value, 0, 3600, key, Where()) },
                 "services" => config with { BuiltinServices = ParseServiceList(value) },
                 "http" => config with { Http = CheckHttp(value, Where()) },
+                "sandbox" => value is "on" or "off" ? config with { Sandbox = value == "on" } : throw new HostConfigException($"{Where()}: sandbox '{value}': on or off"),
                 "arch" => value is "rv32" or "rv64" ? config with { Arch = value } : throw new HostConfigException($"{Where()}: arch '{value}': rv32 or rv64"),
                 "fault_injection" => value is "on" or "off" ? config with { FaultInjection = value == "on" } : throw new HostConfigException($"{Where()}: fault_injection '{value}': on or off"),
                 "listen" => config with { MigrationListen = Migration.MigrationListener.Parse(value, Where() + ": listen") is { } ? value : null },
                 "migration_key_file" => config with { MigrationKey = Migration.MigrationKey.From(null, value, Where()) },
                 _ when key.StartsWith("service.", StringComparison.Ordinal) => AddExtra(config, extras, key["service.".Length..], value, Where()),
                 _ when key.StartsWith("uplink.", StringComparison.Ordinal) => AddUplink(config, uplinks, key["uplink.".Length..], value, Where()),
-                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, http, arch, listen, migration_key_file, uplink.BRIDGE, service.NAME)"),
+                _ => throw new HostConfigException($"{Where()}: unknown key '{key}' (memory, pcpus, shutdown_timeout, services, http, sandbox, arch, listen, migration_key_file, uplink.BRIDGE, service.NAME)"),
             };
         }
 

@@ -48,7 +48,7 @@ internal sealed record StateDir(string Path)
     public string ServiceLog(string service) => Combine(service + ".log");
 
     /// <summary>Where a service of a fault-injection host takes channel faults (`host up --fault-injection`).</summary>
-    public string FaultSocket(string service) => Combine(System.IO.Path.Combine("faults", service + ".sock"));
+    public string FaultSocket(string service) => Combine(System.IO.Path.Combine(service, "fault.sock"));
 
     public string ConsoleLog(string domainName) => System.IO.Path.Combine(ConsoleDir, "guest-" + domainName + ".log");
 

@@ -24,4 +24,7 @@ public sealed record ServiceSpec
     public string? ReadyLinePrefix { get; init; }
 
     public RestartPolicy Restart { get; init; } = RestartPolicy.Default;
+
+    /// <summary>Least privilege for its process (null: it runs with the daemon's rights, as a config's extra service does).</summary>
+    public ServiceSandbox? Sandbox { get; init; }
 }

@@ -232,7 +232,13 @@ public sealed class SupervisedService : IAsyncDisposable
     }
 
     private static string DescribeExit(int code) => code > 128 && code < 128 + 65
-        ? $"killed by signal {code - 128}{(code == 137 ? " (SIGKILL)" : code == 143 ? " (SIGTERM)" : "")}"
+        ? $"killed by signal {code - 128}{code switch
+        {
+            137 => " (SIGKILL)",
+            143 => " (SIGTERM)",
+            159 => " (SIGSYS: a system call outside its seccomp allow-list)",
+            _ => "",
+        }}"
         : $"exited with code {code}";
 
     private async Task RunAsync()
@@ -418,13 +424,26 @@ public sealed class SupervisedService : IAsyncDisposable
 
     private Process Launch()
     {
-        var psi = new ProcessStartInfo(_program)
+        var psi = new ProcessStartInfo(Spec.Sandbox?.Launcher ?? _program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (Spec.Sandbox is { } sandbox)
+        {
+            foreach (var a in sandbox.LauncherArguments(_program))
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            foreach (var (k, v) in ServiceSandbox.Environment)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
         foreach (var a in Spec.Arguments)
         {
             psi.ArgumentList.Add(a);

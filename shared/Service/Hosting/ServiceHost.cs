@@ -27,6 +27,11 @@ public static class ServiceHost
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddSystemd();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        if (Environment.GetEnvironmentVariable(SandboxProbe.EnvironmentVariable) is { Length: > 0 } probe)
+        {
+            builder.Services.AddHostedService(_ => new SandboxProbe(probe)); // a test host's services only
+        }
+
         return builder;
     }
 

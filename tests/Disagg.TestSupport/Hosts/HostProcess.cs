@@ -6,7 +6,7 @@ namespace Disagg.TestSupport;
 /// <summary>Runs a real program to completion with a hard time bound, so a hang fails the test instead of stalling it.</summary>
 public static class HostProcess
 {
-    public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan timeout, string? stdin = null)
+    public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan timeout, string? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -18,6 +18,11 @@ public static class HostProcess
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
         }
 
         var stopwatch = Stopwatch.StartNew();

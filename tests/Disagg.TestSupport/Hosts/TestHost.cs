@@ -38,13 +38,17 @@ public sealed class TestHost : IDisposable
         File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig?.Invoke(Dir)}");
         // host up waits for each service's ready line (15 s each at most): on a loaded machine three
         // services take longer than Bound, and a CLI killed then would leave the host running.
-        var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(120));
+        // A host started for tests: its services get the test-only sandbox probe (DISAGG_TEST_HOOKS, ServiceDomains).
+        var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir], TimeSpan.FromSeconds(120), environment: TestHooks);
         if (up.ExitCode != 0)
         {
             Dispose(); // a daemon that came up too slowly must not outlive the failed fixture
             Assert.Fail(up.ToString());
         }
     }
+
+    /// <summary>The environment `host up` runs with: DISAGG_TEST_HOOKS=1.</summary>
+    public static IReadOnlyDictionary<string, string> TestHooks { get; } = new Dictionary<string, string> { ["DISAGG_TEST_HOOKS"] = "1" };
 
     public string Dir { get; }
 
