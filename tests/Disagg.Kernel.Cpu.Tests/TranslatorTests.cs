@@ -112,7 +112,7 @@ public class TranslatorTests
     }
 
     [Fact]
-    public void OpsOutsideTheSubsetAreNotTranslatedAndBranchesEndBlocks()
+    public void OpsOutsideTheSubsetAreNotTranslatedAndJumpsEndBlocks()
     {
         Assert.True(BlockTranslator.Translates(Decode.Op.Add));
         Assert.True(BlockTranslator.Translates(Decode.Op.Mulhsu));
@@ -122,7 +122,9 @@ public class TranslatorTests
         Assert.False(BlockTranslator.Translates(Decode.Op.LrW));
         Assert.False(BlockTranslator.Translates(Decode.Op.Csrrs));
         Assert.False(BlockTranslator.Translates(Decode.Op.BlockEnd));
-        Assert.True(BlockTranslator.EndsBlock(Decode.Op.Bgeu));
+        Assert.True(BlockTranslator.EndsBlock(Decode.Op.Jalr));
+        Assert.False(BlockTranslator.EndsBlock(Decode.Op.Bgeu));
+        Assert.True(BlockTranslator.IsBranch(Decode.Op.Bgeu));
         Assert.False(BlockTranslator.EndsBlock(Decode.Op.Sd));
     }
 

@@ -85,34 +85,40 @@ internal sealed unsafe partial class BlockTranslator
                 ChainOrExit(retired, null);
                 return;
             default:
-                if (GuestRegisterMap.TryHost(op->Rs1, out var h))
-                {
-                    AluWith(X64AluOp.Cmp, h, op->Rs2);
-                }
-                else
-                {
-                    Read(X64Register.Rax, op->Rs1);
-                    AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2);
-                }
-
-                var taken = e.JumpIf(op->Kind switch
-                {
-                    Op.Beq => X64Condition.Equal,
-                    Op.Bne => X64Condition.NotEqual,
-                    Op.Blt => X64Condition.Less,
-                    Op.Bge => X64Condition.GreaterOrEqual,
-                    Op.Bltu => X64Condition.Below,
-                    _ => X64Condition.AboveOrEqual,
-                });
-                PcPlus(X64Register.Rax, next);
-                MaskPc();
-                ChainOrExit(retired, next);
-                e.Bind(taken);
-                PcPlus(X64Register.Rax, offset + op->Imm);
-                MaskPc();
-                ChainOrExit(retired, offset + op->Imm);
-                return;
+                throw new InvalidOperationException($"cpu: {op->Kind} does not end a block");
         }
+    }
+
+    /// <summary>
+    /// A conditional branch inside a superblock: compare, and when taken jump to a side exit (laid out after
+    /// the body) that chains to the target; otherwise the block goes on. <paramref name="retired"/> counts
+    /// the branch itself.
+    /// </summary>
+    private void EmitBranch(DecodedOp* op, uint offset, int retired)
+    {
+        var e = _emitter;
+        if (GuestRegisterMap.TryHost(op->Rs1, out var h))
+        {
+            AluWith(X64AluOp.Cmp, h, op->Rs2);
+        }
+        else
+        {
+            Read(X64Register.Rax, op->Rs1);
+            AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2);
+        }
+
+        _takenExitPatch[_takenExits] = e.JumpIf(op->Kind switch
+        {
+            Op.Beq => X64Condition.Equal,
+            Op.Bne => X64Condition.NotEqual,
+            Op.Blt => X64Condition.Less,
+            Op.Bge => X64Condition.GreaterOrEqual,
+            Op.Bltu => X64Condition.Below,
+            _ => X64Condition.AboveOrEqual,
+        });
+        _takenExitTarget[_takenExits] = offset + op->Imm;
+        _takenExitRetired[_takenExits] = retired;
+        _takenExits++;
     }
 
     /// <summary>rd = the return address (sign-extended from 32 bits on RV32), unless rd is x0.</summary>
@@ -170,6 +176,22 @@ internal sealed unsafe partial class BlockTranslator
         _toEpilogue.Add(e.JumpIf(X64Condition.LessOrEqual));
         if (target is { } slot && slot is >= 0 and < 0x1000)
         {
+            if (slot == _startOffset)
+            {
+                // A loop onto the block's own start: a jump within the block, past its prologue.
+                e.BindTo(e.Jump(), PrologueLength);
+                return;
+            }
+
+            var known = _entries[slot >> 1];
+            if (known > DecodeCache.Refused)
+            {
+                // Already translated, in this page: a direct jump (the two are dropped together).
+                e.MoveImmediate(rcx, known + PrologueLength);
+                e.JumpTo(rcx);
+                return;
+            }
+
             e.Load(rcx, X(EntriesSlot));
             e.Load(rcx, X64Memory.At(rcx, (int)(slot >> 1) * 8));
             e.AluImmediate(X64AluOp.Cmp, rcx, (int)DecodeCache.Refused);

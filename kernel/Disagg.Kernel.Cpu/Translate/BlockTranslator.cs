@@ -61,6 +61,17 @@ internal sealed unsafe partial class BlockTranslator
     private readonly int[] _sideExitRetired = new int[2 * MaxOps];
     private int _sideExits;
 
+    // Taken conditional branches, laid out after the block body: patch position, target offset, retired
+    // including the branch.
+    private readonly int[] _takenExitPatch = new int[MaxOps];
+    private readonly long[] _takenExitTarget = new long[MaxOps];
+    private readonly int[] _takenExitRetired = new int[MaxOps];
+    private int _takenExits;
+
+    // The page's entry words and the block's start (bytes into the page), for direct jumps.
+    private nint* _entries;
+    private uint _startOffset;
+
     // Jumps to the block's one epilogue.
     private readonly List<int> _toEpilogue = [];
 
@@ -92,20 +103,32 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>True for an op a block may contain: its kind, and for FP ops its rounding mode and the host.</summary>
     public static bool Translates(DecodedOp* op) => op->Kind is >= Op.Nop and <= Op.Auipc32Addi || (IsFloat(op->Kind) && TranslatesFloat(op));
 
-    /// <summary>True for ops after which a block ends (control transfers).</summary>
-    public static bool EndsBlock(Op kind) => kind is >= Op.Jal and <= Op.Bgeu;
+    /// <summary>
+    /// True for ops after which a block ends: unconditional jumps. A conditional branch does not end it
+    /// (superblocks): its taken direction is a side exit that chains, its fall-through continues the block.
+    /// </summary>
+    public static bool EndsBlock(Op kind) => kind is >= Op.Jal and <= Op.Jalr32;
+
+    /// <summary>True for conditional branches (a side exit when taken).</summary>
+    public static bool IsBranch(Op kind) => kind is >= Op.Beq and <= Op.Bgeu;
 
     /// <summary>
     /// Translates the ops from <paramref name="first"/> (at byte <paramref name="offset"/> of its page),
-    /// which the caller has decoded up to the block's end. Returns how many ops the block holds; 0 when
-    /// the first op is not translatable (then there is no code).
+    /// which the caller has decoded up to the block's end. <paramref name="entries"/> are the page's entry
+    /// words: a jump to a slot of this page that already holds a translation becomes a direct jump (both are
+    /// dropped together, since a page's entry words are cleared all at once), a jump to the block's own start
+    /// a jump within it. Returns how many ops the block holds; 0 when the first op is not translatable (then
+    /// there is no code).
     /// </summary>
-    public int Translate(DecodedOp* first, uint offset)
+    public int Translate(DecodedOp* first, uint offset, nint* entries)
     {
         _emitter.Clear();
         _sideExits = 0;
+        _takenExits = 0;
         _toEpilogue.Clear();
         _fpChecked = false;
+        _entries = entries;
+        _startOffset = offset;
         var op = first;
         var retired = 0;
         var count = 0;
@@ -140,10 +163,27 @@ internal sealed unsafe partial class BlockTranslator
                 break;
             }
 
+            if (IsBranch(op->Kind))
+            {
+                EmitBranch(op, offset, retired + 1);
+                retired++;
+                offset += (uint)op->Len * 2;
+                op += op->Len;
+                continue;
+            }
+
             Emit(op, offset, retired);
             retired += op->Kind is Op.LuiAddi or Op.AuipcAddi or Op.Auipc32Addi ? 2 : 1;
             offset += (uint)op->Len * 2;
             op += op->Len;
+        }
+
+        for (var i = 0; i < _takenExits; i++)
+        {
+            _emitter.Bind(_takenExitPatch[i]);
+            PcPlus(X64Register.Rax, _takenExitTarget[i]);
+            MaskPc();
+            ChainOrExit(_takenExitRetired[i], _takenExitTarget[i]);
         }
 
         for (var i = 0; i < _sideExits; i++)
