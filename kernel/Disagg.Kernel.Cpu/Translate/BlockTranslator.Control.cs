@@ -7,8 +7,8 @@ namespace Disagg.Kernel.Cpu.Translate;
 internal sealed unsafe partial class BlockTranslator
 {
     /// <summary>
-    /// Saves the callee-saved host registers, puts the arguments where the block keeps them and loads the
-    /// mapped guest registers. The same bytes for every block: a chained jump skips exactly this.
+    /// Saves the callee-saved host registers and puts the arguments where the block keeps them. The same
+    /// bytes for every block: a chained jump skips exactly this (and lands on the block's register loads).
     /// </summary>
     private static void EmitPrologue(X64Emitter e)
     {
@@ -18,19 +18,15 @@ internal sealed unsafe partial class BlockTranslator
         }
 
         // rdi = x, rsi = tlb, rdx = pcBase, rcx = entries, r8 = limit.
-        e.Store(X(TlbSlot), X64Register.Rsi, 8);
+        e.Move(TlbBase, X64Register.Rsi);
         e.Store(X(EntriesSlot), X64Register.Rcx, 8);
-        e.Move(PcBase, X64Register.Rdx);
+        e.Store(X(PcBaseSlot), X64Register.Rdx, 8);
         e.Move(Limit, X64Register.R8);
         e.StoreImmediate32(X(MxcsrSlot), DefaultMxcsr);
         e.LoadMxcsr(X(MxcsrSlot));
-        foreach (var (guest, host) in GuestRegisterMap.Pairs)
-        {
-            e.Load(host, X(guest));
-        }
     }
 
-    /// <summary>rax holds the next pc: store it and the mapped registers, restore the host's, return the limit left.</summary>
+    /// <summary>rax holds the next pc: store it and the allocated registers, restore the host's, return the limit left.</summary>
     private void EmitEpilogue()
     {
         var e = _emitter;
@@ -41,10 +37,7 @@ internal sealed unsafe partial class BlockTranslator
 
         e.Store(X(NextPcSlot), X64Register.Rax, 8);
         e.StoreMxcsr(X(MxcsrSlot));
-        foreach (var (guest, host) in GuestRegisterMap.Pairs)
-        {
-            e.Store(X(guest), host, 8);
-        }
+        StoreAllocated();
 
         e.Move(X64Register.Rax, Limit);
         for (var i = GuestRegisterMap.CalleeSaved.Length - 1; i >= 0; i--)
@@ -97,7 +90,7 @@ internal sealed unsafe partial class BlockTranslator
     private void EmitBranch(DecodedOp* op, uint offset, int retired)
     {
         var e = _emitter;
-        if (GuestRegisterMap.TryHost(op->Rs1, out var h))
+        if (_map.TryHost(op->Rs1, out var h))
         {
             AluWith(X64AluOp.Cmp, h, op->Rs2);
         }
@@ -151,12 +144,16 @@ internal sealed unsafe partial class BlockTranslator
     {
         if (delta is >= int.MinValue and <= int.MaxValue)
         {
-            _emitter.LoadAddress(dst, X64Memory.At(PcBase, (int)delta));
+            _emitter.Load(dst, X(PcBaseSlot));
+            if (delta != 0)
+            {
+                _emitter.AluImmediate(X64AluOp.Add, dst, (int)delta);
+            }
         }
         else
         {
             _emitter.MoveImmediate(dst, delta);
-            _emitter.Alu(X64AluOp.Add, dst, PcBase);
+            _emitter.Alu(X64AluOp.Add, dst, X(PcBaseSlot));
         }
     }
 
@@ -178,8 +175,8 @@ internal sealed unsafe partial class BlockTranslator
         {
             if (slot == _startOffset)
             {
-                // A loop onto the block's own start: a jump within the block, past its prologue.
-                e.BindTo(e.Jump(), PrologueLength);
+                // A loop onto the block's own start: a jump within the block, past its prologue and register loads.
+                e.BindTo(e.Jump(), _loopHead);
                 return;
             }
 
@@ -187,6 +184,7 @@ internal sealed unsafe partial class BlockTranslator
             if (known > DecodeCache.Refused)
             {
                 // Already translated, in this page: a direct jump (the two are dropped together).
+                StoreAllocated();
                 e.MoveImmediate(rcx, known + PrologueLength);
                 e.JumpTo(rcx);
                 return;
@@ -196,6 +194,7 @@ internal sealed unsafe partial class BlockTranslator
             e.Load(rcx, X64Memory.At(rcx, (int)(slot >> 1) * 8));
             e.AluImmediate(X64AluOp.Cmp, rcx, (int)DecodeCache.Refused);
             _toEpilogue.Add(e.JumpIf(X64Condition.BelowOrEqual));
+            StoreAllocated();
             e.AluImmediate(X64AluOp.Add, rcx, PrologueLength);
             e.JumpTo(rcx);
             return;
@@ -207,9 +206,9 @@ internal sealed unsafe partial class BlockTranslator
         EntryOf(X64Register.Rax);
         e.Move(rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, rdx, -4096);
-        e.Alu(X64AluOp.Cmp, rdx, X64Memory.At(rcx, fetch + ExecTagOffset));
+        e.Alu(X64AluOp.Cmp, rdx, X64Memory.Indexed(TlbBase, rcx, 1, fetch + ExecTagOffset));
         _toEpilogue.Add(e.JumpIf(X64Condition.NotEqual));
-        e.Load(rcx, X64Memory.At(rcx, fetch + CodeOffset));
+        e.Load(rcx, X64Memory.Indexed(TlbBase, rcx, 1, fetch + CodeOffset));
         e.AluImmediate(X64AluOp.Add, rcx, EntriesOffset);
         e.Move(rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, rdx, 0xFFF, wide: false);
@@ -217,8 +216,9 @@ internal sealed unsafe partial class BlockTranslator
         e.AluImmediate(X64AluOp.Cmp, rdx, (int)DecodeCache.Refused);
         _toEpilogue.Add(e.JumpIf(X64Condition.BelowOrEqual));
         e.Store(X(EntriesSlot), rcx, 8);
-        e.Move(PcBase, X64Register.Rax);
-        e.AluImmediate(X64AluOp.And, PcBase, -4096);
+        e.AluImmediate(X64AluOp.And, X64Register.Rax, -4096);
+        e.Store(X(PcBaseSlot), X64Register.Rax, 8);
+        StoreAllocated();
         e.AluImmediate(X64AluOp.Add, rdx, PrologueLength);
         e.JumpTo(rdx);
     }

@@ -40,15 +40,19 @@ internal sealed unsafe partial class BlockTranslator
     public const int MaxOps = 128;
 
     /// <summary>Register-file words (between the x0 sink and the FP registers) the translated code keeps its context in.</summary>
-    public const int TlbSlot = 37;
-
     public const int EntriesSlot = 38;
 
     /// <summary>The register-file word a block writes its next pc to.</summary>
     public const int NextPcSlot = 39;
 
+    /// <summary>The register-file word holding the virtual address of the running block's page.</summary>
+    public const int PcBaseSlot = 37;
+
+    /// <summary>log2 of sizeof(TlbEntry): an entry's offset is the page number's low bits shifted by it, no multiply.</summary>
+    private const int TlbEntryShift = 6;
+
     private const X64Register Registers = X64Register.Rdi;
-    private const X64Register PcBase = X64Register.R10;
+    private const X64Register TlbBase = X64Register.R10;
     private const X64Register Limit = X64Register.R9;
 
     private readonly X64Emitter _emitter = new(16384);
@@ -72,6 +76,10 @@ internal sealed unsafe partial class BlockTranslator
     private nint* _entries;
     private uint _startOffset;
 
+    // Which guest registers this block keeps in host registers, and where its loop head (past their loads) is.
+    private readonly GuestRegisterMap _map = new();
+    private int _loopHead;
+
     // Jumps to the block's one epilogue.
     private readonly List<int> _toEpilogue = [];
 
@@ -84,6 +92,11 @@ internal sealed unsafe partial class BlockTranslator
         ExecTagOffset = (int)((byte*)&t.ExecTag - b);
         AddendOffset = (int)((byte*)&t.Addend - b);
         CodeOffset = (int)((byte*)&t.Code - b);
+        if (sizeof(TlbEntry) != 1 << TlbEntryShift)
+        {
+            throw new InvalidOperationException($"cpu: a TLB entry is {sizeof(TlbEntry)} bytes; the translator indexes by shifting for {1 << TlbEntryShift}");
+        }
+
         var e = new X64Emitter(256);
         EmitPrologue(e);
         PrologueLength = e.Length;
@@ -137,7 +150,10 @@ internal sealed unsafe partial class BlockTranslator
             return 0;
         }
 
+        AllocateRegisters(first, offset);
         EmitPrologue(_emitter);
+        LoadAllocated();
+        _loopHead = _emitter.Length;
         while (true)
         {
             if (count == MaxOps || op->Kind == Op.BlockEnd)
@@ -199,6 +215,60 @@ internal sealed unsafe partial class BlockTranslator
 
     private static X64Memory X(int r) => X64Memory.At(Registers, r * 8);
 
+    /// <summary>
+    /// Walks the ops the block will hold (as <see cref="Translate"/> does) and gives host registers to the guest
+    /// registers it uses most: twice or more, or once when the block loops onto its own start.
+    /// </summary>
+    private void AllocateRegisters(DecodedOp* first, uint offset)
+    {
+        _map.Clear();
+        var op = first;
+        var loops = false;
+        for (var n = 0; n < MaxOps && op->Kind != Op.BlockEnd && Translates(op); n++)
+        {
+            _map.Use(op->Rs1, write: false);
+            _map.Use(op->Rs2, write: false);
+            _map.Use(op->Rd, write: true);
+            if ((IsBranch(op->Kind) || op->Kind is Op.Jal or Op.Jal32) && offset + op->Imm == _startOffset)
+            {
+                loops = true;
+            }
+
+            if (EndsBlock(op->Kind))
+            {
+                break;
+            }
+
+            offset += (uint)op->Len * 2;
+            op += op->Len;
+        }
+
+        _map.Allocate(loops ? 1 : 2);
+    }
+
+    /// <summary>The block's entry, where chained jumps land: the allocated guest registers from the register file.</summary>
+    private void LoadAllocated()
+    {
+        for (var i = 0; i < _map.Count; i++)
+        {
+            var (guest, host) = _map[i];
+            _emitter.Load(host, X(guest));
+        }
+    }
+
+    /// <summary>On every way out of the block: the allocated guest registers it may have written, back to the register file.</summary>
+    private void StoreAllocated()
+    {
+        for (var i = 0; i < _map.Count; i++)
+        {
+            if (_map.Written(i))
+            {
+                var (guest, host) = _map[i];
+                _emitter.Store(X(guest), host, 8);
+            }
+        }
+    }
+
     /// <summary>Records a jump (its patch position) to an exit that has the interpreter run the op at <paramref name="offset"/>.</summary>
     private void SideExit(int patch, uint offset, int retired)
     {
@@ -211,7 +281,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>dst = guest register r (the 32-bit form zero-extends).</summary>
     private void Read(X64Register dst, int r, bool wide = true)
     {
-        if (GuestRegisterMap.TryHost(r, out var h))
+        if (_map.TryHost(r, out var h))
         {
             _emitter.Move(dst, h, wide);
         }
@@ -224,7 +294,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>Guest register rd = src (all 64 bits).</summary>
     private void Write(int rd, X64Register src)
     {
-        if (GuestRegisterMap.TryHost(rd, out var h))
+        if (_map.TryHost(rd, out var h))
         {
             _emitter.Move(h, src);
         }
@@ -237,7 +307,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>dst op= guest register r.</summary>
     private void AluWith(X64AluOp alu, X64Register dst, int r, bool wide = true)
     {
-        if (GuestRegisterMap.TryHost(r, out var h))
+        if (_map.TryHost(r, out var h))
         {
             _emitter.Alu(alu, dst, h, wide);
         }
@@ -287,7 +357,7 @@ internal sealed unsafe partial class BlockTranslator
             case Op.Lui:
             case Op.Li:
             case Op.LuiAddi:
-                if (GuestRegisterMap.TryHost(rd, out var h))
+                if (_map.TryHost(rd, out var h))
                 {
                     e.MoveImmediate(h, imm);
                 }
@@ -353,7 +423,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>rd = rs1 op imm; in place when rd is rs1 and lives in a host register.</summary>
     private void AluImmediate(X64AluOp alu, int rd, int rs1, long imm, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
+        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
         {
             _emitter.AluImmediate(alu, h, (int)imm);
             return;
@@ -368,7 +438,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>rd = rs1 op rs2; in place when rd is rs1 and lives in a host register.</summary>
     private void AluRegisters(X64AluOp alu, int rd, int rs1, int rs2, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
+        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
         {
             AluWith(alu, h, rs2);
             return;
@@ -407,7 +477,7 @@ internal sealed unsafe partial class BlockTranslator
 
     private void ShiftImmediate(X64ShiftOp shift, int rd, int rs1, long amount, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
+        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
         {
             _emitter.Shift(shift, h, (byte)amount);
             return;
