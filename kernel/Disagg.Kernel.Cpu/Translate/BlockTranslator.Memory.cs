@@ -65,6 +65,12 @@ internal sealed unsafe partial class BlockTranslator
             return;
         }
 
+        if (_map.TryHost(op->Rd, out var h))
+        {
+            _emitter.LoadExtend(h, X64Memory.At(X64Register.Rax), bytes, signed);
+            return;
+        }
+
         _emitter.LoadExtend(X64Register.Rax, X64Memory.At(X64Register.Rax), bytes, signed);
         Write(op->Rd, X64Register.Rax);
     }

@@ -420,43 +420,64 @@ internal sealed unsafe partial class BlockTranslator
         Write(rd, rax);
     }
 
-    /// <summary>rd = rs1 op imm; in place when rd is rs1 and lives in a host register.</summary>
-    private void AluImmediate(X64AluOp alu, int rd, int rs1, long imm, bool wide)
+    /// <summary>
+    /// The register to compute rd = rs1 op ... in: rd's own host register when it has one (rd = rs1 first,
+    /// unless rd is already rs1; never when rd is the other operand <paramref name="rs2"/>, which the copy
+    /// would overwrite), else rax, to be written to rd afterwards.
+    /// </summary>
+    private X64Register Target(int rd, int rs1, int rs2, bool wide)
     {
-        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
+        if (_map.TryHost(rd, out var h) && rd != rs2)
         {
-            _emitter.AluImmediate(alu, h, (int)imm);
-            return;
+            if (rd != rs1)
+            {
+                Read(h, rs1, wide);
+            }
+
+            return h;
         }
 
         Read(X64Register.Rax, rs1, wide);
-        _emitter.AluImmediate(alu, X64Register.Rax, (int)imm, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        return X64Register.Rax;
     }
 
-    /// <summary>rd = rs1 op rs2; in place when rd is rs1 and lives in a host register.</summary>
-    private void AluRegisters(X64AluOp alu, int rd, int rs1, int rs2, bool wide)
+    /// <summary>Finishes <see cref="Target"/>: W results sign-extended to 64 bits, a result in rax written to rd.</summary>
+    private void Finish(int rd, X64Register result, bool wide)
     {
-        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
+        if (!wide)
         {
-            AluWith(alu, h, rs2);
-            return;
+            _emitter.SignExtend32(result, result);
         }
 
-        Read(X64Register.Rax, rs1, wide);
-        AluWith(alu, X64Register.Rax, rs2, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        if (result == X64Register.Rax)
+        {
+            Write(rd, X64Register.Rax);
+        }
     }
 
-    /// <summary>W ops compute in 32 bits; the result is sign-extended to 64.</summary>
+    /// <summary>W ops compute in 32 bits; the result in rax is sign-extended to 64.</summary>
     private void SignExtendIfNarrow(bool wide)
     {
         if (!wide)
         {
             _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
         }
+    }
+
+    /// <summary>rd = rs1 op imm, in rd's host register when it has one.</summary>
+    private void AluImmediate(X64AluOp alu, int rd, int rs1, long imm, bool wide)
+    {
+        var t = Target(rd, rs1, -1, wide);
+        _emitter.AluImmediate(alu, t, (int)imm, wide);
+        Finish(rd, t, wide);
+    }
+
+    /// <summary>rd = rs1 op rs2, in rd's host register when it has one (and is not rs2).</summary>
+    private void AluRegisters(X64AluOp alu, int rd, int rs1, int rs2, bool wide)
+    {
+        var t = Target(rd, rs1, rs2, wide);
+        AluWith(alu, t, rs2, wide);
+        Finish(rd, t, wide);
     }
 
     private void CompareImmediate(int rs1, long imm, X64Condition condition)
@@ -477,16 +498,9 @@ internal sealed unsafe partial class BlockTranslator
 
     private void ShiftImmediate(X64ShiftOp shift, int rd, int rs1, long amount, bool wide)
     {
-        if (wide && rd == rs1 && _map.TryHost(rd, out var h))
-        {
-            _emitter.Shift(shift, h, (byte)amount);
-            return;
-        }
-
-        Read(X64Register.Rax, rs1, wide);
-        _emitter.Shift(shift, X64Register.Rax, (byte)amount, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        var t = Target(rd, rs1, -1, wide);
+        _emitter.Shift(shift, t, (byte)amount, wide);
+        Finish(rd, t, wide);
     }
 
     private void ShiftRegisters(X64ShiftOp shift, int rs1, int rs2, bool wide)
