@@ -8,8 +8,9 @@ namespace Disagg.Kernel.Cpu.Tests;
 /// the whole architectural state and RAM whenever both have retired the same number of instructions and
 /// taken the same number of traps (a trapping instruction retires nothing, so the instruction count alone
 /// cannot tell "about to fault" from "in the handler").
-/// Translated blocks end at every branch, so each interpreter block boundary is also one of the
-/// translator's; the two meet at least at every interpreter boundary.
+/// Translated blocks are superblocks (they go on past a branch not taken), so the interpreter may need
+/// several steps to reach the translator's next boundary; whichever is behind steps, and the two meet at
+/// every translated block's end (each is an interpreter boundary: a taken branch, a jump, an exit).
 /// Programs mix the translated integer subset with what it must hand to the interpreter: loads and
 /// stores near page ends (misaligned, page-crossing), to unmapped addresses (faults) and into the code
 /// itself (self-modifying code), compressed parcels, CSR reads of instret, FP, division and ecalls.

@@ -135,7 +135,8 @@ public sealed unsafe partial class Hart
             op += op->Len;
         }
 
-        if (_translator!.Translate(first, slot * 2) == 0)
+        var entries = DecodeCache.Entries(opBase);
+        if (_translator!.Translate(first, slot * 2, entries) == 0)
         {
             return DecodeCache.Refused;
         }
@@ -144,8 +145,10 @@ public sealed unsafe partial class Hart
         if (code == null)
         {
             // Full: every translation is dropped before its memory is reused. Safe here: no block is running.
+            // Translated again: the code may jump directly into translations that are now gone.
             _code.DropAllTranslations();
             _translatedCode.Reset();
+            _translator.Translate(first, slot * 2, entries);
             code = _translatedCode.TryAppend(_translator.Code);
         }
 

@@ -10,7 +10,8 @@ namespace Disagg.Kernel.Cpu.Mmu;
 /// the tag with the address masked by the page and the access's alignment bits, so a misaligned
 /// access never matches and goes to the slow path that emulates it.
 /// </summary>
-[StructLayout(LayoutKind.Sequential)]
+// 64 bytes (padded): translated code finds an entry by shifting the page number, without a multiply.
+[StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct TlbEntry
 {
     public ulong ReadTag;

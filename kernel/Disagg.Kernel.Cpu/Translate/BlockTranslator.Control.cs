@@ -7,8 +7,8 @@ namespace Disagg.Kernel.Cpu.Translate;
 internal sealed unsafe partial class BlockTranslator
 {
     /// <summary>
-    /// Saves the callee-saved host registers, puts the arguments where the block keeps them and loads the
-    /// mapped guest registers. The same bytes for every block: a chained jump skips exactly this.
+    /// Saves the callee-saved host registers and puts the arguments where the block keeps them. The same
+    /// bytes for every block: a chained jump skips exactly this (and lands on the block's register loads).
     /// </summary>
     private static void EmitPrologue(X64Emitter e)
     {
@@ -18,19 +18,15 @@ internal sealed unsafe partial class BlockTranslator
         }
 
         // rdi = x, rsi = tlb, rdx = pcBase, rcx = entries, r8 = limit.
-        e.Store(X(TlbSlot), X64Register.Rsi, 8);
+        e.Move(TlbBase, X64Register.Rsi);
         e.Store(X(EntriesSlot), X64Register.Rcx, 8);
-        e.Move(PcBase, X64Register.Rdx);
+        e.Store(X(PcBaseSlot), X64Register.Rdx, 8);
         e.Move(Limit, X64Register.R8);
         e.StoreImmediate32(X(MxcsrSlot), DefaultMxcsr);
         e.LoadMxcsr(X(MxcsrSlot));
-        foreach (var (guest, host) in GuestRegisterMap.Pairs)
-        {
-            e.Load(host, X(guest));
-        }
     }
 
-    /// <summary>rax holds the next pc: store it and the mapped registers, restore the host's, return the limit left.</summary>
+    /// <summary>rax holds the next pc: store it and the allocated registers, restore the host's, return the limit left.</summary>
     private void EmitEpilogue()
     {
         var e = _emitter;
@@ -41,10 +37,7 @@ internal sealed unsafe partial class BlockTranslator
 
         e.Store(X(NextPcSlot), X64Register.Rax, 8);
         e.StoreMxcsr(X(MxcsrSlot));
-        foreach (var (guest, host) in GuestRegisterMap.Pairs)
-        {
-            e.Store(X(guest), host, 8);
-        }
+        StoreAllocated();
 
         e.Move(X64Register.Rax, Limit);
         for (var i = GuestRegisterMap.CalleeSaved.Length - 1; i >= 0; i--)
@@ -85,34 +78,40 @@ internal sealed unsafe partial class BlockTranslator
                 ChainOrExit(retired, null);
                 return;
             default:
-                if (GuestRegisterMap.TryHost(op->Rs1, out var h))
-                {
-                    AluWith(X64AluOp.Cmp, h, op->Rs2);
-                }
-                else
-                {
-                    Read(X64Register.Rax, op->Rs1);
-                    AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2);
-                }
-
-                var taken = e.JumpIf(op->Kind switch
-                {
-                    Op.Beq => X64Condition.Equal,
-                    Op.Bne => X64Condition.NotEqual,
-                    Op.Blt => X64Condition.Less,
-                    Op.Bge => X64Condition.GreaterOrEqual,
-                    Op.Bltu => X64Condition.Below,
-                    _ => X64Condition.AboveOrEqual,
-                });
-                PcPlus(X64Register.Rax, next);
-                MaskPc();
-                ChainOrExit(retired, next);
-                e.Bind(taken);
-                PcPlus(X64Register.Rax, offset + op->Imm);
-                MaskPc();
-                ChainOrExit(retired, offset + op->Imm);
-                return;
+                throw new InvalidOperationException($"cpu: {op->Kind} does not end a block");
         }
+    }
+
+    /// <summary>
+    /// A conditional branch inside a superblock: compare, and when taken jump to a side exit (laid out after
+    /// the body) that chains to the target; otherwise the block goes on. <paramref name="retired"/> counts
+    /// the branch itself.
+    /// </summary>
+    private void EmitBranch(DecodedOp* op, uint offset, int retired)
+    {
+        var e = _emitter;
+        if (_map.TryHost(op->Rs1, out var h))
+        {
+            AluWith(X64AluOp.Cmp, h, op->Rs2);
+        }
+        else
+        {
+            Read(X64Register.Rax, op->Rs1);
+            AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2);
+        }
+
+        _takenExitPatch[_takenExits] = e.JumpIf(op->Kind switch
+        {
+            Op.Beq => X64Condition.Equal,
+            Op.Bne => X64Condition.NotEqual,
+            Op.Blt => X64Condition.Less,
+            Op.Bge => X64Condition.GreaterOrEqual,
+            Op.Bltu => X64Condition.Below,
+            _ => X64Condition.AboveOrEqual,
+        });
+        _takenExitTarget[_takenExits] = offset + op->Imm;
+        _takenExitRetired[_takenExits] = retired;
+        _takenExits++;
     }
 
     /// <summary>rd = the return address (sign-extended from 32 bits on RV32), unless rd is x0.</summary>
@@ -145,12 +144,16 @@ internal sealed unsafe partial class BlockTranslator
     {
         if (delta is >= int.MinValue and <= int.MaxValue)
         {
-            _emitter.LoadAddress(dst, X64Memory.At(PcBase, (int)delta));
+            _emitter.Load(dst, X(PcBaseSlot));
+            if (delta != 0)
+            {
+                _emitter.AluImmediate(X64AluOp.Add, dst, (int)delta);
+            }
         }
         else
         {
             _emitter.MoveImmediate(dst, delta);
-            _emitter.Alu(X64AluOp.Add, dst, PcBase);
+            _emitter.Alu(X64AluOp.Add, dst, X(PcBaseSlot));
         }
     }
 
@@ -170,10 +173,28 @@ internal sealed unsafe partial class BlockTranslator
         _toEpilogue.Add(e.JumpIf(X64Condition.LessOrEqual));
         if (target is { } slot && slot is >= 0 and < 0x1000)
         {
+            if (slot == _startOffset)
+            {
+                // A loop onto the block's own start: a jump within the block, past its prologue and register loads.
+                e.BindTo(e.Jump(), _loopHead);
+                return;
+            }
+
+            var known = _entries[slot >> 1];
+            if (known > DecodeCache.Refused)
+            {
+                // Already translated, in this page: a direct jump (the two are dropped together).
+                StoreAllocated();
+                e.MoveImmediate(rcx, known + PrologueLength);
+                e.JumpTo(rcx);
+                return;
+            }
+
             e.Load(rcx, X(EntriesSlot));
             e.Load(rcx, X64Memory.At(rcx, (int)(slot >> 1) * 8));
             e.AluImmediate(X64AluOp.Cmp, rcx, (int)DecodeCache.Refused);
             _toEpilogue.Add(e.JumpIf(X64Condition.BelowOrEqual));
+            StoreAllocated();
             e.AluImmediate(X64AluOp.Add, rcx, PrologueLength);
             e.JumpTo(rcx);
             return;
@@ -185,9 +206,9 @@ internal sealed unsafe partial class BlockTranslator
         EntryOf(X64Register.Rax);
         e.Move(rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, rdx, -4096);
-        e.Alu(X64AluOp.Cmp, rdx, X64Memory.At(rcx, fetch + ExecTagOffset));
+        e.Alu(X64AluOp.Cmp, rdx, X64Memory.Indexed(TlbBase, rcx, 1, fetch + ExecTagOffset));
         _toEpilogue.Add(e.JumpIf(X64Condition.NotEqual));
-        e.Load(rcx, X64Memory.At(rcx, fetch + CodeOffset));
+        e.Load(rcx, X64Memory.Indexed(TlbBase, rcx, 1, fetch + CodeOffset));
         e.AluImmediate(X64AluOp.Add, rcx, EntriesOffset);
         e.Move(rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, rdx, 0xFFF, wide: false);
@@ -195,8 +216,9 @@ internal sealed unsafe partial class BlockTranslator
         e.AluImmediate(X64AluOp.Cmp, rdx, (int)DecodeCache.Refused);
         _toEpilogue.Add(e.JumpIf(X64Condition.BelowOrEqual));
         e.Store(X(EntriesSlot), rcx, 8);
-        e.Move(PcBase, X64Register.Rax);
-        e.AluImmediate(X64AluOp.And, PcBase, -4096);
+        e.AluImmediate(X64AluOp.And, X64Register.Rax, -4096);
+        e.Store(X(PcBaseSlot), X64Register.Rax, 8);
+        StoreAllocated();
         e.AluImmediate(X64AluOp.Add, rdx, PrologueLength);
         e.JumpTo(rdx);
     }

@@ -20,18 +20,20 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>Bytes from a decoded page to its translation entry words.</summary>
     private static readonly int EntriesOffset = (int)((byte*)DecodeCache.Entries(null) - (byte*)null);
 
-    /// <summary>rcx = the TLB entry (data TLB; the fetch TLB is <see cref="Tlb.FetchOffset"/> entries on) of the virtual address in <paramref name="address"/>.</summary>
+    /// <summary>
+    /// rcx = the byte offset from the TLB base (r10) of the TLB entry (data TLB; the fetch TLB is
+    /// <see cref="Tlb.FetchOffset"/> entries on) of the virtual address in <paramref name="address"/>:
+    /// the page number's low bits, already in place for 64-byte entries, so no multiply and no load.
+    /// </summary>
     private void EntryOf(X64Register address)
     {
         var e = _emitter;
-        e.Move(X64Register.Rcx, address);
-        e.Shift(X64ShiftOp.Shr, X64Register.Rcx, 12);
-        e.AluImmediate(X64AluOp.And, X64Register.Rcx, (int)Tlb.IndexMask, wide: false);
-        e.MultiplyImmediate(X64Register.Rcx, X64Register.Rcx, sizeof(TlbEntry));
-        e.Alu(X64AluOp.Add, X64Register.Rcx, X(TlbSlot));
+        e.Move(X64Register.Rcx, address, wide: false);
+        e.Shift(X64ShiftOp.Shr, X64Register.Rcx, 12 - TlbEntryShift, wide: false);
+        e.AluImmediate(X64AluOp.And, X64Register.Rcx, (int)Tlb.IndexMask << TlbEntryShift, wide: false);
     }
 
-    /// <summary>rax = the virtual address, rcx = its TLB entry; jumps to a miss exit unless the tag matches.</summary>
+    /// <summary>rax = the virtual address, rcx = its TLB entry's offset; jumps to a miss exit unless the tag matches.</summary>
     private void Lookup(DecodedOp* op, uint offset, int retired, int bytes, int tagOffset)
     {
         var e = _emitter;
@@ -49,9 +51,9 @@ internal sealed unsafe partial class BlockTranslator
         EntryOf(X64Register.Rax);
         e.Move(X64Register.Rdx, X64Register.Rax);
         e.AluImmediate(X64AluOp.And, X64Register.Rdx, (int)(long)~(ulong)(0xFFF & ~(bytes - 1)));
-        e.Alu(X64AluOp.Cmp, X64Register.Rdx, X64Memory.At(X64Register.Rcx, tagOffset));
+        e.Alu(X64AluOp.Cmp, X64Register.Rdx, X64Memory.Indexed(TlbBase, X64Register.Rcx, 1, tagOffset));
         SideExit(e.JumpIf(X64Condition.NotEqual), offset, retired);
-        e.Alu(X64AluOp.Add, X64Register.Rax, X64Memory.At(X64Register.Rcx, AddendOffset));
+        e.Alu(X64AluOp.Add, X64Register.Rax, X64Memory.Indexed(TlbBase, X64Register.Rcx, 1, AddendOffset));
     }
 
     private void Load(DecodedOp* op, uint offset, int retired, int bytes, bool signed)
@@ -60,6 +62,12 @@ internal sealed unsafe partial class BlockTranslator
         if (op->Rd == Decoder.Sink)
         {
             // The access still happens (and may miss), but x0 keeps its zero.
+            return;
+        }
+
+        if (_map.TryHost(op->Rd, out var h))
+        {
+            _emitter.LoadExtend(h, X64Memory.At(X64Register.Rax), bytes, signed);
             return;
         }
 

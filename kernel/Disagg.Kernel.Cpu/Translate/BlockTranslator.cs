@@ -40,15 +40,19 @@ internal sealed unsafe partial class BlockTranslator
     public const int MaxOps = 128;
 
     /// <summary>Register-file words (between the x0 sink and the FP registers) the translated code keeps its context in.</summary>
-    public const int TlbSlot = 37;
-
     public const int EntriesSlot = 38;
 
     /// <summary>The register-file word a block writes its next pc to.</summary>
     public const int NextPcSlot = 39;
 
+    /// <summary>The register-file word holding the virtual address of the running block's page.</summary>
+    public const int PcBaseSlot = 37;
+
+    /// <summary>log2 of sizeof(TlbEntry): an entry's offset is the page number's low bits shifted by it, no multiply.</summary>
+    private const int TlbEntryShift = 6;
+
     private const X64Register Registers = X64Register.Rdi;
-    private const X64Register PcBase = X64Register.R10;
+    private const X64Register TlbBase = X64Register.R10;
     private const X64Register Limit = X64Register.R9;
 
     private readonly X64Emitter _emitter = new(16384);
@@ -60,6 +64,21 @@ internal sealed unsafe partial class BlockTranslator
     private readonly uint[] _sideExitOffset = new uint[2 * MaxOps];
     private readonly int[] _sideExitRetired = new int[2 * MaxOps];
     private int _sideExits;
+
+    // Taken conditional branches, laid out after the block body: patch position, target offset, retired
+    // including the branch.
+    private readonly int[] _takenExitPatch = new int[MaxOps];
+    private readonly long[] _takenExitTarget = new long[MaxOps];
+    private readonly int[] _takenExitRetired = new int[MaxOps];
+    private int _takenExits;
+
+    // The page's entry words and the block's start (bytes into the page), for direct jumps.
+    private nint* _entries;
+    private uint _startOffset;
+
+    // Which guest registers this block keeps in host registers, and where its loop head (past their loads) is.
+    private readonly GuestRegisterMap _map = new();
+    private int _loopHead;
 
     // Jumps to the block's one epilogue.
     private readonly List<int> _toEpilogue = [];
@@ -73,6 +92,11 @@ internal sealed unsafe partial class BlockTranslator
         ExecTagOffset = (int)((byte*)&t.ExecTag - b);
         AddendOffset = (int)((byte*)&t.Addend - b);
         CodeOffset = (int)((byte*)&t.Code - b);
+        if (sizeof(TlbEntry) != 1 << TlbEntryShift)
+        {
+            throw new InvalidOperationException($"cpu: a TLB entry is {sizeof(TlbEntry)} bytes; the translator indexes by shifting for {1 << TlbEntryShift}");
+        }
+
         var e = new X64Emitter(256);
         EmitPrologue(e);
         PrologueLength = e.Length;
@@ -92,20 +116,32 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>True for an op a block may contain: its kind, and for FP ops its rounding mode and the host.</summary>
     public static bool Translates(DecodedOp* op) => op->Kind is >= Op.Nop and <= Op.Auipc32Addi || (IsFloat(op->Kind) && TranslatesFloat(op));
 
-    /// <summary>True for ops after which a block ends (control transfers).</summary>
-    public static bool EndsBlock(Op kind) => kind is >= Op.Jal and <= Op.Bgeu;
+    /// <summary>
+    /// True for ops after which a block ends: unconditional jumps. A conditional branch does not end it
+    /// (superblocks): its taken direction is a side exit that chains, its fall-through continues the block.
+    /// </summary>
+    public static bool EndsBlock(Op kind) => kind is >= Op.Jal and <= Op.Jalr32;
+
+    /// <summary>True for conditional branches (a side exit when taken).</summary>
+    public static bool IsBranch(Op kind) => kind is >= Op.Beq and <= Op.Bgeu;
 
     /// <summary>
     /// Translates the ops from <paramref name="first"/> (at byte <paramref name="offset"/> of its page),
-    /// which the caller has decoded up to the block's end. Returns how many ops the block holds; 0 when
-    /// the first op is not translatable (then there is no code).
+    /// which the caller has decoded up to the block's end. <paramref name="entries"/> are the page's entry
+    /// words: a jump to a slot of this page that already holds a translation becomes a direct jump (both are
+    /// dropped together, since a page's entry words are cleared all at once), a jump to the block's own start
+    /// a jump within it. Returns how many ops the block holds; 0 when the first op is not translatable (then
+    /// there is no code).
     /// </summary>
-    public int Translate(DecodedOp* first, uint offset)
+    public int Translate(DecodedOp* first, uint offset, nint* entries)
     {
         _emitter.Clear();
         _sideExits = 0;
+        _takenExits = 0;
         _toEpilogue.Clear();
         _fpChecked = false;
+        _entries = entries;
+        _startOffset = offset;
         var op = first;
         var retired = 0;
         var count = 0;
@@ -114,7 +150,10 @@ internal sealed unsafe partial class BlockTranslator
             return 0;
         }
 
+        AllocateRegisters(first, offset);
         EmitPrologue(_emitter);
+        LoadAllocated();
+        _loopHead = _emitter.Length;
         while (true)
         {
             if (count == MaxOps || op->Kind == Op.BlockEnd)
@@ -140,10 +179,27 @@ internal sealed unsafe partial class BlockTranslator
                 break;
             }
 
+            if (IsBranch(op->Kind))
+            {
+                EmitBranch(op, offset, retired + 1);
+                retired++;
+                offset += (uint)op->Len * 2;
+                op += op->Len;
+                continue;
+            }
+
             Emit(op, offset, retired);
             retired += op->Kind is Op.LuiAddi or Op.AuipcAddi or Op.Auipc32Addi ? 2 : 1;
             offset += (uint)op->Len * 2;
             op += op->Len;
+        }
+
+        for (var i = 0; i < _takenExits; i++)
+        {
+            _emitter.Bind(_takenExitPatch[i]);
+            PcPlus(X64Register.Rax, _takenExitTarget[i]);
+            MaskPc();
+            ChainOrExit(_takenExitRetired[i], _takenExitTarget[i]);
         }
 
         for (var i = 0; i < _sideExits; i++)
@@ -159,6 +215,60 @@ internal sealed unsafe partial class BlockTranslator
 
     private static X64Memory X(int r) => X64Memory.At(Registers, r * 8);
 
+    /// <summary>
+    /// Walks the ops the block will hold (as <see cref="Translate"/> does) and gives host registers to the guest
+    /// registers it uses most: twice or more, or once when the block loops onto its own start.
+    /// </summary>
+    private void AllocateRegisters(DecodedOp* first, uint offset)
+    {
+        _map.Clear();
+        var op = first;
+        var loops = false;
+        for (var n = 0; n < MaxOps && op->Kind != Op.BlockEnd && Translates(op); n++)
+        {
+            _map.Use(op->Rs1, write: false);
+            _map.Use(op->Rs2, write: false);
+            _map.Use(op->Rd, write: true);
+            if ((IsBranch(op->Kind) || op->Kind is Op.Jal or Op.Jal32) && offset + op->Imm == _startOffset)
+            {
+                loops = true;
+            }
+
+            if (EndsBlock(op->Kind))
+            {
+                break;
+            }
+
+            offset += (uint)op->Len * 2;
+            op += op->Len;
+        }
+
+        _map.Allocate(loops ? 1 : 2);
+    }
+
+    /// <summary>The block's entry, where chained jumps land: the allocated guest registers from the register file.</summary>
+    private void LoadAllocated()
+    {
+        for (var i = 0; i < _map.Count; i++)
+        {
+            var (guest, host) = _map[i];
+            _emitter.Load(host, X(guest));
+        }
+    }
+
+    /// <summary>On every way out of the block: the allocated guest registers it may have written, back to the register file.</summary>
+    private void StoreAllocated()
+    {
+        for (var i = 0; i < _map.Count; i++)
+        {
+            if (_map.Written(i))
+            {
+                var (guest, host) = _map[i];
+                _emitter.Store(X(guest), host, 8);
+            }
+        }
+    }
+
     /// <summary>Records a jump (its patch position) to an exit that has the interpreter run the op at <paramref name="offset"/>.</summary>
     private void SideExit(int patch, uint offset, int retired)
     {
@@ -171,7 +281,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>dst = guest register r (the 32-bit form zero-extends).</summary>
     private void Read(X64Register dst, int r, bool wide = true)
     {
-        if (GuestRegisterMap.TryHost(r, out var h))
+        if (_map.TryHost(r, out var h))
         {
             _emitter.Move(dst, h, wide);
         }
@@ -184,7 +294,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>Guest register rd = src (all 64 bits).</summary>
     private void Write(int rd, X64Register src)
     {
-        if (GuestRegisterMap.TryHost(rd, out var h))
+        if (_map.TryHost(rd, out var h))
         {
             _emitter.Move(h, src);
         }
@@ -197,7 +307,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>dst op= guest register r.</summary>
     private void AluWith(X64AluOp alu, X64Register dst, int r, bool wide = true)
     {
-        if (GuestRegisterMap.TryHost(r, out var h))
+        if (_map.TryHost(r, out var h))
         {
             _emitter.Alu(alu, dst, h, wide);
         }
@@ -247,7 +357,7 @@ internal sealed unsafe partial class BlockTranslator
             case Op.Lui:
             case Op.Li:
             case Op.LuiAddi:
-                if (GuestRegisterMap.TryHost(rd, out var h))
+                if (_map.TryHost(rd, out var h))
                 {
                     e.MoveImmediate(h, imm);
                 }
@@ -310,43 +420,64 @@ internal sealed unsafe partial class BlockTranslator
         Write(rd, rax);
     }
 
-    /// <summary>rd = rs1 op imm; in place when rd is rs1 and lives in a host register.</summary>
-    private void AluImmediate(X64AluOp alu, int rd, int rs1, long imm, bool wide)
+    /// <summary>
+    /// The register to compute rd = rs1 op ... in: rd's own host register when it has one (rd = rs1 first,
+    /// unless rd is already rs1; never when rd is the other operand <paramref name="rs2"/>, which the copy
+    /// would overwrite), else rax, to be written to rd afterwards.
+    /// </summary>
+    private X64Register Target(int rd, int rs1, int rs2, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
+        if (_map.TryHost(rd, out var h) && rd != rs2)
         {
-            _emitter.AluImmediate(alu, h, (int)imm);
-            return;
+            if (rd != rs1)
+            {
+                Read(h, rs1, wide);
+            }
+
+            return h;
         }
 
         Read(X64Register.Rax, rs1, wide);
-        _emitter.AluImmediate(alu, X64Register.Rax, (int)imm, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        return X64Register.Rax;
     }
 
-    /// <summary>rd = rs1 op rs2; in place when rd is rs1 and lives in a host register.</summary>
-    private void AluRegisters(X64AluOp alu, int rd, int rs1, int rs2, bool wide)
+    /// <summary>Finishes <see cref="Target"/>: W results sign-extended to 64 bits, a result in rax written to rd.</summary>
+    private void Finish(int rd, X64Register result, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
+        if (!wide)
         {
-            AluWith(alu, h, rs2);
-            return;
+            _emitter.SignExtend32(result, result);
         }
 
-        Read(X64Register.Rax, rs1, wide);
-        AluWith(alu, X64Register.Rax, rs2, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        if (result == X64Register.Rax)
+        {
+            Write(rd, X64Register.Rax);
+        }
     }
 
-    /// <summary>W ops compute in 32 bits; the result is sign-extended to 64.</summary>
+    /// <summary>W ops compute in 32 bits; the result in rax is sign-extended to 64.</summary>
     private void SignExtendIfNarrow(bool wide)
     {
         if (!wide)
         {
             _emitter.SignExtend32(X64Register.Rax, X64Register.Rax);
         }
+    }
+
+    /// <summary>rd = rs1 op imm, in rd's host register when it has one.</summary>
+    private void AluImmediate(X64AluOp alu, int rd, int rs1, long imm, bool wide)
+    {
+        var t = Target(rd, rs1, -1, wide);
+        _emitter.AluImmediate(alu, t, (int)imm, wide);
+        Finish(rd, t, wide);
+    }
+
+    /// <summary>rd = rs1 op rs2, in rd's host register when it has one (and is not rs2).</summary>
+    private void AluRegisters(X64AluOp alu, int rd, int rs1, int rs2, bool wide)
+    {
+        var t = Target(rd, rs1, rs2, wide);
+        AluWith(alu, t, rs2, wide);
+        Finish(rd, t, wide);
     }
 
     private void CompareImmediate(int rs1, long imm, X64Condition condition)
@@ -367,16 +498,9 @@ internal sealed unsafe partial class BlockTranslator
 
     private void ShiftImmediate(X64ShiftOp shift, int rd, int rs1, long amount, bool wide)
     {
-        if (wide && rd == rs1 && GuestRegisterMap.TryHost(rd, out var h))
-        {
-            _emitter.Shift(shift, h, (byte)amount);
-            return;
-        }
-
-        Read(X64Register.Rax, rs1, wide);
-        _emitter.Shift(shift, X64Register.Rax, (byte)amount, wide);
-        SignExtendIfNarrow(wide);
-        Write(rd, X64Register.Rax);
+        var t = Target(rd, rs1, -1, wide);
+        _emitter.Shift(shift, t, (byte)amount, wide);
+        Finish(rd, t, wide);
     }
 
     private void ShiftRegisters(X64ShiftOp shift, int rs1, int rs2, bool wide)
