@@ -82,7 +82,7 @@ MESSAGES = [
     ("DirtyBitmap", 131, "Bitmap:bin DirtyPages:i64"),
     ("MigrationSend", 132, "DomainId:i32 Stage:enum:MigrationStage FirstRecord:i32 Config:bin"),
     ("MigrationRoundSent", 133, "Records:i32 Pages:i64 Bytes:i64 DirtyPages:i64 ElapsedNs:i64"),
-    ("MigrationReceive", 134, "Name:str ConsoleBackendDomain:i32 XenstoreDomain:i32 Run:bool=false"),
+    ("MigrationReceive", 134, "Name:str ConsoleBackendDomain:i32 XenstoreDomain:i32"),
     ("HashMemory", 135, "DomainId:i32"),
     ("MemoryHash", 136, "Hash:u64 Pages:i64"),
     ("GetHostCounters", 150, ""),

@@ -3258,15 +3258,13 @@ internal static class ControlWire
 
     private static void WriteMigrationReceive(ref MessagePackWriter w, MigrationReceive m)
     {
-        w.WriteMapHeader(5);
+        w.WriteMapHeader(4);
         w.WriteString("Name"u8);
         w.Write(m.Name);
         w.WriteString("ConsoleBackendDomain"u8);
         w.Write(m.ConsoleBackendDomain);
         w.WriteString("XenstoreDomain"u8);
         w.Write(m.XenstoreDomain);
-        w.WriteString("Run"u8);
-        w.Write(m.Run);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3276,7 +3274,6 @@ internal static class ControlWire
         string? fName = null;
         int fConsoleBackendDomain = default;
         int fXenstoreDomain = default;
-        bool fRun = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3296,10 +3293,6 @@ internal static class ControlWire
                     fXenstoreDomain = r.ReadInt32();
                     seen |= 4UL;
                     break;
-                case "Run":
-                    fRun = r.ReadBoolean();
-                    seen |= 8UL;
-                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3311,10 +3304,10 @@ internal static class ControlWire
 
         if ((seen & 7UL) != 7UL)
         {
-            throw Missing(seen, 7UL, "MigrationReceive", ["Name", "ConsoleBackendDomain", "XenstoreDomain", "Run"]);
+            throw Missing(seen, 7UL, "MigrationReceive", ["Name", "ConsoleBackendDomain", "XenstoreDomain"]);
         }
 
-        return new MigrationReceive(fName!, fConsoleBackendDomain, fXenstoreDomain, fRun) { Id = id };
+        return new MigrationReceive(fName!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
     }
 
     private static void WriteHashMemory(ref MessagePackWriter w, HashMemory m)

@@ -96,11 +96,6 @@ internal static class MigrationRequests
         try
         {
             var (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
-            if (r.Run)
-            {
-                d.Unpause(); // built whole: the guest's downtime ends here, not a round trip later
-            }
-
             return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
         }
         catch (DomainImageException e)

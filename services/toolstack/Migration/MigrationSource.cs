@@ -89,7 +89,6 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         var id = guest.Id;
         var stop = new GuestStop(kernel.Client, suspend, xenstore.Available, id, guest.Name, wasPaused);
         var committed = false;
-        var handedOver = false;
         var logging = false;
         var rounds = 0;
         long pages = 0, bytes = 0;
@@ -128,48 +127,23 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             bytes += round.Bytes;
             rounds++;
             await Report(progress, "stop", rounds, pages, bytes, round, total).ConfigureAwait(false);
-            MigrateResumed resumed;
-            TimeSpan receivedWait, resumedWait;
-            if (request.Verify)
+            var hash = request.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(id), cancel).ConfigureAwait(false)).Hash : 0;
+            var received = await peer.ReceiveAsync<MigrateReceived>(ReceivedTimeout, cancel).ConfigureAwait(false);
+            var receivedWait = Lap(ref phase);
+            if (!received.Ok)
             {
-                // Two phases: the target's digest against ours, then our commit, then it runs the guest.
-                var hash = (await session.CallAsync<MemoryHash>(new HashMemory(id), cancel).ConfigureAwait(false)).Hash;
-                var received = await peer.ReceiveAsync<MigrateReceived>(ReceivedTimeout, cancel).ConfigureAwait(false);
-                receivedWait = Lap(ref phase);
-                if (!received.Ok)
-                {
-                    throw new MigrationException($"{request.Target} did not take the guest: {received.Reason}");
-                }
-
-                if (received.MemoryHash != hash)
-                {
-                    throw new MigrationException($"the guest's memory on {request.Target} differs from ours (digest {received.MemoryHash:x16}, ours {hash:x16})");
-                }
-
-                await peer.SendAsync(new MigrateCommit(), cancel).ConfigureAwait(false);
-                committed = true;
-                resumed = await peer.ReceiveAsync<MigrateResumed>(ResumedTimeout, cancel).ConfigureAwait(false);
-                resumedWait = Lap(ref phase);
-            }
-            else
-            {
-                // One phase: the whole stream is the hand-off; the target's kernel runs the guest once it has built
-                // it and the target says Resumed (or refuses: then nothing runs there and ours resumes). With no word
-                // at all we cannot know whether it runs there: ours stays stopped (as Xen's source does).
-                handedOver = true;
-                var outcome = await peer.ReceiveAsync<DaemonMessage>(ReceivedTimeout, cancel).ConfigureAwait(false);
-                if (outcome is MigrateReceived { Ok: false } refused)
-                {
-                    handedOver = false;
-                    throw new MigrationException($"{request.Target} did not take the guest: {refused.Reason}");
-                }
-
-                resumed = outcome as MigrateResumed ?? throw new MigrationException($"{request.Target} sent {outcome.GetType().Name} where MigrateResumed belongs");
-                committed = true;
-                receivedWait = Lap(ref phase);
-                resumedWait = TimeSpan.Zero;
+                throw new MigrationException($"{request.Target} did not take the guest: {received.Reason}");
             }
 
+            if (request.Verify && received.MemoryHash != hash)
+            {
+                throw new MigrationException($"the guest's memory on {request.Target} differs from ours (digest {received.MemoryHash:x16}, ours {hash:x16})");
+            }
+
+            await peer.SendAsync(new MigrateCommit(), cancel).ConfigureAwait(false);
+            committed = true;
+            var resumed = await peer.ReceiveAsync<MigrateResumed>(ResumedTimeout, cancel).ConfigureAwait(false);
+            var resumedWait = Lap(ref phase);
             var downtime = Stopwatch.GetElapsedTime(stop.StoppedAt);
             await Report(progress, "resumed", rounds, pages, bytes, round with { DirtyPages = 0 }, total).ConfigureAwait(false);
 
@@ -188,7 +162,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             return new MigrateReply(guest.Name, request.Target, resumed.DomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, (long)downtime.TotalMicroseconds,
                 (long)stop.Took.TotalMicroseconds, Us(stopRound), Us(receivedWait), Us(resumedWait), Us(release));
         }
-        catch when (!committed && !handedOver)
+        catch when (!committed)
         {
             // Nothing happened: the log stops, the guest runs on (unless it was paused before we came).
             if (logging)
@@ -207,8 +181,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         }
         catch (MigrationException e)
         {
-            // Committed (or the whole stream sent) but no word back: the target may be running it. Running ours too
-            // could corrupt its disks.
+            // Committed but no word back: the target may be running it. Running ours too could corrupt its disks.
             throw new MigrationException($"{e.Message}; the guest was handed over and stays paused here: check {request.Target} before unpausing it");
         }
     }

@@ -89,9 +89,7 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         ControlMessage reply;
         try
         {
-            // Without --verify the kernel runs the guest the moment it is built: nothing is left for the source to
-            // check, so no commit is awaited (the source stays stopped if it never hears from us; see MigrationSource).
-            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain, Run: !offer.Verify && !offer.Paused), [fd], cancel).ConfigureAwait(false);
+            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain), [fd], cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -108,24 +106,16 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         var adopted = false;
         try
         {
-            if (offer.Verify)
-            {
-                // The source compares digests and commits; only then may the guest run here.
-                var hash = (await session.CallAsync<MemoryHash>(new HashMemory(created.DomainId), cancel).ConfigureAwait(false)).Hash;
-                await peer.SendAsync(new MigrateReceived(true, "", hash), cancel).ConfigureAwait(false);
-                await peer.ReceiveAsync<MigrateCommit>(CommitTimeout, cancel).ConfigureAwait(false);
-                adopted = true; // from here the guest is this host's, whatever the source hears
+            var hash = offer.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(created.DomainId), cancel).ConfigureAwait(false)).Hash : 0;
+            await peer.SendAsync(new MigrateReceived(true, "", hash), cancel).ConfigureAwait(false);
+            await peer.ReceiveAsync<MigrateCommit>(CommitTimeout, cancel).ConfigureAwait(false);
+            adopted = true; // from here the guest is this host's, whatever the source hears
 
-                // Running first, then the console and xenstore attach: the guest's downtime ends here, and what it
-                // puts in its rings meanwhile waits there for the backends.
-                if (!offer.Paused)
-                {
-                    await session.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
-                }
-            }
-            else
+            // Running first, then the console and xenstore attach: the guest's downtime ends here, and what it
+            // puts in its rings meanwhile waits there for the backends.
+            if (!offer.Paused)
             {
-                adopted = true; // the kernel runs it already (or keeps it paused as it was at the source)
+                await session.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
             }
 
             await TrySendAsync(peer, new MigrateResumed(created.DomainId), cancel).ConfigureAwait(false);

@@ -21,11 +21,9 @@ public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, lon
 
 /// <summary>
 /// Reads a whole migration stream from the stream socket sent with the request (one descriptor) into a new
-/// paused domain. Replies DomainCreated; a refused stream creates nothing. Run: the domain is unpaused as soon as
-/// it is built, before the reply (a migration whose target runs the guest without waiting for the source's
-/// commit: the hand-off's shortest path, one hop less in the guest's downtime).
+/// paused domain. Replies DomainCreated; a refused stream creates nothing.
 /// </summary>
-public sealed record MigrationReceive(string Name, int ConsoleBackendDomain, int XenstoreDomain, bool Run = false) : ControlMessage;
+public sealed record MigrationReceive(string Name, int ConsoleBackendDomain, int XenstoreDomain) : ControlMessage;
 
 /// <summary>
 /// A digest of a paused domain's populated RAM (frame numbers and contents): a migration's source and target
