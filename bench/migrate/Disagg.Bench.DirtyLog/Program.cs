@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using Disagg.Bench;
 using Disagg.Kernel.Core;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Migration;
@@ -46,8 +47,9 @@ hv.DestroyDomain(d);
 off.Sort();
 on.Sort();
 var (without, with) = (off[off.Count / 2], on[on.Count / 2]);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"bench: migrate/dirty-log-stores-per-s {with / 1e6:F1} M/s ratio {with / without:F2} vs {without / 1e6:F1} M/s with the log off ({RegionPages} pages, a clean every {cleanEvery.TotalMilliseconds:F0} ms, {cleans} cleans)"));
+new BenchReport("migrate", "0.0").Figure("dirty-log-stores-per-s", with / 1e6, "M/s", with / without,
+    string.Create(CultureInfo.InvariantCulture, $"{without / 1e6:0.0} M/s with the log off"),
+    string.Create(CultureInfo.InvariantCulture, $"{RegionPages} pages, a clean every {cleanEvery.TotalMilliseconds:0} ms, {cleans} cleans"));
 return 0;
 
 // The guest's stores over a window: the rising value it last stored in the region's first page.
