@@ -141,13 +141,14 @@ DAEMON_MESSAGES = [
     ("DeviceListReply", 62, "Devices:list:DeviceRow"),
     ("MigrateRequest", 130, "Domain:str Target:str Live:bool Key:str MaxRounds:i32=30 Verify:bool=false"),
     ("MigrateProgress", 131, "Stage:str Round:i32 Pages:i64 Bytes:i64 DirtyPages:i64 DirtyPagesPerSecond:i64 ElapsedMs:i64"),
-    ("MigrateReply", 132, "Domain:str Target:str TargetDomainId:i32 Rounds:i32 Pages:i64 Bytes:i64 TotalUs:i64 DowntimeUs:i64"),
+    ("MigrateReply", 132, "Domain:str Target:str TargetDomainId:i32 Rounds:i32 Pages:i64 Bytes:i64 TotalUs:i64 DowntimeUs:i64 SuspendUs:i64=0 StopRoundUs:i64=0 ReceivedUs:i64=0 ResumedUs:i64=0 ReleaseUs:i64=0"),
     ("MigrateChallenge", 140, "Nonce:bin Arch:str"),
     ("MigrateOffer", 141, "Proof:bin Name:str Isa:str MaxMemoryKiB:i64 ConfigPath:str Uuid:str Paused:bool Verify:bool=false"),
     ("MigrateAnswer", 142, "Accepted:bool Reason:str"),
     ("MigrateReceived", 143, "Ok:bool Reason:str MemoryHash:u64=0"),
     ("MigrateCommit", 144, ""),
     ("MigrateResumed", 145, "DomainId:i32"),
+    ("MigrateReleased", 200, "Held:str"),
     ("HostCountersReply", 151, "Domains:i32 Services:i32 EventPorts:i32 GrantMaps:i32 SharedPages:i32 FreeMemoryKiB:i64 TotalMemoryKiB:i64"),
 ]
 

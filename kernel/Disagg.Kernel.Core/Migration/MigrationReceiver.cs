@@ -103,6 +103,7 @@ public static class MigrationReceiver
             }
 
             var final = (DomainRecord)record;
+            var stopAt = System.Diagnostics.Stopwatch.GetTimestamp(); // the stop round's state records start here
             if (final.MaxPages != sizes.MaxPages || final.MaxVcpus != sizes.MaxVcpus)
             {
                 throw new DomainImageException(DomainImageError.Malformed, kind, reader.Index - 1, $"the domain changed size during the migration ({sizes.MaxPages} -> {final.MaxPages} pages)");
@@ -132,6 +133,7 @@ public static class MigrationReceiver
             };
             Expect<EndRecord>(reader, ImageRecordKind.End);
 
+            var endAt = System.Diagnostics.Stopwatch.GetTimestamp();
             DomainRestore.Check(hypervisor, image); // ports and grant frames this host can bind
             for (var i = 0; i < received.Length; i++)
             {
@@ -142,7 +144,7 @@ public static class MigrationReceiver
             }
 
             DomainRestore.RestoreState(hypervisor, domain, image);
-            hypervisor.Log.WriteKernel($"received domain {domain.Id} '{domain.Name}' ({header.Isa}): {pages} pages in {reader.Index} records");
+            hypervisor.Log.WriteKernel($"received domain {domain.Id} '{domain.Name}' ({header.Isa}): {pages} pages in {reader.Index} records; state records read in {System.Diagnostics.Stopwatch.GetElapsedTime(stopAt, endAt).TotalMilliseconds:F2} ms, built in {System.Diagnostics.Stopwatch.GetElapsedTime(endAt).TotalMilliseconds:F2} ms");
             return (domain, header.Config);
         }
         catch

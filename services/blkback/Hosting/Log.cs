@@ -18,6 +18,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: connected, ring grant {Ref} ({Pages} page(s)), frontend port {RemotePort} bound as our port {LocalPort}")]
     public static partial void Connected(ILogger logger, int domainId, int device, uint @ref, int pages, int remotePort, int localPort);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "vbd {DomainId}/{Device}: {Image} flushed (fdatasync) and closed")]
+    public static partial void Released(ILogger logger, int domainId, int device, string image);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "vbd {DomainId}/{Device}: {Image}: the flush before closing failed: {Reason}")]
+    public static partial void ReleaseFlushFailed(ILogger logger, int domainId, int device, string image, string reason);
+
 
 
 

@@ -147,11 +147,28 @@ internal sealed class VbdDriver(ChannelFrontendLinks links, IoLoop loop, ILogger
 
     public string? FaultOf(Vbd vbd) => vbd.Ring?.FaultReason;
 
-    /// <summary>The directory went: the image's lock goes with it.</summary>
+    /// <summary>
+    /// The directory went: every write we acknowledged is made durable (fdatasync), then the image's lock goes
+    /// with it. A migration's target opens the disk only once that lock is free (services/toolstack Migration/
+    /// DiskHandOff), so nothing it reads can predate a write this guest was told was done.
+    /// </summary>
     public ValueTask ForgetAsync(Vbd vbd)
     {
-        vbd.Image.Dispose();
-        loop.Changes.Mark(); // its status line goes
+        try
+        {
+            vbd.Image.Flush();
+            Log.Released(log, vbd.FrontendDomain, vbd.DeviceId, vbd.Config.Image);
+        }
+        catch (DiskImageException e)
+        {
+            Log.ReleaseFlushFailed(log, vbd.FrontendDomain, vbd.DeviceId, e.ImagePath, e.Reason);
+        }
+        finally
+        {
+            vbd.Image.Dispose();
+            loop.Changes.Mark(); // its status line goes
+        }
+
         return ValueTask.CompletedTask;
     }
 }

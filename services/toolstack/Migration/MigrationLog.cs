@@ -22,4 +22,10 @@ internal sealed partial class MigrationLog(ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' to {Target} failed, it runs on here: {Reason}")]
     public partial void OutgoingFailed(string name, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' runs on {Target}, but blkback here still held {Held} {Seconds:F0} s after its domain went")]
+    public partial void DisksHeld(string name, string target, string held, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' from {Peer}: {Reason}")]
+    public partial void DevicesLate(string name, string peer, string reason);
 }

@@ -4,8 +4,10 @@ using Disagg.Control;
 using Disagg.Control.Messages;
 using Disagg.Toolstack.Daemon;
 using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Daemon.Save;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
+using Disagg.Toolstack.Xenstore;
 using OkReply = Disagg.Control.Messages.OkReply;
 
 namespace Disagg.Toolstack.Migration;
@@ -13,11 +15,12 @@ namespace Disagg.Toolstack.Migration;
 /// <summary>
 /// `disagg migrate DOMAIN TARGET`: pre-copy with the kernel's dirty log — everything, then what was dirtied
 /// meanwhile, round after round, until the remainder is small or the rounds stop shrinking — then the
-/// stop-and-copy with the guest paused, the target's word that it has the whole guest, our commit, its resume,
+/// stop-and-copy with the guest stopped (a PV guest suspends itself as for a save, so its frontends reconnect
+/// to fresh rings on the target; without xenstored it is paused), the target's word that it has the whole guest, our commit, its resume,
 /// and only then the guest is destroyed here. Until the commit, any failure (a refusal, the target dying, the
 /// connection dropping) stops the dirty log and lets the guest run on here as if nothing happened.
 /// </summary>
-internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, MigrationLog log)
+internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestSuspend suspend, XenstoreDomains xenstore, MigrationLog log)
 {
     /// <summary>Stop pre-copy once this few pages are dirty: the last round then costs about a millisecond.</summary>
     private const long SmallRemainder = 256;
@@ -29,6 +32,9 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ReceivedTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ResumedTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long our blkback may take to flush and close the guest's disks after its domain went.</summary>
+    private static readonly TimeSpan DiskReleaseTimeout = TimeSpan.FromSeconds(20);
 
     public async Task<MigrateReply> RunAsync(MigrateRequest request, Func<MigrateProgress, Task> progress, CancellationToken cancel)
     {
@@ -81,19 +87,16 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         // A connection of its own: each round holds the kernel's session while it writes to the socket.
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var id = guest.Id;
-        var pausedHere = false;
+        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available, id, guest.Name, wasPaused);
         var committed = false;
         var logging = false;
-        long pausedAt = 0;
         var rounds = 0;
         long pages = 0, bytes = 0;
         try
         {
-            if (!request.Live && !wasPaused)
+            if (!request.Live)
             {
-                await Pause(session, id, cancel).ConfigureAwait(false);
-                pausedHere = true;
-                pausedAt = Stopwatch.GetTimestamp();
+                await stop.StopAsync(cancel).ConfigureAwait(false);
             }
 
             logging = true;
@@ -116,25 +119,17 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
                 await Report(progress, "round", rounds, pages, bytes, round, total).ConfigureAwait(false);
             }
 
-            if (!pausedHere && !wasPaused)
-            {
-                await Pause(session, id, cancel).ConfigureAwait(false);
-                pausedHere = true;
-                pausedAt = Stopwatch.GetTimestamp();
-            }
-
-            if (pausedAt == 0)
-            {
-                pausedAt = Stopwatch.GetTimestamp(); // a paused guest has no downtime of ours; the stop round is counted
-            }
-
+            await stop.StopAsync(cancel).ConfigureAwait(false);
+            var phase = Stopwatch.GetTimestamp();
             round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, []), cancel).ConfigureAwait(false);
+            var stopRound = Lap(ref phase);
             pages += round.Pages;
             bytes += round.Bytes;
             rounds++;
             await Report(progress, "stop", rounds, pages, bytes, round, total).ConfigureAwait(false);
             var hash = request.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(id), cancel).ConfigureAwait(false)).Hash : 0;
             var received = await peer.ReceiveAsync<MigrateReceived>(ReceivedTimeout, cancel).ConfigureAwait(false);
+            var receivedWait = Lap(ref phase);
             if (!received.Ok)
             {
                 throw new MigrationException($"{request.Target} did not take the guest: {received.Reason}");
@@ -148,13 +143,24 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             await peer.SendAsync(new MigrateCommit(), cancel).ConfigureAwait(false);
             committed = true;
             var resumed = await peer.ReceiveAsync<MigrateResumed>(ResumedTimeout, cancel).ConfigureAwait(false);
-            var downtime = Stopwatch.GetElapsedTime(pausedAt);
+            var resumedWait = Lap(ref phase);
+            var downtime = Stopwatch.GetElapsedTime(stop.StoppedAt);
             await Report(progress, "resumed", rounds, pages, bytes, round with { DirtyPages = 0 }, total).ConfigureAwait(false);
 
-            // The target runs the guest now: ours goes, console and xenstore entries with it.
+            // The target runs the guest now: ours goes, console, xenstore entries and backends with it. Its disks
+            // go to the target only once our blkback has flushed and closed them (DiskHandOff).
             await guests.ActAsync(guest.Name, DomainAction.Destroy, wait: false, CancellationToken.None).ConfigureAwait(false);
+            var held = await DiskHandOff.WaitReleasedAsync(guest.Config.Disks, DiskReleaseTimeout, CancellationToken.None).ConfigureAwait(false);
+            if (held.Count > 0)
+            {
+                log.DisksHeld(guest.Name, request.Target, string.Join(", ", held), DiskReleaseTimeout.TotalSeconds);
+            }
+
+            await TrySendAsync(peer, new MigrateReleased(string.Join(", ", held))).ConfigureAwait(false);
+            var release = Lap(ref phase);
             log.Left(guest.Name, request.Target, rounds, pages, total.Elapsed.TotalMilliseconds, downtime.TotalMilliseconds);
-            return new MigrateReply(guest.Name, request.Target, resumed.DomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, (long)downtime.TotalMicroseconds);
+            return new MigrateReply(guest.Name, request.Target, resumed.DomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, (long)downtime.TotalMicroseconds,
+                (long)stop.Took.TotalMicroseconds, Us(stopRound), Us(receivedWait), Us(resumedWait), Us(release));
         }
         catch when (!committed)
         {
@@ -164,9 +170,11 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
                 await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.DisableDirtyLog), CancellationToken.None).ConfigureAwait(false);
             }
 
-            if (pausedHere)
+            await stop.UndoAsync().ConfigureAwait(false);
+            if (stop.Suspended)
             {
-                await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.Unpause), CancellationToken.None).ConfigureAwait(false);
+                // Its suspend completed Settled (a shutdown with "preserve"); running again, it has not settled.
+                guest.Settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
             throw;
@@ -178,8 +186,27 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         }
     }
 
-    private static async Task Pause(KernelClient session, int id, CancellationToken cancel) =>
-        await session.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Pause), cancel).ConfigureAwait(false);
+    private static TimeSpan Lap(ref long since)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var lap = Stopwatch.GetElapsedTime(since, now);
+        since = now;
+        return lap;
+    }
+
+    private static long Us(TimeSpan t) => (long)t.TotalMicroseconds;
+
+    private static async Task TrySendAsync(PeerSocket peer, DaemonMessage message)
+    {
+        try
+        {
+            await peer.SendAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (MigrationException)
+        {
+            // the target went away after it resumed the guest: its devices attach when it gives up waiting
+        }
+    }
 
     private static async Task<MigrationRoundSent> SendAsync(KernelClient session, PeerSocket peer, MigrationSend send, CancellationToken cancel)
     {

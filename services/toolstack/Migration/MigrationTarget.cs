@@ -24,6 +24,9 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
     /// <summary>From the end of the stream to the source's commit: its hash and the last messages.</summary>
     private static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>From our Resumed to the source's word that its copy is gone and its disks are closed (flushed).</summary>
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
+
     public async Task ServeAsync(Socket socket, CancellationToken cancel)
     {
         await using var peer = new PeerSocket(socket);
@@ -116,6 +119,10 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             }
 
             await TrySendAsync(peer, new MigrateResumed(created.DomainId), cancel).ConfigureAwait(false);
+
+            // Its devices attach once the source's backends have flushed and closed its disks (a writable disk is
+            // one writer's at a time); meanwhile its frontends wait for xenstore, which serves it only from here.
+            await AwaitReleaseAsync(peer, offer.Name, cancel).ConfigureAwait(false);
             var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
             await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
             log.Arrived(offer.Name, peer.Peer, created.DomainId);
@@ -126,6 +133,22 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             {
                 await session.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task AwaitReleaseAsync(PeerSocket peer, string name, CancellationToken cancel)
+    {
+        try
+        {
+            var released = await peer.ReceiveAsync<MigrateReleased>(ReleaseTimeout, cancel).ConfigureAwait(false);
+            if (released.Held.Length > 0)
+            {
+                log.DevicesLate(name, peer.Peer, $"the source's blkback still holds {released.Held}: those disks will be refused here until it lets go");
+            }
+        }
+        catch (MigrationException e)
+        {
+            log.DevicesLate(name, peer.Peer, $"no word that the source released the guest's disks ({e.Message}); attaching its devices anyway");
         }
     }
 

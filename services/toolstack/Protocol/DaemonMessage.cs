@@ -57,6 +57,7 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(MigrateReceived), Tag = 143)]
 [DerivedTypeShape(typeof(MigrateCommit), Tag = 144)]
 [DerivedTypeShape(typeof(MigrateResumed), Tag = 145)]
+[DerivedTypeShape(typeof(MigrateReleased), Tag = 200)]
 [DerivedTypeShape(typeof(HostCountersReply), Tag = 151)]
 internal abstract record DaemonMessage
 {

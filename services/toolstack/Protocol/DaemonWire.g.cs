@@ -61,6 +61,7 @@ internal static class DaemonWire
         (145, typeof(MigrateResumed)),
         (150, typeof(HostCountersRequest)),
         (151, typeof(HostCountersReply)),
+        (200, typeof(MigrateReleased)),
         (210, typeof(ChannelFaultRequest)),
     ];
 
@@ -117,6 +118,7 @@ internal static class DaemonWire
         MigrateReceived => 143,
         MigrateCommit => 144,
         MigrateResumed => 145,
+        MigrateReleased => 200,
         HostCountersReply => 151,
         _ => -1,
     };
@@ -276,6 +278,9 @@ internal static class DaemonWire
             case MigrateResumed m:
                 WriteMigrateResumed(ref w, m);
                 break;
+            case MigrateReleased m:
+                WriteMigrateReleased(ref w, m);
+                break;
             case HostCountersReply m:
                 WriteHostCountersReply(ref w, m);
                 break;
@@ -337,6 +342,7 @@ internal static class DaemonWire
         143 => ReadMigrateReceived(ref r),
         144 => ReadMigrateCommit(ref r),
         145 => ReadMigrateResumed(ref r),
+        200 => ReadMigrateReleased(ref r),
         151 => ReadHostCountersReply(ref r),
         _ => null,
     };
@@ -2596,7 +2602,7 @@ internal static class DaemonWire
 
     private static void WriteMigrateReply(ref MessagePackWriter w, MigrateReply m)
     {
-        w.WriteMapHeader(9);
+        w.WriteMapHeader(14);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("Target"u8);
@@ -2613,6 +2619,16 @@ internal static class DaemonWire
         w.Write(m.TotalUs);
         w.WriteString("DowntimeUs"u8);
         w.Write(m.DowntimeUs);
+        w.WriteString("SuspendUs"u8);
+        w.Write(m.SuspendUs);
+        w.WriteString("StopRoundUs"u8);
+        w.Write(m.StopRoundUs);
+        w.WriteString("ReceivedUs"u8);
+        w.Write(m.ReceivedUs);
+        w.WriteString("ResumedUs"u8);
+        w.Write(m.ResumedUs);
+        w.WriteString("ReleaseUs"u8);
+        w.Write(m.ReleaseUs);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2627,6 +2643,11 @@ internal static class DaemonWire
         long fBytes = default;
         long fTotalUs = default;
         long fDowntimeUs = default;
+        long fSuspendUs = 0;
+        long fStopRoundUs = 0;
+        long fReceivedUs = 0;
+        long fResumedUs = 0;
+        long fReleaseUs = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2666,6 +2687,26 @@ internal static class DaemonWire
                     fDowntimeUs = r.ReadInt64();
                     seen |= 128UL;
                     break;
+                case "SuspendUs":
+                    fSuspendUs = r.ReadInt64();
+                    seen |= 256UL;
+                    break;
+                case "StopRoundUs":
+                    fStopRoundUs = r.ReadInt64();
+                    seen |= 512UL;
+                    break;
+                case "ReceivedUs":
+                    fReceivedUs = r.ReadInt64();
+                    seen |= 1024UL;
+                    break;
+                case "ResumedUs":
+                    fResumedUs = r.ReadInt64();
+                    seen |= 2048UL;
+                    break;
+                case "ReleaseUs":
+                    fReleaseUs = r.ReadInt64();
+                    seen |= 4096UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2677,10 +2718,10 @@ internal static class DaemonWire
 
         if ((seen & 255UL) != 255UL)
         {
-            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs"]);
+            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs"]);
         }
 
-        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs) { Id = id };
+        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs) { Id = id };
     }
 
     private static void WriteMigrateChallenge(ref MessagePackWriter w, MigrateChallenge m)
@@ -2985,6 +3026,46 @@ internal static class DaemonWire
         }
 
         return new MigrateResumed(fDomainId) { Id = id };
+    }
+
+    private static void WriteMigrateReleased(ref MessagePackWriter w, MigrateReleased m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("Held"u8);
+        w.Write(m.Held);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MigrateReleased ReadMigrateReleased(ref MessagePackReader r)
+    {
+        string? fHeld = null;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Held":
+                    fHeld = ReadString(ref r, "Held");
+                    seen |= 1UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 1UL) != 1UL)
+        {
+            throw Missing(seen, 1UL, "MigrateReleased", ["Held"]);
+        }
+
+        return new MigrateReleased(fHeld!) { Id = id };
     }
 
     private static void WriteHostCountersReply(ref MessagePackWriter w, HostCountersReply m)

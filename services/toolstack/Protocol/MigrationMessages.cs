@@ -10,7 +10,14 @@ internal sealed record MigrateRequest(string Domain, string Target, bool Live, s
 /// <summary>Stage: "round" (pre-copy), "stop" (the stop-and-copy round), "resumed".</summary>
 internal sealed record MigrateProgress(string Stage, int Round, long Pages, long Bytes, long DirtyPages, long DirtyPagesPerSecond, long ElapsedMs) : DaemonMessage;
 
-internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs) : DaemonMessage;
+/// <summary>
+/// The result, with where the time went (microseconds, measured at the source): SuspendUs from the stop request
+/// to the guest stopped (its cooperative suspend, or the pause); StopRoundUs the stop-and-copy round; ReceivedUs
+/// from its end to the target's word that it holds the whole guest; ResumedUs from there to the target's word
+/// that the guest runs (commit, unpause); DowntimeUs from the guest stopped to that word; ReleaseUs after it:
+/// our copy destroyed and its disks closed (flushed) for the target's backends.
+/// </summary>
+internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0) : DaemonMessage;
 
 // Host to host, over the target's --listen TCP socket (docs/SAVE-RESTORE.md, "Live migration"):
 // challenge -> offer -> answer, the image stream (kernel to kernel), received -> commit -> resumed.
@@ -33,3 +40,9 @@ internal sealed record MigrateReceived(bool Ok, string Reason, ulong MemoryHash 
 internal sealed record MigrateCommit : DaemonMessage;
 
 internal sealed record MigrateResumed(int DomainId) : DaemonMessage;
+
+/// <summary>
+/// After <see cref="MigrateResumed"/>: the source's copy is gone and its backends closed the guest's writable
+/// disks after flushing them (Held names any still open at the time limit); the target attaches its devices now.
+/// </summary>
+internal sealed record MigrateReleased(string Held) : DaemonMessage;
