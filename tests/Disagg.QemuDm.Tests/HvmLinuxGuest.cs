@@ -19,6 +19,7 @@ internal sealed class HvmLinuxGuest : IAsyncDisposable
 
     private readonly KernelClient _control;
     private readonly string _socket;
+    private readonly System.Text.StringBuilder _earlier = new();
 
     private HvmLinuxGuest(KernelClient control, int id, ServiceProcess dm, string socket, UartConsole console)
     {
@@ -34,6 +35,9 @@ internal sealed class HvmLinuxGuest : IAsyncDisposable
     public ServiceProcess DeviceModel { get; }
 
     public UartConsole Console { get; private set; }
+
+    /// <summary>Everything the console showed, over every connection (a restarted qemu-dm replays what nobody read).</summary>
+    public string History => _earlier + Console.Text;
 
     /// <summary>Where the console's text was last looked at: each wait starts there.</summary>
     public int At { get; private set; }
@@ -64,39 +68,49 @@ internal sealed class HvmLinuxGuest : IAsyncDisposable
     }
 
     /// <summary>
-    /// Types <paramref name="command"/> and waits for its end marker; returns what it printed (the echoed
-    /// command line excluded).
+    /// Types <paramref name="command"/> and waits for it to end; returns what it printed (the echoed command
+    /// line excluded). A non-zero exit status throws with the output.
     /// </summary>
     public async Task<string> RunAsync(string command, TimeSpan? timeout = null)
     {
-        // The shell echoes what is typed: the marker is printed from two quoted halves, so only the
-        // command's own output contains it whole.
+        // The shell echoes what is typed (wrapped at 80 columns): the command's output is framed by markers
+        // printed from two quoted halves each, so only the output holds them whole.
         var tag = $"{Guid.NewGuid():N}"[..8];
         var from = Console.Text.Length;
-        await Console.TypeAsync($"{command}; echo \"end-\"\"{tag}-$?.\"");
-        var end = await Console.WaitForAsync($"end-{tag}-", timeout ?? TimeSpan.FromMinutes(2), from);
+        await Console.TypeAsync($"echo \"beg-\"\"{tag}.\"; {command}; echo \"end-\"\"{tag}-$?.\"");
+        var begin = await Console.WaitForAsync($"beg-{tag}.", timeout ?? TimeSpan.FromMinutes(2), from);
+        var end = await Console.WaitForAsync($"end-{tag}-", timeout ?? TimeSpan.FromMinutes(2), begin);
         var done = await Console.WaitForAsync(".", TimeSpan.FromSeconds(30), end);
         var text = Console.Text;
         At = done;
         var status = text[end..(done - 1)];
-        var echoed = text.IndexOf('\n', from);
-        var output = echoed >= 0 && echoed < end ? text[(echoed + 1)..(end - $"end-{tag}-".Length)] : string.Empty;
+        var output = text[begin..(end - $"end-{tag}-".Length)].Replace("\r", string.Empty, StringComparison.Ordinal).TrimStart('\n');
         if (status != "0")
         {
             throw new InvalidOperationException($"'{command}' failed (status {status}):\n{output}");
         }
 
-        return output.Replace("\r", string.Empty, StringComparison.Ordinal);
+        return output;
     }
 
     /// <summary>Types a command without waiting for it (a background job, a long copy).</summary>
     public Task TypeAsync(string command) => Console.TypeAsync(command);
 
-    /// <summary>SIGKILL qemu-dm and start a new one with the same arguments; the console is reconnected.</summary>
-    public async Task RestartDeviceModelAsync()
+    /// <summary>
+    /// SIGKILL qemu-dm and start a new one with the same arguments; the console is reconnected.
+    /// <paramref name="stoppedFor"/>: SIGSTOP it first and wait, so the guest's requests pile up unserved.
+    /// </summary>
+    public async Task RestartDeviceModelAsync(TimeSpan? stoppedFor = null)
     {
+        if (stoppedFor is { } wait)
+        {
+            Disagg.Interop.ProcessSignals.Send(DeviceModel.Pid, Disagg.Interop.ProcessSignals.Sigstop);
+            await Task.Delay(wait);
+        }
+
         DeviceModel.Kill();
         await Console.DisposeAsync();
+        _earlier.Append(Console.Text);
         await DeviceModel.StartAsync();
         Console = await UartConsole.ConnectAsync(_socket, TimeSpan.FromSeconds(30));
         At = 0;

@@ -90,7 +90,7 @@ public sealed class LinuxVirtioBlkTests(ITestOutputHelper output) : IAsyncLifeti
         }
         finally
         {
-            output.WriteLine(guest.Console.Text);
+            output.WriteLine(guest.History);
             output.WriteLine(guest.DeviceModel.StdErr);
         }
     }

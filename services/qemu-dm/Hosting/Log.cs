@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio-mmio slot {Slot} at 0x{Base:x} (PLIC {Irq}): {Device}")]
     public static partial void VirtioSlot(ILogger logger, int domain, int slot, ulong @base, int irq, string device);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio slot {Slot} state resumed: {Device}")]
-    public static partial void VirtioResumed(ILogger logger, int domain, int slot, string device);
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio slot {Slot} state resumed: {Device}, {Completed} requests completed on resume")]
+    public static partial void VirtioResumed(ILogger logger, int domain, int slot, string device, int completed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "domain {Domain}: guest driver error, device needs reset: {Fault}")]
     public static partial void VirtioFault(ILogger logger, int domain, string fault);

@@ -128,9 +128,9 @@ internal static class QemuDmHost
                 uart.Resume();
                 foreach (var slot in slots.All)
                 {
-                    if (slot.Resume())
+                    if (slot.Resume() is { } completed)
                     {
-                        Log.VirtioResumed(log, options.Domain, slot.Index, slot.Transport!.DeviceName);
+                        Log.VirtioResumed(log, options.Domain, slot.Index, slot.Transport!.DeviceName, completed);
                     }
                 }
 
