@@ -13,7 +13,7 @@ using Disagg.TestSupport;
 // Restart: a guest loop of single 4 KiB reads stamps each completion; qemu-dm is SIGKILLed and started
 // again; the longest gap between stamps is what the guest saw.
 var quick = args.Contains("--quick");
-var report = new Benchreport.Figure("hvm-blk", ratioFormat: "0.#");
+var report = new BenchReport("hvm-blk", ratioFormat: "0.#");
 var many = quick ? 400 : 2000;
 const int Few = 100;
 
