@@ -10,11 +10,11 @@ using Disagg.TestSupport;
 // bench/hvm-blk: Debian's Linux (HVM, 2 vCPUs) with a 64 MiB raw virtio disk served by disagg-qemu-dm.
 // 4 KiB O_DIRECT reads, timed inside the guest: the difference between a long and a short dd over the
 // difference in reads (process start cancels). Floor: a host pread loop of 4 KiB over the same image.
-// Restart: a guest loop of single 4 KiB reads stamps each completion; qemu-dm is SIGKILLed and started
+// Restart: a guest loop of single 4 KiB reads stamps each completion (/proc/uptime, 10 ms: busybox date has no %N); qemu-dm is SIGKILLed and started
 // again; the longest gap between stamps is what the guest saw.
 var quick = args.Contains("--quick");
 var report = new BenchReport("hvm-blk", ratioFormat: "0.#");
-var many = quick ? 400 : 2000;
+var many = quick ? 400 : 3000;
 const int Few = 100;
 
 var state = Directory.CreateTempSubdirectory("bench-hvm-blk").FullName;
@@ -39,13 +39,13 @@ try
 
     // The restart first: the reads below are then all the new qemu-dm served, and its exit counts their copies.
     // Stamps go to guest tmpfs (the UART is qemu-dm's too: the console must not be the clock).
-    await guest.TypeAsync("(i=0; while [ ! -f /tmp/stop ]; do dd if=/dev/vda of=/dev/null bs=4096 count=1 skip=$((i % 16000)) iflag=direct 2>/dev/null; date +%s%N; i=$((i+1)); done > /tmp/stamps) &");
+    await guest.TypeAsync("(i=0; while [ ! -f /tmp/stop ]; do dd if=/dev/vda of=/dev/null bs=4096 count=1 skip=$((i % 16000)) iflag=direct 2>/dev/null; read up idle < /proc/uptime; echo ${up%.*}${up#*.}; i=$((i+1)); done > /tmp/stamps) &");
     await guest.RunAsync("sleep 3"); // the loop's line is read whole (typed input waits in qemu-dm) and it runs
     var clock = Stopwatch.StartNew();
     await guest.RestartDeviceModelAsync();
     var ready = clock.Elapsed;
     await Task.Delay(TimeSpan.FromSeconds(3));
-    var gap = await guest.RunAsync("touch /tmp/stop; sleep 2; awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { printf \"gap=%d n=%d\\n\", m / 1000, NR }' /tmp/stamps");
+    var gap = await guest.RunAsync("touch /tmp/stop; sleep 2; awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { printf \"gap=%d n=%d\\n\", m * 10000, NR }' /tmp/stamps");
     var gapUs = double.Parse(gap[(gap.IndexOf("gap=", StringComparison.Ordinal) + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
 
     var small = await GuestMicrosecondsAsync(guest, Few);
@@ -77,7 +77,7 @@ finally
 
 static async Task<double> GuestMicrosecondsAsync(HvmLinuxGuest guest, int reads)
 {
-    var output = await guest.RunAsync($"t0=$(date +%s%N); dd if=/dev/vda of=/dev/null bs=4096 count={reads} iflag=direct 2>/dev/null; t1=$(date +%s%N); echo us=$(((t1 - t0) / 1000))");
+    var output = await guest.RunAsync($"read u0 x < /proc/uptime; dd if=/dev/vda of=/dev/null bs=4096 count={reads} iflag=direct 2>/dev/null; read u1 x < /proc/uptime; echo us=$(((${{u1%.*}}${{u1#*.}} - ${{u0%.*}}${{u0#*.}}) * 10000))");
     var at = output.IndexOf("us=", StringComparison.Ordinal);
     return double.Parse(output[(at + 3)..].Split('\n')[0].Trim(), CultureInfo.InvariantCulture);
 }
