@@ -78,6 +78,7 @@ MESSAGES = [
     ("ReadGuestMemory", 105, "Domain:i32 Address:u64 Length:i32"),
     ("GuestMemoryData", 106, "Data:bin"),
     ("WriteGuestMemory", 107, "Domain:i32 Address:u64 Data:bin"),
+    ("GuestMemoryBatch", 180, "Domain:i32 Writes:list:GuestMemoryWrite ReadAddress:u64 ReadLength:i32"),
     ("CleanDirtyLog", 130, "DomainId:i32"),
     ("DirtyBitmap", 131, "Bitmap:bin DirtyPages:i64"),
     ("MigrationSend", 132, "DomainId:i32 Stage:enum:MigrationStage FirstRecord:i32 Config:bin"),
@@ -94,6 +95,7 @@ MESSAGES = [
 RECORDS = [
     ("DomainSummary", "DomainId:i32 Name:str State:str ShutdownReason:i32 MemoryKiB:i64 MaxMemoryKiB:i64 TargetKiB:i64 VcpusOnline:i32 MaxVcpus:i32 CpuTimeNs:i64 IsService:bool ConsolePort:i32=0 XenstorePort:i32=0 ConsoleFrame:u64=0 XenstoreFrame:u64=0 ConsoleBackendDomain:i32=0 XenstoreDomain:i32=0"),
     ("VcpuSummary", "DomainId:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:u64 Online:bool"),
+    ("GuestMemoryWrite", "Address:u64 Data:bin"),
     ("GrantCopyOp", "SourceIsGrant:bool SourceDomain:i32 SourceRefOrFrame:u64 SourceOffset:u16 DestIsGrant:bool DestDomain:i32 DestRefOrFrame:u64 DestOffset:u16 Length:u16"),
 ]
 

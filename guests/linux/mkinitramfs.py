@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Applets the init script and test commands use; busybox dispatches on argv[0].
 APPLETS = ["sh", "cat", "echo", "mount", "mkdir", "poweroff", "ls", "uname", "grep", "head", "wc", "sleep", "dmesg", "true",
            "insmod", "umount", "sync", "cp", "rm", "dd", "md5sum", "sha256sum", "cmp", "seq", "tr", "od", "hexdump", "time", "date",
-           "ifconfig", "ip", "ping", "route", "sed", "awk", "tail", "find", "xargs", "test", "["]
+           "ifconfig", "ip", "ping", "route", "sed", "awk", "tail", "find", "xargs", "test", "[", "devmem", "blockdev"]
 
 
 def entry(ino, name, mode, data=b"", nlink=1):

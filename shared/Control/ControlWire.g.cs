@@ -74,6 +74,7 @@ internal static class ControlWire
         (151, typeof(HostCounters)),
         (160, typeof(WatchConsoles)),
         (161, typeof(ConsoleActivity)),
+        (180, typeof(GuestMemoryBatch)),
         (210, typeof(InjectChannelFault)),
         (211, typeof(ChannelFaultArmed)),
     ];
@@ -135,6 +136,7 @@ internal static class ControlWire
         ReadGuestMemory => 105,
         GuestMemoryData => 106,
         WriteGuestMemory => 107,
+        GuestMemoryBatch => 180,
         CleanDirtyLog => 130,
         DirtyBitmap => 131,
         MigrationSend => 132,
@@ -316,6 +318,9 @@ internal static class ControlWire
             case WriteGuestMemory m:
                 WriteWriteGuestMemory(ref w, m);
                 break;
+            case GuestMemoryBatch m:
+                WriteGuestMemoryBatch(ref w, m);
+                break;
             case CleanDirtyLog m:
                 WriteCleanDirtyLog(ref w, m);
                 break;
@@ -411,6 +416,7 @@ internal static class ControlWire
         105 => ReadReadGuestMemory(ref r),
         106 => ReadGuestMemoryData(ref r),
         107 => ReadWriteGuestMemory(ref r),
+        180 => ReadGuestMemoryBatch(ref r),
         130 => ReadCleanDirtyLog(ref r),
         131 => ReadDirtyBitmap(ref r),
         132 => ReadMigrationSend(ref r),
@@ -3052,6 +3058,71 @@ internal static class ControlWire
         return new WriteGuestMemory(fDomain, fAddress, fData!) { Id = id };
     }
 
+    private static void WriteGuestMemoryBatch(ref MessagePackWriter w, GuestMemoryBatch m)
+    {
+        w.WriteMapHeader(5);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Writes"u8);
+        w.WriteArrayHeader(m.Writes.Count);
+        foreach (var x in m.Writes)
+        {
+            WriteGuestMemoryWrite(ref w, x);
+        }
+        w.WriteString("ReadAddress"u8);
+        w.Write(m.ReadAddress);
+        w.WriteString("ReadLength"u8);
+        w.Write(m.ReadLength);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static GuestMemoryBatch ReadGuestMemoryBatch(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        GuestMemoryWrite[]? fWrites = null;
+        ulong fReadAddress = default;
+        int fReadLength = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Writes":
+                    fWrites = ReadArray(ref r, "Writes", ReadGuestMemoryWrite);
+                    seen |= 2UL;
+                    break;
+                case "ReadAddress":
+                    fReadAddress = r.ReadUInt64();
+                    seen |= 4UL;
+                    break;
+                case "ReadLength":
+                    fReadLength = r.ReadInt32();
+                    seen |= 8UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 15UL) != 15UL)
+        {
+            throw Missing(seen, 15UL, "GuestMemoryBatch", ["Domain", "Writes", "ReadAddress", "ReadLength"]);
+        }
+
+        return new GuestMemoryBatch(fDomain, fWrites!, fReadAddress, fReadLength) { Id = id };
+    }
+
     private static void WriteCleanDirtyLog(ref MessagePackWriter w, CleanDirtyLog m)
     {
         w.WriteMapHeader(2);
@@ -3846,6 +3917,47 @@ internal static class ControlWire
         }
 
         return new VcpuSummary(fDomainId, fVcpu, fPcpu, fState!, fCpuTimeNs, fAffinity, fOnline);
+    }
+
+    private static void WriteGuestMemoryWrite(ref MessagePackWriter w, GuestMemoryWrite m)
+    {
+        w.WriteMapHeader(2);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Data"u8);
+        WriteBin(ref w, m.Data);
+    }
+
+    private static GuestMemoryWrite ReadGuestMemoryWrite(ref MessagePackReader r)
+    {
+        ulong fAddress = default;
+        byte[]? fData = null;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 1UL;
+                    break;
+                case "Data":
+                    fData = ReadBin(ref r, "Data");
+                    seen |= 2UL;
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 3UL) != 3UL)
+        {
+            throw Missing(seen, 3UL, "GuestMemoryWrite", ["Address", "Data"]);
+        }
+
+        return new GuestMemoryWrite(fAddress, fData!);
     }
 
     private static void WriteGrantCopyOp(ref MessagePackWriter w, GrantCopyOp m)

@@ -128,6 +128,31 @@ public sealed class StateTests
     }
 
     [Fact]
+    public void ARestartLongAfterSetUpResumesFromGuestMemoryWhateverTheRecordSays()
+    {
+        // The record is written at set-up; the guest then completes three queues' worth of requests.
+        var d = new GuestDriver((ram, irq) => new VirtioMmioTransport(new VirtioRngDevice("rng"), ram, irq));
+        var q = d.Bringup(VirtioDeviceType.Entropy, 1)[0];
+        var saved = VirtioStateCodec.Decode("rng", VirtioStateCodec.Encode(d.Transport.SaveState()));
+        var buffer = d.Alloc(16);
+        for (var i = 0; i < 3 * q.Size + 5; i++)
+        {
+            q.Add((buffer, 16, true));
+            q.Submit();
+            Assert.True(q.TryTakeUsed(out _, out _));
+        }
+
+        var restored = new GuestDriver(d.Ram, (ram, irq) => new VirtioMmioTransport(new VirtioRngDevice("rng"), ram, irq), d.NextFree);
+        restored.Transport.RestoreState(saved, afterRestart: true);
+        restored.Transport.Resume();
+        Assert.Null(restored.Transport.LastFault);
+        var guest = restored.Reattach(q);
+        guest.Add((buffer, 16, true));
+        guest.Submit();
+        Assert.Equal((ushort)((3 * q.Size) + 6), (ushort)guest.UsedIdxInRam);
+    }
+
+    [Fact]
     public void RestoreFindsGuestUsedIndexMoreThanAQueueAheadAndNeedsReset()
     {
         var d = new GuestDriver((ram, irq) => new VirtioMmioTransport(new VirtioRngDevice("rng"), ram, irq));

@@ -15,7 +15,7 @@ namespace Disagg.Kernel.Control;
 internal sealed partial class ControlSession
 {
     private static bool IsDeviceModelRequest(ControlMessage request) =>
-        request is SetDeviceModel or MapIoreqPage or SetIrqLevel or DeviceModelShutdown or ReadGuestMemory or WriteGuestMemory;
+        request is SetDeviceModel or MapIoreqPage or SetIrqLevel or DeviceModelShutdown or ReadGuestMemory or WriteGuestMemory or GuestMemoryBatch;
 
     private ControlMessage HandleDeviceModel(ControlMessage request, out FileDescriptor[]? fds)
     {
@@ -45,6 +45,7 @@ internal sealed partial class ControlSession
             DeviceModelShutdown d => d.Domain,
             ReadGuestMemory r => r.Domain,
             WriteGuestMemory w => w.Domain,
+            GuestMemoryBatch b => b.Domain,
             _ => -1,
         });
         switch (request)
@@ -78,9 +79,37 @@ internal sealed partial class ControlSession
             case WriteGuestMemory w:
                 CheckRange(domain, w.Address, w.Data?.Length ?? 0);
                 return DeviceModelMemory.TryCopy(domain, w.Address, w.Data ?? [], write: true) ? new OkReply() : Gone(domain);
+            case GuestMemoryBatch b:
+                return Batch(domain, b);
             default:
                 return Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a device-model request");
         }
+    }
+
+    /// <summary>Checks every range of the batch, then writes in order and reads: all of it or, for a bad range, nothing.</summary>
+    private static ControlMessage Batch(Domain domain, GuestMemoryBatch b)
+    {
+        var total = 0L;
+        foreach (var w in b.Writes ?? [])
+        {
+            total += CheckRange(domain, w.Address, w.Data?.Length ?? 0);
+        }
+
+        if (total > GuestMemoryBatch.MaxWriteBytes)
+        {
+            return Error(XenErrno.E2BIG, $"domain {domain.Id}: a guest-memory batch of {total} bytes of writes (at most {GuestMemoryBatch.MaxWriteBytes})");
+        }
+
+        var read = b.ReadLength == 0 ? [] : new byte[CheckRange(domain, b.ReadAddress, b.ReadLength)];
+        foreach (var w in b.Writes ?? [])
+        {
+            if (!DeviceModelMemory.TryCopy(domain, w.Address, w.Data ?? [], write: true))
+            {
+                return Gone(domain);
+            }
+        }
+
+        return read.Length == 0 || DeviceModelMemory.TryCopy(domain, b.ReadAddress, read, write: false) ? new GuestMemoryData(read) : Gone(domain);
     }
 
     private Domain Hvm(int id)

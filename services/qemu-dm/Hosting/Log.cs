@@ -14,11 +14,14 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio-mmio slot {Slot} at 0x{Base:x} (PLIC {Irq}): {Device}")]
     public static partial void VirtioSlot(ILogger logger, int domain, int slot, ulong @base, int irq, string device);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio slot {Slot} state resumed: {Device}")]
-    public static partial void VirtioResumed(ILogger logger, int domain, int slot, string device);
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: virtio slot {Slot} state resumed: {Device}, {Completed} requests completed on resume")]
+    public static partial void VirtioResumed(ILogger logger, int domain, int slot, string device, int completed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "domain {Domain}: guest driver error, device needs reset: {Fault}")]
     public static partial void VirtioFault(ILogger logger, int domain, string fault);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: guest memory: {Copies} copies in {RoundTrips} round trips")]
+    public static partial void GuestMemory(ILogger logger, int domain, long copies, long roundTrips);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "domain {Domain}: the ioreq loop cannot go on; exiting so the supervisor restarts us (the guest waits)")]
     public static partial void LoopFailed(ILogger logger, int domain, Exception error);

@@ -128,13 +128,14 @@ internal static class QemuDmHost
                 uart.Resume();
                 foreach (var slot in slots.All)
                 {
-                    if (slot.Resume())
+                    if (slot.Resume() is { } completed)
                     {
-                        Log.VirtioResumed(log, options.Domain, slot.Index, slot.Transport!.DeviceName);
+                        Log.VirtioResumed(log, options.Domain, slot.Index, slot.Transport!.DeviceName, completed);
                     }
                 }
 
-                Serve(channel, page, ports, devices, uart, console, stop.Token);
+                platform.FlushGuestWrites();
+                Serve(channel, page, ports, devices, platform, uart, console, stop.Token);
             }
             catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or TimeoutException or ObjectDisposedException)
             {
@@ -161,6 +162,7 @@ internal static class QemuDmHost
         System.Console.Out.Flush();
         loop.Start();
         await Task.Run(loop.Join).ConfigureAwait(false);
+        Log.GuestMemory(log, options.Domain, platform.GuestMemoryCopies, platform.GuestMemoryRoundTrips);
         return exitCode;
     }
 
@@ -187,9 +189,10 @@ internal static class QemuDmHost
 
     /// <summary>
     /// The one ioreq thread: take the pending events (their bits only say "look"), serve every slot with a
-    /// request, answer and notify each on its vCPU's port, move typed bytes into the UART, send its output.
+    /// request, answer and notify each on its vCPU's port (the guest-memory writes the access made are sent
+    /// first), move typed bytes into the UART, send its output.
     /// </summary>
-    private static void Serve(ServiceChannel channel, IoreqPage page, List<int> ports, DeviceMap devices, Ns16550a uart, ConsoleSocket console, CancellationToken stop)
+    private static void Serve(ServiceChannel channel, IoreqPage page, List<int> ports, DeviceMap devices, KernelDevicePlatform platform, Ns16550a uart, ConsoleSocket console, CancellationToken stop)
     {
         Span<int> pending = stackalloc int[64];
         while (!stop.IsCancellationRequested)
@@ -216,6 +219,7 @@ internal static class QemuDmHost
                     devices.Write(address, size, data);
                 }
 
+                platform.FlushGuestWrites(); // what the access did to guest memory is there before the vCPU goes on
                 page.Answer(v, size, read, value);
                 if (!channel.Notify(ports[v]))
                 {

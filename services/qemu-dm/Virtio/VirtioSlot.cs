@@ -81,24 +81,39 @@ internal sealed class VirtioSlot : IMmioWindow, IInterruptLine, IVirtioTransport
     /// After start: takes back a predecessor's record if there is one (queues resume from used.idx in guest
     /// memory, requests taken but not completed run again), then sends the line's level as the state says:
     /// the kernel may still hold the level a dead predecessor set. A record that is not this device's is a
-    /// <see cref="VirtioStateException"/>. Returns true when a record was resumed.
+    /// <see cref="VirtioStateException"/>. Returns the requests completed while resuming (taken by the dead
+    /// process and run again, or made available while nobody served them), or null when there was no record.
     /// </summary>
-    public bool Resume()
+    public int? Resume()
     {
         if (_transport is not { } t || StateFile is null)
         {
-            return false;
+            return null;
         }
 
         var record = VirtioStateFile.Read(t.DeviceName, StateFile);
+        int? completed = null;
         if (record is not null)
         {
             t.RestoreState(record, afterRestart: true);
+            var before = 0;
+            for (var q = 0; q < t.QueueCount; q++)
+            {
+                before += t.Queue(q).UsedIdx;
+            }
+
             t.Resume();
+            completed = 0;
+            for (var q = 0; q < t.QueueCount; q++)
+            {
+                completed += t.Queue(q).UsedIdx;
+            }
+
+            completed = (ushort)(completed - before);
         }
 
         SetLevel(t.InterruptStatus != 0, force: true);
-        return record is not null;
+        return completed;
     }
 
     void IInterruptLine.SetLevel(bool asserted) => SetLevel(asserted, force: false);

@@ -60,6 +60,7 @@ namespace Disagg.Control.Messages;
 [DerivedTypeShape(typeof(ReadGuestMemory), Tag = 105)]
 [DerivedTypeShape(typeof(GuestMemoryData), Tag = 106)]
 [DerivedTypeShape(typeof(WriteGuestMemory), Tag = 107)]
+[DerivedTypeShape(typeof(GuestMemoryBatch), Tag = 180)]
 [DerivedTypeShape(typeof(CleanDirtyLog), Tag = 130)]
 [DerivedTypeShape(typeof(DirtyBitmap), Tag = 131)]
 [DerivedTypeShape(typeof(MigrationSend), Tag = 132)]

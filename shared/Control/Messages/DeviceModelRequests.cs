@@ -43,3 +43,19 @@ public sealed record GuestMemoryData(byte[] Data) : ControlMessage;
 
 /// <summary>The device model writes its domain's guest-physical memory; as <see cref="ReadGuestMemory"/>.</summary>
 public sealed record WriteGuestMemory(int Domain, ulong Address, byte[] Data) : ControlMessage;
+
+/// <summary>
+/// The device model's guest-memory copies in one round trip: <paramref name="Writes"/> in order, then a read of
+/// <paramref name="ReadLength"/> bytes at <paramref name="ReadAddress"/> (0: none), answered with
+/// <see cref="GuestMemoryData"/>. Every range is checked first (each within the domain's RAM, each at most
+/// 64 KiB, all writes together at most 256 KiB): a batch with one bad range does nothing. qemu-dm holds its
+/// writes until its next read, interrupt or ioreq answer, so a virtio request costs its reads' round trips only.
+/// </summary>
+public sealed record GuestMemoryBatch(int Domain, IReadOnlyList<GuestMemoryWrite> Writes, ulong ReadAddress, int ReadLength) : ControlMessage
+{
+    /// <summary>Bytes all writes of one batch may carry together: bounded work per request.</summary>
+    public const int MaxWriteBytes = 256 * 1024;
+}
+
+/// <summary>One write of a <see cref="GuestMemoryBatch"/>.</summary>
+public sealed record GuestMemoryWrite(ulong Address, byte[] Data);

@@ -308,20 +308,22 @@ public sealed class Virtqueue
             return;
         }
 
-        if (!_memory.TryReadU16(UsedRing + VirtqLayout.IdxOffset, out var guestUsed))
+        if (!_memory.TryReadU16(UsedRing + VirtqLayout.IdxOffset, out var guestUsed) || !_memory.TryReadU16(AvailRing + VirtqLayout.IdxOffset, out var guestAvail))
         {
-            Fail(VirtioFaultReason.OutsideRam, $"used ring 0x{UsedRing:x} is not RAM");
+            Fail(VirtioFaultReason.OutsideRam, $"used ring 0x{UsedRing:x} or avail ring 0x{AvailRing:x} is not RAM");
             return;
         }
 
-        var ahead = (ushort)(guestUsed - state.UsedIdx);
-        if (ahead > Size)
+        // The record is from set-up time (indices are not persisted per request): any number of requests may
+        // have completed since. Chains complete in order, one used entry each, so used.idx in guest memory is
+        // where to go on; it can only be behind avail.idx, by at most a queue.
+        if ((ushort)(guestAvail - guestUsed) > Size)
         {
-            Fail(VirtioFaultReason.RestoreMismatch, $"used.idx {guestUsed} in guest memory, {state.UsedIdx} saved, queue size {Size}");
+            Fail(VirtioFaultReason.RestoreMismatch, $"used.idx {guestUsed} is not within a queue ({Size}) behind avail.idx {guestAvail} in guest memory");
             return;
         }
 
-        LastAvail = _knownAvailIdx = (ushort)(state.LastAvail + ahead);
+        LastAvail = _knownAvailIdx = guestUsed;
         UsedIdx = _signalledUsed = guestUsed;
     }
 }
