@@ -1,5 +1,6 @@
 using System.Net;
 using Disagg.Control;
+using Disagg.Netif;
 
 namespace Disagg.TestSupport.Netif;
 
