@@ -101,7 +101,16 @@ public class Netfront : IAsyncDisposable
     {
         var (tx, rx) = await AllocRingsAsync(channel, cancel).ConfigureAwait(false);
         var fe = new Netfront(channel, xs, vif, backendDomain, tx, rx, layout);
-        await fe.HandshakeAsync(writeToolstackKeys, patience, cancel).ConfigureAwait(false);
+        try
+        {
+            await fe.HandshakeAsync(writeToolstackKeys, patience, cancel).ConfigureAwait(false);
+        }
+        catch
+        {
+            await fe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return fe;
     }
 
