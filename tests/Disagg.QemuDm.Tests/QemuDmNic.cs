@@ -80,9 +80,10 @@ internal sealed class QemuDmNic : IAsyncDisposable
 
     public int CountConnected() => Dm.StdErr.Split('\n').Count(l => l.Contains("nic0: mac", StringComparison.Ordinal) && l.Contains("connected to netback", StringComparison.Ordinal));
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Kills qemu-dm; the rig is the test's to dispose.</summary>
+    public ValueTask DisposeAsync()
     {
         Dm.Dispose();
-        await Rig.DisposeAsync();
+        return ValueTask.CompletedTask;
     }
 }
