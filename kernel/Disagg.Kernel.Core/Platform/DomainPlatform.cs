@@ -52,6 +52,8 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                 return SystemReset(domain, hart);
             case SbiExtension.DebugConsole:
                 return DebugConsole(domain, hart, fid);
+            case SbiExtension.Pmu when fid == 0:
+                return Done(hart, SbiExtension.ErrSuccess, 0); // sbi_pmu_num_counters: none (every other PMU call is NOT_SUPPORTED)
             case SbiExtension.Hsm:
                 return Hsm(domain, vcpu, fid);
             case SbiExtension.Ipi when fid == 0:
@@ -105,7 +107,7 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
             case 2: return 1;
             case 3:
                 return (long)a0 is SbiExtension.Base or SbiExtension.Time or SbiExtension.Ipi or SbiExtension.Rfence
-                    or SbiExtension.Hsm or SbiExtension.SystemReset or SbiExtension.DebugConsole or SbiExtension.Xen
+                    or SbiExtension.Hsm or SbiExtension.SystemReset or SbiExtension.DebugConsole or SbiExtension.Pmu or SbiExtension.Xen
                     or SbiExtension.LegacySetTimer or SbiExtension.LegacyPutchar or SbiExtension.LegacyGetchar
                     or SbiExtension.LegacyClearIpi or SbiExtension.LegacySendIpi or SbiExtension.LegacyRemoteFenceI
                     or SbiExtension.LegacyRemoteSfenceVma or SbiExtension.LegacyRemoteSfenceVmaAsid or SbiExtension.LegacyShutdown

@@ -20,6 +20,13 @@ public static class SbiExtension
     public const long SystemReset = 0x53525354;
     public const long DebugConsole = 0x4442434E;
 
+    /// <summary>
+    /// The performance monitoring unit ("PMU"), offered with no counters: Linux's SBI PMU driver probes it and,
+    /// per CPU, writes scounteren.TM, which lets user space read the `time` CSR (the vDSO's clock_gettime).
+    /// Without it Linux leaves scounteren 0 and every user-mode rdtime is an illegal instruction.
+    /// </summary>
+    public const long Pmu = 0x504D55;
+
     /// <summary>Xen hypercalls: firmware-specific space, "XEN" (ARCHITECTURE §2).</summary>
     public const long Xen = 0x0A58454E;
 

@@ -28,4 +28,16 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain} was destroyed; exiting")]
     public static partial void DomainGone(ILogger logger, int domain);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Nic}: mac {Mac} on bridge {Bridge}: vif{Domain}.{Device} connected to netback domain {Backend} (port {Port})")]
+    public static partial void NicConnected(ILogger logger, string nic, string mac, string bridge, int backend, int domain, int device, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Nic}: not connected yet (attempt {Attempt}): {Reason}; retrying")]
+    public static partial void NicNotConnected(ILogger logger, string nic, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Nic}: could not remove the vif from xenstore: {Reason}")]
+    public static partial void NicRemoveFailed(ILogger logger, string nic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Nic}: dropped a guest frame of {Size} bytes, longer than the vif takes ({Total} oversized so far)")]
+    public static partial void NicOversized(ILogger logger, string nic, int size, long total);
 }

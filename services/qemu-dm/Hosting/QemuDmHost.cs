@@ -6,6 +6,7 @@ using Disagg.Interop;
 using Disagg.QemuDm.Console;
 using Disagg.QemuDm.Devices;
 using Disagg.QemuDm.Ioreq;
+using Disagg.QemuDm.Net;
 using Disagg.QemuDm.Virtio;
 using Disagg.Service;
 using Disagg.Virtio.State;
@@ -65,7 +66,10 @@ internal static class QemuDmHost
         var ports = new List<int>();
         try
         {
-            channel = await ServiceChannel.OpenAsync(environment, bufferPages: 1).WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            // Page 0 of the copy buffer is the device model's own; each NIC's vif has its packet buffers and grant refs after it.
+            var nicCount = options.Nics.Count;
+            channel = await ServiceChannel.OpenAsync(environment.KernelSocket, environment.Token, ReservedPages + NicConnector.BufferPages(nicCount), NicConnector.GrantFrames(nicCount))
+                .WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             var (mapped, fds) = await channel.Kernel.CallWithFdsAsync<IoreqPageMapped>(new MapIoreqPage(options.Domain)).ConfigureAwait(false);
             ramBytes = mapped.RamBytes;
             using (var fd = fds[0])
@@ -91,10 +95,16 @@ internal static class QemuDmHost
         using var console = new ConsoleSocket(options.ConsoleSocket);
         var platform = new KernelDevicePlatform(channel.Kernel, options.Domain);
         var uart = new Ns16550a(state, console, platform, options.StateFile);
+        var nics = new List<(NicOption Option, NicPort Port)>();
+        for (var i = 0; i < options.Nics.Count; i++)
+        {
+            nics.Add((options.Nics[i], new NicPort($"nic{i}", log)));
+        }
+
         VirtioSlots slots;
         try
         {
-            slots = new VirtioSlots(options.Devices, platform, new KernelGuestMemory(platform, VirtioGuestRam.Base, ramBytes), options.StateDirectory, options.Domain, f => Log.VirtioFault(log, options.Domain, f.ToString()));
+            slots = new VirtioSlots(options.Devices, platform, new KernelGuestMemory(platform, VirtioGuestRam.Base, ramBytes), options.StateDirectory, options.Domain, f => Log.VirtioFault(log, options.Domain, f.ToString()), [.. nics.Select(n => n.Port)]);
         }
         catch (DiskImageException e)
         {
@@ -112,9 +122,13 @@ internal static class QemuDmHost
         });
 
         var exitCode = 0;
+        var connector = new NicConnector(channel, options.XenstoreSocket ?? string.Empty, nics, ReservedPages, log);
+        var connecting = nics.Count > 0 ? connector.RunAsync(stop.Token) : Task.CompletedTask;
+        var domainGone = false;
         _ = WatchDomainAsync(channel.Kernel, options.Domain, () =>
         {
             Log.DomainGone(log, options.Domain);
+            domainGone = true;
             stop.Cancel();
         }, () =>
         {
@@ -135,7 +149,7 @@ internal static class QemuDmHost
                 }
 
                 platform.FlushGuestWrites();
-                Serve(channel, page, ports, devices, platform, uart, console, stop.Token);
+                Serve(channel, page, ports, devices, platform, uart, console, nics, stop.Token);
             }
             catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or TimeoutException or ObjectDisposedException)
             {
@@ -163,7 +177,28 @@ internal static class QemuDmHost
         loop.Start();
         await Task.Run(loop.Join).ConfigureAwait(false);
         Log.GuestMemory(log, options.Domain, platform.GuestMemoryCopies, platform.GuestMemoryRoundTrips);
+        await connecting.ConfigureAwait(false);
+        if (domainGone)
+        {
+            await connector.RemoveAsync().ConfigureAwait(false);
+        }
+
         return exitCode;
+    }
+
+    /// <summary>Copy-buffer pages before the NICs' (the device model's own page).</summary>
+    private const int ReservedPages = 1;
+
+    /// <summary>ring.h's final check on every NIC's vif before the loop sleeps (false: netback will send an event).</summary>
+    private static bool NicsHaveWork(List<(NicOption Option, NicPort Port)> nics)
+    {
+        var work = false;
+        foreach (var (_, nic) in nics)
+        {
+            work |= nic.HasWork();
+        }
+
+        return work;
     }
 
     /// <summary>Our domain destroyed: nothing left to serve. The kernel gone: exit for the supervisor.</summary>
@@ -192,7 +227,7 @@ internal static class QemuDmHost
     /// request, answer and notify each on its vCPU's port (the guest-memory writes the access made are sent
     /// first), move typed bytes into the UART, send its output.
     /// </summary>
-    private static void Serve(ServiceChannel channel, IoreqPage page, List<int> ports, DeviceMap devices, KernelDevicePlatform platform, Ns16550a uart, ConsoleSocket console, CancellationToken stop)
+    private static void Serve(ServiceChannel channel, IoreqPage page, List<int> ports, DeviceMap devices, KernelDevicePlatform platform, Ns16550a uart, ConsoleSocket console, List<(NicOption Option, NicPort Port)> nics, CancellationToken stop)
     {
         Span<int> pending = stackalloc int[64];
         while (!stop.IsCancellationRequested)
@@ -229,9 +264,14 @@ internal static class QemuDmHost
                 served = true;
             }
 
+            foreach (var (_, nic) in nics)
+            {
+                served |= nic.Pump();
+            }
+
             uart.PollInput();
             console.Flush();
-            if (!served && !console.InputPending)
+            if (!served && !console.InputPending && !NicsHaveWork(nics))
             {
                 channel.WaitForEvents(IdleWait);
             }

@@ -1,3 +1,4 @@
+using Disagg.QemuDm.Net;
 using Disagg.QemuDm.Virtio;
 
 namespace Disagg.QemuDm.Hosting;
@@ -5,11 +6,18 @@ namespace Disagg.QemuDm.Hosting;
 /// <summary>
 /// The command line: the HVM domain served, where device state survives a restart, the console's Unix
 /// socket (QEMU's `-serial unix:PATH,server`: the toolstack's console and tests connect there), and the
-/// virtio devices in slot order (<see cref="VirtioDeviceSpec"/>: `--disk` repeatable, `--rng`).
+/// virtio devices in slot order (<see cref="VirtioDeviceSpec"/>: `--disk` and `--nic` repeatable, `--rng`).
+/// A NIC's vif is found and connected to netback through xenstore (`--xenstore`).
 /// </summary>
 internal sealed record QemuDmOptions(int Domain, string StateDirectory, string ConsoleSocket, IReadOnlyList<VirtioDeviceSpec> Devices)
 {
-    public const string Usage = "usage: disagg-qemu-dm --domain N --state-dir DIR --console-socket PATH [--disk /ABS/PATH,format=raw|qcow2[,ro]]... [--rng]";
+    public const string Usage = "usage: disagg-qemu-dm --domain N --state-dir DIR --console-socket PATH [--disk /ABS/PATH,format=raw|qcow2[,ro]]... [--rng] [--xenstore SOCKET --nic mac=MAC,bridge=NAME[,backend=NETBACK]...]";
+
+    /// <summary>xenstored's socket (required with a NIC).</summary>
+    public string? XenstoreSocket { get; init; }
+
+    /// <summary>The NICs, in command-line order (the n-th is the vif device n of qemu-dm's domain).</summary>
+    public IReadOnlyList<NicOption> Nics => [.. Devices.OfType<VirtioDeviceSpec.Nic>().Select(n => n.Option)];
 
     public string StateFile => Path.Combine(StateDirectory, $"qemu-dm-{Domain}.uart");
 
@@ -18,7 +26,7 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
         options = null;
         error = null;
         int? domain = null;
-        string? state = null, console = null;
+        string? state = null, console = null, xenstore = null;
         var devices = new List<VirtioDeviceSpec>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -46,6 +54,19 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
                     devices.Add(disk);
                     i++;
                     break;
+                case "--nic" when value != null:
+                    if (!NicOption.TryParse(value, out var nic, out error))
+                    {
+                        return false;
+                    }
+
+                    devices.Add(new VirtioDeviceSpec.Nic(nic!));
+                    i++;
+                    break;
+                case "--xenstore" when value != null:
+                    xenstore = value;
+                    i++;
+                    break;
                 case "--rng":
                     devices.Add(new VirtioDeviceSpec.Rng());
                     break;
@@ -67,7 +88,13 @@ internal sealed record QemuDmOptions(int Domain, string StateDirectory, string C
             return false;
         }
 
-        options = new QemuDmOptions(domain.Value, state, console, devices);
+        if (xenstore is null && devices.OfType<VirtioDeviceSpec.Nic>().Any())
+        {
+            error = "qemu-dm: --nic needs --xenstore (the vif is connected to netback through xenstore)";
+            return false;
+        }
+
+        options = new QemuDmOptions(domain.Value, state, console, devices) { XenstoreSocket = xenstore };
         return true;
     }
 }

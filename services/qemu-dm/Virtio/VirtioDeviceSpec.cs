@@ -12,6 +12,9 @@ internal abstract record VirtioDeviceSpec
     /// <summary>`--disk PATH,format=raw|qcow2[,ro]`: virtio-blk over shared/DiskImage, the code blkback serves.</summary>
     public sealed record Disk(string Path, DiskImageFormat Format, bool ReadOnly) : VirtioDeviceSpec;
 
+    /// <summary>`--nic mac=,bridge=[,backend=]`: virtio-net whose frames go through a vif on netback (Net/NicPort).</summary>
+    public sealed record Nic(Net.NicOption Option) : VirtioDeviceSpec;
+
     /// <summary>`--rng`: virtio-rng from the host's CSPRNG.</summary>
     public sealed record Rng : VirtioDeviceSpec;
 

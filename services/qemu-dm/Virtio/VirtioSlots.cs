@@ -3,6 +3,7 @@ using Disagg.QemuDm.Devices;
 using Disagg.Virtio.Blk;
 using Disagg.Virtio.Device;
 using Disagg.Virtio.Memory;
+using Disagg.Virtio.Net;
 using Disagg.Virtio.Queue;
 using Disagg.Virtio.Rng;
 using Disagg.Virtio.Transport;
@@ -19,7 +20,8 @@ internal sealed class VirtioSlots : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public VirtioSlots(IReadOnlyList<VirtioDeviceSpec> specs, IDevicePlatform platform, IGuestMemory memory, string stateDirectory, int domain, Action<VirtioFault> faulted)
+    /// <param name="nicPorts">The switch side of each `--nic`, in order: the n-th NIC's device is built over the n-th port.</param>
+    public VirtioSlots(IReadOnlyList<VirtioDeviceSpec> specs, IDevicePlatform platform, IGuestMemory memory, string stateDirectory, int domain, Action<VirtioFault> faulted, IReadOnlyList<Net.NicPort>? nicPorts = null)
     {
         if (specs.Count > VirtioSlot.Count)
         {
@@ -28,6 +30,7 @@ internal sealed class VirtioSlots : IDisposable
 
         var slots = new VirtioSlot[VirtioSlot.Count];
         var disks = 0;
+        var nics = 0;
         try
         {
             for (var k = 0; k < specs.Count; k++)
@@ -38,6 +41,7 @@ internal sealed class VirtioSlots : IDisposable
                 {
                     VirtioDeviceSpec.Disk d => Disk(d, disks++),
                     VirtioDeviceSpec.Rng => new VirtioRngDevice($"virtio-rng slot {index}"),
+                    VirtioDeviceSpec.Nic n => Nic(n, nicPorts![nics++], index),
                     var other => throw new ArgumentException($"qemu-dm cannot build {other}"),
                 };
                 slot.Plug(new VirtioMmioTransport(device, memory, slot, slot));
@@ -69,6 +73,13 @@ internal sealed class VirtioSlots : IDisposable
         }
 
         _owned.Clear();
+    }
+
+    private static VirtioNetDevice Nic(VirtioDeviceSpec.Nic spec, Net.NicPort port, int slot)
+    {
+        var device = new VirtioNetDevice($"virtio-net {port.Name} slot {slot} ({spec.Option.Mac} on {spec.Option.Bridge})", spec.Option.MacBytes, port);
+        port.Device = device;
+        return device;
     }
 
     private VirtioBlkDevice Disk(VirtioDeviceSpec.Disk spec, int n)

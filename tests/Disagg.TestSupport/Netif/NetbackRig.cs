@@ -1,5 +1,6 @@
 using System.Net;
 using Disagg.Control;
+using Disagg.Netif;
 
 namespace Disagg.TestSupport.Netif;
 
@@ -28,8 +29,8 @@ public sealed class NetbackRig : IAsyncDisposable
 
     public string StateDirectory => Rig.StateDirectory;
 
-    /// <summary>Starts the host; <paramref name="wrap"/> prefixes netback's command line (e.g. ip netns exec NS).</summary>
-    public static async Task<NetbackRig> StartAsync(string[]? uplinks = null, string[]? wrap = null)
+    /// <summary>Starts the host; <paramref name="wrap"/> prefixes netback's command line (e.g. ip netns exec NS); an HVM guest needs more than the default pCPU and memory.</summary>
+    public static async Task<NetbackRig> StartAsync(string[]? uplinks = null, string[]? wrap = null, int pcpus = 1, string memory = "64M")
     {
         var args = new List<string>();
         foreach (var u in uplinks ?? [])
@@ -37,7 +38,7 @@ public sealed class NetbackRig : IAsyncDisposable
             args.AddRange(["--uplink", u]);
         }
 
-        return new NetbackRig(await BackendRig.StartAsync("disagg-netback", "netback", NetbackDomain, args, wrap).ConfigureAwait(false));
+        return new NetbackRig(await BackendRig.StartAsync("disagg-netback", "netback", NetbackDomain, args, wrap, pcpus, memory).ConfigureAwait(false));
     }
 
     /// <summary>A native frontend as domain <paramref name="domain"/>, connected, with its own thread.</summary>
