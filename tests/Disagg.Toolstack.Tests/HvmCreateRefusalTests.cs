@@ -24,8 +24,8 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
         Refused("nodisk", $"kernel = \"{FakeImage("nodisk")}\"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target={Path.Combine(host.GuestDir, "absent.img")}' ]\n", "absent.img (raw): does not exist");
 
     [Fact]
-    public void VifLinesAreRefusedUntilQemuDmHasVirtioNet() =>
-        Refused("vif", $"kernel = \"{FakeImage("vif")}\"\nvif = [ 'bridge=xenbr0' ]\n", "qemu-dm has no virtio-net yet");
+    public void VifLinesAreRefusedOnAHostWithoutXenstoredAndNetback() =>
+        Refused("vif", $"kernel = \"{FakeImage("vif")}\"\nvif = [ 'bridge=xenbr0' ]\n", "type 'hvm' with vif lines needs xenstored and netback on this host");
 
     [Fact]
     public void AnImageTheKernelRefusesTakesItsDeviceModelWithIt()

@@ -110,6 +110,62 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The issue's network check: the HVM guest's virtio-net NIC is a vif of its qemu-dm on the host's netback,
+    /// the same bridge a pvos guest's netfront is on; Linux pings the pvos guest. Destroying the HVM guest ends
+    /// its qemu-dm's vif on netback too (nothing of it left in xenstore).
+    /// </summary>
+    [LinuxGuestFact]
+    public void AnHvmGuestPingsAPvosGuestThroughNetback()
+    {
+        using var host = new TestHost("xenstored,netback", "memory = 512M\npcpus = 2");
+        try
+        {
+            var peer = Path.Combine(host.GuestDir, "peer.cfg");
+            File.WriteAllText(peer, $"""
+                name = "peer"
+                kernel = "{Path.Combine(RepoPaths.Guests, "rv64", "pvos.elf")}"
+                memory = 8
+                cmdline = "app=udp-echo port=7 count=1000000"
+                vif = [ 'mac=00:16:3e:00:09:02, bridge=xenbr0, ip=10.9.0.2/24' ]
+                """);
+            host.MustRun("create", peer);
+            Assert.True(Eventually.Holds(() => host.ConsoleLog("peer").Contains("udp-echo: listening on 10.9.0.2:7", StringComparison.Ordinal), CommandSeconds), host.ConsoleLog("peer"));
+
+            var cfg = Path.Combine(host.GuestDir, "net-hvm.cfg");
+            File.WriteAllText(cfg, $"""
+                name = "{Name}"
+                type = "hvm"
+                kernel = "{LinuxGuestFiles.Kernel}"
+                ramdisk = "{LinuxGuestFiles.Initramfs}"
+                cmdline = "console=ttyS0 earlycon=sbi panic=-1 loglevel=5 DISAGG_RUN=\"ip link set eth0 up; ip addr add 10.9.0.1/24 dev eth0; ping -c 3 -W 5 10.9.0.2\""
+                memory = 128
+                vif = [ 'mac=00:16:3e:00:09:01, bridge=xenbr0' ]
+                on_poweroff = "preserve"
+                """);
+            host.MustRun("create", cfg);
+            var dm = host.Service($"qemu-dm-{DomainId(host)}");
+            var dmDomain = TestHost.Int(dm, "domain_id");
+            var args = File.ReadAllText($"/proc/{TestHost.Int(dm, "pid")}/cmdline").Split('\0');
+            Assert.Contains("--xenstore", args);
+            Assert.Contains(args, a => a.StartsWith("mac=00:16:3e:00:09:01,bridge=xenbr0,backend=", StringComparison.Ordinal));
+            Assert.True(
+                Eventually.Holds(() => System.Text.RegularExpressions.Regex.IsMatch(host.ConsoleLog(Name), @"disagg-run: 3 packets transmitted, [1-3] packets received"), BootSeconds),
+                "no replies: " + host.ConsoleLog(Name));
+            Assert.Contains("disagg-run: 64 bytes from 10.9.0.2", host.ConsoleLog(Name), StringComparison.Ordinal);
+
+            host.MustRun("destroy", Name);
+            var netback = TestHost.Int(host.Service("netback"), "domain_id");
+            Assert.True(
+                Eventually.Holds(() => host.XsRead($"/local/domain/{netback}/backend/vif/{dmDomain}") is null, CommandSeconds),
+                "the HVM guest's vif is still on netback after its destroy");
+        }
+        finally
+        {
+            output.WriteLine(host.ConsoleLog(Name));
+        }
+    }
+
     private static int DomainId(TestHost host) => TestHost.Int(host.Domain(Name) ?? throw new InvalidOperationException($"{Name} is not running"), "id");
 
     private static HashSet<string> ServiceNames(TestHost host) =>

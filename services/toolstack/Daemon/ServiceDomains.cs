@@ -196,8 +196,8 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
         }
     }
 
-    /// <summary>Stops a guest's service domain for good (its process ended, no restart) and drops it from the list.</summary>
-    public async Task RetireAsync(string name)
+    /// <summary>Stops a guest's service domain for good (its process ended, no restart) and drops it from the list; its domain id, null if there was none.</summary>
+    public async Task<int?> RetireAsync(string name)
     {
         SupervisedService? service;
         lock (_services)
@@ -211,12 +211,13 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
         if (service is null)
         {
-            return;
+            return null;
         }
 
         await service.DisposeAsync().ConfigureAwait(false);
         _lastRestarts.TryRemove(name, out _);
         log.ServiceStopped(name);
+        return service.Spec.DomainId;
     }
 
     /// <summary>

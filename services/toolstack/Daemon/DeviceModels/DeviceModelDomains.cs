@@ -3,6 +3,7 @@ using Disagg.Toolstack.Daemon.Consoles;
 using Disagg.Toolstack.Daemon.Guests;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Supervision;
+using Disagg.Toolstack.Xenstore;
 
 namespace Disagg.Toolstack.Daemon.DeviceModels;
 
@@ -13,7 +14,7 @@ namespace Disagg.Toolstack.Daemon.DeviceModels;
 /// console. One per domain id: a rebooted guest is a new domain with a new qemu-dm; the old one goes with
 /// its domain. Callers hold the guest registry's gate.
 /// </summary>
-internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state, KernelLink kernel, ConsoleHub consoles)
+internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore)
 {
     /// <summary>A device model that does not serve in this long fails the create (its log says why).</summary>
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
@@ -37,7 +38,7 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
         }
 
         var socket = state.ServiceSocket(name);
-        var args = QemuDmArguments.For(guest.Config, guest.Uuid, domainId, dir, socket);
+        var args = QemuDmArguments.For(guest.Config, guest.Uuid, domainId, dir, socket, state.ServiceSocket("xenstored"), v => services.BackendDomain("vif", v.Backend));
         var service = await services.LaunchForGuestAsync(
             name,
             program,
@@ -68,7 +69,12 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
         }
 
         guest.DeviceModel = null;
-        await services.RetireAsync(name).ConfigureAwait(false);
+        if (await services.RetireAsync(name).ConfigureAwait(false) is { } domain)
+        {
+            // Its NICs are vifs of its own domain on netback: with the process gone, nobody else ends them.
+            await xenstore.RemoveAsync(domain, name, uuid: null, CancellationToken.None).ConfigureAwait(false);
+        }
+
         TryDelete(() => Directory.Delete(state.Combine(name), recursive: true));
         TryDelete(() => File.Delete(state.ServiceSocket(name)));
     }

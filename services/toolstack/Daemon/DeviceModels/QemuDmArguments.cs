@@ -12,14 +12,18 @@ namespace Disagg.Toolstack.Daemon.DeviceModels;
 internal static class QemuDmArguments
 {
     /// <summary>
-    /// Why this HVM config cannot be served yet, or null. The one place that knows what qemu-dm does not
-    /// emulate: remove the line when virtio-net lands (virtio-blk has: disks pass as --disk).
+    /// Why this HVM config cannot be served, or null. The one place that knows what qemu-dm does not emulate:
+    /// its NICs reach netback through xenstore, so a host without xenstored cannot give an HVM guest a vif.
     /// </summary>
-    public static string? Unsupported(DomainConfig config) =>
-        config.Vifs.Count > 0 ? "type 'hvm' with vif lines: qemu-dm has no virtio-net yet (use type 'pv' for networking)"
-        : null;
+    /// <param name="netbackOf">The domain id of the netback a vif goes to (0: none serving).</param>
+    public static string? Unsupported(DomainConfig config, bool hasXenstore, Func<VifSpec, int> netbackOf) =>
+        config.Vifs.Count > 0 && (!hasXenstore || config.Vifs.Any(v => netbackOf(v) == 0))
+            ? "type 'hvm' with vif lines needs xenstored and netback on this host (its qemu-dm's NICs are vifs on netback, found through xenstore)"
+            : null;
 
-    public static IReadOnlyList<string> For(DomainConfig config, string uuid, int domainId, string stateDir, string consoleSocket)
+    /// <param name="xenstoreSocket">xenstored's socket: qemu-dm connects each NIC's vif to netback through it.</param>
+    /// <param name="netbackOf">The domain id of the netback a vif goes to (its backend= resolved, or the built-in one).</param>
+    public static IReadOnlyList<string> For(DomainConfig config, string uuid, int domainId, string stateDir, string consoleSocket, string xenstoreSocket, Func<VifSpec, int> netbackOf)
     {
         var args = new List<string>
         {
@@ -33,10 +37,16 @@ internal static class QemuDmArguments
             args.Add(Disk(disk));
         }
 
+        if (config.Vifs.Count > 0)
+        {
+            args.Add("--xenstore");
+            args.Add(xenstoreSocket);
+        }
+
         for (var i = 0; i < config.Vifs.Count; i++)
         {
             args.Add("--nic");
-            args.Add(Nic(config.Vifs[i], config.Vifs[i].Mac ?? DeviceEntries.Mac(uuid, i)));
+            args.Add(Nic(config.Vifs[i], config.Vifs[i].Mac ?? DeviceEntries.Mac(uuid, i), netbackOf(config.Vifs[i])));
         }
 
         return args;
@@ -46,7 +56,7 @@ internal static class QemuDmArguments
     public static string Disk(DiskSpec disk) =>
         $"{Path.GetFullPath(disk.Target)},format={(disk.Format == DiskFormat.Qcow2 ? "qcow2" : "raw")}{(disk.ReadOnly ? ",ro" : "")}";
 
-    /// <summary>`--nic mac=MAC,bridge=NAME[,backend=NETBACK]`: the port joins that netback's bridge, as a PV vif would.</summary>
-    public static string Nic(VifSpec vif, string mac) =>
-        $"mac={mac},bridge={vif.Bridge}{(vif.Backend is null ? "" : ",backend=" + vif.Backend)}";
+    /// <summary>`--nic mac=MAC,bridge=NAME,backend=NETBACK`: the port joins that netback's bridge, as a PV vif would.</summary>
+    public static string Nic(VifSpec vif, string mac, int netback) =>
+        string.Create(CultureInfo.InvariantCulture, $"mac={mac},bridge={vif.Bridge},backend={netback}");
 }

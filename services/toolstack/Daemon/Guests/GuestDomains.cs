@@ -71,7 +71,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         // Before anything exists: a refused disk leaves no domain, console or xenstore entry behind.
         DiskImageCheck.Require(config.Name, config.Disks);
         RequireBackends(config);
-        if (config.Type == DomainType.Hvm && DeviceModels.QemuDmArguments.Unsupported(config) is { } unsupported)
+        if (config.Type == DomainType.Hvm && DeviceModels.QemuDmArguments.Unsupported(config, services.XenstoreDomain != 0, v => services.BackendDomain("vif", v.Backend)) is { } unsupported)
         {
             throw new DomainOperationException(config.Name, unsupported);
         }
