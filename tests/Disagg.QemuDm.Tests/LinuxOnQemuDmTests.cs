@@ -23,44 +23,32 @@ public sealed class LinuxOnQemuDmTests(ITestOutputHelper output) : IAsyncLifetim
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(6);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
 
-    private readonly string _state = Directory.CreateTempSubdirectory("qemu-dm-test").FullName;
-    private KernelProcess _kernel = null!;
-    private KernelClient _control = null!;
+    private HvmTestKernel _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M");
-        _control = await _kernel.ConnectAsync();
-        await _control.CallAsync<OkReply>(new Subscribe());
-    }
+    public async Task InitializeAsync() => _host = await HvmTestKernel.StartAsync("qemu-dm-test");
 
-    public async Task DisposeAsync()
-    {
-        await _control.DisposeAsync();
-        await _kernel.DisposeAsync();
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [LinuxGuestFact]
     public async Task LinuxBootsToAShellOnTheUartSurvivesAQemuDmKillAndPowersOff()
     {
-        var token = (await _control.CallAsync<ServiceRegistered>(new RegisterService("qemu-dm", DeviceModelDomain))).Token;
+        var token = (await _host.Control.CallAsync<ServiceRegistered>(new RegisterService("qemu-dm", DeviceModelDomain))).Token;
         var spec = new CreateDomain("linux-hvm", GuestIsa.Rv64, 2, 2, 128 << 10, 128 << 10, 256, 0, [ulong.MaxValue], 0, 0, Hvm: true);
-        var id = (await _control.CallAsync<DomainCreated>(spec)).DomainId;
-        await _control.CallAsync<OkReply>(new SetDeviceModel(id, DeviceModelDomain));
-        var socket = Path.Combine(_state, "console.sock");
-        using var dm = new ServiceProcess("disagg-qemu-dm", ["--domain", $"{id}", "--state-dir", _state, "--console-socket", socket], new Dictionary<string, string>
+        var id = (await _host.Control.CallAsync<DomainCreated>(spec)).DomainId;
+        await _host.Control.CallAsync<OkReply>(new SetDeviceModel(id, DeviceModelDomain));
+        var socket = Path.Combine(_host.State, "console.sock");
+        using var dm = new ServiceProcess("disagg-qemu-dm", ["--domain", $"{id}", "--state-dir", _host.State, "--console-socket", socket], new Dictionary<string, string>
         {
-            [ServiceEnvironment.KernelSocketVariable] = _kernel.Socket,
+            [ServiceEnvironment.KernelSocketVariable] = _host.Kernel.Socket,
             [ServiceEnvironment.TokenVariable] = token,
             [ServiceEnvironment.DomainIdVariable] = $"{DeviceModelDomain}",
         });
         await dm.StartAsync();
 
         var commandLine = "console=ttyS0 earlycon=sbi panic=-1 loglevel=5 DISAGG_SHELL=ttyS0 DISAGG_RUN=\"cat /proc/cpuinfo\"";
-        await _control.CallAsync<OkReply>(new LoadKernel(id, await File.ReadAllBytesAsync(LinuxGuestFiles.Kernel), await File.ReadAllBytesAsync(LinuxGuestFiles.Initramfs), commandLine));
+        await _host.Control.CallAsync<OkReply>(new LoadKernel(id, await File.ReadAllBytesAsync(LinuxGuestFiles.Kernel), await File.ReadAllBytesAsync(LinuxGuestFiles.Initramfs), commandLine));
         var clock = Stopwatch.StartNew();
-        await _control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Unpause));
+        await _host.Control.CallAsync<OkReply>(new DomainCommand(id, DomainOperation.Unpause));
 
         var console = await UartConsole.ConnectAsync(socket, TimeSpan.FromSeconds(30));
         try
@@ -100,18 +88,18 @@ public sealed class LinuxOnQemuDmTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task AServiceThatIsNotTheDomainsDeviceModelGetsNoIoreqPage()
     {
-        var token = (await _control.CallAsync<ServiceRegistered>(new RegisterService("not-dm", 21))).Token;
-        var id = (await _control.CallAsync<DomainCreated>(new CreateDomain("hvm", GuestIsa.Rv64, 1, 1, 8 << 10, 8 << 10, 256, 0, [ulong.MaxValue], 0, 0, Hvm: true))).DomainId;
-        using var dm = new ServiceProcess("disagg-qemu-dm", ["--domain", $"{id}", "--state-dir", _state, "--console-socket", Path.Combine(_state, "c.sock")], new Dictionary<string, string>
+        var token = (await _host.Control.CallAsync<ServiceRegistered>(new RegisterService("not-dm", 21))).Token;
+        var id = (await _host.Control.CallAsync<DomainCreated>(new CreateDomain("hvm", GuestIsa.Rv64, 1, 1, 8 << 10, 8 << 10, 256, 0, [ulong.MaxValue], 0, 0, Hvm: true))).DomainId;
+        using var dm = new ServiceProcess("disagg-qemu-dm", ["--domain", $"{id}", "--state-dir", _host.State, "--console-socket", Path.Combine(_host.State, "c.sock")], new Dictionary<string, string>
         {
-            [ServiceEnvironment.KernelSocketVariable] = _kernel.Socket,
+            [ServiceEnvironment.KernelSocketVariable] = _host.Kernel.Socket,
             [ServiceEnvironment.TokenVariable] = token,
             [ServiceEnvironment.DomainIdVariable] = "21",
         });
         await Assert.ThrowsAnyAsync<Exception>(() => dm.StartAsync(TimeSpan.FromSeconds(60)));
         Assert.True(dm.WaitForStdErr($"is not the device model of domain {id}", TimeSpan.FromSeconds(10)), dm.StdErr);
 
-        var e = await Assert.ThrowsAsync<KernelRequestException>(() => _control.CallAsync<OkReply>(new SetDeviceModel(id, 99)));
+        var e = await Assert.ThrowsAsync<KernelRequestException>(() => _host.Control.CallAsync<OkReply>(new SetDeviceModel(id, 99)));
         Assert.Equal((int)XenErrno.EINVAL, e.Errno);
     }
 
@@ -120,7 +108,7 @@ public sealed class LinuxOnQemuDmTests(ITestOutputHelper output) : IAsyncLifetim
         using var cancel = new CancellationTokenSource(timeout);
         while (true)
         {
-            var e = await _control.Events.ReadAsync(cancel.Token);
+            var e = await _host.Control.Events.ReadAsync(cancel.Token);
             if (e.DomainId == id && e.State is "s" or "c")
             {
                 return e;

@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Disagg.Abi.Hypercalls;
-using Disagg.Control;
-using Disagg.Control.Messages;
 using Disagg.TestSupport;
+using Disagg.TestSupport.LinuxGuest;
 using Xunit.Abstractions;
 
 namespace Disagg.QemuDm.Tests;
@@ -19,37 +18,25 @@ public sealed class LinuxVirtioBlkTests(ITestOutputHelper output) : IAsyncLifeti
     private const int DeviceModelDomain = 22;
     private static readonly TimeSpan PowerOffTimeout = TimeSpan.FromMinutes(1);
 
-    private readonly string _state = Directory.CreateTempSubdirectory("qemu-dm-blk").FullName;
-    private KernelProcess _kernel = null!;
-    private KernelClient _control = null!;
+    private HvmTestKernel _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M");
-        _control = await _kernel.ConnectAsync();
-        await _control.CallAsync<OkReply>(new Subscribe());
-    }
+    public async Task InitializeAsync() => _host = await HvmTestKernel.StartAsync("qemu-dm-blk");
 
-    public async Task DisposeAsync()
-    {
-        await _control.DisposeAsync();
-        await _kernel.DisposeAsync();
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [LinuxGuestFact]
     public async Task LinuxMountsAHostMadeExt4DiskTheHostReadsItsFilesBackAReadOnlyQcow2RefusesWritesAndRngFeedsHwrng()
     {
-        var rw = Path.Combine(_state, "rw.img");
+        var rw = Path.Combine(_host.State, "rw.img");
         HostTools.MakeExt4(rw, 64);
-        var files = Directory.CreateDirectory(Path.Combine(_state, "ro-files")).FullName;
+        var files = Directory.CreateDirectory(Path.Combine(_host.State, "ro-files")).FullName;
         await File.WriteAllTextAsync(Path.Combine(files, "host.txt"), "written-on-the-host\n");
-        var roRaw = Path.Combine(_state, "ro.raw");
+        var roRaw = Path.Combine(_host.State, "ro.raw");
         HostTools.MakeExt4(roRaw, 16, files);
-        var ro = Path.Combine(_state, "ro.qcow2");
+        var ro = Path.Combine(_host.State, "ro.qcow2");
         HostTools.Check("qemu-img", "convert", "-f", "raw", "-O", "qcow2", roRaw, ro);
 
-        await using var guest = await HvmLinuxGuest.BootAsync(_kernel, _control, _state, DeviceModelDomain, ["--disk", $"{rw},format=raw", "--disk", $"{ro},format=qcow2,ro", "--rng"]);
+        await using var guest = await HvmLinuxGuest.BootAsync(_host.Kernel, _host.Control, _host.State, DeviceModelDomain, ["--disk", $"{rw},format=raw", "--disk", $"{ro},format=qcow2,ro", "--rng"]);
         try
         {
             // The first disk is vda (slot 7, probed first), the second vdb; the read-only one says so.

@@ -1,6 +1,5 @@
-using Disagg.Control;
-using Disagg.Control.Messages;
 using Disagg.TestSupport;
+using Disagg.TestSupport.LinuxGuest;
 using Xunit.Abstractions;
 
 namespace Disagg.QemuDm.Tests;
@@ -20,30 +19,18 @@ public sealed class LinuxVirtioHostileQueueTests(ITestOutputHelper output) : IAs
     private const ulong Rng = 0x1000_7000;
     private const string RngDevice = "10007000.virtio_mmio";
 
-    private readonly string _state = Directory.CreateTempSubdirectory("qemu-dm-hostile").FullName;
-    private KernelProcess _kernel = null!;
-    private KernelClient _control = null!;
+    private HvmTestKernel _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M");
-        _control = await _kernel.ConnectAsync();
-        await _control.CallAsync<OkReply>(new Subscribe());
-    }
+    public async Task InitializeAsync() => _host = await HvmTestKernel.StartAsync("qemu-dm-hostile");
 
-    public async Task DisposeAsync()
-    {
-        await _control.DisposeAsync();
-        await _kernel.DisposeAsync();
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [LinuxGuestFact]
     public async Task HostileQueueSetupsReachTheGuestAsNeedsResetAndQemuDmKeepsServingTheDisk()
     {
-        var disk = Path.Combine(_state, "disk.img");
+        var disk = Path.Combine(_host.State, "disk.img");
         HostTools.MakeExt4(disk, 32);
-        await using var guest = await HvmLinuxGuest.BootAsync(_kernel, _control, _state, DeviceModelDomain, ["--disk", $"{disk},format=raw", "--rng"]);
+        await using var guest = await HvmLinuxGuest.BootAsync(_host.Kernel, _host.Control, _host.State, DeviceModelDomain, ["--disk", $"{disk},format=raw", "--rng"]);
         try
         {
             await guest.RunAsync("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt");

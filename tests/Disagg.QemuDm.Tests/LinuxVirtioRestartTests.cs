@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Disagg.Abi.Hypercalls;
-using Disagg.Control;
-using Disagg.Control.Messages;
 using Disagg.TestSupport;
+using Disagg.TestSupport.LinuxGuest;
 using Xunit.Abstractions;
 
 namespace Disagg.QemuDm.Tests;
@@ -21,30 +20,18 @@ public sealed class LinuxVirtioRestartTests(ITestOutputHelper output) : IAsyncLi
     private const int Files = 16;
     private static readonly TimeSpan CopyTimeout = TimeSpan.FromMinutes(4);
 
-    private readonly string _state = Directory.CreateTempSubdirectory("qemu-dm-kill").FullName;
-    private KernelProcess _kernel = null!;
-    private KernelClient _control = null!;
+    private HvmTestKernel _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kernel = await KernelProcess.StartAsync(pcpus: 2, memory: "512M");
-        _control = await _kernel.ConnectAsync();
-        await _control.CallAsync<OkReply>(new Subscribe());
-    }
+    public async Task InitializeAsync() => _host = await HvmTestKernel.StartAsync("qemu-dm-kill");
 
-    public async Task DisposeAsync()
-    {
-        await _control.DisposeAsync();
-        await _kernel.DisposeAsync();
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [LinuxGuestFact]
     public async Task QemuDmKilledTwiceWhileLinuxCopiesWithFsyncIsAPauseNotAnError()
     {
-        var disk = Path.Combine(_state, "disk.img");
+        var disk = Path.Combine(_host.State, "disk.img");
         HostTools.MakeExt4(disk, 64);
-        await using var guest = await HvmLinuxGuest.BootAsync(_kernel, _control, _state, DeviceModelDomain, ["--disk", $"{disk},format=raw"]);
+        await using var guest = await HvmLinuxGuest.BootAsync(_host.Kernel, _host.Control, _host.State, DeviceModelDomain, ["--disk", $"{disk},format=raw"]);
         try
         {
             await guest.RunAsync("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt");
