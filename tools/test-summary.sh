@@ -23,15 +23,23 @@ for f in "$dir"/*.count; do
 done
 if [ "$failed" -gt 0 ]; then
   for f in "$dir"/*.trx; do
-    # One <UnitTestResult ...> element per test; its <Message> follows inside it.
+    # One <UnitTestResult ...> element per test; its <Message> follows inside it, often many lines (a
+    # console dump): the first line says what failed, the last lines what the guest printed last.
     awk -v proj="$(basename "$f" .trx)" '
-      /<UnitTestResult / { inres = 1; name = ""; bad = 0
+      /<UnitTestResult / { inres = 1; name = ""; bad = 0; n = 0; inmsg = 0; seen = 0
         if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
-        if ($0 ~ /outcome="Failed"/) bad = 1
-        msg = "" }
-      inres && bad && msg == "" && /<Message>/ { sub(/.*<Message>/, ""); sub(/<\/Message>.*/, ""); msg = substr($0, 1, 400) }
+        if ($0 ~ /outcome="Failed"/) bad = 1 }
+      inres && bad && !seen && /<Message>/ { inmsg = 1; seen = 1; sub(/.*<Message>/, "") }
+      inres && bad && inmsg { line = $0; done = sub(/<\/Message>.*/, "", line)
+        if (line != "") lines[n++] = substr(line, 1, 200)
+        if (done) inmsg = 0 }
       inres && (/<\/UnitTestResult>/ || /<UnitTestResult [^>]*\/>/) {
-        if (bad) printf "FAILED: %s: %s\n    %s\n", proj, name, msg
+        if (bad) {
+          printf "FAILED: %s: %s\n", proj, name
+          if (n > 0) printf "    %s\n", lines[0]
+          if (n > 13) print "    [...]"
+          for (k = (n > 13 ? n - 12 : 1); k < n; k++) printf "    | %s\n", lines[k]
+        }
         inres = 0 }' "$f"
   done
 fi

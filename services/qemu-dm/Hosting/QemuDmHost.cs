@@ -149,6 +149,14 @@ internal static class QemuDmHost
                 }
 
                 platform.FlushGuestWrites();
+                for (var v = 0; v < page.Vcpus; v++)
+                {
+                    if (page.HasUntakenAnswer(v))
+                    {
+                        channel.NotifyAsync(ports[v]).GetAwaiter().GetResult(); // the notification our predecessor died before sending
+                    }
+                }
+
                 Serve(channel, page, ports, devices, platform, uart, console, nics, stop.Token);
             }
             catch (Exception e) when (e is KernelRequestException or KernelConnectionLostException or IOException or TimeoutException or ObjectDisposedException)

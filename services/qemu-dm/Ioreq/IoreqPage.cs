@@ -15,6 +15,12 @@ internal sealed unsafe class IoreqPage(SharedMemorySegment page, int vcpus) : ID
     /// <summary>The port (in the HVM domain) of vCPU <paramref name="vcpu"/>'s slot, to bind.</summary>
     public int EventPort(int vcpu) => (int)Slot(vcpu)->VpEventPort;
 
+    /// <summary>
+    /// True when vCPU <paramref name="vcpu"/>'s slot holds an answer the vCPU has not taken: a predecessor killed
+    /// between publishing IORESP_READY and notifying left it so, and the vCPU sleeps until an event says "look".
+    /// </summary>
+    public bool HasUntakenAnswer(int vcpu) => IoreqSlot.StateOf(Volatile.Read(ref Slot(vcpu)->Flags)) == IoreqState.ResponseReady;
+
     /// <summary>Takes vCPU <paramref name="vcpu"/>'s request if there is one (marking it INPROCESS).</summary>
     public bool TryTake(int vcpu, out ulong address, out int size, out bool read, out ulong data)
     {
