@@ -23,8 +23,9 @@ down() {
 trap down INT TERM EXIT
 
 echo "== disagg host up (state dir $DISAGG_STATE_DIR)"
-"$disagg" host up --memory 256M
+"$disagg" host up --memory 256M --http 127.0.0.1:0
 "$disagg" service list
+[ -s "$DISAGG_STATE_DIR/http.addr" ] && echo "dashboard: http://$(cat "$DISAGG_STATE_DIR/http.addr")/  (Prometheus: /metrics)"
 echo
 
 created=()
@@ -81,6 +82,16 @@ if printf '%s\n' "${created[@]}" | grep -qx linux-hvm; then
   echo
   echo "== disagg service list (qemu-dm-N serves linux-hvm; try disagg service kill qemu-dm-N, then disagg console linux-hvm)"
   "$disagg" service list
+fi
+
+if printf '%s\n' "${created[@]}" | grep -qx demo-disk; then
+  # Save to a file (the guest suspends, its devices disconnect, the domain goes) and restore it: a new domain
+  # id, the same memory, its disk and vif reconnected.
+  echo
+  echo "== disagg save demo-disk; disagg restore (a new domain, the same guest)"
+  "$disagg" save demo-disk "$DISAGG_STATE_DIR/demo-disk.save"
+  "$disagg" restore "$DISAGG_STATE_DIR/demo-disk.save"
+  "$disagg" list
 fi
 
 if [ -f "$pvos" ] && [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && [ "${DEMO_FAULTS:-1}" = 1 ]; then
