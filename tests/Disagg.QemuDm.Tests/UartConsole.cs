@@ -49,10 +49,17 @@ internal sealed class UartConsole : IAsyncDisposable
 
     public async Task TypeAsync(string line) => await _socket.SendAsync(Encoding.ASCII.GetBytes(line + "\n"), SocketFlags.None);
 
-    /// <summary>Waits until <paramref name="text"/> appears after position <paramref name="from"/>; returns where it ends.</summary>
+    /// <summary>
+    /// Waits until <paramref name="text"/> appears after position <paramref name="from"/>; returns where it ends.
+    /// <paramref name="timeout"/> counts from the guest's last output, up to four times over: an emulated Linux on a
+    /// loaded 2-core host may take many times its usual time while printing steadily (it is slow, not stuck), and
+    /// one that prints nothing for the whole timeout is stuck.
+    /// </summary>
     public async Task<int> WaitForAsync(string text, TimeSpan timeout, int from = 0)
     {
-        var until = DateTime.UtcNow + timeout;
+        var start = DateTime.UtcNow;
+        var lastOutput = start;
+        var seen = -1;
         while (true)
         {
             var now = Text;
@@ -62,9 +69,16 @@ internal sealed class UartConsole : IAsyncDisposable
                 return at + text.Length;
             }
 
-            if (DateTime.UtcNow > until)
+            var t = DateTime.UtcNow;
+            if (now.Length != seen)
             {
-                throw new TimeoutException($"'{text}' did not appear on the UART in {timeout.TotalSeconds:F0} s; it shows:\n{now}");
+                seen = now.Length;
+                lastOutput = t;
+            }
+
+            if (t - lastOutput > timeout || t - start > 4 * timeout)
+            {
+                throw new TimeoutException($"'{text}' did not appear on the UART in {(t - start).TotalSeconds:F0} s ({(t - lastOutput).TotalSeconds:F0} s since its last output); it shows:\n{now}");
             }
 
             await Task.Delay(50);
