@@ -146,6 +146,7 @@ void xenbus_test(void);
 void blk_verify(void);
 void blk_bench(void);
 void blkback_test(void);
+void netfront_selftest(void);
 int net_app_run(const char *name); /* net/apps.c: 1 if name is a network app (it ran) */
 
 void app_run(const char *name)
@@ -170,6 +171,10 @@ void app_run(const char *name)
         blkback_test();
     } else if (strcmp(name, "blk-bench") == 0) {
         blk_bench();
+        app_exit();
+    }
+    else if (strcmp(name, "netfront-selftest") == 0) {
+        netfront_selftest();
         app_exit();
     }
     else if (net_app_run(name)) app_exit();

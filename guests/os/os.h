@@ -22,6 +22,7 @@
 /* ---- boot (main.c) ---- */
 extern struct start_info *start_info;
 extern struct shared_info *shared_info;
+void cmdline_parse(const char *line);               /* cmdline.c: once, at boot */
 const char *cmdline_get(const char *key);            /* value of key=value, NULL if absent; "" for a bare key */
 int cmdline_has(const char *key);
 u64 cmdline_u64(const char *key, u64 fallback);      /* decimal, or 0x hex */

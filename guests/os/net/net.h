@@ -97,6 +97,10 @@ void udp_unbind(u16 port);
 void udp_reset(void);
 int udp_send(struct netif *nif, u16 src_port, u32 dst, u16 dst_port, const u8 *data, size_t len);
 
+/* ---- the driver under the apps (net/apps.c): netfront (netfront_up.c) or, in the HVM flavour, virtio-net ---- */
+struct netif *net_driver_up(const char *app);          /* interface 0 attached and connected, or NULL (said why) */
+void net_driver_stats(struct netif *nif, const char *app); /* the driver's counters, one line */
+
 /* ---- addresses (addr.c) ---- */
 int ip_parse(const char *text, u32 *ip, u32 *prefix_len); /* "A.B.C.D" or "A.B.C.D/N" (prefix 24 if absent) */
 int mac_parse(const char *text, u8 *mac);                 /* "aa:bb:cc:dd:ee:ff" */

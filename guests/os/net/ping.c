@@ -53,7 +53,7 @@ void app_ping(struct netif *nif)
         printf("ping: host=A.B.C.D is required\n");
         return;
     }
-    ping.id = (u16)(0x5000 + xenbus_domid());
+    ping.id = (u16)(0x5000 ^ (nif->mac[4] << 8 | nif->mac[5])); /* unique on a bridge, in either flavour */
     icmp_set_echo_handler(on_reply, NULL);
     printf("PING %s: %u data bytes\n", host, (unsigned)ping.size);
     static u8 data[ICMP_PAYLOAD_MAX];
