@@ -137,7 +137,7 @@ int blkfront_submit(struct blk_io *io)
                                            (u16)(VIRTQ_DESC_F_NEXT | (io->op == BLKIF_OP_READ ? VIRTQ_DESC_F_WRITE : 0)), (u16)(d + 2) };
         desc[d + 2] = (struct virtq_desc){ (uintptr_t)&vb.status[slot], 1, VIRTQ_DESC_F_WRITE, 0 };
     } else {
-        desc[d] .next = (u16)(d + 2);
+        desc[d].next = (u16)(d + 2); /* a flush: header and status only */
         desc[d + 2] = (struct virtq_desc){ (uintptr_t)&vb.status[slot], 1, VIRTQ_DESC_F_WRITE, 0 };
     }
     io->done = 0;
