@@ -5,6 +5,7 @@
 #include "net.h"
 
 static struct netif *the_netif;
+static void rarp_seen(const u8 *frame, size_t len);
 static u8 tx_frame[ETH_FRAME_MAX] __attribute__((aligned(8)));
 static const u8 broadcast_mac[ETH_ALEN] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 
@@ -36,7 +37,18 @@ void net_input(struct netif *nif, const u8 *frame, size_t len)
     u16 type = get16(frame + 12);
     if (type == ETHERTYPE_ARP) arp_input(nif, frame + ETH_HLEN, len - ETH_HLEN);
     else if (type == ETHERTYPE_IPV4) ipv4_input(nif, frame + ETH_HLEN, len - ETH_HLEN);
+    else if (type == ETHERTYPE_RARP) rarp_seen(frame, len);
     else nif->stats.rx_unknown_type++;
+}
+
+/* A RARP request is how a host announces a MAC that has just moved (qemu and netback send one from a guest
+   that arrived after a migration or a restore; the switch learns its port from it). Nothing answers it here;
+   it is logged, as the one sign a peer has of the move. */
+static void rarp_seen(const u8 *frame, size_t len)
+{
+    const u8 *s = frame + 6;
+    if (len >= ETH_HLEN + 8 && get16(frame + ETH_HLEN + 6) == 3)
+        printf("net: rarp announce from %02x:%02x:%02x:%02x:%02x:%02x\n", s[0], s[1], s[2], s[3], s[4], s[5]);
 }
 
 int eth_send(struct netif *nif, const u8 *dst_mac, u16 type, size_t payload_len)

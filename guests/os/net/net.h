@@ -14,6 +14,7 @@
 #define ETH_FRAME_MIN 60 /* without FCS: shorter frames are padded on the wire */
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_RARP 0x8035
 #define IP_HLEN 20
 #define IPPROTO_ICMP 1
 #define IPPROTO_UDP 17

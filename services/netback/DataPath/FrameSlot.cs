@@ -2,7 +2,8 @@ namespace Disagg.Netback.DataPath;
 
 /// <summary>
 /// A frame of the current batch: it sits in copy-buffer page <see cref="Page"/>, came from a vif's tx request
-/// (copied in by grant copy number <see cref="CopyIndex"/>) or from a TAP uplink (read directly, CopyIndex -1).
+/// (copied in by grant copy number <see cref="CopyIndex"/>) or from a TAP uplink (read directly, CopyIndex -1), or
+/// is a vif's announcement the switch wrote itself (<see cref="Announce"/>, CopyIndex -1: no tx request to answer).
 /// </summary>
 internal struct FrameSlot
 {
@@ -15,6 +16,7 @@ internal struct FrameSlot
     public int Page;
     public int CopyIndex;
     public short CopyStatus;
+    public bool Announce;
 }
 
 /// <summary>A frame being copied into a destination guest's posted rx buffer.</summary>

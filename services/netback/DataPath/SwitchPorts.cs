@@ -21,6 +21,9 @@ internal sealed class SwitchPorts(RxBacklogPool backlog)
     /// <summary>Vifs that may have tx requests (an event came, or a final check found some).</summary>
     public List<Vif> Active { get; } = [];
 
+    /// <summary>Vifs attached since the last batch whose MAC is to be announced on their bridge (VifSettings.Announce).</summary>
+    public List<Vif> Announcements { get; } = [];
+
     /// <summary>Scratch for a forwarding decision: one entry per port of the largest bridge.</summary>
     public int[] Destinations { get; private set; } = new int[64];
 
@@ -38,6 +41,11 @@ internal sealed class SwitchPorts(RxBacklogPool backlog)
         _byPort[vif.TxPort] = vif;
         _byPort[vif.RxPort] = vif;
         GrowDestinations(bridge);
+        if (vif.Settings.Announce)
+        {
+            Announcements.Add(vif);
+        }
+
         Activate(vif); // a resumed ring may hold requests queued while we were away
     }
 
@@ -61,6 +69,7 @@ internal sealed class SwitchPorts(RxBacklogPool backlog)
         }
 
         Active.Remove(vif);
+        Announcements.Remove(vif);
         vif.Active = false;
         backlog.Release(vif);
     }

@@ -31,7 +31,8 @@ internal sealed class SwitchTurn(IBackendChannel channel, SwitchPorts ports, Upl
             rx.Flush();
         }
 
-        var frames = uplinks.Gather(_frames, 0, SwitchLoop.MaxBatch);
+        var frames = Announce();
+        frames = uplinks.Gather(_frames, frames, SwitchLoop.MaxBatch);
         var active = ports.Active;
         var count = active.Count;
         for (var k = 0; k < count && frames < SwitchLoop.MaxBatch; k++)
@@ -68,6 +69,36 @@ internal sealed class SwitchTurn(IBackendChannel channel, SwitchPorts ports, Upl
         responses.PublishTx(); // the frontend may reuse its tx buffers now: the data is ours
         rx.Flush();
         responses.Publish();
+        return frames;
+    }
+
+    /// <summary>
+    /// The announcements of vifs attached since the last batch (<see cref="Announcement"/>), first in the batch:
+    /// written straight into copy-buffer pages, switched as if the vif had sent them, answered to no one.
+    /// </summary>
+    private int Announce()
+    {
+        var pending = ports.Announcements;
+        var frames = 0;
+        while (pending.Count > 0 && frames < SwitchLoop.MaxBatch)
+        {
+            var vif = pending[^1];
+            pending.RemoveAt(pending.Count - 1);
+            Announcement.Write(vif.Settings.Mac, channel.Buffer(frames, 1));
+            ref var slot = ref _frames[frames];
+            slot.Source = vif;
+            slot.Uplink = null;
+            slot.UplinkBridge = null;
+            slot.RequestId = 0;
+            slot.Flags = 0;
+            slot.Size = Announcement.Length;
+            slot.Page = frames;
+            slot.CopyIndex = -1;
+            slot.CopyStatus = (short)GrantStatus.Okay;
+            slot.Announce = true;
+            frames++;
+        }
+
         return frames;
     }
 
@@ -151,6 +182,7 @@ internal sealed class SwitchTurn(IBackendChannel channel, SwitchPorts ports, Upl
             slot.Size = req.Size;
             slot.Page = frames;
             slot.CopyIndex = copies;
+            slot.Announce = false;
             ref var copy = ref _copies[copies++];
             copy.Source.RefOrFrame = req.Gref;
             copy.Source.DomId = (ushort)vif.FrontendDomain;
@@ -185,7 +217,11 @@ internal sealed class SwitchTurn(IBackendChannel channel, SwitchPorts ports, Upl
         {
             if (!source.Attached)
             {
-                responses.Respond(source, slot.RequestId, NetifTxResponse.StatusDropped);
+                if (!slot.Announce)
+                {
+                    responses.Respond(source, slot.RequestId, NetifTxResponse.StatusDropped);
+                }
+
                 return;
             }
 
@@ -202,7 +238,7 @@ internal sealed class SwitchTurn(IBackendChannel channel, SwitchPorts ports, Upl
         var frame = channel.Buffer(slot.Page, 1)[..slot.Size];
         var destinations = ports.Destinations;
         var result = bridge.Bridge.Forward(port, frame, now, destinations, out var count);
-        if (source is not null)
+        if (source is not null && !slot.Announce)
         {
             responses.Respond(source, slot.RequestId, result switch
             {

@@ -35,6 +35,7 @@ internal sealed class UplinkGathering(IBackendChannel channel)
                 slot.Size = size;
                 slot.Page = frames;
                 slot.CopyIndex = -1;
+                slot.Announce = false;
                 frames++;
             }
         }

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Warning, "cannot write the status file in {Directory}: {Reason} (switching goes on; logged again only after a success)")]
     public static partial void StatusWriteFailed(ILogger log, string directory, string reason);
 
+    [LoggerMessage(16, LogLevel.Information, "{Device} of domain {DomainId}: announced {Mac} on {Bridge} (RARP: the guest arrived from elsewhere)")]
+    public static partial void VifAnnounced(ILogger log, int domainId, string device, string bridge, string mac);
+
     [LoggerMessage(15, LogLevel.Error, "xenstored did not come back within {Seconds} s ({Reason}); exiting for a restart")]
     public static partial void XenstoreGone(ILogger log, double seconds, string reason);
 }

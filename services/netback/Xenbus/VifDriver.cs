@@ -60,6 +60,10 @@ internal sealed class VifDriver(ServiceChannel channel, SwitchLoop sw, ILogger l
 
         await sw.Submit(new AttachVif(device.Vif)).ConfigureAwait(false);
         Log.VifConnected(log, fe, device.Address.Name, device.Settings.Bridge, rings.TxRef, rings.RxRef, rings.TxPort, rings.RxPort);
+        if (device.Settings.Announce)
+        {
+            Log.VifAnnounced(log, fe, device.Address.Name, device.Settings.Bridge, device.Settings.Mac.ToString()); // in the batch after the attach
+        }
     }
 
     public async Task DisconnectAsync(VifDevice device)

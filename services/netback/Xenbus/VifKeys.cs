@@ -63,7 +63,9 @@ public static class VifKeys
             throw new XenbusDeviceException(vif, $"{backend}/rate '{rate}' is not BYTES,MICROSECONDS (libxl's form of xl rate=)");
         }
 
-        return new VifSettings(bridge, mac, mtu, bytes, micros);
+        // The toolstack's mark on a guest that arrived (restored, migrated): announce its MAC when it connects.
+        var announce = await xs.ReadAsync(XenstoreClient.NoTransaction, backend + "/announce", cancel).ConfigureAwait(false) == "1";
+        return new VifSettings(bridge, mac, mtu, bytes, micros, announce);
     }
 
     /// <summary>libxl's "rate" node: bytes per interval and the interval in microseconds, comma-separated.</summary>

@@ -14,8 +14,11 @@ namespace Disagg.Toolstack.Xenstore;
 /// </summary>
 internal static class DeviceEntries
 {
-    /// <summary>A vif: frontend keys netfront reads (backend, backend-id, handle, mac, mtu, state), backend keys netback reads.</summary>
-    public static List<XenstoreEntry> Vif(int domid, int backend, int handle, VifSpec vif, string mac)
+    /// <summary>
+    /// A vif: frontend keys netfront reads (backend, backend-id, handle, mac, mtu, state), backend keys netback reads.
+    /// Announce (ours, not libxl's): the guest arrived from elsewhere; netback sends a RARP from its MAC when it connects.
+    /// </summary>
+    public static List<XenstoreEntry> Vif(int domid, int backend, int handle, VifSpec vif, string mac, bool announce = false)
     {
         var fe = XenbusPaths.Frontend(domid, "vif", handle);
         var bp = XenbusPaths.Backend(backend, "vif", domid, handle);
@@ -42,6 +45,11 @@ internal static class DeviceEntries
         if (vif.Ip is { } ip)
         {
             e.Add(new($"{bp}/ip", ip));
+        }
+
+        if (announce)
+        {
+            e.Add(new($"{bp}/announce", "1"));
         }
 
         if (vif.Rate is { } rate)

@@ -39,7 +39,8 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
     public static string DomainPath(int domid) => $"/local/domain/{domid}";
 
     /// <summary>Every entry of a new domain, its devices' directories included.</summary>
-    public static List<XenstoreEntry> Entries(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, Func<string, string?, int> backendDomain)
+    /// <param name="announce">The guest arrived from elsewhere (restored, migrated): its vifs announce its MACs on connecting.</param>
+    public static List<XenstoreEntry> Entries(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, Func<string, string?, int> backendDomain, bool announce = false)
     {
         var c = guest.Config;
         var dom = DomainPath(domid);
@@ -80,7 +81,7 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
 
         for (var i = 0; i < c.Vifs.Count; i++)
         {
-            e.AddRange(DeviceEntries.Vif(domid, backendDomain("vif", c.Vifs[i].Backend), i, c.Vifs[i], c.Vifs[i].Mac ?? DeviceEntries.Mac(guest.Uuid, i)));
+            e.AddRange(DeviceEntries.Vif(domid, backendDomain("vif", c.Vifs[i].Backend), i, c.Vifs[i], c.Vifs[i].Mac ?? DeviceEntries.Mac(guest.Uuid, i), announce));
         }
 
         foreach (var disk in c.Disks)
@@ -92,14 +93,14 @@ internal sealed class XenstoreDomains(string socketPath, Func<bool> running, Fun
     }
 
     /// <summary>Writes the new domain's entries and introduces it to xenstored.</summary>
-    public async Task CreateAsync(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, CancellationToken cancel)
+    public async Task CreateAsync(int domid, Guest guest, int consolePort, ulong consoleFrame, int storePort, ulong storeFrame, CancellationToken cancel, bool announce = false)
     {
         if (!Available)
         {
             return;
         }
 
-        var entries = Entries(domid, guest, consolePort, consoleFrame, storePort, storeFrame, backendDomain);
+        var entries = Entries(domid, guest, consolePort, consoleFrame, storePort, storeFrame, backendDomain, announce);
         await RunAsync(guest.Name, "write its entries", xs => Committed(XenstoreTransaction.RunAsync(xs, tx => XenstoreTransaction.WriteAsync(xs, tx, entries, cancel), cancel)), cancel).ConfigureAwait(false);
         await RunAsync(guest.Name, "introduce it", xs => xs.IntroduceAsync(domid, storeFrame, storePort, cancel), cancel).ConfigureAwait(false);
     }

@@ -384,7 +384,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
     /// its console, its xenstore directory, the registry; unpaused unless asked not to. A failure destroys the
     /// domain. Caller holds the gate.
     /// </summary>
-    private async Task AttachAsync(Guest guest, DomainCreated created, bool paused, CancellationToken cancel)
+    private async Task AttachAsync(Guest guest, DomainCreated created, bool paused, CancellationToken cancel, bool announce = false)
     {
         try
         {
@@ -395,7 +395,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             {
                 await consoles.AttachRingAsync(created.DomainId, guest.Name, created.ConsolePort, cancel).ConfigureAwait(false);
             }
-            await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel).ConfigureAwait(false);
+            await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel, announce).ConfigureAwait(false);
             guests.Add(guest);
 
             if (!paused)
@@ -415,7 +415,10 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
         }
     }
 
-    /// <summary>An incoming migration's domain (built paused by the kernel) joins this host's guests; unpaused unless <paramref name="paused"/>.</summary>
+    /// <summary>
+    /// An incoming migration's domain (built paused by the kernel) joins this host's guests; unpaused unless
+    /// <paramref name="paused"/>. Its vifs announce its MACs on this host's switch when they connect.
+    /// </summary>
     public async Task AdoptAsync(Guest guest, DomainCreated created, bool paused, CancellationToken cancel)
     {
         await guests.EnterAsync(cancel).ConfigureAwait(false);
@@ -427,7 +430,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
                 throw new DomainOperationException(guest.Name, "the host is going down");
             }
 
-            await AttachAsync(guest, created, paused, cancel).ConfigureAwait(false);
+            await AttachAsync(guest, created, paused, cancel, announce: true).ConfigureAwait(false);
             log.DomainCreated(guest.Id, guest.Name, guest.ConfigPath);
         }
         finally
