@@ -150,6 +150,38 @@ public sealed partial class SaveRestoreTests(SaveHost fixture) : IClassFixture<S
     }
 
     [Fact]
+    public void ARestoreBesideItsRunningOriginalIsRefusedTheWritableDiskTheOriginalStillWrites()
+    {
+        var disk = Path.Combine(Host.GuestDir, "both.img");
+        using (var f = File.Create(disk))
+        {
+            f.SetLength(2L << 20);
+        }
+
+        var name = Start("both", "app=blk-verify sectors=512 depth=4 req=16 seconds=60", extra: $"disk = [ 'format=raw, vdev=xvda, access=rw, target={disk}' ]");
+        WaitFor(name, @"blk-verify: pass 1:");
+        var image = Image(name);
+        MustDisagg("save", "-c", name, image);
+
+        // Two writers would corrupt the disk (and blkback would refuse the copy's, Locked, after it ran): refused
+        // before anything is created, naming the disk and the domain that writes it.
+        var domains = Ids();
+        var refused = Disagg("restore", "--name", "both-copy", image);
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains($"domain 'both-copy': disk xvda: {disk} is open for writing by domain 'both'", refused.StdErr, StringComparison.Ordinal);
+        Assert.Null(Host.Domain("both-copy"));
+        Assert.Subset(domains, Ids());
+
+        // The original never noticed; once it is gone (its blkback flushes and closes the disk), the copy may have it.
+        var resumed = WaitFor(name, @"pvos: suspend cancelled \(returned 1\)");
+        Assert.True(Eventually.Holds(() => Regex.IsMatch(Log(name)[resumed.Index..], @"blk-verify: pass \d+: wrote and read \d+ sectors, 0 mismatches"), 60), Log(name));
+        Host.MustRun("destroy", name);
+        MustDisagg("restore", "-p", "--name", "both-copy", image);
+        Assert.NotNull(Host.Domain("both-copy"));
+        Host.MustRun("destroy", "both-copy");
+    }
+
+    [Fact]
     public void BlkVerifyAndPingCarryOnAcrossSaveAndRestore()
     {
         var disk = Path.Combine(Host.GuestDir, "sv.img");

@@ -48,6 +48,7 @@ internal static class DaemonHost
         services.AddSingleton<DomainTable>();
         services.AddSingleton<GuestDevices>();
         services.AddSingleton<GuestSuspend>();
+        services.AddSingleton<GuestStates>();
         services.AddSingleton<GuestSaves>();
         services.AddSingleton(p => new Migration.MigrationLog(p.GetRequiredService<ILoggerFactory>().CreateLogger("disagg")));
         services.AddSingleton<Migration.MigrationSource>();

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Disagg.Toolstack.Config;
+using Disagg.Toolstack.Daemon.Guests;
 
 namespace Disagg.Toolstack.Migration;
 
@@ -12,40 +12,7 @@ namespace Disagg.Toolstack.Migration;
 /// </summary>
 internal static class DiskHandOff
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
-
     /// <summary>Waits until no one holds a writable disk of <paramref name="disks"/>; returns the disks still held at <paramref name="timeout"/>.</summary>
-    public static async Task<IReadOnlyList<string>> WaitReleasedAsync(IEnumerable<DiskSpec> disks, TimeSpan timeout, CancellationToken cancel)
-    {
-        var clock = Stopwatch.StartNew();
-        var held = disks.Where(d => !d.ReadOnly && !d.Cdrom && d.Target.Length > 0).Select(d => d.Target).Distinct().ToList();
-        while (true)
-        {
-            held.RemoveAll(Free);
-            if (held.Count == 0 || clock.Elapsed > timeout)
-            {
-                return held;
-            }
-
-            await Task.Delay(Poll, cancel).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The exclusive flock blkback takes for a writable disk (ImageFile.Open): got and let go at once, or not got.</summary>
-    private static bool Free(string path)
-    {
-        try
-        {
-            File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None).Dispose();
-            return true;
-        }
-        catch (FileNotFoundException)
-        {
-            return true; // nothing to hand over; the target's blkback says so
-        }
-        catch (IOException)
-        {
-            return false; // EWOULDBLOCK: blkback still has it open
-        }
-    }
+    public static Task<IReadOnlyList<string>> WaitReleasedAsync(IEnumerable<DiskSpec> disks, TimeSpan timeout, CancellationToken cancel) =>
+        DiskWriter.WaitFreeAsync(disks, timeout, cancel);
 }

@@ -22,8 +22,11 @@ namespace Disagg.Toolstack.Daemon.Save;
 /// saved subtree re-homed, its devices' directories, so backends attach afresh) and unpauses it unless -p.
 /// Each holds the registry's gate while it changes domains, but not while a guest takes its time to suspend.
 /// </summary>
-internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, GuestSuspend suspend, DaemonLog log)
+internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, GuestSuspend suspend, GuestStates states, DaemonLog log)
 {
+    /// <summary>How long a restore waits for a writable disk's lock (a blkback flushing it after a save lets go well within it).</summary>
+    private static readonly TimeSpan DiskReleasePatience = TimeSpan.FromSeconds(10);
+
     public async Task<SavedReply> SaveAsync(SaveRequest r, Func<SaveProgress, Task> progress, CancellationToken cancel)
     {
         if (r.Domain is "0" or "Domain-0")
@@ -68,14 +71,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         {
             try
             {
-                var state = new ToolstackState
-                {
-                    ConfigJson = JsonSerializer.Serialize(guest.Config, ToolstackJsonContext.Default.DomainConfig),
-                    ConfigPath = guest.ConfigPath,
-                    Uuid = guest.Uuid,
-                    DomainId = id,
-                    Xenstore = await CaptureXenstoreAsync(id, guest.Name, cancel).ConfigureAwait(false),
-                };
+                var state = await states.CaptureAsync(guest, id, cancel).ConfigureAwait(false);
                 var write = guests.CallAsync<OkReply>(guest.Name, new SaveDomain(id, path, state.Encode()), cancel);
                 await ImageProgress.FollowAsync(path + ".partial", write, bytes => progress(new SaveProgress("writing", bytes, memoryBytes))).ConfigureAwait(false);
             }
@@ -140,6 +136,12 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         var size = new FileInfo(path).Length;
         await progress(new SaveProgress("reading", 0, size)).ConfigureAwait(false);
 
+        // Beside a `save -c` original that still writes its disk, the copy's blkback would be refused the disk
+        // (Locked) after the domain exists, and it would run without it: refused here, before anything is created.
+        // A blkback still flushing the disk of a guest just saved lets go within the patience.
+        DiskWriter.RequireNoOtherGuest(name, config.Disks, guests.Snapshot());
+        await DiskWriter.RequireUnlockedAsync(name, config.Disks, DiskReleasePatience, cancel).ConfigureAwait(false);
+
         await guests.EnterAsync(cancel).ConfigureAwait(false);
         try
         {
@@ -148,6 +150,8 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             {
                 throw new DomainOperationException(name, "already exists (restore --name NAME gives the restored domain another)");
             }
+
+            DiskWriter.RequireNoOtherGuest(name, config.Disks, existing);
 
             var created = await guests.CallAsync<DomainCreated>(name, new RestoreDomain(path, name, 0, services.XenstoreDomain), cancel).ConfigureAwait(false);
             await progress(new SaveProgress("devices", size, size)).ConfigureAwait(false);
@@ -168,8 +172,8 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             {
                 consoles.Bind(created.DomainId, name);
                 await consoles.AttachRingAsync(created.DomainId, name, created.ConsolePort, cancel).ConfigureAwait(false);
-                await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel).ConfigureAwait(false);
-                await RehomeXenstoreAsync(state, created.DomainId, name, cancel).ConfigureAwait(false);
+                await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel, announce: true).ConfigureAwait(false);
+                await states.RehomeXenstoreAsync(state, created.DomainId, name, cancel).ConfigureAwait(false);
                 guests.Add(guest);
                 if (!r.Paused)
                 {
@@ -202,17 +206,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024);
             var header = DomainImageReader.ReadHeader(file, new ImageHost { WidestGuest = ImageIsa.Rv64 });
             var state = ToolstackState.Decode(header.Config);
-            DomainConfig? config;
-            try
-            {
-                config = JsonSerializer.Deserialize(state.ConfigJson, ToolstackJsonContext.Default.DomainConfig);
-            }
-            catch (JsonException e)
-            {
-                throw new DomainImageException(DomainImageError.Malformed, ImageRecordKind.Header, 0, $"its config does not decode: {e.Message}");
-            }
-
-            return (state, config ?? throw new DomainImageException(DomainImageError.Malformed, ImageRecordKind.Header, 0, "its config is null"));
+            return (state, GuestStates.ConfigOf(state));
         }
         catch (DomainImageException e)
         {
@@ -238,46 +232,6 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
 
         var dir = Path.GetDirectoryName(path);
         return dir is not null && !Directory.Exists(dir) ? throw new ToolstackException($"directory {dir} does not exist") : path;
-    }
-
-    private async Task<List<XenstoreNode>> CaptureXenstoreAsync(int domid, string name, CancellationToken cancel)
-    {
-        if (!xenstore.Available)
-        {
-            return [];
-        }
-
-        try
-        {
-            await using var xs = await xenstore.ConnectAsync(cancel).ConfigureAwait(false);
-            return await XenstoreSubtree.CaptureAsync(xs, domid, cancel).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is XenstoreException or IOException or System.Net.Sockets.SocketException)
-        {
-            throw new DomainOperationException(name, $"xenstore: could not read its subtree: {e.Message}");
-        }
-    }
-
-    private async Task RehomeXenstoreAsync(ToolstackState state, int domid, string name, CancellationToken cancel)
-    {
-        var entries = XenstoreSubtree.Rehome(state.Xenstore, state.DomainId, domid);
-        if (!xenstore.Available || entries.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await using var xs = await xenstore.ConnectAsync(cancel).ConfigureAwait(false);
-            if (!await XenstoreTransaction.RunAsync(xs, tx => XenstoreTransaction.WriteAsync(xs, tx, entries, cancel), cancel).ConfigureAwait(false))
-            {
-                throw new IOException("the transaction kept conflicting with other writers (EAGAIN)");
-            }
-        }
-        catch (Exception e) when (e is XenstoreException or IOException or System.Net.Sockets.SocketException)
-        {
-            throw new DomainOperationException(name, $"xenstore: could not re-home its saved subtree: {e.Message}");
-        }
     }
 
     private Task Command(int domid, DomainOperation op, CancellationToken cancel) =>
