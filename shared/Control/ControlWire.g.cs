@@ -3212,7 +3212,7 @@ internal static class ControlWire
 
     private static void WriteMigrationSend(ref MessagePackWriter w, MigrationSend m)
     {
-        w.WriteMapHeader(5);
+        w.WriteMapHeader(6);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Stage"u8);
@@ -3221,6 +3221,8 @@ internal static class ControlWire
         w.Write(m.FirstRecord);
         w.WriteString("Config"u8);
         WriteBin(ref w, m.Config);
+        w.WriteString("Verify"u8);
+        w.Write(m.Verify);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3231,6 +3233,7 @@ internal static class ControlWire
         MigrationStage fStage = default;
         int fFirstRecord = default;
         byte[]? fConfig = null;
+        bool fVerify = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3254,6 +3257,10 @@ internal static class ControlWire
                     fConfig = ReadBin(ref r, "Config");
                     seen |= 8UL;
                     break;
+                case "Verify":
+                    fVerify = r.ReadBoolean();
+                    seen |= 16UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3265,15 +3272,15 @@ internal static class ControlWire
 
         if ((seen & 15UL) != 15UL)
         {
-            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config"]);
+            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify"]);
         }
 
-        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!) { Id = id };
+        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify) { Id = id };
     }
 
     private static void WriteMigrationRoundSent(ref MessagePackWriter w, MigrationRoundSent m)
     {
-        w.WriteMapHeader(6);
+        w.WriteMapHeader(10);
         w.WriteString("Records"u8);
         w.Write(m.Records);
         w.WriteString("Pages"u8);
@@ -3284,6 +3291,14 @@ internal static class ControlWire
         w.Write(m.DirtyPages);
         w.WriteString("ElapsedNs"u8);
         w.Write(m.ElapsedNs);
+        w.WriteString("TargetDomainId"u8);
+        w.Write(m.TargetDomainId);
+        w.WriteString("BuiltNs"u8);
+        w.Write(m.BuiltNs);
+        w.WriteString("ResumedNs"u8);
+        w.Write(m.ResumedNs);
+        w.WriteString("Unconfirmed"u8);
+        w.Write(m.Unconfirmed);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3295,6 +3310,10 @@ internal static class ControlWire
         long fBytes = default;
         long fDirtyPages = default;
         long fElapsedNs = default;
+        int fTargetDomainId = 0;
+        long fBuiltNs = 0;
+        long fResumedNs = 0;
+        string? fUnconfirmed = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3322,6 +3341,22 @@ internal static class ControlWire
                     fElapsedNs = r.ReadInt64();
                     seen |= 16UL;
                     break;
+                case "TargetDomainId":
+                    fTargetDomainId = r.ReadInt32();
+                    seen |= 32UL;
+                    break;
+                case "BuiltNs":
+                    fBuiltNs = r.ReadInt64();
+                    seen |= 64UL;
+                    break;
+                case "ResumedNs":
+                    fResumedNs = r.ReadInt64();
+                    seen |= 128UL;
+                    break;
+                case "Unconfirmed":
+                    fUnconfirmed = ReadString(ref r, "Unconfirmed");
+                    seen |= 256UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3333,21 +3368,25 @@ internal static class ControlWire
 
         if ((seen & 31UL) != 31UL)
         {
-            throw Missing(seen, 31UL, "MigrationRoundSent", ["Records", "Pages", "Bytes", "DirtyPages", "ElapsedNs"]);
+            throw Missing(seen, 31UL, "MigrationRoundSent", ["Records", "Pages", "Bytes", "DirtyPages", "ElapsedNs", "TargetDomainId", "BuiltNs", "ResumedNs", "Unconfirmed"]);
         }
 
-        return new MigrationRoundSent(fRecords, fPages, fBytes, fDirtyPages, fElapsedNs) { Id = id };
+        return new MigrationRoundSent(fRecords, fPages, fBytes, fDirtyPages, fElapsedNs, fTargetDomainId, fBuiltNs, fResumedNs, fUnconfirmed!) { Id = id };
     }
 
     private static void WriteMigrationReceive(ref MessagePackWriter w, MigrationReceive m)
     {
-        w.WriteMapHeader(4);
+        w.WriteMapHeader(6);
         w.WriteString("Name"u8);
         w.Write(m.Name);
         w.WriteString("ConsoleBackendDomain"u8);
         w.Write(m.ConsoleBackendDomain);
         w.WriteString("XenstoreDomain"u8);
         w.Write(m.XenstoreDomain);
+        w.WriteString("Verify"u8);
+        w.Write(m.Verify);
+        w.WriteString("Paused"u8);
+        w.Write(m.Paused);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3357,6 +3396,8 @@ internal static class ControlWire
         string? fName = null;
         int fConsoleBackendDomain = default;
         int fXenstoreDomain = default;
+        bool fVerify = false;
+        bool fPaused = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3376,6 +3417,14 @@ internal static class ControlWire
                     fXenstoreDomain = r.ReadInt32();
                     seen |= 4UL;
                     break;
+                case "Verify":
+                    fVerify = r.ReadBoolean();
+                    seen |= 8UL;
+                    break;
+                case "Paused":
+                    fPaused = r.ReadBoolean();
+                    seen |= 16UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3387,10 +3436,10 @@ internal static class ControlWire
 
         if ((seen & 7UL) != 7UL)
         {
-            throw Missing(seen, 7UL, "MigrationReceive", ["Name", "ConsoleBackendDomain", "XenstoreDomain"]);
+            throw Missing(seen, 7UL, "MigrationReceive", ["Name", "ConsoleBackendDomain", "XenstoreDomain", "Verify", "Paused"]);
         }
 
-        return new MigrationReceive(fName!, fConsoleBackendDomain, fXenstoreDomain) { Id = id };
+        return new MigrationReceive(fName!, fConsoleBackendDomain, fXenstoreDomain, fVerify, fPaused) { Id = id };
     }
 
     private static void WriteHashMemory(ref MessagePackWriter w, HashMemory m)

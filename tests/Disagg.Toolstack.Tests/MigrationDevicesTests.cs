@@ -86,6 +86,12 @@ public sealed partial class MigrationDevicesTests(DeviceHosts hosts) : IClassFix
         return reply;
     }
 
+    private static void Xs(TestHost host, params string[] args)
+    {
+        var r = HostProcess.Run("env", [$"XENSTORED_PATH={Path.Combine(host.Dir, "xenstored.sock")}", .. args], TestHost.Bound);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
     [Fact]
     public void BlkVerifyAndPingCarryOnAcrossAMigrationAndTheDiskIsFlushedBeforeTheTargetOpensIt()
     {
@@ -96,12 +102,28 @@ public sealed partial class MigrationDevicesTests(DeviceHosts hosts) : IClassFix
             f.SetLength(8L << 20);
         }
 
+        // A peer on the target's switch that learns nothing of the echo guest until it arrives: then it hears it
+        // announced (a RARP from its MAC, sent by netback when the migrated vif connects), as a TAP uplink's would.
+        var peer = Start(b, "mg-peer", "app=udp-echo port=7", extra: "vif = [ 'mac=00:16:3e:00:0f:03, bridge=xenbr0, ip=10.9.1.3/24' ]");
         var echo = Start(a, "mg-echo", "app=udp-echo port=7", extra: "vif = [ 'mac=00:16:3e:00:0f:02, bridge=xenbr0, ip=10.9.1.2/24' ]");
         WaitFor(a, echo, @"udp-echo: listening");
-        var ping = Start(a, "mg-ping", "app=ping host=10.9.1.2 count=400 interval=250 ip=10.9.1.1", "rv32", "vif = [ 'mac=00:16:3e:00:0f:01, bridge=xenbr0' ]");
+        WaitFor(b, peer, @"udp-echo: listening");
+        var ping = Start(a, "mg-ping", "app=ping host=10.9.1.2 count=600 interval=250 ip=10.9.1.1", "rv32", "vif = [ 'mac=00:16:3e:00:0f:01, bridge=xenbr0' ]");
         var blk = Start(a, "mg-blk", "app=blk-verify sectors=2048 depth=8 req=32 seconds=90", extra: $"disk = [ 'format=raw, vdev=xvda, access=rw, target={disk}' ]");
         WaitFor(a, ping, @"icmp_seq=3 time=");
         WaitFor(a, blk, @"blk-verify: pass 1:");
+
+        // Carried like a save carries them: a disk hot-plugged after create, and a node the guest owns.
+        var extra = Path.Combine(a.GuestDir, "mig-extra.img");
+        using (var f = File.Create(extra))
+        {
+            f.SetLength(1L << 20);
+        }
+
+        a.MustRun("block-attach", blk, $"format=raw, vdev=xvdb, access=ro, target={extra}");
+        var blkId = TestHost.Id(a.Domain(blk)!.Value);
+        Xs(a, "xenstore-write", $"/local/domain/{blkId}/data/marker", "kept");
+        Xs(a, "xenstore-chmod", $"/local/domain/{blkId}/data/marker", $"n{blkId}", "r0");
 
         // A checkpoint first: save -c resumes the original in place with its ring and disk (the suspend returns 1).
         var save = HostProcess.Run(RepoPaths.Program("disagg"), ["save", "-c", blk, Path.Combine(a.GuestDir, "mg-blk.dimg"), "--state-dir", a.Dir], MigrateBound);
@@ -115,9 +137,16 @@ public sealed partial class MigrationDevicesTests(DeviceHosts hosts) : IClassFix
         Assert.Matches(@"vbd \d+/\d+: .*mig\.img flushed \(fdatasync\) and closed", blkLog);
         var blkResumed = WaitFor(b, blk, @"pvos: resumed in a new domain");
         WaitFor(b, blk, @"blkfront: reconnected to .* \(domain \d+\): \d+ requests issued again");
+        var newBlkId = TestHost.Id(b.Domain(blk)!.Value);
+        Assert.Equal(["xvda", "xvdb"], b.Json("block-list", blk).EnumerateArray().Select(d => d.GetProperty("name").GetString()!).Order());
+        Assert.True(Eventually.Holds(() => b.XsRead($"/local/domain/{newBlkId}/data/marker") == "kept", 30), "the guest's own node did not follow it");
+        Assert.Equal($"n{newBlkId},r0", b.XsPerms($"/local/domain/{newBlkId}/data", "marker"));
 
-        // The pair moves together: the peer's pings follow the guest to the other switch.
+
+        // The pair moves together (the two hosts' switches are not linked): the pings follow the guest.
         Migrate(a, echo, b);
+        WaitFor(b, peer, @"net: rarp announce from 00:16:3e:00:0f:02");
+        Assert.Matches(@"vif \d+/0 of domain \d+: announced 00:16:3e:00:0f:02 on xenbr0", File.ReadAllText(Path.Combine(b.Dir, "netback.log")));
         Migrate(a, ping, b);
         var pingResumed = WaitFor(b, ping, @"pvos: resumed in a new domain");
         WaitFor(b, ping, @"netfront: device/vif/0: connected to backend d\d+");
@@ -129,10 +158,10 @@ public sealed partial class MigrationDevicesTests(DeviceHosts hosts) : IClassFix
         Assert.Equal("0", done.Groups["err"].Value);
         Assert.Contains("blk-verify: PASS", b.ConsoleLog(blk), StringComparison.Ordinal);
         Assert.DoesNotMatch(@"blk-verify: pass \d+: .*, [1-9]\d* mismatches", a.ConsoleLog(blk) + b.ConsoleLog(blk));
-        var summary = WaitFor(b, ping, @"400 packets transmitted, (?<got>\d+) received", 180);
+        var summary = WaitFor(b, ping, @"600 packets transmitted, (?<got>\d+) received", 180);
         Assert.True(int.Parse(summary.Groups["got"].Value, CultureInfo.InvariantCulture) >= 40, b.ConsoleLog(ping));
 
-        foreach (var n in new[] { blk, ping, echo })
+        foreach (var n in new[] { blk, ping, echo, peer })
         {
             b.MustRun("destroy", n);
         }

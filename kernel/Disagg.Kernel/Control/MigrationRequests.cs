@@ -59,7 +59,13 @@ internal static class MigrationRequests
                 MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord),
                 _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
             };
-            return new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
+            var sent = new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
+            return m.Stage == MigrationStage.Finish ? HandOff(d, stream, m.Verify, sent) : sent;
+        }
+        catch (MigrationHandOffException e)
+        {
+            // Before the commit: the toolstack lets the domain run on here.
+            throw new DomainRequestException(XenErrno.EIO, $"domain {d.Id}: {e.Message}");
         }
         catch (NotSupportedException e)
         {
@@ -80,6 +86,20 @@ internal static class MigrationRequests
         }
     }
 
+    /// <summary>The source's hand-off after the stop round; committed and unconfirmed is a reply, not an error (the domain stays paused).</summary>
+    private static MigrationRoundSent HandOff(Domain d, Stream stream, bool verify, MigrationRoundSent sent)
+    {
+        try
+        {
+            var times = MigrationHandOff.Commit(d, stream, verify);
+            return sent with { TargetDomainId = times.TargetDomainId, BuiltNs = (long)times.ToBuilt.TotalNanoseconds, ResumedNs = (long)times.ToResumed.TotalNanoseconds };
+        }
+        catch (MigrationHandOffException e) when (e.Committed)
+        {
+            return sent with { Unconfirmed = e.Message };
+        }
+    }
+
     public static DomainCreated Receive(Hypervisor hv, MigrationReceive r, FileDescriptor fd)
     {
         using var socket = fd;
@@ -90,30 +110,49 @@ internal static class MigrationRequests
     {
         if (!string.IsNullOrEmpty(r.Name) && hv.Domains.Snapshot().Any(d => d.Name == r.Name))
         {
-            throw new DomainRequestException(XenErrno.EEXIST, $"domain '{r.Name}' already exists");
+            throw Refused(stream, XenErrno.EEXIST, $"domain '{r.Name}' already exists");
+        }
+
+        Domain d;
+        try
+        {
+            (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
+        }
+        catch (DomainImageException e)
+        {
+            throw Refused(stream, e.Error == DomainImageError.Truncated ? XenErrno.EIO : XenErrno.EINVAL, e.Message);
+        }
+        catch (IOException e)
+        {
+            throw Refused(stream, XenErrno.EIO, e.Message);
+        }
+        catch (MemoryBudgetExceededException e)
+        {
+            throw Refused(stream, XenErrno.ENOMEM, e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw Refused(stream, XenErrno.EINVAL, e.Message);
         }
 
         try
         {
-            var (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
-            return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
+            MigrationHandOff.AwaitCommit(d, stream, r.Verify, r.Paused);
         }
-        catch (DomainImageException e)
+        catch (Exception e) when (e is MigrationHandOffException or IOException)
         {
-            throw new DomainRequestException(e.Error == DomainImageError.Truncated ? XenErrno.EIO : XenErrno.EINVAL, $"incoming migration: {e.Message}");
-        }
-        catch (IOException e)
-        {
+            hv.DestroyDomain(d); // no commit: the guest stays the source's
             throw new DomainRequestException(XenErrno.EIO, $"incoming migration: {e.Message}");
         }
-        catch (MemoryBudgetExceededException e)
-        {
-            throw new DomainRequestException(XenErrno.ENOMEM, $"incoming migration: {e.Message}");
-        }
-        catch (ArgumentException e)
-        {
-            throw new DomainRequestException(XenErrno.EINVAL, $"incoming migration: {e.Message}");
-        }
+
+        return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
+    }
+
+    /// <summary>Tells the source's kernel why (it waits for Built after its stop round), and fails the request.</summary>
+    private static DomainRequestException Refused(Stream stream, XenErrno errno, string reason)
+    {
+        MigrationHandOff.Refuse(stream, reason);
+        return new DomainRequestException(errno, $"incoming migration: {reason}");
     }
 
     private static ulong[] Clean(Hypervisor hv, Domain d)

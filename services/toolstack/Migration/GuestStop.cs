@@ -31,6 +31,12 @@ internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool 
     /// <summary>From the stop request to the guest stopped: its suspend, or the pause.</summary>
     public TimeSpan Took { get; private set; }
 
+    /// <summary>
+    /// Messages this daemon exchanged to stop the guest (requests and replies, each a wake-up of another process):
+    /// the pause's two, or the suspend request's xenstore write and every look at the domain's state.
+    /// </summary>
+    public int Hops { get; private set; }
+
     public async Task StopAsync(CancellationToken cancel)
     {
         if (StoppedAt != 0)
@@ -47,13 +53,16 @@ internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool 
                 _unpausedHere = true;
             }
 
-            await suspend.SuspendAsync(id, name, SuspendTimeout, cancel).ConfigureAwait(false);
+            var polls = 0;
+            await suspend.SuspendAsync(id, name, SuspendTimeout, cancel, () => polls++).ConfigureAwait(false);
             Suspended = true;
+            Hops = 2 + (2 * polls);
         }
         else if (!wasPaused)
         {
             await Command(DomainOperation.Pause, cancel).ConfigureAwait(false);
             _pausedHere = true;
+            Hops = 2;
         }
 
         StoppedAt = Stopwatch.GetTimestamp();

@@ -2,12 +2,13 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Disagg.Control;
 using Disagg.Control.Messages;
+using Disagg.DomainImage;
 using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Daemon.Guests;
+using Disagg.Toolstack.Daemon.Save;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
 using ErrorReply = Disagg.Control.Messages.ErrorReply;
-using OkReply = Disagg.Control.Messages.OkReply;
 
 namespace Disagg.Toolstack.Migration;
 
@@ -15,14 +16,11 @@ namespace Disagg.Toolstack.Migration;
 /// One incoming migration: the peer proves it knows the key, offers a guest; the offer is checked here
 /// (key, this host's arch against the guest's width, the name, the config) before any memory moves. Then
 /// the kernel reads the stream into a paused domain on a connection of its own; the guest runs here only
-/// after the source has given it up (commit), and is destroyed if the source never does.
+/// after the source's kernel has given it up (commit), and is destroyed if it never does.
 /// </summary>
-internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, Daemon.ServiceDomains services, HostConfig config, MigrationLog log)
+internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestStates states, Daemon.ServiceDomains services, HostConfig config, MigrationLog log)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>From the end of the stream to the source's commit: its hash and the last messages.</summary>
-    private static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>From our Resumed to the source's word that its copy is gone and its disks are closed (flushed).</summary>
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
@@ -83,13 +81,15 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
 
     private async Task ReceiveAsync(PeerSocket peer, MigrateOffer offer, DomainConfig domainConfig, CancellationToken cancel)
     {
-        // A connection of its own: the kernel holds the session while it reads the whole stream.
+        // A connection of its own: the kernel holds the session while it reads the whole stream and does the
+        // hand-off with the source's kernel (MigrationHandOff): it says Built (with its memory digest under
+        // --verify), waits for the Commit, unpauses the guest (unless it was paused there) and says Resumed.
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var fd = peer.Descriptor();
         ControlMessage reply;
         try
         {
-            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain), [fd], cancel).ConfigureAwait(false);
+            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain, offer.Verify, offer.Paused), [fd], cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -98,45 +98,32 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
 
         if (reply is not DomainCreated created)
         {
-            var reason = reply is ErrorReply e ? e.Message : reply.GetType().Name;
-            await TrySendAsync(peer, new MigrateReceived(false, reason), cancel).ConfigureAwait(false);
-            throw new MigrationException(reason);
+            // Nothing was kept; the kernel told the source's kernel why (or it was gone).
+            throw new MigrationException(reply is ErrorReply e ? e.Message : reply.GetType().Name);
         }
 
-        var adopted = false;
-        try
+        // The guest runs here now, whatever the source hears. Its devices attach once the source's backends have
+        // flushed and closed its disks (a writable disk is one writer's at a time); meanwhile its frontends wait for
+        // xenstore, which serves it only from here. The state the source took (as a save does): its config as it is
+        // now, hot-plugged devices included, and its own xenstore nodes, re-homed under its id as a restore does.
+        var state = Decode(await AwaitReleaseAsync(peer, offer.Name, cancel).ConfigureAwait(false), peer, offer.Name);
+        if (state is not null)
         {
-            var hash = offer.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(created.DomainId), cancel).ConfigureAwait(false)).Hash : 0;
-            await peer.SendAsync(new MigrateReceived(true, "", hash), cancel).ConfigureAwait(false);
-            await peer.ReceiveAsync<MigrateCommit>(CommitTimeout, cancel).ConfigureAwait(false);
-            adopted = true; // from here the guest is this host's, whatever the source hears
-
-            // Running first, then the console and xenstore attach: the guest's downtime ends here, and what it
-            // puts in its rings meanwhile waits there for the backends.
-            if (!offer.Paused)
-            {
-                await session.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
-            }
-
-            await TrySendAsync(peer, new MigrateResumed(created.DomainId), cancel).ConfigureAwait(false);
-
-            // Its devices attach once the source's backends have flushed and closed its disks (a writable disk is
-            // one writer's at a time); meanwhile its frontends wait for xenstore, which serves it only from here.
-            await AwaitReleaseAsync(peer, offer.Name, cancel).ConfigureAwait(false);
-            var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
-            await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
-            log.Arrived(offer.Name, peer.Peer, created.DomainId);
+            domainConfig = GuestStates.ConfigOf(state) with { Name = offer.Name };
         }
-        finally
+
+        var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
+        await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
+        if (state is not null)
         {
-            if (!adopted)
-            {
-                await session.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
-            }
+            await states.RehomeXenstoreAsync(state, created.DomainId, offer.Name, cancel).ConfigureAwait(false);
         }
+
+        log.Arrived(offer.Name, peer.Peer, created.DomainId);
     }
 
-    private async Task AwaitReleaseAsync(PeerSocket peer, string name, CancellationToken cancel)
+    /// <returns>The guest's toolstack state the source sent with the release, or null.</returns>
+    private async Task<byte[]?> AwaitReleaseAsync(PeerSocket peer, string name, CancellationToken cancel)
     {
         try
         {
@@ -145,22 +132,35 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             {
                 log.DevicesLate(name, peer.Peer, $"the source's blkback still holds {released.Held}: those disks will be refused here until it lets go");
             }
+
+            return released.State;
         }
         catch (MigrationException e)
         {
             log.DevicesLate(name, peer.Peer, $"no word that the source released the guest's disks ({e.Message}); attaching its devices anyway");
+            return null;
         }
     }
 
-    private static async Task TrySendAsync(PeerSocket peer, DaemonMessage message, CancellationToken cancel)
+    /// <summary>The source's state, or null (with a log line) when it sent none or one that does not decode: the config file's devices then.</summary>
+    private ToolstackState? Decode(byte[]? bytes, PeerSocket peer, string name)
     {
+        if (bytes is null)
+        {
+            log.DevicesLate(name, peer.Peer, "no state came with the release; its devices come from its config file, its own xenstore nodes are lost");
+            return null;
+        }
+
         try
         {
-            await peer.SendAsync(message, cancel).ConfigureAwait(false);
+            var state = ToolstackState.Decode(bytes);
+            GuestStates.ConfigOf(state);
+            return state;
         }
-        catch (MigrationException)
+        catch (DomainImageException e)
         {
-            // the source went away: what it does next is its own (it keeps the guest unless it committed)
+            log.DevicesLate(name, peer.Peer, $"its state does not decode ({e.Message}); its devices come from its config file, its own xenstore nodes are lost");
+            return null;
         }
     }
 }

@@ -54,9 +54,6 @@ namespace Disagg.Toolstack.Protocol;
 [DerivedTypeShape(typeof(MigrateChallenge), Tag = 140)]
 [DerivedTypeShape(typeof(MigrateOffer), Tag = 141)]
 [DerivedTypeShape(typeof(MigrateAnswer), Tag = 142)]
-[DerivedTypeShape(typeof(MigrateReceived), Tag = 143)]
-[DerivedTypeShape(typeof(MigrateCommit), Tag = 144)]
-[DerivedTypeShape(typeof(MigrateResumed), Tag = 145)]
 [DerivedTypeShape(typeof(MigrateReleased), Tag = 200)]
 [DerivedTypeShape(typeof(HostCountersReply), Tag = 151)]
 internal abstract record DaemonMessage

@@ -56,9 +56,6 @@ internal static class DaemonWire
         (140, typeof(MigrateChallenge)),
         (141, typeof(MigrateOffer)),
         (142, typeof(MigrateAnswer)),
-        (143, typeof(MigrateReceived)),
-        (144, typeof(MigrateCommit)),
-        (145, typeof(MigrateResumed)),
         (150, typeof(HostCountersRequest)),
         (151, typeof(HostCountersReply)),
         (200, typeof(MigrateReleased)),
@@ -115,9 +112,6 @@ internal static class DaemonWire
         MigrateChallenge => 140,
         MigrateOffer => 141,
         MigrateAnswer => 142,
-        MigrateReceived => 143,
-        MigrateCommit => 144,
-        MigrateResumed => 145,
         MigrateReleased => 200,
         HostCountersReply => 151,
         _ => -1,
@@ -269,15 +263,6 @@ internal static class DaemonWire
             case MigrateAnswer m:
                 WriteMigrateAnswer(ref w, m);
                 break;
-            case MigrateReceived m:
-                WriteMigrateReceived(ref w, m);
-                break;
-            case MigrateCommit m:
-                WriteMigrateCommit(ref w, m);
-                break;
-            case MigrateResumed m:
-                WriteMigrateResumed(ref w, m);
-                break;
             case MigrateReleased m:
                 WriteMigrateReleased(ref w, m);
                 break;
@@ -339,9 +324,6 @@ internal static class DaemonWire
         140 => ReadMigrateChallenge(ref r),
         141 => ReadMigrateOffer(ref r),
         142 => ReadMigrateAnswer(ref r),
-        143 => ReadMigrateReceived(ref r),
-        144 => ReadMigrateCommit(ref r),
-        145 => ReadMigrateResumed(ref r),
         200 => ReadMigrateReleased(ref r),
         151 => ReadHostCountersReply(ref r),
         _ => null,
@@ -2602,7 +2584,7 @@ internal static class DaemonWire
 
     private static void WriteMigrateReply(ref MessagePackWriter w, MigrateReply m)
     {
-        w.WriteMapHeader(14);
+        w.WriteMapHeader(17);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("Target"u8);
@@ -2629,6 +2611,12 @@ internal static class DaemonWire
         w.Write(m.ResumedUs);
         w.WriteString("ReleaseUs"u8);
         w.Write(m.ReleaseUs);
+        w.WriteString("RequestUs"u8);
+        w.Write(m.RequestUs);
+        w.WriteString("StopHops"u8);
+        w.Write(m.StopHops);
+        w.WriteString("HandOffHops"u8);
+        w.Write(m.HandOffHops);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2648,6 +2636,9 @@ internal static class DaemonWire
         long fReceivedUs = 0;
         long fResumedUs = 0;
         long fReleaseUs = 0;
+        long fRequestUs = 0;
+        int fStopHops = 0;
+        int fHandOffHops = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2707,6 +2698,18 @@ internal static class DaemonWire
                     fReleaseUs = r.ReadInt64();
                     seen |= 4096UL;
                     break;
+                case "RequestUs":
+                    fRequestUs = r.ReadInt64();
+                    seen |= 8192UL;
+                    break;
+                case "StopHops":
+                    fStopHops = r.ReadInt32();
+                    seen |= 16384UL;
+                    break;
+                case "HandOffHops":
+                    fHandOffHops = r.ReadInt32();
+                    seen |= 32768UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2718,10 +2721,10 @@ internal static class DaemonWire
 
         if ((seen & 255UL) != 255UL)
         {
-            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs"]);
+            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs", "RequestUs", "StopHops", "HandOffHops"]);
         }
 
-        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs) { Id = id };
+        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs, fRequestUs, fStopHops, fHandOffHops) { Id = id };
     }
 
     private static void WriteMigrateChallenge(ref MessagePackWriter w, MigrateChallenge m)
@@ -2907,24 +2910,21 @@ internal static class DaemonWire
         return new MigrateAnswer(fAccepted, fReason!) { Id = id };
     }
 
-    private static void WriteMigrateReceived(ref MessagePackWriter w, MigrateReceived m)
+    private static void WriteMigrateReleased(ref MessagePackWriter w, MigrateReleased m)
     {
-        w.WriteMapHeader(4);
-        w.WriteString("Ok"u8);
-        w.Write(m.Ok);
-        w.WriteString("Reason"u8);
-        w.Write(m.Reason);
-        w.WriteString("MemoryHash"u8);
-        w.Write(m.MemoryHash);
+        w.WriteMapHeader(3);
+        w.WriteString("Held"u8);
+        w.Write(m.Held);
+        w.WriteString("State"u8);
+        WriteBin(ref w, m.State);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
 
-    private static MigrateReceived ReadMigrateReceived(ref MessagePackReader r)
+    private static MigrateReleased ReadMigrateReleased(ref MessagePackReader r)
     {
-        bool fOk = default;
-        string? fReason = null;
-        ulong fMemoryHash = 0;
+        string? fHeld = null;
+        byte[]? fState = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2932,17 +2932,13 @@ internal static class DaemonWire
         {
             switch (ReadKey(ref r))
             {
-                case "Ok":
-                    fOk = r.ReadBoolean();
+                case "Held":
+                    fHeld = ReadString(ref r, "Held");
                     seen |= 1UL;
                     break;
-                case "Reason":
-                    fReason = ReadString(ref r, "Reason");
+                case "State":
+                    fState = ReadNullableBin(ref r);
                     seen |= 2UL;
-                    break;
-                case "MemoryHash":
-                    fMemoryHash = r.ReadUInt64();
-                    seen |= 4UL;
                     break;
                 case "Id":
                     id = r.ReadInt64();
@@ -2955,117 +2951,10 @@ internal static class DaemonWire
 
         if ((seen & 3UL) != 3UL)
         {
-            throw Missing(seen, 3UL, "MigrateReceived", ["Ok", "Reason", "MemoryHash"]);
+            throw Missing(seen, 3UL, "MigrateReleased", ["Held", "State"]);
         }
 
-        return new MigrateReceived(fOk, fReason!, fMemoryHash) { Id = id };
-    }
-
-    private static void WriteMigrateCommit(ref MessagePackWriter w, MigrateCommit m)
-    {
-        w.WriteMapHeader(1);
-        w.WriteString("Id"u8);
-        w.Write(m.Id);
-    }
-
-    private static MigrateCommit ReadMigrateCommit(ref MessagePackReader r)
-    {
-        long id = 0;
-        var count = ReadMapHeader(ref r);
-        for (var i = 0; i < count; i++)
-        {
-            switch (ReadKey(ref r))
-            {
-                case "Id":
-                    id = r.ReadInt64();
-                    break;
-                default:
-                    Skip(ref r);
-                    break;
-            }
-        }
-
-        return new MigrateCommit() { Id = id };
-    }
-
-    private static void WriteMigrateResumed(ref MessagePackWriter w, MigrateResumed m)
-    {
-        w.WriteMapHeader(2);
-        w.WriteString("DomainId"u8);
-        w.Write(m.DomainId);
-        w.WriteString("Id"u8);
-        w.Write(m.Id);
-    }
-
-    private static MigrateResumed ReadMigrateResumed(ref MessagePackReader r)
-    {
-        int fDomainId = default;
-        long id = 0;
-        var seen = 0UL;
-        var count = ReadMapHeader(ref r);
-        for (var i = 0; i < count; i++)
-        {
-            switch (ReadKey(ref r))
-            {
-                case "DomainId":
-                    fDomainId = r.ReadInt32();
-                    seen |= 1UL;
-                    break;
-                case "Id":
-                    id = r.ReadInt64();
-                    break;
-                default:
-                    Skip(ref r);
-                    break;
-            }
-        }
-
-        if ((seen & 1UL) != 1UL)
-        {
-            throw Missing(seen, 1UL, "MigrateResumed", ["DomainId"]);
-        }
-
-        return new MigrateResumed(fDomainId) { Id = id };
-    }
-
-    private static void WriteMigrateReleased(ref MessagePackWriter w, MigrateReleased m)
-    {
-        w.WriteMapHeader(2);
-        w.WriteString("Held"u8);
-        w.Write(m.Held);
-        w.WriteString("Id"u8);
-        w.Write(m.Id);
-    }
-
-    private static MigrateReleased ReadMigrateReleased(ref MessagePackReader r)
-    {
-        string? fHeld = null;
-        long id = 0;
-        var seen = 0UL;
-        var count = ReadMapHeader(ref r);
-        for (var i = 0; i < count; i++)
-        {
-            switch (ReadKey(ref r))
-            {
-                case "Held":
-                    fHeld = ReadString(ref r, "Held");
-                    seen |= 1UL;
-                    break;
-                case "Id":
-                    id = r.ReadInt64();
-                    break;
-                default:
-                    Skip(ref r);
-                    break;
-            }
-        }
-
-        if ((seen & 1UL) != 1UL)
-        {
-            throw Missing(seen, 1UL, "MigrateReleased", ["Held"]);
-        }
-
-        return new MigrateReleased(fHeld!) { Id = id };
+        return new MigrateReleased(fHeld!, fState) { Id = id };
     }
 
     private static void WriteHostCountersReply(ref MessagePackWriter w, HostCountersReply m)

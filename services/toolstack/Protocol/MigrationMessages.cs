@@ -12,37 +12,35 @@ internal sealed record MigrateProgress(string Stage, int Round, long Pages, long
 
 /// <summary>
 /// The result, with where the time went (microseconds, measured at the source): SuspendUs from the stop request
-/// to the guest stopped (its cooperative suspend, or the pause); StopRoundUs the stop-and-copy round; ReceivedUs
-/// from its end to the target's word that it holds the whole guest; ResumedUs from there to the target's word
-/// that the guest runs (commit, unpause); DowntimeUs from the guest stopped to that word; ReleaseUs after it:
-/// our copy destroyed and its disks closed (flushed) for the target's backends.
+/// to the guest stopped (its cooperative suspend, or the pause); StopRoundUs the stop-and-copy round as our kernel
+/// wrote it; ReceivedUs from its end to the target kernel's word that it built the domain (Built); ResumedUs from
+/// our kernel's Commit to the target's word that the guest runs (Resumed); RequestUs the rest of that one request
+/// (its trip from this daemon to our kernel and back); DowntimeUs from the guest stopped to the request's reply;
+/// ReleaseUs after it: our copy destroyed and its disks closed (flushed) for the target's backends.
+/// Hops: messages that crossed from one process to another, each a wake-up: StopHops while the guest was stopped
+/// (the pause, or the suspend's xenstore write and domain-state polls), HandOffHops from then to the reply.
 /// </summary>
-internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0) : DaemonMessage;
+internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0, long RequestUs = 0, int StopHops = 0, int HandOffHops = 0) : DaemonMessage;
 
 // Host to host, over the target's --listen TCP socket (docs/SAVE-RESTORE.md, "Live migration"):
-// challenge -> offer -> answer, the image stream (kernel to kernel), received -> commit -> resumed.
+// challenge -> offer -> answer, the image stream and its hand-off (kernel to kernel: built -> commit -> resumed),
+// released.
 
 /// <summary>The target speaks first: a fresh nonce the source must prove it knows the key with, and its arch.</summary>
 internal sealed record MigrateChallenge(byte[] Nonce, string Arch) : DaemonMessage;
 
 /// <summary>
 /// Proof = HMAC-SHA256(key, nonce); the rest is what the target checks before any memory moves. Verify: the
-/// target hashes the guest's memory (MemoryHash in <see cref="MigrateReceived"/>) for the source to compare.
+/// target's kernel sends its memory digest with Built (MigrationHandOff) for the source's kernel to compare.
 /// </summary>
 internal sealed record MigrateOffer(byte[] Proof, string Name, string Isa, long MaxMemoryKiB, string ConfigPath, string Uuid, bool Paused, bool Verify = false) : DaemonMessage;
 
 internal sealed record MigrateAnswer(bool Accepted, string Reason) : DaemonMessage;
 
-/// <summary>The target's kernel built the domain (paused) from the whole stream, or refused it (Reason).</summary>
-internal sealed record MigrateReceived(bool Ok, string Reason, ulong MemoryHash = 0) : DaemonMessage;
-
-/// <summary>The source gives the guest up: the target may run it.</summary>
-internal sealed record MigrateCommit : DaemonMessage;
-
-internal sealed record MigrateResumed(int DomainId) : DaemonMessage;
-
 /// <summary>
-/// After <see cref="MigrateResumed"/>: the source's copy is gone and its backends closed the guest's writable
+/// After the hand-off (the guest runs on the target): the source's copy is gone and its backends closed the guest's writable
 /// disks after flushing them (Held names any still open at the time limit); the target attaches its devices now.
+/// State: the guest's ToolstackState as a save file's header carries it (its config with hot-plugged devices, its
+/// xenstore subtree), taken after the target resumed it, for the target to recreate what a restore would.
 /// </summary>
-internal sealed record MigrateReleased(string Held) : DaemonMessage;
+internal sealed record MigrateReleased(string Held, byte[]? State = null) : DaemonMessage;

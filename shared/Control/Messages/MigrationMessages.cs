@@ -12,18 +12,27 @@ public sealed record DirtyBitmap(byte[] Bitmap, long DirtyPages) : ControlMessag
 /// <summary>
 /// One live-migration round of a domain, written by the kernel into the connected stream socket sent with the
 /// request (one descriptor): Start (the dirty log begins; header, domain, all memory), Round (pages dirtied
-/// since), Finish (the domain paused: last pages, state, end). <paramref name="FirstRecord"/> numbers the
-/// round's records on from the previous ones. Replies <see cref="MigrationRoundSent"/>.
+/// since), Finish (the domain paused: last pages, state, end; then the hand-off with the target's kernel on the
+/// same socket, MigrationHandOff: its Built, our Commit — after comparing memory digests when
+/// <paramref name="Verify"/> — its Resumed). <paramref name="FirstRecord"/> numbers the round's records on from
+/// the previous ones. Replies <see cref="MigrationRoundSent"/>; a Finish that failed before the Commit replies an
+/// error (the domain may run on here), one that failed after it MigrationRoundSent with Unconfirmed saying why.
 /// </summary>
-public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config) : ControlMessage;
+public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false) : ControlMessage;
 
-public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, long DirtyPages, long ElapsedNs) : ControlMessage;
+/// <summary>
+/// A Finish adds the hand-off: the target's new domain id, the wait from the stop round's end to the target's
+/// Built (BuiltNs) and from the Commit to its Resumed (ResumedNs); Unconfirmed: committed, but no Resumed came.
+/// </summary>
+public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, long DirtyPages, long ElapsedNs, int TargetDomainId = 0, long BuiltNs = 0, long ResumedNs = 0, string Unconfirmed = "") : ControlMessage;
 
 /// <summary>
 /// Reads a whole migration stream from the stream socket sent with the request (one descriptor) into a new
-/// paused domain. Replies DomainCreated; a refused stream creates nothing.
+/// paused domain, then does the target's side of the hand-off on it (MigrationHandOff: Built with the memory
+/// digest when <paramref name="Verify"/>, the source's Commit, the domain unpaused unless <paramref name="Paused"/>,
+/// Resumed). Replies DomainCreated once the guest is this host's; a refused stream, or no Commit, creates nothing.
 /// </summary>
-public sealed record MigrationReceive(string Name, int ConsoleBackendDomain, int XenstoreDomain) : ControlMessage;
+public sealed record MigrationReceive(string Name, int ConsoleBackendDomain, int XenstoreDomain, bool Verify = false, bool Paused = false) : ControlMessage;
 
 /// <summary>
 /// A digest of a paused domain's populated RAM (frame numbers and contents): a migration's source and target

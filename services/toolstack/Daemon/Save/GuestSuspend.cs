@@ -22,8 +22,9 @@ internal sealed class GuestSuspend(KernelLink kernel, XenstoreDomains xenstore)
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Asks the guest to suspend and waits until it has; returns how long it took.</summary>
+    /// <param name="polls">Counts the looks at the domain's state (a migration reports its hops).</param>
     /// <exception cref="DomainOperationException">It did not within <paramref name="timeout"/> (the request is withdrawn), or it shut down otherwise.</exception>
-    public async Task<TimeSpan> SuspendAsync(int domid, string name, TimeSpan timeout, CancellationToken cancel)
+    public async Task<TimeSpan> SuspendAsync(int domid, string name, TimeSpan timeout, CancellationToken cancel, Action? polls = null)
     {
         if (!xenstore.Available)
         {
@@ -37,6 +38,7 @@ internal sealed class GuestSuspend(KernelLink kernel, XenstoreDomains xenstore)
             while (true)
             {
                 var list = await kernel.Client.CallAsync<DomainList>(new ListDomains(), cancel).ConfigureAwait(false);
+                polls?.Invoke();
                 var d = list.Domains.FirstOrDefault(x => x.DomainId == domid)
                     ?? throw new DomainOperationException(name, "went away while it was suspending");
                 if (d.State == "s" && d.ShutdownReason == (int)ShutdownReason.Suspend)

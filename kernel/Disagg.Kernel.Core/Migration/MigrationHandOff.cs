@@ -1,0 +1,201 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using Disagg.Kernel.Core.Domains;
+
+namespace Disagg.Kernel.Core.Migration;
+
+/// <summary>
+/// The hand-off after the stop round, kernel to kernel on the migration socket (docs/SAVE-RESTORE.md, "Live
+/// migration"): the target's kernel says it built the domain (Built, with its memory digest) or why not
+/// (Refused); the source's kernel compares digests if asked and answers Commit (or Abort); the target unpauses
+/// the domain on Commit and says Resumed (with the new domain's id). Two-phase as before — the target runs the
+/// guest only after the source gave it up, so a target that dies before Commit leaves it running at the source —
+/// but each step is one kernel thread waking on its socket, not a daemon's thread pool relaying it.
+/// </summary>
+public static class MigrationHandOff
+{
+    /// <summary>Every frame: kind (u32 LE), a u32 (Refused: the reason's length), a u64 (digest, domain id), then a Refused frame's reason (UTF-8).</summary>
+    public const int FrameBytes = 16;
+
+    /// <summary>The longest reason a Refused frame carries; a longer one is cut.</summary>
+    public const int MaxReason = 1024;
+
+    public enum Kind : uint
+    {
+        Built = 0x544C_4942, // "BILT"
+        Refused = 0x5346_4552, // "REFS"
+        Commit = 0x544D_4D43, // "CMMT"
+        Abort = 0x5452_4241, // "ABRT"
+        Resumed = 0x444D_5352, // "RSMD"
+    }
+
+    /// <summary>
+    /// The source's side, after the stop round was written: waits for the target's word, compares the memory
+    /// digest when <paramref name="verify"/>, commits, and waits until the guest runs there. A failure before the
+    /// Commit throws <see cref="MigrationHandOffException"/> with Committed false (the guest may run on here);
+    /// after it, with Committed true (the target may be running it).
+    /// </summary>
+    public static HandOffTimes Commit(Domain domain, Stream stream, bool verify)
+    {
+        var started = Stopwatch.GetTimestamp();
+        stream.Flush(); // the stop round's last bytes
+        var (kind, value, reason) = ReadFrame(stream, committed: false, "its word that it built the domain");
+        if (kind == Kind.Refused)
+        {
+            throw new MigrationHandOffException(false, $"the target refused the guest: {reason}");
+        }
+
+        if (kind != Kind.Built)
+        {
+            throw new MigrationHandOffException(false, $"the target sent {kind} where Built belongs");
+        }
+
+        var built = Stopwatch.GetTimestamp();
+        if (verify)
+        {
+            var (ours, _) = MemoryDigest.Compute(domain);
+            if (ours != value)
+            {
+                TryWrite(stream, Kind.Abort, 0);
+                throw new MigrationHandOffException(false, $"the guest's memory on the target differs from ours (digest {value:x16}, ours {ours:x16})");
+            }
+        }
+
+        var commit = Stopwatch.GetTimestamp();
+        try
+        {
+            Write(stream, Kind.Commit, 0);
+        }
+        catch (IOException e)
+        {
+            // Not delivered for sure, nor surely not: the target may have read it. Treated as given up.
+            throw new MigrationHandOffException(true, $"the commit could not be sent: {e.Message}");
+        }
+
+        var (answer, id, _) = ReadFrame(stream, committed: true, "its word that the guest runs there");
+        if (answer != Kind.Resumed)
+        {
+            throw new MigrationHandOffException(true, $"the target sent {answer} where Resumed belongs");
+        }
+
+        return new HandOffTimes((int)id, Stopwatch.GetElapsedTime(started, built), Stopwatch.GetElapsedTime(commit));
+    }
+
+    /// <summary>
+    /// The target's side, the domain built and paused: says Built, waits for the source's Commit, unpauses the
+    /// domain (unless it was paused at the source) and says Resumed. Anything but a Commit (an Abort, the source
+    /// gone, silence for a minute) throws: the caller destroys the domain.
+    /// </summary>
+    public static void AwaitCommit(Domain domain, Stream stream, bool verify, bool staysPaused)
+    {
+        Write(stream, Kind.Built, verify ? MemoryDigest.Compute(domain).Hash : 0);
+        var (kind, _, _) = ReadFrame(stream, committed: false, "the commit"); // the stream's stall limit bounds the wait
+        if (kind != Kind.Commit)
+        {
+            throw new IOException(kind == Kind.Abort ? "the source aborted the migration" : $"the source sent {kind} where Commit belongs");
+        }
+
+        // From here the guest is this host's, whatever the source hears.
+        if (!staysPaused)
+        {
+            domain.Unpause();
+        }
+
+        TryWrite(stream, Kind.Resumed, (ulong)domain.Id);
+    }
+
+    /// <summary>The target's refusal after the stream began (best effort: the source may be gone already).</summary>
+    public static void Refuse(Stream stream, string reason)
+    {
+        var text = Encoding.UTF8.GetBytes(reason);
+        var length = Math.Min(text.Length, MaxReason);
+        var frame = new byte[FrameBytes + length];
+        Encode(frame, Kind.Refused, (uint)length, 0);
+        text.AsSpan(0, length).CopyTo(frame.AsSpan(FrameBytes));
+        try
+        {
+            stream.Write(frame);
+            stream.Flush();
+        }
+        catch (IOException)
+        {
+            // the source went away; it keeps the guest
+        }
+    }
+
+    /// <summary>Writes one frame's 16 bytes (pinned by MigrationHandOffTests).</summary>
+    public static void Encode(Span<byte> frame, Kind kind, uint word, ulong value)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)kind);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], word);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[8..], value);
+    }
+
+    private static void Write(Stream stream, Kind kind, ulong value)
+    {
+        Span<byte> frame = stackalloc byte[FrameBytes];
+        Encode(frame, kind, 0, value);
+        stream.Write(frame);
+        stream.Flush();
+    }
+
+    private static void TryWrite(Stream stream, Kind kind, ulong value)
+    {
+        try
+        {
+            Write(stream, kind, value);
+        }
+        catch (IOException)
+        {
+            // the peer went away; what it concludes is its own
+        }
+    }
+
+    private static (Kind Kind, ulong Value, string Reason) ReadFrame(Stream stream, bool committed, string what)
+    {
+        Span<byte> frame = stackalloc byte[FrameBytes];
+        try
+        {
+            stream.ReadExactly(frame);
+            var kind = (Kind)BinaryPrimitives.ReadUInt32LittleEndian(frame);
+            var word = BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]);
+            var value = BinaryPrimitives.ReadUInt64LittleEndian(frame[8..]);
+            if (!Enum.IsDefined(kind))
+            {
+                throw new MigrationHandOffException(committed, $"waiting for {what}: not a hand-off frame (0x{(uint)kind:x8})");
+            }
+
+            if (kind != Kind.Refused)
+            {
+                return (kind, value, "");
+            }
+
+            if (word > MaxReason)
+            {
+                throw new MigrationHandOffException(committed, $"waiting for {what}: a {word}-byte reason");
+            }
+
+            var reason = new byte[word];
+            stream.ReadExactly(reason);
+            return (kind, value, Encoding.UTF8.GetString(reason));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new MigrationHandOffException(committed, $"the connection closed while waiting for {what}");
+        }
+        catch (IOException e)
+        {
+            throw new MigrationHandOffException(committed, $"waiting for {what}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>Where the hand-off's time went: from the stop round's end to Built, and from Commit to Resumed.</summary>
+public readonly record struct HandOffTimes(int TargetDomainId, TimeSpan ToBuilt, TimeSpan ToResumed);
+
+/// <summary>The hand-off failed; <see cref="Committed"/>: after the source gave the guest up (the target may run it).</summary>
+public sealed class MigrationHandOffException(bool committed, string message) : Exception(message)
+{
+    public bool Committed { get; } = committed;
+}

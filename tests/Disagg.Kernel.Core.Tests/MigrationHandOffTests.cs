@@ -1,0 +1,120 @@
+using System.Net.Sockets;
+using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Migration;
+using Disagg.Kernel.Cpu.Tests;
+
+namespace Disagg.Kernel.Core.Tests;
+
+/// <summary>
+/// The kernels' hand-off after the stop round (MigrationHandOff), between two in-process hypervisors on a
+/// socket pair: the target runs the guest only after the source's Commit; a refusal, an abort (digests differ)
+/// or a source gone before the Commit leave nothing on the target and the source uncommitted.
+/// </summary>
+[Collection(RealHypervisorCollection.Name)]
+public sealed class MigrationHandOffTests
+{
+    private const int MemoryKiB = 1024;
+
+    /// <summary>Stores a rising counter into one word, forever: a guest whose memory changes while it runs.</summary>
+    private static GuestProgram Counter()
+    {
+        var p = new GuestProgram();
+        p.La(18, GuestProgram.CodeBase + 0x40000).Li(20, 1);
+        var loop = p.Here;
+        p.Emit(Asm.Sd(20, 18, 0)).Emit(Asm.Addi(20, 20, 1));
+        p.Emit(Asm.Jal(0, (int)((long)loop - (long)p.Here)));
+        return p;
+    }
+
+    [Fact]
+    public void FramesAreSixteenBytesKindWordValueLittleEndian()
+    {
+        var frame = new byte[MigrationHandOff.FrameBytes];
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Resumed, 7, 0x1122334455667788);
+        Assert.Equal("RSMD"u8.ToArray(), frame[..4]);
+        Assert.Equal(new byte[] { 7, 0, 0, 0 }, frame[4..8]);
+        Assert.Equal(new byte[] { 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 }, frame[8..16]);
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Built, 0, 0);
+        Assert.Equal("BILT"u8.ToArray(), frame[..4]);
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Commit, 0, 0);
+        Assert.Equal("CMMT"u8.ToArray(), frame[..4]);
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Refused, 0, 0);
+        Assert.Equal("REFS"u8.ToArray(), frame[..4]);
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Abort, 0, 0);
+        Assert.Equal("ABRT"u8.ToArray(), frame[..4]);
+    }
+
+    [Fact]
+    public async Task TheTargetRunsTheGuestOnlyAfterTheCommitAndWithTheSameMemory()
+    {
+        using var source = new HypervisorFixture();
+        using var target = new HypervisorFixture();
+        var d = source.Boot(Counter(), memoryKiB: MemoryKiB);
+        var (ours, theirs) = Pair();
+        var receiving = Task.Run(() =>
+        {
+            var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0);
+            Assert.Equal(DomainState.Paused, built.State);
+            MigrationHandOff.AwaitCommit(built, theirs, verify: true, staysPaused: false);
+            return built;
+        });
+
+        var start = MigrationSender.Start(source.Hypervisor, d, ours, []);
+        d.Pause();
+        MigrationSender.Finish(source.Hypervisor, d, ours, start.Records);
+        var times = MigrationHandOff.Commit(d, ours, verify: true);
+        var arrived = await receiving;
+
+        Assert.Equal(arrived.Id, times.TargetDomainId);
+        Assert.NotEqual(DomainState.Paused, arrived.State);
+        Assert.True(times.ToBuilt > TimeSpan.Zero && times.ToResumed > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void ARefusalReachesTheSourceUncommittedWithItsReason()
+    {
+        using var source = new HypervisorFixture();
+        var d = source.Boot(Counter(), memoryKiB: MemoryKiB, start: false);
+        var (ours, theirs) = Pair();
+        MigrationHandOff.Refuse(theirs, "refused: no room");
+        var e = Assert.Throws<MigrationHandOffException>(() => MigrationHandOff.Commit(d, ours, verify: false));
+        Assert.False(e.Committed);
+        Assert.Contains("the target refused the guest: refused: no room", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASourceGoneBeforeTheCommitLeavesTheTargetsDomainUnrun()
+    {
+        using var source = new HypervisorFixture();
+        using var target = new HypervisorFixture();
+        var d = source.Boot(Counter(), memoryKiB: MemoryKiB);
+        var (ours, theirs) = Pair();
+        var receiving = Task.Run(() =>
+        {
+            var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0);
+            var e = Assert.ThrowsAny<Exception>(() => MigrationHandOff.AwaitCommit(built, theirs, verify: false, staysPaused: false));
+            return (built, e);
+        });
+
+        var start = MigrationSender.Start(source.Hypervisor, d, ours, []);
+        d.Pause();
+        MigrationSender.Finish(source.Hypervisor, d, ours, start.Records);
+        ours.Flush();
+        ours.Dispose(); // the source dies before its commit
+        var (domain, error) = await receiving;
+        Assert.True(error is MigrationHandOffException or IOException, error.ToString());
+        Assert.Equal(DomainState.Paused, domain.State); // never ran: the caller destroys it
+    }
+
+    private static (Stream Ours, Stream Theirs) Pair()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        var server = listener.Accept();
+        listener.Dispose();
+        return (new BufferedStream(new NetworkStream(client, ownsSocket: true), 1 << 20), new NetworkStream(server, ownsSocket: true));
+    }
+}
