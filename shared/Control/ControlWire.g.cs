@@ -3212,7 +3212,7 @@ internal static class ControlWire
 
     private static void WriteMigrationSend(ref MessagePackWriter w, MigrationSend m)
     {
-        w.WriteMapHeader(6);
+        w.WriteMapHeader(7);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Stage"u8);
@@ -3223,6 +3223,8 @@ internal static class ControlWire
         WriteBin(ref w, m.Config);
         w.WriteString("Verify"u8);
         w.Write(m.Verify);
+        w.WriteString("Sent"u8);
+        w.Write(m.Sent);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3234,6 +3236,7 @@ internal static class ControlWire
         int fFirstRecord = default;
         byte[]? fConfig = null;
         bool fVerify = false;
+        long fSent = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3261,6 +3264,10 @@ internal static class ControlWire
                     fVerify = r.ReadBoolean();
                     seen |= 16UL;
                     break;
+                case "Sent":
+                    fSent = r.ReadInt64();
+                    seen |= 32UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3272,10 +3279,10 @@ internal static class ControlWire
 
         if ((seen & 15UL) != 15UL)
         {
-            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify"]);
+            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify", "Sent"]);
         }
 
-        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify) { Id = id };
+        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify, fSent) { Id = id };
     }
 
     private static void WriteMigrationRoundSent(ref MessagePackWriter w, MigrationRoundSent m)

@@ -20,6 +20,15 @@ public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : St
 
     public override long Length => throw new NotSupportedException();
 
+    /// <summary>Bytes read so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>
+    /// Called when a read finds nothing waiting, before it sleeps: the reader has consumed everything the peer sent
+    /// so far (a migration's target says so, MigrationHandOff.CaughtUp).
+    /// </summary>
+    public Action? WouldBlock { get; set; }
+
     public override long Position
     {
         get => throw new NotSupportedException();
@@ -42,10 +51,17 @@ public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : St
                 var n = Libc.Read(fd.Value, p, (nuint)buffer.Length);
                 if (n >= 0)
                 {
+                    BytesRead += n;
                     return (int)n;
                 }
 
-                Wait(Marshal.GetLastPInvokeError(), Libc.PollIn, "read");
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.Eagain)
+                {
+                    WouldBlock?.Invoke();
+                }
+
+                Wait(errno, Libc.PollIn, "read");
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Migration;
+using Disagg.Interop;
 using Disagg.Kernel.Cpu.Tests;
 
 namespace Disagg.Kernel.Core.Tests;
@@ -50,19 +51,24 @@ public sealed class MigrationHandOffTests
         using var source = new HypervisorFixture();
         using var target = new HypervisorFixture();
         var d = source.Boot(Counter(), memoryKiB: MemoryKiB);
-        var (ours, theirs) = Pair();
+        var (ours, raw, theirs) = Pair();
         var receiving = Task.Run(() =>
         {
+            theirs.WouldBlock = MigrationHandOff.CaughtUpReporter(theirs, () => theirs.BytesRead);
             var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0);
+            theirs.WouldBlock = null;
             Assert.Equal(DomainState.Paused, built.State);
             MigrationHandOff.AwaitCommit(built, theirs, verify: true, staysPaused: false);
             return built;
         });
 
+        // Pre-copy, then the wait until the target applied all of it (its CaughtUp frames), then the stop round.
         var start = MigrationSender.Start(source.Hypervisor, d, ours, []);
+        ours.Flush();
+        Assert.True(MigrationHandOff.AwaitCaughtUp(raw, start.Bytes) >= TimeSpan.Zero);
         d.Pause();
         MigrationSender.Finish(source.Hypervisor, d, ours, start.Records);
-        var times = MigrationHandOff.Commit(d, ours, verify: true);
+        var times = MigrationHandOff.Commit(d, ours, raw, verify: true);
         var arrived = await receiving;
 
         Assert.Equal(arrived.Id, times.TargetDomainId);
@@ -75,9 +81,9 @@ public sealed class MigrationHandOffTests
     {
         using var source = new HypervisorFixture();
         var d = source.Boot(Counter(), memoryKiB: MemoryKiB, start: false);
-        var (ours, theirs) = Pair();
+        var (ours, raw, theirs) = Pair();
         MigrationHandOff.Refuse(theirs, "refused: no room");
-        var e = Assert.Throws<MigrationHandOffException>(() => MigrationHandOff.Commit(d, ours, verify: false));
+        var e = Assert.Throws<MigrationHandOffException>(() => MigrationHandOff.Commit(d, ours, raw, verify: false));
         Assert.False(e.Committed);
         Assert.Contains("the target refused the guest: refused: no room", e.Message, StringComparison.Ordinal);
     }
@@ -88,7 +94,7 @@ public sealed class MigrationHandOffTests
         using var source = new HypervisorFixture();
         using var target = new HypervisorFixture();
         var d = source.Boot(Counter(), memoryKiB: MemoryKiB);
-        var (ours, theirs) = Pair();
+        var (ours, raw, theirs) = Pair();
         var receiving = Task.Run(() =>
         {
             var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0);
@@ -100,21 +106,27 @@ public sealed class MigrationHandOffTests
         d.Pause();
         MigrationSender.Finish(source.Hypervisor, d, ours, start.Records);
         ours.Flush();
-        ours.Dispose(); // the source dies before its commit
+        raw.Dispose(); // the source dies before its commit
         var (domain, error) = await receiving;
         Assert.True(error is MigrationHandOffException or IOException, error.ToString());
         Assert.Equal(DomainState.Paused, domain.State); // never ran: the caller destroys it
     }
 
-    private static (Stream Ours, Stream Theirs) Pair()
+    /// <summary>A loopback TCP pair: ours buffered for writing (as the kernel writes records) and raw for reading, theirs as the target's kernel reads it.</summary>
+    private static (Stream Ours, Stream Raw, DescriptorStream Theirs) Pair()
     {
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
         listener.Listen(1);
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint!);
         var server = listener.Accept();
-        listener.Dispose();
-        return (new BufferedStream(new NetworkStream(client, ownsSocket: true), 1 << 20), new NetworkStream(server, ownsSocket: true));
+        server.Blocking = false; // as the daemon's socket is when the kernel gets it
+        Sockets.Add(server);
+        var raw = new NetworkStream(client, ownsSocket: true);
+        return (new BufferedStream(raw, 1 << 20), raw, new DescriptorStream(new FileDescriptor((int)server.Handle), 60_000));
     }
+
+    /// <summary>The target ends' sockets, kept alive (and their descriptors open) for the test's length.</summary>
+    private static readonly List<Socket> Sockets = [];
 }

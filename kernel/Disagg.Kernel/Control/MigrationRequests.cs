@@ -48,7 +48,8 @@ internal static class MigrationRequests
     public static MigrationRoundSent Send(Hypervisor hv, MigrationSend m, FileDescriptor fd)
     {
         using var socket = fd;
-        var stream = new BufferedStream(new DescriptorStream(fd, StallMs), 1 << 20); // records are written in two parts each
+        var raw = new DescriptorStream(fd, StallMs);
+        var stream = new BufferedStream(raw, 1 << 20); // records are written in two parts each
         var d = Find(hv, m.DomainId);
         try
         {
@@ -57,10 +58,11 @@ internal static class MigrationRequests
                 MigrationStage.Start => MigrationSender.Start(hv, d, stream, m.Config ?? []),
                 MigrationStage.Round => MigrationSender.Round(hv, d, stream, m.FirstRecord),
                 MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord),
+                MigrationStage.CatchUp => new MigrationRound(0, 0, 0, d.Memory.CountDirty(), MigrationHandOff.AwaitCaughtUp(raw, m.Sent)),
                 _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
             };
             var sent = new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
-            return m.Stage == MigrationStage.Finish ? HandOff(d, stream, m.Verify, sent) : sent;
+            return m.Stage == MigrationStage.Finish ? HandOff(d, stream, raw, m.Verify, sent) : sent;
         }
         catch (MigrationHandOffException e)
         {
@@ -87,11 +89,11 @@ internal static class MigrationRequests
     }
 
     /// <summary>The source's hand-off after the stop round; committed and unconfirmed is a reply, not an error (the domain stays paused).</summary>
-    private static MigrationRoundSent HandOff(Domain d, Stream stream, bool verify, MigrationRoundSent sent)
+    private static MigrationRoundSent HandOff(Domain d, Stream stream, Stream raw, bool verify, MigrationRoundSent sent)
     {
         try
         {
-            var times = MigrationHandOff.Commit(d, stream, verify);
+            var times = MigrationHandOff.Commit(d, stream, raw, verify);
             return sent with { TargetDomainId = times.TargetDomainId, BuiltNs = (long)times.ToBuilt.TotalNanoseconds, ResumedNs = (long)times.ToResumed.TotalNanoseconds };
         }
         catch (MigrationHandOffException e) when (e.Committed)
@@ -114,6 +116,7 @@ internal static class MigrationRequests
         }
 
         Domain d;
+        stream.WouldBlock = MigrationHandOff.CaughtUpReporter(stream, () => stream.BytesRead);
         try
         {
             (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
@@ -135,6 +138,7 @@ internal static class MigrationRequests
             throw Refused(stream, XenErrno.EINVAL, e.Message);
         }
 
+        stream.WouldBlock = null;
         try
         {
             MigrationHandOff.AwaitCommit(d, stream, r.Verify, r.Paused);

@@ -117,6 +117,15 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
                 await Report(progress, "round", rounds, pages, bytes, round, total).ConfigureAwait(false);
             }
 
+            // The target's kernel may still be applying the pre-copy rounds (the socket's buffers hold megabytes):
+            // the stop round would queue behind them and the guest wait stopped. So first wait, running, until it
+            // has applied everything sent (its CaughtUp frames); what was dirtied meanwhile goes in the stop round.
+            var catchUp = TimeSpan.Zero;
+            if (request.Live)
+            {
+                catchUp = TimeSpan.FromTicks((await SendAsync(session, peer, new MigrationSend(id, MigrationStage.CatchUp, records, [], Sent: bytes), cancel).ConfigureAwait(false)).ElapsedNs / 100);
+            }
+
             // The stop round and the hand-off in one request: our kernel writes the last pages and the state, the
             // target's kernel builds the domain and says so, ours commits (after comparing memory digests under
             // --verify), the target's unpauses it and says so — kernel to kernel on the socket, no daemon between.
@@ -160,6 +169,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
                 RequestUs = Math.Max(0, Us(finish) - stopRound - built - resumedWait),
                 StopHops = stop.Hops,
                 HandOffHops = HandOffHops,
+                CatchUpUs = Us(catchUp),
             };
         }
         catch when (!committed)

@@ -2584,7 +2584,7 @@ internal static class DaemonWire
 
     private static void WriteMigrateReply(ref MessagePackWriter w, MigrateReply m)
     {
-        w.WriteMapHeader(17);
+        w.WriteMapHeader(18);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("Target"u8);
@@ -2617,6 +2617,8 @@ internal static class DaemonWire
         w.Write(m.StopHops);
         w.WriteString("HandOffHops"u8);
         w.Write(m.HandOffHops);
+        w.WriteString("CatchUpUs"u8);
+        w.Write(m.CatchUpUs);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2639,6 +2641,7 @@ internal static class DaemonWire
         long fRequestUs = 0;
         int fStopHops = 0;
         int fHandOffHops = 0;
+        long fCatchUpUs = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2710,6 +2713,10 @@ internal static class DaemonWire
                     fHandOffHops = r.ReadInt32();
                     seen |= 32768UL;
                     break;
+                case "CatchUpUs":
+                    fCatchUpUs = r.ReadInt64();
+                    seen |= 65536UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2721,10 +2728,10 @@ internal static class DaemonWire
 
         if ((seen & 255UL) != 255UL)
         {
-            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs", "RequestUs", "StopHops", "HandOffHops"]);
+            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs", "RequestUs", "StopHops", "HandOffHops", "CatchUpUs"]);
         }
 
-        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs, fRequestUs, fStopHops, fHandOffHops) { Id = id };
+        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs, fRequestUs, fStopHops, fHandOffHops, fCatchUpUs) { Id = id };
     }
 
     private static void WriteMigrateChallenge(ref MessagePackWriter w, MigrateChallenge m)

@@ -19,8 +19,9 @@ internal sealed record MigrateProgress(string Stage, int Round, long Pages, long
 /// ReleaseUs after it: our copy destroyed and its disks closed (flushed) for the target's backends.
 /// Hops: messages that crossed from one process to another, each a wake-up: StopHops while the guest was stopped
 /// (the pause, or the suspend's xenstore write and domain-state polls), HandOffHops from then to the reply.
+/// CatchUpUs, before the stop: the wait until the target's kernel had applied every pre-copy round.
 /// </summary>
-internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0, long RequestUs = 0, int StopHops = 0, int HandOffHops = 0) : DaemonMessage;
+internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0, long RequestUs = 0, int StopHops = 0, int HandOffHops = 0, long CatchUpUs = 0) : DaemonMessage;
 
 // Host to host, over the target's --listen TCP socket (docs/SAVE-RESTORE.md, "Live migration"):
 // challenge -> offer -> answer, the image stream and its hand-off (kernel to kernel: built -> commit -> resumed),

@@ -18,7 +18,7 @@ public sealed record DirtyBitmap(byte[] Bitmap, long DirtyPages) : ControlMessag
 /// the previous ones. Replies <see cref="MigrationRoundSent"/>; a Finish that failed before the Commit replies an
 /// error (the domain may run on here), one that failed after it MigrationRoundSent with Unconfirmed saying why.
 /// </summary>
-public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false) : ControlMessage;
+public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false, long Sent = 0) : ControlMessage;
 
 /// <summary>
 /// A Finish adds the hand-off: the target's new domain id, the wait from the stop round's end to the target's
@@ -48,4 +48,10 @@ public enum MigrationStage
     Start = 0,
     Round = 1,
     Finish = 2,
+
+    /// <summary>
+    /// No records: waits until the target's kernel has read and applied <c>Sent</c> bytes of the stream (its
+    /// CaughtUp frames), so the stop round is not queued behind pre-copy rounds the target has not applied yet.
+    /// </summary>
+    CatchUp = 3,
 }

@@ -51,8 +51,7 @@ internal static class DiskWriter
 
     /// <summary>
     /// Refuses <paramref name="domain"/> a writable disk another guest of this host writes to: two writers would
-    /// corrupt it, and blkback would refuse the second one (Locked) only after the domain exists, leaving it
-    /// running without its disk.
+    /// corrupt it (and blkback's exclusive flock would refuse the second one only as "Locked").
     /// </summary>
     public static void RequireNoOtherGuest(string domain, IEnumerable<DiskSpec> disks, IEnumerable<Guest> others)
     {

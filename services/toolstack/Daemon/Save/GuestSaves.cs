@@ -132,15 +132,15 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         var (state, config) = ReadHeader(path);
         var name = string.IsNullOrEmpty(r.Name) ? config.Name : r.Name;
         config = config with { Name = name };
-        DiskImageCheck.Require(name, config.Disks);
         var size = new FileInfo(path).Length;
         await progress(new SaveProgress("reading", 0, size)).ConfigureAwait(false);
 
-        // Beside a `save -c` original that still writes its disk, the copy's blkback would be refused the disk
-        // (Locked) after the domain exists, and it would run without it: refused here, before anything is created.
-        // A blkback still flushing the disk of a guest just saved lets go within the patience.
+        // Beside a `save -c` original that still writes its disk: refused, naming the writer, before anything is
+        // created (the disk check's read-only open would only say Locked). A blkback still flushing the disk of a
+        // guest just saved lets go within the patience.
         DiskWriter.RequireNoOtherGuest(name, config.Disks, guests.Snapshot());
         await DiskWriter.RequireUnlockedAsync(name, config.Disks, DiskReleasePatience, cancel).ConfigureAwait(false);
+        DiskImageCheck.Require(name, config.Disks); // after the lock: its read-only open shares the lock blkback holds exclusively
 
         await guests.EnterAsync(cancel).ConfigureAwait(false);
         try
