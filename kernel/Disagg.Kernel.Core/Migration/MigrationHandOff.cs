@@ -34,16 +34,25 @@ public static class MigrationHandOff
     }
 
     /// <summary>
+    /// How far behind the target may be when the source stops the guest: a quarter MiB takes it a millisecond or two
+    /// to apply. It also bounds the reports to one per quarter MiB of stream, so the ones the source does not read
+    /// (it reads them only at the catch-up) stay far below what the sockets' buffers hold: a target blocked writing
+    /// a report while the source is blocked writing the stream would stall both.
+    /// </summary>
+    public const long CatchUpSlack = 256 << 10;
+
+    /// <summary>
     /// The target's reports while it reads the stream: each time its read finds nothing waiting, everything it read
-    /// so far is applied; it says how many bytes that is (once per new count), for <see cref="AwaitCaughtUp"/>.
+    /// so far is applied; it says how many bytes that is (after every <see cref="CatchUpSlack"/> more), for
+    /// <see cref="AwaitCaughtUp"/>.
     /// </summary>
     public static Action CaughtUpReporter(Stream stream, Func<long> bytesRead)
     {
-        var reported = -1L;
+        var reported = -CatchUpSlack;
         return () =>
         {
             var read = bytesRead();
-            if (read != reported)
+            if (read - reported >= CatchUpSlack)
             {
                 reported = read;
                 TryWrite(stream, Kind.CaughtUp, (ulong)read);
@@ -52,8 +61,8 @@ public static class MigrationHandOff
     }
 
     /// <summary>
-    /// The source's wait before it stops the guest: until the target reports it applied <paramref name="sent"/>
-    /// bytes, so the stop round is not queued behind pre-copy rounds the target is still applying (what made the
+    /// The source's wait before it stops the guest: until the target reports it applied all but
+    /// <see cref="CatchUpSlack"/> of the <paramref name="sent"/> bytes, so the stop round is not queued behind pre-copy rounds the target is still applying (what made the
     /// downtime hundreds of ms on a loaded host). Read unbuffered: frames left in a buffer would be lost.
     /// </summary>
     public static TimeSpan AwaitCaughtUp(Stream raw, long sent)
@@ -64,7 +73,7 @@ public static class MigrationHandOff
             var (kind, value, reason) = ReadFrame(raw, committed: false, "its word that it applied the pre-copy rounds");
             switch (kind)
             {
-                case Kind.CaughtUp when (long)value >= sent:
+                case Kind.CaughtUp when (long)value + CatchUpSlack >= sent:
                     return Stopwatch.GetElapsedTime(started);
                 case Kind.CaughtUp:
                     continue;
