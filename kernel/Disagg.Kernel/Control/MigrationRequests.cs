@@ -56,7 +56,7 @@ internal static class MigrationRequests
             {
                 MigrationStage.Start => MigrationSender.Start(hv, d, stream, m.Config ?? []),
                 MigrationStage.Round => MigrationSender.Round(hv, d, stream, m.FirstRecord),
-                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord),
+                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord, DeviceModel(d, m.DeviceModelState)),
                 _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
             };
             return new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
@@ -95,8 +95,9 @@ internal static class MigrationRequests
 
         try
         {
-            var (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
-            return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
+            DeviceModelRecord? model = null;
+            var (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain, deviceModel: m => model = m);
+            return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage), model?.Encode());
         }
         catch (DomainImageException e)
         {
@@ -113,6 +114,29 @@ internal static class MigrationRequests
         catch (ArgumentException e)
         {
             throw new DomainRequestException(XenErrno.EINVAL, $"incoming migration: {e.Message}");
+        }
+    }
+
+    /// <summary>An HVM domain's device model state for the stop round (the toolstack's bytes, checked here).</summary>
+    private static DeviceModelRecord? DeviceModel(Domain d, byte[]? state)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+
+        if (!d.Spec.Hvm)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id} is PV: it has no device model state");
+        }
+
+        try
+        {
+            return DeviceModelRecord.Decode(state);
+        }
+        catch (Nerdbank.MessagePack.MessagePackSerializationException e)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: its device model state does not decode: {e.Message}");
         }
     }
 

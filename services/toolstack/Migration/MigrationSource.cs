@@ -20,7 +20,7 @@ namespace Disagg.Toolstack.Migration;
 /// and only then the guest is destroyed here. Until the commit, any failure (a refusal, the target dying, the
 /// connection dropping) stops the dirty log and lets the guest run on here as if nothing happened.
 /// </summary>
-internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestSuspend suspend, XenstoreDomains xenstore, MigrationLog log)
+internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestSuspend suspend, XenstoreDomains xenstore, Daemon.DeviceModels.DeviceModelDomains deviceModels, MigrationLog log)
 {
     /// <summary>Stop pre-copy once this few pages are dirty: the last round then costs about a millisecond.</summary>
     private const long SmallRemainder = 256;
@@ -87,7 +87,9 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         // A connection of its own: each round holds the kernel's session while it writes to the socket.
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var id = guest.Id;
-        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available, id, guest.Name, wasPaused);
+        var hvm = guest.Config.Type == Config.DomainType.Hvm;
+        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused); // HVM: paused, no cooperation
+        var frozen = false;
         var committed = false;
         var logging = false;
         var rounds = 0;
@@ -121,7 +123,15 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
 
             await stop.StopAsync(cancel).ConfigureAwait(false);
             var phase = Stopwatch.GetTimestamp();
-            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, []), cancel).ConfigureAwait(false);
+            byte[]? deviceModel = null;
+            if (hvm)
+            {
+                // Its device model's state goes in the stop round, as in a save (docs/SAVE-RESTORE.md, "HVM").
+                frozen = true;
+                deviceModel = (await deviceModels.FreezeAsync(guest, id, cancel).ConfigureAwait(false)).Encode();
+            }
+
+            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, [], deviceModel), cancel).ConfigureAwait(false);
             var stopRound = Lap(ref phase);
             pages += round.Pages;
             bytes += round.Bytes;
@@ -148,7 +158,12 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             await Report(progress, "resumed", rounds, pages, bytes, round with { DirtyPages = 0 }, total).ConfigureAwait(false);
 
             // The target runs the guest now: ours goes, console, xenstore entries and backends with it. Its disks
-            // go to the target only once our blkback has flushed and closed them (DiskHandOff).
+            // go to the target only once our blkback (or qemu-dm, let go to exit) has flushed and closed them (DiskHandOff).
+            if (frozen)
+            {
+                deviceModels.Thaw(guest);
+            }
+
             await guests.ActAsync(guest.Name, DomainAction.Destroy, wait: false, CancellationToken.None).ConfigureAwait(false);
             var held = await DiskHandOff.WaitReleasedAsync(guest.Config.Disks, DiskReleaseTimeout, CancellationToken.None).ConfigureAwait(false);
             if (held.Count > 0)
@@ -168,6 +183,11 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             if (logging)
             {
                 await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.DisableDirtyLog), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (frozen)
+            {
+                deviceModels.Thaw(guest);
             }
 
             await stop.UndoAsync().ConfigureAwait(false);

@@ -17,7 +17,7 @@ namespace Disagg.Toolstack.Migration;
 /// the kernel reads the stream into a paused domain on a connection of its own; the guest runs here only
 /// after the source has given it up (commit), and is destroyed if the source never does.
 /// </summary>
-internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, Daemon.ServiceDomains services, HostConfig config, MigrationLog log)
+internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, Daemon.ServiceDomains services, Daemon.DeviceModels.DeviceModelDomains deviceModels, HostConfig config, MigrationLog log)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
@@ -106,24 +106,41 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         var adopted = false;
         try
         {
+            var deviceModelState = DeviceModelStateOf(created);
             var hash = offer.Verify ? (await session.CallAsync<MemoryHash>(new HashMemory(created.DomainId), cancel).ConfigureAwait(false)).Hash : 0;
             await peer.SendAsync(new MigrateReceived(true, "", hash), cancel).ConfigureAwait(false);
             await peer.ReceiveAsync<MigrateCommit>(CommitTimeout, cancel).ConfigureAwait(false);
             adopted = true; // from here the guest is this host's, whatever the source hears
 
+            var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
+
             // Running first, then the console and xenstore attach: the guest's downtime ends here, and what it
-            // puts in its rings meanwhile waits there for the backends.
-            if (!offer.Paused)
+            // puts in its rings meanwhile waits there for the backends. Its devices attach once the source's
+            // backends have flushed and closed its disks (a writable disk is one writer's at a time); meanwhile
+            // its frontends wait for xenstore, which serves it only from here.
+            async Task ResumeAsync()
             {
-                await session.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
+                if (!offer.Paused)
+                {
+                    await session.CallAsync<OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
+                }
+
+                await TrySendAsync(peer, new MigrateResumed(created.DomainId), cancel).ConfigureAwait(false);
+                await AwaitReleaseAsync(peer, offer.Name, cancel).ConfigureAwait(false);
             }
 
-            await TrySendAsync(peer, new MigrateResumed(created.DomainId), cancel).ConfigureAwait(false);
+            if (domainConfig.Type == DomainType.Hvm)
+            {
+                // An HVM guest: its qemu-dm is named the device model before the guest runs (its MMIO accesses wait
+                // in their ioreq slots), and its process starts, with the state from the stream, once the source's
+                // qemu-dm has flushed and closed the disks.
+                await deviceModels.StartAsync(guest, created.DomainId, cancel, deviceModelState, afterNamed: ResumeAsync).ConfigureAwait(false);
+            }
+            else
+            {
+                await ResumeAsync().ConfigureAwait(false);
+            }
 
-            // Its devices attach once the source's backends have flushed and closed its disks (a writable disk is
-            // one writer's at a time); meanwhile its frontends wait for xenstore, which serves it only from here.
-            await AwaitReleaseAsync(peer, offer.Name, cancel).ConfigureAwait(false);
-            var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
             await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
             log.Arrived(offer.Name, peer.Peer, created.DomainId);
         }
@@ -133,6 +150,26 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             {
                 await session.RequestAsync(new DomainCommand(created.DomainId, DomainOperation.Destroy), CancellationToken.None).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>An HVM guest's device model state from the stream, refused here (before Received: the source keeps its guest) if this host's qemu-dm would not take it.</summary>
+    private static Disagg.DomainImage.DeviceModelRecord? DeviceModelStateOf(DomainCreated created)
+    {
+        if (created.DeviceModelState is not { } bytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            var state = Disagg.DomainImage.DeviceModelRecord.Decode(bytes);
+            Daemon.DeviceModels.DeviceModelStateFiles.Check(state, -1);
+            return state;
+        }
+        catch (Exception e) when (e is Disagg.DomainImage.DomainImageException or Nerdbank.MessagePack.MessagePackSerializationException)
+        {
+            throw new MigrationException($"its device model state: {e.Message}");
         }
     }
 

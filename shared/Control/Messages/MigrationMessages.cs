@@ -13,9 +13,10 @@ public sealed record DirtyBitmap(byte[] Bitmap, long DirtyPages) : ControlMessag
 /// One live-migration round of a domain, written by the kernel into the connected stream socket sent with the
 /// request (one descriptor): Start (the dirty log begins; header, domain, all memory), Round (pages dirtied
 /// since), Finish (the domain paused: last pages, state, end). <paramref name="FirstRecord"/> numbers the
-/// round's records on from the previous ones. Replies <see cref="MigrationRoundSent"/>.
+/// round's records on from the previous ones. <paramref name="DeviceModelState"/> (Finish, HVM): the device model's
+/// state, written after the platform record. Replies <see cref="MigrationRoundSent"/>.
 /// </summary>
-public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config) : ControlMessage;
+public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, byte[]? DeviceModelState = null) : ControlMessage;
 
 public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, long DirtyPages, long ElapsedNs) : ControlMessage;
 
