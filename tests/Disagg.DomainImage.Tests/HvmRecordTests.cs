@@ -40,7 +40,7 @@ public sealed class HvmRecordTests
         w.Flush();
 
         // [sources, contexts, [priorities], flags bin, [enables], [thresholds], device model]
-        Assert.Equal("970101920007C40200059102910101C3", Convert.ToHexString(buffer.WrittenSpan));
+        Assert.Equal("970101920007C402000591029101C3", Convert.ToHexString(buffer.WrittenSpan));
     }
 
     [Theory]
