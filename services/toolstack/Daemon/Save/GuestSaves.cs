@@ -259,7 +259,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
     /// An HVM image's device model state, every record checked on the way (nothing is created from an image whose
     /// device model record is garbled or foreign; the refusal names the record).
     /// </summary>
-    private static DeviceModelRecord? ReadDeviceModel(string path)
+    internal static DeviceModelRecord? ReadDeviceModel(string path)
     {
         try
         {
