@@ -736,7 +736,7 @@ internal static class ControlWire
 
     private static void WriteDomainCreated(ref MessagePackWriter w, DomainCreated m)
     {
-        w.WriteMapHeader(6);
+        w.WriteMapHeader(7);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("ConsolePort"u8);
@@ -747,6 +747,8 @@ internal static class ControlWire
         w.Write(m.ConsoleFrame);
         w.WriteString("XenstoreFrame"u8);
         w.Write(m.XenstoreFrame);
+        w.WriteString("DeviceModelState"u8);
+        WriteBin(ref w, m.DeviceModelState);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -758,6 +760,7 @@ internal static class ControlWire
         int fXenstorePort = default;
         ulong fConsoleFrame = default;
         ulong fXenstoreFrame = default;
+        byte[]? fDeviceModelState = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -785,6 +788,10 @@ internal static class ControlWire
                     fXenstoreFrame = r.ReadUInt64();
                     seen |= 16UL;
                     break;
+                case "DeviceModelState":
+                    fDeviceModelState = ReadNullableBin(ref r);
+                    seen |= 32UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -796,10 +803,10 @@ internal static class ControlWire
 
         if ((seen & 31UL) != 31UL)
         {
-            throw Missing(seen, 31UL, "DomainCreated", ["DomainId", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame"]);
+            throw Missing(seen, 31UL, "DomainCreated", ["DomainId", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame", "DeviceModelState"]);
         }
 
-        return new DomainCreated(fDomainId, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame) { Id = id };
+        return new DomainCreated(fDomainId, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame, fDeviceModelState) { Id = id };
     }
 
     private static void WriteLoadKernel(ref MessagePackWriter w, LoadKernel m)
@@ -1283,13 +1290,15 @@ internal static class ControlWire
 
     private static void WriteSaveDomain(ref MessagePackWriter w, SaveDomain m)
     {
-        w.WriteMapHeader(4);
+        w.WriteMapHeader(5);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Path"u8);
         w.Write(m.Path);
         w.WriteString("Config"u8);
         WriteBin(ref w, m.Config);
+        w.WriteString("DeviceModelState"u8);
+        WriteBin(ref w, m.DeviceModelState);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -1299,6 +1308,7 @@ internal static class ControlWire
         int fDomainId = default;
         string? fPath = null;
         byte[]? fConfig = null;
+        byte[]? fDeviceModelState = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -1318,6 +1328,10 @@ internal static class ControlWire
                     fConfig = ReadBin(ref r, "Config");
                     seen |= 4UL;
                     break;
+                case "DeviceModelState":
+                    fDeviceModelState = ReadNullableBin(ref r);
+                    seen |= 8UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -1329,10 +1343,10 @@ internal static class ControlWire
 
         if ((seen & 7UL) != 7UL)
         {
-            throw Missing(seen, 7UL, "SaveDomain", ["DomainId", "Path", "Config"]);
+            throw Missing(seen, 7UL, "SaveDomain", ["DomainId", "Path", "Config", "DeviceModelState"]);
         }
 
-        return new SaveDomain(fDomainId, fPath!, fConfig!) { Id = id };
+        return new SaveDomain(fDomainId, fPath!, fConfig!, fDeviceModelState) { Id = id };
     }
 
     private static void WriteRestoreDomain(ref MessagePackWriter w, RestoreDomain m)
@@ -3212,7 +3226,7 @@ internal static class ControlWire
 
     private static void WriteMigrationSend(ref MessagePackWriter w, MigrationSend m)
     {
-        w.WriteMapHeader(7);
+        w.WriteMapHeader(8);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Stage"u8);
@@ -3225,6 +3239,8 @@ internal static class ControlWire
         w.Write(m.Verify);
         w.WriteString("Sent"u8);
         w.Write(m.Sent);
+        w.WriteString("DeviceModelState"u8);
+        WriteBin(ref w, m.DeviceModelState);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3237,6 +3253,7 @@ internal static class ControlWire
         byte[]? fConfig = null;
         bool fVerify = false;
         long fSent = 0;
+        byte[]? fDeviceModelState = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3268,6 +3285,10 @@ internal static class ControlWire
                     fSent = r.ReadInt64();
                     seen |= 32UL;
                     break;
+                case "DeviceModelState":
+                    fDeviceModelState = ReadNullableBin(ref r);
+                    seen |= 64UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3279,10 +3300,10 @@ internal static class ControlWire
 
         if ((seen & 15UL) != 15UL)
         {
-            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify", "Sent"]);
+            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify", "Sent", "DeviceModelState"]);
         }
 
-        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify, fSent) { Id = id };
+        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify, fSent, fDeviceModelState) { Id = id };
     }
 
     private static void WriteMigrationRoundSent(ref MessagePackWriter w, MigrationRoundSent m)

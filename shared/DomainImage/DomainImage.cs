@@ -20,4 +20,10 @@ public sealed record DomainImage
     public required EventChannelsRecord EventChannels { get; init; }
 
     public required GrantTableRecord GrantTable { get; init; }
+
+    /// <summary>An HVM domain's platform; null for a PV domain.</summary>
+    public HvmPlatformRecord? HvmPlatform { get; init; }
+
+    /// <summary>An HVM domain's device model state, when it had a device model.</summary>
+    public DeviceModelRecord? DeviceModel { get; init; }
 }

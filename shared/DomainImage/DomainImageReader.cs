@@ -24,6 +24,8 @@ public static class DomainImageReader
         var zeros = new List<ZeroPagesRecord>();
         EventChannelsRecord? events = null;
         GrantTableRecord? grants = null;
+        HvmPlatformRecord? platform = null;
+        DeviceModelRecord? deviceModel = null;
         var stage = 0;
         for (var index = 0; ; index++)
         {
@@ -32,7 +34,7 @@ public static class DomainImageReader
             if (index == 0 ? kind != ImageRecordKind.Header : next < stage || (next == stage && IsSingleton(kind)) || next == 0)
             {
                 throw new DomainImageException(index == 0 ? DomainImageError.ForeignImage : DomainImageError.BadSequence, kind, index,
-                    index == 0 ? "the first record is not a domain image header" : "out of order (header, domain, vCPUs, memory, event channels, grant table, end)");
+                    index == 0 ? "the first record is not a domain image header" : "out of order (header, domain, vCPUs, memory, event channels, grant table, HVM platform, device model, end)");
             }
 
             if (next > Stage(ImageRecordKind.Domain) && domain is null)
@@ -87,6 +89,17 @@ public static class DomainImageReader
                     case ImageRecordKind.GrantTable:
                         grants = GrantTableRecord.Read(ref reader, PageSize);
                         break;
+                    case ImageRecordKind.HvmPlatform:
+                        platform = HvmPlatformRecord.Read(ref reader, domain!.MaxVcpus);
+                        break;
+                    case ImageRecordKind.DeviceModel:
+                        if (platform is null)
+                        {
+                            throw new DomainImageException(DomainImageError.BadSequence, kind, index, "a device model's state in an image without an HVM platform record");
+                        }
+
+                        deviceModel = DeviceModelRecord.Read(ref reader);
+                        break;
                     case ImageRecordKind.End:
                         var end = EndRecord.Read(ref reader);
                         if (end.RecordCount != index)
@@ -129,6 +142,8 @@ public static class DomainImageReader
                     ZeroPages = zeros,
                     EventChannels = events,
                     GrantTable = grants,
+                    HvmPlatform = platform,
+                    DeviceModel = deviceModel,
                 };
             }
         }
@@ -165,6 +180,33 @@ public static class DomainImageReader
         return h.Isa > host.WidestGuest
             ? throw new DomainImageException(DomainImageError.DoesNotFitHost, kind, 0, $"an {h.Isa} guest on an {host.WidestGuest} host")
             : h;
+    }
+
+    /// <summary>
+    /// The device model's state and its record's index (null, -1 when the image has none), for a toolstack that
+    /// starts the device model of the domain the kernel restores: every record is read and checked as it passes
+    /// (checksum, body), nothing but this one is kept, and the stream must reach its end record.
+    /// </summary>
+    public static (DeviceModelRecord? Record, int Index) ReadDeviceModel(Stream stream)
+    {
+        var reader = new ImageRecordReader(stream);
+        DeviceModelRecord? found = null;
+        var at = -1;
+        while (true)
+        {
+            var index = reader.Index;
+            switch (reader.Read(out _))
+            {
+                case DomainRecord d:
+                    reader.MaxVcpus = d.MaxVcpus;
+                    break;
+                case DeviceModelRecord m:
+                    (found, at) = (m, index);
+                    break;
+                case EndRecord:
+                    return (found, at);
+            }
+        }
     }
 
     /// <summary>One record's frame: its length bounded before the payload is allocated, its checksum checked.</summary>
@@ -247,8 +289,11 @@ public static class DomainImageReader
         ImageRecordKind.Memory or ImageRecordKind.ZeroPages => 3,
         ImageRecordKind.EventChannels => 4,
         ImageRecordKind.GrantTable => 5,
-        _ => 6,
+        ImageRecordKind.HvmPlatform => 6,
+        ImageRecordKind.DeviceModel => 7,
+        _ => 8,
     };
 
-    private static bool IsSingleton(ImageRecordKind kind) => kind is ImageRecordKind.Domain or ImageRecordKind.EventChannels or ImageRecordKind.GrantTable or ImageRecordKind.End;
+    private static bool IsSingleton(ImageRecordKind kind) => kind is ImageRecordKind.Domain or ImageRecordKind.EventChannels or ImageRecordKind.GrantTable
+        or ImageRecordKind.HvmPlatform or ImageRecordKind.DeviceModel or ImageRecordKind.End;
 }

@@ -5,7 +5,7 @@ namespace Disagg.DomainImage;
 
 /// <summary>
 /// Writes a domain image record by record, in the order a reader requires (header, domain, vCPUs, memory,
-/// event channels, grant table, end), so a capture streams memory out without holding it. Not thread-safe.
+/// event channels, grant table, HVM platform and device model, end), so a capture streams memory out without holding it. Not thread-safe.
 /// </summary>
 public sealed class DomainImageWriter
 {
@@ -84,6 +84,20 @@ public sealed class DomainImageWriter
         var w = Begin();
         grants.Write(ref w);
         End(ref w, ImageRecordKind.GrantTable);
+    }
+
+    public void Write(HvmPlatformRecord platform)
+    {
+        var w = Begin();
+        platform.Write(ref w);
+        End(ref w, ImageRecordKind.HvmPlatform);
+    }
+
+    public void Write(DeviceModelRecord deviceModel)
+    {
+        var w = Begin();
+        deviceModel.Write(ref w);
+        End(ref w, ImageRecordKind.DeviceModel);
     }
 
     /// <summary>
@@ -167,6 +181,16 @@ public sealed class DomainImageWriter
 
         writer.Write(image.EventChannels);
         writer.Write(image.GrantTable);
+        if (image.HvmPlatform is { } platform)
+        {
+            writer.Write(platform);
+        }
+
+        if (image.DeviceModel is { } deviceModel)
+        {
+            writer.Write(deviceModel);
+        }
+
         writer.Finish();
     }
 

@@ -43,6 +43,8 @@ internal static class ImageFrame
         ImageRecordKind.ZeroPages => 64,
         ImageRecordKind.EventChannels => (EventChannelsRecord.MaxPorts * 40) + 16,
         ImageRecordKind.GrantTable => (GrantTableRecord.MaxFrames * 4096) + 64,
+        ImageRecordKind.HvmPlatform => ((HvmPlatformRecord.MaxSources + 1) * 6) + (DomainRecord.MaxVcpuLimit * ((HvmPlatformRecord.EnableWords(HvmPlatformRecord.MaxSources) * 5) + 2)) + 64,
+        ImageRecordKind.DeviceModel => (DeviceModelRecord.MaxFiles * (DeviceModelRecord.MaxFileBytes + DeviceModelRecord.MaxNameLength + 16)) + 128,
         ImageRecordKind.End => 64,
         _ => 0,
     };

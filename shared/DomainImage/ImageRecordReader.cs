@@ -16,13 +16,17 @@ public sealed class ImageRecordReader(Stream stream)
     private readonly byte[] _header = new byte[ImageFrame.HeaderSize];
     private readonly byte[] _scratch = new byte[MemoryRecord.MaxPages * PageSize];
 
+    /// <summary>The domain's vCPUs, for the HVM platform record's check: the consumer sets it from the domain record.</summary>
+    public int MaxVcpus { get; set; } = DomainRecord.MaxVcpuLimit;
+
     /// <summary>The index of the next record.</summary>
     public int Index { get; private set; }
 
     /// <summary>
     /// The next record: an <see cref="ImageHeader"/>, <see cref="DomainRecord"/>, <see cref="VcpuRecord"/>,
     /// <see cref="MemoryRecord"/> (already checked to decompress), <see cref="ZeroPagesRecord"/>,
-    /// <see cref="EventChannelsRecord"/>, <see cref="GrantTableRecord"/> or <see cref="EndRecord"/> (whose count
+    /// <see cref="EventChannelsRecord"/>, <see cref="GrantTableRecord"/>, <see cref="HvmPlatformRecord"/>,
+    /// <see cref="DeviceModelRecord"/> or <see cref="EndRecord"/> (whose count
     /// is checked). Throws <see cref="DomainImageException"/> naming the record.
     /// </summary>
     public object Read(out ImageRecordKind kind)
@@ -75,6 +79,8 @@ public sealed class ImageRecordReader(Stream stream)
                 ImageRecordKind.ZeroPages => ZeroPagesRecord.Read(ref reader),
                 ImageRecordKind.EventChannels => EventChannelsRecord.Read(ref reader),
                 ImageRecordKind.GrantTable => GrantTableRecord.Read(ref reader, PageSize),
+                ImageRecordKind.HvmPlatform => HvmPlatformRecord.Read(ref reader, MaxVcpus),
+                ImageRecordKind.DeviceModel => DeviceModelRecord.Read(ref reader),
                 _ => CheckEnd(EndRecord.Read(ref reader), index),
             };
             if (!reader.End)

@@ -24,6 +24,17 @@ public sealed class RoundTripTests
         Assert.Equal(new EventChannelEntry(3, 2, 0, 1, 7, -1), image.EventChannels.Ports[1]);
         Assert.Equal(4, image.GrantTable.Frames);
         Assert.Equal(0x01, image.GrantTable.Entries[0]);
+
+        var platform = image.HvmPlatform!;
+        var platformExpected = SampleImage.Platform();
+        Assert.Equal((platformExpected.Sources, platformExpected.Contexts, platformExpected.DeviceModel), (platform.Sources, platform.Contexts, platform.DeviceModel));
+        Assert.Equal(platformExpected.Priority, platform.Priority);
+        Assert.Equal(platformExpected.SourceFlags, platform.SourceFlags);
+        Assert.Equal(platformExpected.Enable, platform.Enable);
+        Assert.Equal(platformExpected.Threshold, platform.Threshold);
+        var model = image.DeviceModel!;
+        Assert.Equal(DeviceModelRecord.QemuDm, model.Model);
+        Assert.Equal(SampleImage.DeviceModel().Files.Select(f => (f.Name, Convert.ToHexString(f.Contents))), model.Files.Select(f => (f.Name, Convert.ToHexString(f.Contents))));
     }
 
     [Fact]

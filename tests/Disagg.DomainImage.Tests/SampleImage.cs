@@ -41,9 +41,29 @@ internal static class SampleImage
         var grants = new byte[4 * 4096];
         BinaryPrimitives.WriteUInt64LittleEndian(grants, 0x0000_1234_0000_0001);
         writer.Write(new GrantTableRecord(4, grants));
+        writer.Write(Platform());
+        writer.Write(DeviceModel());
         writer.Finish();
         return stream.ToArray();
     }
+
+    /// <summary>A PLIC of QEMU virt's 95 sources, two contexts: source 10 asserted and in service, source 1 pending.</summary>
+    public static HvmPlatformRecord Platform()
+    {
+        var priority = new uint[96];
+        priority[1] = 1;
+        priority[10] = 7;
+        var flags = new byte[96];
+        flags[1] = 2;
+        flags[10] = 1 | 4;
+        return new HvmPlatformRecord
+        {
+            Sources = 95, Contexts = 2, Priority = priority, SourceFlags = flags, Enable = [(1u << 10) | 2, 0, 0, 1u << 10, 0, 0], Threshold = [0, 3], DeviceModel = true,
+        };
+    }
+
+    public static DeviceModelRecord DeviceModel() =>
+        new(DeviceModelRecord.QemuDm, [new DeviceModelFile("uart", [1, 2, 3, 4]), new DeviceModelFile("slot7.virtio", [.. Enumerable.Range(0, 300).Select(i => (byte)i)])]);
 
     public static VcpuRecord Vcpu(int index, int seed)
     {

@@ -9,8 +9,8 @@ namespace Disagg.Toolstack.Tests;
 /// Debian's unmodified Linux through the toolstack, as an xl user runs it: `disagg create` of a type = "hvm"
 /// config starts its qemu-dm as a supervised service domain of its own, the shell on ttyS0 answers what is
 /// typed through `disagg console`, a SIGKILLed qemu-dm (`disagg service kill`) is restarted and the shell goes
-/// on, `reboot` is a fresh domain with a fresh qemu-dm (on_reboot = restart), `poweroff` ends it (on_poweroff =
-/// destroy) and its device model with it.
+/// on, `save` and `restore` are a pause for the shell and its mounted virtio disk, `reboot` is a fresh domain with a
+/// fresh qemu-dm (on_reboot = restart), `poweroff` ends it (on_poweroff = destroy) and its device model with it.
 /// </summary>
 public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
 {
@@ -24,9 +24,16 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
     [LinuxGuestFact]
     public void LinuxBootsToAShellOnDisaggConsoleSurvivesAQemuDmKillRebootsAndPowersOff()
     {
-        using var host = new TestHost("none", "memory = 512M\npcpus = 2");
+        using var origin = new TestHost("none", "memory = 512M\npcpus = 2");
+        var keyFile = Path.Combine(origin.GuestDir, "migration.key");
+        File.WriteAllText(keyFile, "hvm-migration-test-key-0123456789abcdef\n");
+        using var target = new TestHost("none", $"memory = 512M\npcpus = 2\nlisten = 127.0.0.1:0\nmigration_key_file = {keyFile}");
+        var host = origin;
         try
         {
+            var disk = Path.Combine(host.GuestDir, "data.img");
+            var mkfs = HostProcess.Run("mke2fs", ["-q", "-F", "-t", "ext4", disk, "16M"], TestHost.Bound);
+            Assert.True(mkfs.ExitCode == 0, $"mke2fs: {mkfs}");
             var cfg = Path.Combine(host.GuestDir, "linux-hvm.cfg");
             File.WriteAllText(cfg, $"""
                 name = "{Name}"
@@ -36,6 +43,7 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
                 extra = "console=ttyS0 earlycon=sbi panic=-1 loglevel=5 DISAGG_SHELL=ttyS0"
                 vcpus = 2
                 memory = 128
+                disk = [ 'format=raw, vdev=xvda, access=rw, target={disk}' ]
                 on_poweroff = "destroy"
                 on_reboot = "restart"
                 """);
@@ -54,12 +62,17 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
             Assert.True(Eventually.Holds(() => Restarted(host, $"qemu-dm-{first}", pid), CommandSeconds), host.MustRun("service", "list").StdOut);
             Typed(host, "echo after-kill-$((40+2))", "after-kill-42");
 
+            var restored = SavedAndRestored(host, first);
+            restored = Migrated(host, target, keyFile, restored);
+            host = target;
+
             // reboot: on_reboot = restart makes a new domain with a new qemu-dm; the old one is gone.
+            var shells = Count(host.ConsoleLog(Name), ShellMarker);
             TypeOnce(host, "reboot -f", domainEnds: true);
-            Assert.True(Eventually.Holds(() => host.Domain(Name) is { } d && TestHost.Int(d, "id") != first, CommandSeconds), "not restarted");
+            Assert.True(Eventually.Holds(() => host.Domain(Name) is { } d && TestHost.Int(d, "id") != restored, CommandSeconds), "not restarted");
             var second = DomainId(host);
-            Assert.True(Eventually.Holds(() => ServiceNames(host).Contains($"qemu-dm-{second}") && !ServiceNames(host).Contains($"qemu-dm-{first}"), CommandSeconds), host.MustRun("service", "list").StdOut);
-            Assert.True(Eventually.Holds(() => Count(host.ConsoleLog(Name), ShellMarker) == 2, BootSeconds), "no second shell: " + host.ConsoleLog(Name));
+            Assert.True(Eventually.Holds(() => ServiceNames(host).Contains($"qemu-dm-{second}") && !ServiceNames(host).Contains($"qemu-dm-{restored}"), CommandSeconds), host.MustRun("service", "list").StdOut);
+            Assert.True(Eventually.Holds(() => Count(host.ConsoleLog(Name), ShellMarker) == shells + 1, BootSeconds), "no second shell: " + host.ConsoleLog(Name));
 
             // poweroff: on_poweroff = destroy; the device model goes with the domain.
             TypeOnce(host, "poweroff -f", domainEnds: true);
@@ -68,7 +81,8 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
         }
         finally
         {
-            output.WriteLine(host.ConsoleLog(Name));
+            output.WriteLine(origin.ConsoleLog(Name));
+            output.WriteLine(target.ConsoleLog(Name));
         }
     }
 
@@ -164,6 +178,73 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
         {
             output.WriteLine(host.ConsoleLog(Name));
         }
+    }
+
+    /// <summary>
+    /// docs/SAVE-RESTORE.md, "HVM": with a mounted virtio disk holding a synced file, `disagg save` captures the
+    /// whole machine (no guest cooperation) and its qemu-dm's device state, the domain and its qemu-dm go; `disagg
+    /// restore` makes a new domain with a new qemu-dm that takes the device state back. The shell answers, the
+    /// disk reads the file written before and takes a new one (synced, caches dropped, read back from the disk),
+    /// and /proc/uptime goes on from where it was. Returns the restored domain's id.
+    /// </summary>
+    private int SavedAndRestored(TestHost host, int before)
+    {
+        Typed(host, "mkdir -p /mnt && mount /dev/vda /mnt && echo disk-$((3*5)) > /mnt/a && sync && echo mounted-$((1+1))", "mounted-2");
+        Typed(host, "echo up-$(cut -d. -f1 /proc/uptime)-end$((2*3))", "-end6");
+        var upBefore = Uptime(host.ConsoleLog(Name));
+
+        var image = Path.Combine(host.GuestDir, "linux-hvm.img");
+        var saved = host.Json("save", Name, image);
+        Assert.Null(host.Domain(Name));
+        Assert.DoesNotContain($"qemu-dm-{before}", ServiceNames(host));
+        var restoredReply = host.Json("restore", image);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"figure: hvm save {saved.GetProperty("elapsed_ms")} ms, restore {restoredReply.GetProperty("elapsed_ms")} ms, image {new FileInfo(image).Length >> 20} MiB (128 MiB Linux guest)"));
+        var after = DomainId(host);
+        Assert.NotEqual(before, after);
+        Assert.Contains($"qemu-dm-{after}", ServiceNames(host));
+
+        Typed(host, "echo restored-$((40+2))", "restored-42");
+        Typed(host, "echo fresh-$((4*5)) > /mnt/b && sync && echo 3 > /proc/sys/vm/drop_caches && cat /mnt/a /mnt/b", "fresh-20");
+        Assert.Contains("disk-15", host.ConsoleLog(Name), StringComparison.Ordinal);
+        Typed(host, "echo up-$(cut -d. -f1 /proc/uptime)-end$((2*4))", "-end8");
+        Assert.True(Uptime(host.ConsoleLog(Name)) >= upBefore && upBefore > 0, $"uptime did not go on from {upBefore} s: " + host.ConsoleLog(Name));
+        Assert.DoesNotContain("I/O error", host.ConsoleLog(Name), StringComparison.Ordinal);
+        return after;
+    }
+
+    /// <summary>
+    /// `disagg migrate` of the HVM guest to a second host on this machine (the disk on storage both see): paused, its
+    /// memory, machine state and qemu-dm's state in the stream, its qemu-dm here flushed and closed before the target's
+    /// opens the disk. There the shell answers, the disk takes and reads back a new file, and the source has nothing
+    /// of it left. Returns its domain id on the target.
+    /// </summary>
+    private int Migrated(TestHost from, TestHost to, string keyFile, int before)
+    {
+        string? endpoint = null;
+        Assert.True(
+            Eventually.Holds(() => (endpoint = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(to.Dir, "disagg.log")), @"migration: listening on (127\.0\.0\.1:[0-9]+)") is { Success: true } m ? m.Groups[1].Value : null) is not null),
+            "the target does not listen");
+        var r = HostProcess.Run(RepoPaths.Program("disagg"), ["migrate", Name, endpoint!, "--key-file", keyFile, "--json", "--state-dir", from.Dir], TimeSpan.FromSeconds(BootSeconds));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        output.WriteLine("figure: hvm migrate " + r.StdOut.Trim());
+        Assert.Null(from.Domain(Name));
+        Assert.DoesNotContain(ServiceNames(from), n => n.StartsWith("qemu-dm-", StringComparison.Ordinal));
+        var there = DomainId(to);
+        Assert.Contains($"qemu-dm-{there}", ServiceNames(to));
+
+        Typed(to, "echo migrated-$((40+2))", "migrated-42");
+        Typed(to, "echo moved-$((5*5)) > /mnt/c && sync && echo 3 > /proc/sys/vm/drop_caches && cat /mnt/a /mnt/c", "moved-25");
+        Assert.Contains("disk-15", to.ConsoleLog(Name), StringComparison.Ordinal);
+        Assert.DoesNotContain("I/O error", to.ConsoleLog(Name), StringComparison.Ordinal);
+        Assert.NotEqual(-1, before);
+        return there;
+    }
+
+    /// <summary>The last `up-N-end` the guest printed (the typed line has no digits there).</summary>
+    private static int Uptime(string log)
+    {
+        var m = System.Text.RegularExpressions.Regex.Matches(log, @"up-(\d+)-end\d");
+        return m.Count == 0 ? -1 : int.Parse(m[^1].Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     private static int DomainId(TestHost host) => TestHost.Int(host.Domain(Name) ?? throw new InvalidOperationException($"{Name} is not running"), "id");

@@ -168,6 +168,72 @@ public sealed class Plic(int contexts, int sources, Action<int, bool> setExterna
         return true;
     }
 
+    /// <summary>A copy of the whole state, for a save (the domain is paused; a device's line may still move, under the lock).</summary>
+    public PlicState Save()
+    {
+        lock (_lock)
+        {
+            return new PlicState(sources, contexts, [.. _priority], [.. _level], [.. _pending], [.. _inService], [.. _enable], [.. _threshold]);
+        }
+    }
+
+    /// <summary>
+    /// Takes a saved state back into a PLIC of the same shape and raises or lowers each context's SEIP as it says;
+    /// values a guest could not have written (a priority or threshold over 7, source 0, bits past the last source)
+    /// are <see cref="ArgumentException"/>, as a different shape is.
+    /// </summary>
+    public void Restore(PlicState state)
+    {
+        if (state.Sources != sources || state.Contexts != contexts || state.Priority.Length != sources + 1 || state.Level.Length != sources + 1
+            || state.Pending.Length != sources + 1 || state.InService.Length != sources + 1 || state.Enable.Length != contexts * Words(sources)
+            || state.Threshold.Length != contexts)
+        {
+            throw new ArgumentException($"a PLIC state of {state.Sources} sources and {state.Contexts} contexts does not fit a PLIC of {sources} and {contexts}");
+        }
+
+        if (state.Priority.Any(p => p > PriorityMask) || state.Threshold.Any(t => t > PriorityMask) || state.Priority[0] != 0
+            || state.Level[0] || state.Pending[0] || state.InService[0])
+        {
+            throw new ArgumentException("a PLIC state with a priority or threshold over 7, or source 0 in use");
+        }
+
+        for (var c = 0; c < contexts; c++)
+        {
+            for (var w = 0; w < Words(sources); w++)
+            {
+                var valid = w == 0 ? ~1u : uint.MaxValue;
+                var last = sources - (w * 32);
+                if (last < 31)
+                {
+                    valid &= (2u << last) - 1;
+                }
+
+                if ((state.Enable[(c * Words(sources)) + w] & ~valid) != 0)
+                {
+                    throw new ArgumentException($"a PLIC state enabling a source that does not exist (context {c}, word {w})");
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            state.Priority.CopyTo(_priority, 0);
+            state.Level.CopyTo(_level, 0);
+            state.Pending.CopyTo(_pending, 0);
+            state.InService.CopyTo(_inService, 0);
+            state.Enable.CopyTo(_enable, 0);
+            state.Threshold.CopyTo(_threshold, 0);
+
+            // A new PLIC's lines are all low: make each context's SEIP what the restored state says.
+            for (var c = 0; c < contexts; c++)
+            {
+                var high = Best(c) != 0;
+                _line[c] = high;
+                setExternalLine(c, high);
+            }
+        }
+    }
+
     private static int Words(int sources) => (sources + 1 + 31) / 32;
 
     private uint PendingWord(int word)

@@ -30,6 +30,8 @@ public static unsafe class DeviceModelMemory
             return false;
         }
 
+        var gate = d.Ioreq?.GuestCopies; // a save's capture holds it (IoreqServer.GuestCopies)
+        gate?.Enter();
         try
         {
             for (var done = 0; done < data.Length;)
@@ -59,6 +61,7 @@ public static unsafe class DeviceModelMemory
         }
         finally
         {
+            gate?.Exit();
             d.GrantView.Exit();
         }
     }

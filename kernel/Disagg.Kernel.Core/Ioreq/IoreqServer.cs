@@ -42,6 +42,13 @@ public sealed unsafe class IoreqServer : IDisposable
         delivery.Consume(this);
     }
 
+    /// <summary>
+    /// Held by each copy the device model makes into or out of guest RAM (<see cref="DeviceModelMemory"/>) and by a
+    /// save for its whole capture: a copy the device model sent just before it was stopped lands before or after
+    /// the captured memory, never halfway through it. One device model per domain: uncontended but for a save.
+    /// </summary>
+    public Lock GuestCopies { get; } = new();
+
     /// <summary>The device model's service domain id; -1 until the control domain names one.</summary>
     public int DeviceModelDomain => Volatile.Read(ref _deviceModel);
 
@@ -156,6 +163,37 @@ public sealed unsafe class IoreqServer : IDisposable
 
         Volatile.Write(ref slot->Flags, (byte)IoreqState.None);
         return IoreqAnswer.Answered;
+    }
+
+    /// <summary>
+    /// For a save of the paused domain (its vCPUs off their pCPUs): a vCPU whose answer is already in its slot
+    /// takes it now, as it would have when it next ran, so no answered access is done a second time after a
+    /// restore. Returns how many vCPUs still wait for an answer: their access is not retired (the pc is at it),
+    /// so a restored domain issues it again to its new device model, which is what a restarted device model
+    /// does with a request its predecessor had taken (docs/SAVE-RESTORE.md, "HVM").
+    /// </summary>
+    public int SettleForSave()
+    {
+        var waiting = 0;
+        foreach (var v in _domain.Vcpus)
+        {
+            if (v.Hart.ParkedMmio is not { } access)
+            {
+                continue;
+            }
+
+            switch (Poll(v, access, out var value))
+            {
+                case IoreqAnswer.Answered:
+                    v.Hart.CompleteMmio(value);
+                    break;
+                case IoreqAnswer.Waiting:
+                    waiting++;
+                    break;
+            }
+        }
+
+        return waiting;
     }
 
     /// <summary>From the domain's event delivery: true (consumed) when <paramref name="port"/> is an ioreq port.</summary>

@@ -20,7 +20,8 @@ public static class MigrationReceiver
 
     /// <param name="name">The new domain's name; the source's by default.</param>
     /// <returns>The new domain, paused, with the header's config (the toolstack's).</returns>
-    public static (Domain Domain, byte[] Config) Receive(Hypervisor hypervisor, Stream stream, string? name, int consoleBackend, int xenstoreDomain, ISbiConsole? sbiConsole = null)
+    /// <param name="deviceModel">Gets an HVM domain's device model state (the source toolstack's, for this one's device model).</param>
+    public static (Domain Domain, byte[] Config) Receive(Hypervisor hypervisor, Stream stream, string? name, int consoleBackend, int xenstoreDomain, ISbiConsole? sbiConsole = null, Action<DeviceModelRecord>? deviceModel = null)
     {
         var reader = new ImageRecordReader(stream);
         var header = Expect<ImageHeader>(reader, ImageRecordKind.Header);
@@ -36,6 +37,16 @@ public static class MigrationReceiver
             throw new DomainImageException(DomainImageError.DoesNotFitHost, ImageRecordKind.Domain, 1, $"maxmem {sizes.MaxPages} pages, the host has {hypervisor.Budget.TotalPages}");
         }
 
+        // An HVM domain's platform record comes next (its state again at the stop); anything else is the first round's.
+        reader.MaxVcpus = sizes.MaxVcpus;
+        var firstIndex = reader.Index;
+        var first = reader.Read(out var firstKind);
+        var hvm = first is HvmPlatformRecord;
+        if (first is HvmPlatformRecord announced && (announced.Sources != Hvm.VirtLayout.PlicSources || announced.Contexts != sizes.MaxVcpus))
+        {
+            throw new DomainImageException(DomainImageError.DoesNotFitHost, firstKind, firstIndex, $"a PLIC of {announced.Sources} sources and {announced.Contexts} contexts");
+        }
+
         var domain = hypervisor.CreateDomain(new DomainSpec
         {
             Name = string.IsNullOrEmpty(name) ? sizes.Name : name,
@@ -48,18 +59,23 @@ public static class MigrationReceiver
             Cap = sizes.Cap,
             ConsoleBackend = consoleBackend,
             XenstoreDomain = xenstoreDomain,
+            Hvm = hvm,
         }, sbiConsole);
         try
         {
             var received = new bool[sizes.MaxPages];
             var pages = 0L;
             var scratch = new byte[MemoryRecord.MaxPages * PageSize];
-            object record;
-            ImageRecordKind kind;
+            object? record = hvm ? null : first;
+            var kind = firstKind;
             while (true)
             {
-                var index = reader.Index;
-                record = reader.Read(out kind);
+                var index = record is null ? reader.Index : firstIndex;
+                if (record is null)
+                {
+                    record = reader.Read(out kind);
+                }
+
                 if (record is MemoryRecord run)
                 {
                     Fit(sizes, run.FirstFrame, run.PageCount, kind, index);
@@ -100,6 +116,8 @@ public static class MigrationReceiver
                 {
                     throw OutOfOrder(kind, index);
                 }
+
+                record = null;
             }
 
             var final = (DomainRecord)record;
@@ -131,7 +149,25 @@ public static class MigrationReceiver
                 EventChannels = Expect<EventChannelsRecord>(reader, ImageRecordKind.EventChannels),
                 GrantTable = Expect<GrantTableRecord>(reader, ImageRecordKind.GrantTable),
             };
-            Expect<EndRecord>(reader, ImageRecordKind.End);
+            if (hvm)
+            {
+                image = image with { HvmPlatform = Expect<HvmPlatformRecord>(reader, ImageRecordKind.HvmPlatform) };
+                var index = reader.Index;
+                var next = reader.Read(out var nextKind);
+                if (next is DeviceModelRecord model)
+                {
+                    image = image with { DeviceModel = model };
+                    Expect<EndRecord>(reader, ImageRecordKind.End);
+                }
+                else if (next is not EndRecord)
+                {
+                    throw OutOfOrder(nextKind, index);
+                }
+            }
+            else
+            {
+                Expect<EndRecord>(reader, ImageRecordKind.End);
+            }
 
             var endAt = System.Diagnostics.Stopwatch.GetTimestamp();
             DomainRestore.Check(hypervisor, image); // ports and grant frames this host can bind
@@ -144,6 +180,11 @@ public static class MigrationReceiver
             }
 
             DomainRestore.RestoreState(hypervisor, domain, image);
+            if (image.DeviceModel is { } state)
+            {
+                deviceModel?.Invoke(state);
+            }
+
             hypervisor.Log.WriteKernel($"received domain {domain.Id} '{domain.Name}' ({header.Isa}): {pages} pages in {reader.Index} records; state records read in {System.Diagnostics.Stopwatch.GetElapsedTime(stopAt, endAt).TotalMilliseconds:F2} ms, built in {System.Diagnostics.Stopwatch.GetElapsedTime(endAt).TotalMilliseconds:F2} ms");
             return (domain, header.Config);
         }
@@ -192,5 +233,5 @@ public static class MigrationReceiver
 
     private static DomainImageException OutOfOrder(ImageRecordKind kind, int index) => new(
         index == 0 ? DomainImageError.ForeignImage : DomainImageError.BadSequence, kind, index,
-        "out of migration order (header, domain, memory rounds, domain, vCPUs, event channels, grant table, end)");
+        "out of migration order (header, domain, [HVM platform], memory rounds, domain, vCPUs, event channels, grant table, [HVM platform, device model], end)");
 }

@@ -9,7 +9,8 @@ namespace Disagg.Kernel.Core.Migration;
 /// The source's side of a live migration, one pre-copy round per call (docs/SAVE-RESTORE.md, "Live migration").
 /// The stream is a domain image in the migration order: header, domain, memory runs (round after round, a
 /// frame as often as it was dirtied), then at the stop: the domain again, vCPUs, event channels, grant
-/// table, end. The toolstack decides when to stop; this writes what it is asked to.
+/// table, end. An HVM domain's platform record follows its first domain record (the target creates an HVM
+/// domain) and comes again after the grant table, with the device model's state, at the stop. The toolstack decides when to stop; this writes what it is asked to.
 /// </summary>
 public static class MigrationSender
 {
@@ -19,16 +20,17 @@ public static class MigrationSender
     /// </summary>
     public static MigrationRound Start(Hypervisor hypervisor, Domain domain, Stream stream, byte[] config)
     {
-        if (domain.Spec.Hvm)
-        {
-            throw new NotSupportedException($"domain {domain.Id} is HVM: its device state cannot be migrated yet");
-        }
-
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         DirtyLog.Enable(domain);
         var writer = new DomainImageWriter(stream, 0);
         writer.Write(new ImageHeader { Isa = domain.Spec.Isa == IsaWidth.Rv32 ? ImageIsa.Rv32 : ImageIsa.Rv64, Config = config });
         writer.Write(DomainSave.CaptureDomain(domain));
+        if (domain.Spec.Hvm)
+        {
+            // Says the domain is HVM before any memory: the target creates it as such (its state comes at the stop).
+            writer.Write(HvmSnapshot.Capture(domain));
+        }
+
         var memory = domain.Memory;
         var all = new ulong[(memory.MaxPages + PvLayout.SpecialPages + 63) / 64];
         for (var bit = 0L; bit < memory.MaxPages + PvLayout.FirstGrantPage; bit++)
@@ -55,7 +57,8 @@ public static class MigrationSender
     /// Stop-and-copy: the domain is paused; the last dirty pages, then its state, then the end record. The
     /// dirty log stays on, so a failed hand-off can go back to pre-copy or simply stop it.
     /// </summary>
-    public static MigrationRound Finish(Hypervisor hypervisor, Domain domain, Stream stream, int firstRecord)
+    /// <param name="deviceModel">An HVM domain's device model state (the toolstack's), sent after its platform.</param>
+    public static MigrationRound Finish(Hypervisor hypervisor, Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel = null)
     {
         if (domain.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed))
         {
@@ -64,6 +67,21 @@ public static class MigrationSender
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         DomainSave.WaitOffCpu(hypervisor, domain);
+        domain.Ioreq?.SettleForSave(); // as a save does (docs/SAVE-RESTORE.md, "HVM")
+        var gate = domain.Ioreq?.GuestCopies;
+        gate?.Enter();
+        try
+        {
+            return FinishRecords(domain, stream, firstRecord, deviceModel, started, hypervisor);
+        }
+        finally
+        {
+            gate?.Exit();
+        }
+    }
+
+    private static MigrationRound FinishRecords(Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel, long started, Hypervisor hypervisor)
+    {
         var writer = new DomainImageWriter(stream, firstRecord);
         var last = DirtyLog.Clean(hypervisor, domain);
         for (var bit = domain.Memory.MaxPages; bit < domain.Memory.MaxPages + PvLayout.FirstGrantPage; bit++)
@@ -82,6 +100,15 @@ public static class MigrationSender
 
         writer.Write(DomainSave.CaptureEvents(domain));
         writer.Write(DomainSave.CaptureGrants(domain));
+        if (domain.Spec.Hvm)
+        {
+            writer.Write(HvmSnapshot.Capture(domain));
+            if (deviceModel is not null)
+            {
+                writer.Write(deviceModel);
+            }
+        }
+
         writer.Finish();
         return new MigrationRound(writer.Records - firstRecord, pages, writer.Bytes, 0, System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }

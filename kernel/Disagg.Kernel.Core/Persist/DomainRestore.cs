@@ -4,6 +4,7 @@ using Disagg.Abi.Hypercalls;
 using Disagg.DomainImage;
 using Disagg.Kernel.Core.Console;
 using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Hvm;
 using Disagg.Kernel.Core.Memory;
 using Disagg.Kernel.Cpu;
 
@@ -56,6 +57,7 @@ public static class DomainRestore
             Cap = d.Cap,
             ConsoleBackend = consoleBackend,
             XenstoreDomain = xenstoreDomain,
+            Hvm = image.HvmPlatform is not null,
         }, sbiConsole);
         try
         {
@@ -129,6 +131,12 @@ public static class DomainRestore
 
         RebuildVcpus(hypervisor, domain, image);
         RaisePendingUpcalls(domain);
+        if (image.HvmPlatform is { } platform)
+        {
+            // The PLIC drives SEIP: after the harts, whose restore cleared it.
+            HvmSnapshot.Restore(domain, platform, PlatformIndex(image));
+        }
+
         domain.SetOnlineVcpus(d.OnlineVcpus);
         domain.TargetPages = d.TargetPages;
         domain.Memory.Limit = d.PageLimit;
@@ -191,8 +199,16 @@ public static class DomainRestore
             throw new DomainImageException(DomainImageError.DoesNotFitHost, ImageRecordKind.GrantTable, eventsIndex + 1, $"{image.GrantTable.Frames} grant frames, at most {PvLayout.MaxGrantFrames}");
         }
 
+        if (image.HvmPlatform is { } hvm && (hvm.Sources != VirtLayout.PlicSources || hvm.Contexts != d.MaxVcpus))
+        {
+            throw new DomainImageException(DomainImageError.DoesNotFitHost, ImageRecordKind.HvmPlatform, eventsIndex + 2,
+                $"a PLIC of {hvm.Sources} sources and {hvm.Contexts} contexts; this host's virt machine has {VirtLayout.PlicSources} sources and one context per vCPU ({d.MaxVcpus})");
+        }
+
         return wanted;
     }
+
+    private static int PlatformIndex(Disagg.DomainImage.DomainImage image) => 4 + image.Vcpus.Count + image.Memory.Count + image.ZeroPages.Count;
 
     private static void Mark(bool[] wanted, ulong first, long count)
     {

@@ -11,7 +11,8 @@ namespace Disagg.Kernel.Core.Persist;
 /// Captures a paused domain into an image (docs/SAVE-RESTORE.md): its sizes and life-cycle state, every
 /// vCPU's architectural state, its populated RAM and the kernel-provided special pages (start_info,
 /// shared_info with its pending and mask bits, the console and xenstore rings), its event channel table and
-/// its grant table. Memory streams out run by run; nothing is held beyond one run.
+/// its grant table; for an HVM domain its platform (the PLIC) and its device model's state after them.
+/// Memory streams out run by run; nothing is held beyond one run.
 /// </summary>
 public static class DomainSave
 {
@@ -21,21 +22,37 @@ public static class DomainSave
     /// </summary>
     /// <param name="config">The toolstack's configuration of the domain, carried opaquely in the header.</param>
     /// <returns>The bytes written.</returns>
-    public static unsafe long Write(Hypervisor hypervisor, Domain domain, Stream stream, byte[]? config = null)
+    /// <param name="deviceModel">An HVM domain's device model state (the toolstack's, opaque here), written after the platform.</param>
+    public static unsafe long Write(Hypervisor hypervisor, Domain domain, Stream stream, byte[]? config = null, DeviceModelRecord? deviceModel = null)
     {
-        if (domain.Spec.Hvm)
-        {
-            // An HVM domain's PLIC and device model hold state no record carries yet: an image without it
-            // would restore a machine that lost its pending interrupts. Its device record comes with issue 14's next step.
-            throw new NotSupportedException($"domain {domain.Id} is HVM: its device state cannot be saved yet");
-        }
-
         if (domain.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed))
         {
             throw new InvalidOperationException($"domain {domain.Id} is {domain.State}: only a paused domain can be saved");
         }
 
+        if (deviceModel is not null && !domain.Spec.Hvm)
+        {
+            throw new ArgumentException($"domain {domain.Id} is PV: it has no device model state");
+        }
+
         WaitOffCpu(hypervisor, domain);
+
+        // HVM: answers already in the ioreq slots are taken now; the device model's copies wait until the capture is done.
+        domain.Ioreq?.SettleForSave();
+        var gate = domain.Ioreq?.GuestCopies;
+        gate?.Enter();
+        try
+        {
+            return WriteRecords(domain, stream, config, deviceModel);
+        }
+        finally
+        {
+            gate?.Exit();
+        }
+    }
+
+    private static unsafe long WriteRecords(Domain domain, Stream stream, byte[]? config, DeviceModelRecord? deviceModel)
+    {
         var writer = new DomainImageWriter(stream);
         writer.Write(new ImageHeader { Isa = domain.Spec.Isa == IsaWidth.Rv32 ? ImageIsa.Rv32 : ImageIsa.Rv64, Config = config ?? [] });
         writer.Write(CaptureDomain(domain));
@@ -66,6 +83,15 @@ public static class DomainSave
 
         writer.Write(CaptureEvents(domain));
         writer.Write(CaptureGrants(domain));
+        if (domain.Spec.Hvm)
+        {
+            writer.Write(HvmSnapshot.Capture(domain));
+            if (deviceModel is not null)
+            {
+                writer.Write(deviceModel);
+            }
+        }
+
         writer.Finish();
         return writer.Bytes;
     }
@@ -132,9 +158,12 @@ public static class DomainSave
     internal static EventChannelsRecord CaptureEvents(Domain domain)
     {
         var ports = new List<EventChannelEntry>();
+        var ioreq = domain.Ioreq?.Ports ?? [];
         foreach (var p in domain.Events.BoundPorts())
         {
-            if (domain.Events.Get(p) is { } e)
+            // An HVM domain's ioreq ports belong to its device model's registration: the restoring toolstack
+            // names a new device model, which gets fresh ones (IoreqServer.SetDeviceModel).
+            if (!ioreq.Contains(p) && domain.Events.Get(p) is { } e)
             {
                 ports.Add(new EventChannelEntry(p, (int)e.State, e.Vcpu, e.RemoteDomainId, e.RemotePort, e.State == EventChannelState.Virq ? e.Virq : -1));
             }

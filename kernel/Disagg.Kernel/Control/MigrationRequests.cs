@@ -57,7 +57,7 @@ internal static class MigrationRequests
             {
                 MigrationStage.Start => MigrationSender.Start(hv, d, stream, m.Config ?? []),
                 MigrationStage.Round => MigrationSender.Round(hv, d, stream, m.FirstRecord),
-                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord),
+                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord, DeviceModel(d, m.DeviceModelState)),
                 MigrationStage.CatchUp => new MigrationRound(0, 0, 0, d.Memory.CountDirty(), MigrationHandOff.AwaitCaughtUp(raw, m.Sent)),
                 _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
             };
@@ -116,10 +116,11 @@ internal static class MigrationRequests
         }
 
         Domain d;
+        DeviceModelRecord? model = null;
         stream.WouldBlock = MigrationHandOff.CaughtUpReporter(stream, () => stream.BytesRead);
         try
         {
-            (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain);
+            (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain, deviceModel: m => model = m);
         }
         catch (DomainImageException e)
         {
@@ -149,7 +150,7 @@ internal static class MigrationRequests
             throw new DomainRequestException(XenErrno.EIO, $"incoming migration: {e.Message}");
         }
 
-        return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage));
+        return new DomainCreated(d.Id, d.ConsolePort, d.XenstorePort, PvLayout.SpecialFrame(PvLayout.ConsolePage), PvLayout.SpecialFrame(PvLayout.XenstorePage), model?.Encode());
     }
 
     /// <summary>Tells the source's kernel why (it waits for Built after its stop round), and fails the request.</summary>
@@ -157,6 +158,29 @@ internal static class MigrationRequests
     {
         MigrationHandOff.Refuse(stream, reason);
         return new DomainRequestException(errno, $"incoming migration: {reason}");
+    }
+
+    /// <summary>An HVM domain's device model state for the stop round (the toolstack's bytes, checked here).</summary>
+    private static DeviceModelRecord? DeviceModel(Domain d, byte[]? state)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+
+        if (!d.Spec.Hvm)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id} is PV: it has no device model state");
+        }
+
+        try
+        {
+            return DeviceModelRecord.Decode(state);
+        }
+        catch (Nerdbank.MessagePack.MessagePackSerializationException e)
+        {
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: its device model state does not decode: {e.Message}");
+        }
     }
 
     private static ulong[] Clean(Hypervisor hv, Domain d)

@@ -19,6 +19,24 @@ internal static class PersistRequests
             throw new DomainRequestException(XenErrno.EBUSY, $"domain {d.Id} is {d.State}: pause it before saving");
         }
 
+        DeviceModelRecord? deviceModel = null;
+        if (s.DeviceModelState is { } state)
+        {
+            if (!d.Spec.Hvm)
+            {
+                throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id} is PV: it has no device model state");
+            }
+
+            try
+            {
+                deviceModel = DeviceModelRecord.Decode(state);
+            }
+            catch (Nerdbank.MessagePack.MessagePackSerializationException e)
+            {
+                throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: its device model state does not decode: {e.Message}");
+            }
+        }
+
         // Written beside the target and renamed into place: a save that fails midway never leaves a
         // truncated image under the name the toolstack asked for.
         var partial = s.Path + ".partial";
@@ -26,7 +44,7 @@ internal static class PersistRequests
         {
             using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                DomainSave.Write(hv, d, file, s.Config ?? []);
+                DomainSave.Write(hv, d, file, s.Config ?? [], deviceModel);
                 file.Flush(flushToDisk: true);
             }
 

@@ -357,6 +357,9 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
 
     public IReadOnlyList<ServiceRow> List() => [.. Snapshot().Select(s => Row(s.Status()))];
 
+    /// <summary>The process id of a running service; null when it has none (not there, or between a crash and its restart).</summary>
+    public int? Pid(string name) => Find(name)?.Status().Pid;
+
     /// <summary>restart (planned), kill (SIGKILL, seen as a crash), or a signal for fault injection; null when no such service.</summary>
     public string? Act(string name, ServiceAction action)
     {

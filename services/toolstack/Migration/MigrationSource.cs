@@ -20,7 +20,7 @@ namespace Disagg.Toolstack.Migration;
 /// and only then the guest is destroyed here. Until the commit, any failure (a refusal, the target dying, the
 /// connection dropping) stops the dirty log and lets the guest run on here as if nothing happened.
 /// </summary>
-internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestSuspend suspend, GuestStates states, XenstoreDomains xenstore, MigrationLog log)
+internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestSuspend suspend, GuestStates states, XenstoreDomains xenstore, Daemon.DeviceModels.DeviceModelDomains deviceModels, MigrationLog log)
 {
     /// <summary>Stop pre-copy once this few pages are dirty: the last round then costs about a millisecond.</summary>
     private const long SmallRemainder = 256;
@@ -85,7 +85,9 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         // A connection of its own: each round holds the kernel's session while it writes to the socket.
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var id = guest.Id;
-        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available, id, guest.Name, wasPaused);
+        var hvm = guest.Config.Type == Config.DomainType.Hvm;
+        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused); // HVM: paused, no cooperation
+        var frozen = false;
         var committed = false;
         var logging = false;
         var rounds = 0;
@@ -131,7 +133,15 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             // --verify), the target's unpauses it and says so — kernel to kernel on the socket, no daemon between.
             await stop.StopAsync(cancel).ConfigureAwait(false);
             var phase = Stopwatch.GetTimestamp();
-            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, [], request.Verify), cancel).ConfigureAwait(false);
+            byte[]? deviceModel = null;
+            if (hvm)
+            {
+                // Its device model's state goes in the stop round, as in a save (docs/SAVE-RESTORE.md, "HVM").
+                frozen = true;
+                deviceModel = (await deviceModels.FreezeAsync(guest, id, cancel).ConfigureAwait(false)).Encode();
+            }
+
+            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, [], request.Verify, DeviceModelState: deviceModel), cancel).ConfigureAwait(false);
             var finish = Lap(ref phase);
             var downtime = Stopwatch.GetElapsedTime(stop.StoppedAt);
             committed = true; // a Finish that replies (not an error) got past the commit
@@ -147,9 +157,14 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
 
             // The target runs the guest now. What a save file's header would carry (its config with hot-plugged
             // devices, its own xenstore nodes) is taken before ours goes, console, xenstore entries and backends
-            // with it; it travels with the release. Its disks go to the target only once our blkback has flushed
-            // and closed them (DiskHandOff).
+            // with it; it travels with the release. Its disks go to the target only once our blkback (or qemu-dm,
+            // let go to exit) has flushed and closed them (DiskHandOff).
             var state = await CaptureStateAsync(guest, id, request.Target).ConfigureAwait(false);
+            if (frozen)
+            {
+                deviceModels.Thaw(guest);
+            }
+
             await guests.ActAsync(guest.Name, DomainAction.Destroy, wait: false, CancellationToken.None).ConfigureAwait(false);
             var held = await DiskHandOff.WaitReleasedAsync(guest.Config.Disks, DiskReleaseTimeout, CancellationToken.None).ConfigureAwait(false);
             if (held.Count > 0)
@@ -178,6 +193,11 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             if (logging)
             {
                 await kernel.Client.RequestAsync(new DomainCommand(id, DomainOperation.DisableDirtyLog), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (frozen)
+            {
+                deviceModels.Thaw(guest);
             }
 
             await stop.UndoAsync().ConfigureAwait(false);

@@ -18,7 +18,7 @@ namespace Disagg.Toolstack.Migration;
 /// the kernel reads the stream into a paused domain on a connection of its own; the guest runs here only
 /// after the source's kernel has given it up (commit), and is destroyed if it never does.
 /// </summary>
-internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestStates states, Daemon.ServiceDomains services, HostConfig config, MigrationLog log)
+internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry, GuestDomains guests, GuestStates states, Daemon.ServiceDomains services, Daemon.DeviceModels.DeviceModelDomains deviceModels, HostConfig config, MigrationLog log)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
@@ -85,11 +85,13 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         // hand-off with the source's kernel (MigrationHandOff): it says Built (with its memory digest under
         // --verify), waits for the Commit, unpauses the guest (unless it was paused there) and says Resumed.
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
+        var hvm = domainConfig.Type == DomainType.Hvm;
         var fd = peer.Descriptor();
         ControlMessage reply;
         try
         {
-            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain, offer.Verify, offer.Paused), [fd], cancel).ConfigureAwait(false);
+            // An HVM guest stays paused after the commit until its qemu-dm is named its device model (below).
+            reply = await session.RequestAsync(new MigrationReceive(offer.Name, 0, services.XenstoreDomain, offer.Verify, offer.Paused || hvm), [fd], cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -113,6 +115,24 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         }
 
         var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
+        if (hvm)
+        {
+            // Its qemu-dm is named the device model, then the guest runs (its MMIO accesses wait in their ioreq
+            // slots), then the process starts with the state from the stream: the source's qemu-dm has flushed and
+            // closed the disks by now (the release above). A state this host's qemu-dm would not take (a source
+            // that is not ours) leaves the guest paused here, saying why.
+            var deviceModelState = DeviceModelStateOf(created, out var refusal);
+            if (refusal is not null)
+            {
+                await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
+                throw new MigrationException($"'{offer.Name}' arrived paused: {refusal}");
+            }
+
+            Func<Task>? unpause = offer.Paused ? null : async () =>
+                await session.CallAsync<Disagg.Control.Messages.OkReply>(new DomainCommand(created.DomainId, DomainOperation.Unpause), cancel).ConfigureAwait(false);
+            await deviceModels.StartAsync(guest, created.DomainId, cancel, deviceModelState, afterNamed: unpause).ConfigureAwait(false);
+        }
+
         await guests.AdoptAsync(guest, created, paused: true, cancel).ConfigureAwait(false);
         if (state is not null)
         {
@@ -120,6 +140,28 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         }
 
         log.Arrived(offer.Name, peer.Peer, created.DomainId);
+    }
+
+    /// <summary>An HVM guest's device model state from the stream; null (with why) if this host's qemu-dm would not take it.</summary>
+    private static Disagg.DomainImage.DeviceModelRecord? DeviceModelStateOf(DomainCreated created, out string? refusal)
+    {
+        refusal = null;
+        if (created.DeviceModelState is not { } bytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            var state = Disagg.DomainImage.DeviceModelRecord.Decode(bytes);
+            Daemon.DeviceModels.DeviceModelStateFiles.Check(state, -1);
+            return state;
+        }
+        catch (Exception e) when (e is Disagg.DomainImage.DomainImageException or Nerdbank.MessagePack.MessagePackSerializationException)
+        {
+            refusal = $"its device model state: {e.Message}";
+            return null;
+        }
     }
 
     /// <returns>The guest's toolstack state the source sent with the release, or null.</returns>

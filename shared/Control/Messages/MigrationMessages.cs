@@ -15,10 +15,11 @@ public sealed record DirtyBitmap(byte[] Bitmap, long DirtyPages) : ControlMessag
 /// since), Finish (the domain paused: last pages, state, end; then the hand-off with the target's kernel on the
 /// same socket, MigrationHandOff: its Built, our Commit — after comparing memory digests when
 /// <paramref name="Verify"/> — its Resumed). <paramref name="FirstRecord"/> numbers the round's records on from
-/// the previous ones. Replies <see cref="MigrationRoundSent"/>; a Finish that failed before the Commit replies an
+/// the previous ones. <paramref name="DeviceModelState"/> (Finish, HVM): the device model's state, written after
+/// the platform record. Replies <see cref="MigrationRoundSent"/>; a Finish that failed before the Commit replies an
 /// error (the domain may run on here), one that failed after it MigrationRoundSent with Unconfirmed saying why.
 /// </summary>
-public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false, long Sent = 0) : ControlMessage;
+public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false, long Sent = 0, byte[]? DeviceModelState = null) : ControlMessage;
 
 /// <summary>
 /// A Finish adds the hand-off: the target's new domain id, the wait from the stop round's end to the target's

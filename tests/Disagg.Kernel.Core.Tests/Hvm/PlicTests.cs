@@ -136,4 +136,59 @@ public sealed class PlicTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _plic.SetLevel(0, true));
         Assert.Throws<ArgumentOutOfRangeException>(() => _plic.SetLevel(96, true));
     }
+
+    [Fact]
+    public void ASavedPlicRestoredIntoANewOneGoesOnExactlyAsTheOriginal()
+    {
+        // Source 10 claimed by hart 0 and still asserted (in service), source 3 pending for hart 1, thresholds set.
+        Write(4 * 10, 5);
+        Write(4 * 3, 2);
+        Write(Enable0, 1u << 10);
+        Write(Enable1, (1u << 3) | (1u << 10));
+        Write(Threshold1, 1);
+        _plic.SetLevel(10, true);
+        Assert.Equal(10u, Read(Claim0));
+        _plic.SetLevel(3, true);
+        var saved = _plic.Save();
+
+        var lines = new bool[2];
+        var copy = new Plic(2, 95, (c, high) => lines[c] = high);
+        copy.Restore(saved);
+        Assert.Equal(_lines, lines); // hart 1's SEIP is up in the copy too, hart 0's is not (10 is in service)
+        Assert.True(lines[1]);
+        var restored = copy.Save();
+        Assert.Equal((saved.Sources, saved.Contexts), (restored.Sources, restored.Contexts));
+        Assert.Equal(saved.Priority, restored.Priority);
+        Assert.Equal(saved.Enable, restored.Enable);
+        Assert.Equal(saved.Threshold, restored.Threshold);
+        Assert.Equal(saved.Level, restored.Level);
+        Assert.Equal(saved.Pending, copy.Save().Pending);
+        Assert.Equal(saved.InService, copy.Save().InService);
+
+        // Both go on the same way: hart 1 claims 3; hart 0 completes 10, still asserted, so it is pending again.
+        foreach (var (plic, read, write) in new (Plic, Func<ulong, uint>, Action<ulong, uint>)[]
+        {
+            (_plic, Read, Write),
+            (copy, o => copy.TryRead(o, 4, out var v) ? (uint)v : 0xDEAD, (o, v) => copy.TryWrite(o, 4, v)),
+        })
+        {
+            Assert.Equal(3u, read(Claim1));
+            write(Claim0, 10);
+            Assert.Equal(1u << 10, read(0x1000) & (1u << 10));
+            Assert.Equal(10u, read(Claim1));
+        }
+    }
+
+    [Fact]
+    public void AStateAGuestCouldNotHaveMadeOrOfAnotherShapeIsRefused()
+    {
+        var good = _plic.Save();
+        var copy = new Plic(2, 95, (_, _) => { });
+        Assert.Throws<ArgumentException>(() => copy.Restore(new Plic(3, 95, (_, _) => { }).Save()));
+        Assert.Throws<ArgumentException>(() => copy.Restore(good with { Priority = [.. good.Priority.Select((p, i) => i == 4 ? 9u : p)] }));
+        Assert.Throws<ArgumentException>(() => copy.Restore(good with { Threshold = [8, 0] }));
+        Assert.Throws<ArgumentException>(() => copy.Restore(good with { Pending = [true, .. good.Pending[1..]] }));
+        Assert.Throws<ArgumentException>(() => copy.Restore(good with { Enable = [1, 0, 0, 0, 0, 0] })); // source 0
+        copy.Restore(good with { Enable = [0, 0, 0x8000_0000, 0, 0, 0] }); // source 95, bit 31 of word 2, exists
+    }
 }

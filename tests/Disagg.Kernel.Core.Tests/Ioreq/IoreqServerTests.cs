@@ -1,7 +1,9 @@
 using Disagg.Abi.Hvm;
 using Disagg.Abi.Hypercalls;
+using Disagg.DomainImage;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Core.Persist;
 using Disagg.Kernel.Cpu.Tests;
 using Disagg.TestSupport;
 
@@ -85,6 +87,83 @@ public sealed unsafe class IoreqServerTests : IDisposable
         Assert.Equal(0, d.Ioreq.SetDeviceModel(7));
         Assert.Equal(-(int)XenErrno.EEXIST, d.Ioreq.SetDeviceModel(8));
         Assert.Null(_hv.Hypervisor.CreateDomain(new DomainSpec { Name = "pv", MemoryPages = 64, MaxMemoryPages = 64 }).Ioreq);
+    }
+
+    /// <summary>
+    /// docs/SAVE-RESTORE.md, "HVM": a domain whose vCPU waits on an unanswered ioreq is saved with its PLIC and its
+    /// device model's state; the restored copy is an HVM domain with the same PLIC, no device model until one is
+    /// named (the ioreq port is not in its event channel record), and its vCPU asks the new device model the same
+    /// question again: the access was never retired.
+    /// </summary>
+    [Fact]
+    public void AnHvmDomainWaitingOnAnIoreqIsSavedWithItsPlicAndItsCopyAsksTheNewDeviceModelAgain()
+    {
+        var (d, result) = Start(out var slot);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        var plic = d.Hvm!.Plic;
+        Assert.True(plic.TryWrite(4 * 10, 4, 3) && plic.TryWrite(0x2000, 4, 1u << 10));
+        plic.SetLevel(10, true);
+        d.Pause();
+        var ioreqPort = d.Ioreq!.Ports[0];
+        var model = new DeviceModelRecord(DeviceModelRecord.QemuDm, [new DeviceModelFile("uart", [1, 2, 3])]);
+        using var image = new MemoryStream();
+        DomainSave.Write(_hv.Hypervisor, d, image, deviceModel: model);
+        var saved = plic.Save();
+        _hv.Hypervisor.DestroyDomain(d);
+
+        image.Position = 0;
+        var read = DomainRestore.Read(image);
+        Assert.True(read.HvmPlatform!.DeviceModel);
+        Assert.Equal([1, 2, 3], read.DeviceModel!.Files.Single(f => f.Name == "uart").Contents);
+        Assert.DoesNotContain(read.EventChannels.Ports, p => p.Port == ioreqPort);
+        var r = DomainRestore.Rebuild(_hv.Hypervisor, read, "hvm-restored");
+        Assert.True(r.Spec.Hvm);
+        var restored = r.Hvm!.Plic.Save();
+        Assert.Equal(saved.Priority, restored.Priority);
+        Assert.Equal(saved.Level, restored.Level);
+        Assert.Equal(saved.Pending, restored.Pending);
+        Assert.Equal(saved.InService, restored.InService);
+        Assert.Equal(saved.Enable, restored.Enable);
+        Assert.Equal(saved.Threshold, restored.Threshold);
+        Assert.True(r.Hvm.Plic.Claimable(0));
+        Assert.Equal(-1, r.Ioreq!.DeviceModelDomain);
+
+        Assert.Equal(0, r.Ioreq.SetDeviceModel(7));
+        var fresh = (Disagg.Abi.Hvm.IoreqSlot*)r.Ioreq.Page.Pointer;
+        r.Unpause();
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref fresh->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        Assert.Equal((VirtLayout.UartBase + 5, true), (fresh->Address, IoreqSlot.IsRead(fresh->Flags))); // the LSR load again
+        Answer(fresh, 0x61, r);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref fresh->Flags)) == IoreqState.Ready && !IoreqSlot.IsRead(fresh->Flags)), _hv.Dmesg());
+        Assert.Equal(0x61UL, fresh->Data);
+        Answer(fresh, 0, r);
+        Assert.True(Eventually.Holds(() => r.State == DomainState.Shutdown), $"state {r.State}\n{_hv.Dmesg()}");
+        var bytes = new byte[8];
+        Assert.True(r.Vcpus[0].Hart.TryReadPhysical(result, bytes));
+        Assert.Equal(0x61UL, BitConverter.ToUInt64(bytes));
+    }
+
+    /// <summary>An answer already in the slot when the domain is saved is taken by the save: the copy does not ask it again.</summary>
+    [Fact]
+    public void AnAnswerInTheSlotAtTheSaveIsTakenSoTheCopyGoesOnAfterTheAccess()
+    {
+        var (d, _) = Start(out var slot);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        d.Pause();
+        slot->Data = 0x62;
+        Volatile.Write(ref slot->Flags, IoreqSlot.MakeFlags(IoreqState.ResponseReady, read: true)); // answered, the vCPU not yet woken
+        using var image = new MemoryStream();
+        DomainSave.Write(_hv.Hypervisor, d, image);
+        Assert.Equal(IoreqState.None, IoreqSlot.StateOf(slot->Flags));
+        _hv.Hypervisor.DestroyDomain(d);
+
+        image.Position = 0;
+        var r = DomainRestore.Rebuild(_hv.Hypervisor, DomainRestore.Read(image));
+        Assert.Equal(0, r.Ioreq!.SetDeviceModel(7));
+        var fresh = (Disagg.Abi.Hvm.IoreqSlot*)r.Ioreq.Page.Pointer;
+        r.Unpause();
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref fresh->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        Assert.Equal((VirtLayout.UartBase, false, 0x62UL), (fresh->Address, IoreqSlot.IsRead(fresh->Flags), fresh->Data)); // the THR store, with the saved answer
     }
 
     /// <summary>A guest that loads the UART's LSR, stores the value to THR and to memory, and powers off.</summary>

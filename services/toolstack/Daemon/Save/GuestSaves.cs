@@ -5,6 +5,7 @@ using Disagg.DomainImage;
 using Disagg.Toolstack.Cli;
 using Disagg.Toolstack.Config;
 using Disagg.Toolstack.Daemon.Consoles;
+using Disagg.Toolstack.Daemon.DeviceModels;
 using Disagg.Toolstack.Daemon.Guests;
 using Disagg.Toolstack.Host;
 using Disagg.Toolstack.Protocol;
@@ -22,7 +23,7 @@ namespace Disagg.Toolstack.Daemon.Save;
 /// saved subtree re-homed, its devices' directories, so backends attach afresh) and unpauses it unless -p.
 /// Each holds the registry's gate while it changes domains, but not while a guest takes its time to suspend.
 /// </summary>
-internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, GuestSuspend suspend, GuestStates states, DaemonLog log)
+internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, ConsoleHub consoles, XenstoreDomains xenstore, ServiceDomains services, GuestSuspend suspend, GuestStates states, DeviceModelDomains deviceModels, DaemonLog log)
 {
     /// <summary>How long a restore waits for a writable disk's lock (a blkback flushing it after a save lets go well within it).</summary>
     private static readonly TimeSpan DiskReleasePatience = TimeSpan.FromSeconds(10);
@@ -57,7 +58,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         TimeSpan suspended;
         if (hvm)
         {
-            // No cooperation: the whole machine is captured paused (the kernel refuses what it cannot capture yet).
+            // No cooperation: the whole machine is captured paused, its device model's state with it.
             await Command(id, DomainOperation.Pause, cancel).ConfigureAwait(false);
             suspended = clock.Elapsed;
         }
@@ -72,7 +73,8 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             try
             {
                 var state = await states.CaptureAsync(guest, id, cancel).ConfigureAwait(false);
-                var write = guests.CallAsync<OkReply>(guest.Name, new SaveDomain(id, path, state.Encode()), cancel);
+                var deviceModel = hvm ? await deviceModels.FreezeAsync(guest, id, cancel).ConfigureAwait(false) : null;
+                var write = guests.CallAsync<OkReply>(guest.Name, new SaveDomain(id, path, state.Encode(), deviceModel?.Encode()), cancel);
                 await ImageProgress.FollowAsync(path + ".partial", write, bytes => progress(new SaveProgress("writing", bytes, memoryBytes))).ConfigureAwait(false);
             }
             catch
@@ -90,6 +92,13 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
                 await consoles.UnbindAsync(id).ConfigureAwait(false);
                 await xenstore.RemoveAsync(id, guest.Name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
                 consoles.Forget(guest.Name, $"saved to {path}");
+                if (hvm)
+                {
+                    // Let it finish (SIGTERM needs a running process) and close its disks before its domain goes.
+                    deviceModels.Thaw(guest);
+                    await deviceModels.StopAsync(guest).ConfigureAwait(false);
+                }
+
                 await Command(id, DomainOperation.Destroy, CancellationToken.None).ConfigureAwait(false);
                 guest.Settled.TrySetResult();
             }
@@ -110,6 +119,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         {
             if (wasHvm)
             {
+                deviceModels.Thaw(guest);
                 if (!paused)
                 {
                     await Command(domid, DomainOperation.Unpause, CancellationToken.None).ConfigureAwait(false);
@@ -132,6 +142,13 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         var (state, config) = ReadHeader(path);
         var name = string.IsNullOrEmpty(r.Name) ? config.Name : r.Name;
         config = config with { Name = name };
+        var hvm = config.Type == DomainType.Hvm;
+        if (hvm && QemuDmArguments.Unsupported(config, services.XenstoreDomain != 0, v => services.BackendDomain("vif", v.Backend)) is { } unsupported)
+        {
+            throw new DomainOperationException(name, unsupported);
+        }
+
+        var deviceModel = hvm ? ReadDeviceModel(path) : null;
         var size = new FileInfo(path).Length;
         await progress(new SaveProgress("reading", 0, size)).ConfigureAwait(false);
 
@@ -171,7 +188,16 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             try
             {
                 consoles.Bind(created.DomainId, name);
-                await consoles.AttachRingAsync(created.DomainId, name, created.ConsolePort, cancel).ConfigureAwait(false);
+                if (hvm)
+                {
+                    // Its device model serves before it runs: named (SetDeviceModel), its state files in place.
+                    await deviceModels.StartAsync(guest, created.DomainId, cancel, deviceModel).ConfigureAwait(false);
+                }
+                else
+                {
+                    await consoles.AttachRingAsync(created.DomainId, name, created.ConsolePort, cancel).ConfigureAwait(false);
+                }
+
                 await xenstore.CreateAsync(created.DomainId, guest, created.ConsolePort, created.ConsoleFrame, created.XenstorePort, created.XenstoreFrame, cancel, announce: true).ConfigureAwait(false);
                 await states.RehomeXenstoreAsync(state, created.DomainId, name, cancel).ConfigureAwait(false);
                 guests.Add(guest);
@@ -183,6 +209,7 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
             catch
             {
                 guests.Remove(created.DomainId);
+                await deviceModels.StopAsync(guest).ConfigureAwait(false);
                 await consoles.UnbindAsync(created.DomainId).ConfigureAwait(false);
                 await xenstore.RemoveAsync(created.DomainId, name, guest.Uuid, CancellationToken.None).ConfigureAwait(false);
                 await Command(created.DomainId, DomainOperation.Destroy, CancellationToken.None).ConfigureAwait(false);
@@ -215,6 +242,33 @@ internal sealed class GuestSaves(GuestRegistry guests, KernelLink kernel, Consol
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ToolstackException($"image {path} does not exist");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ToolstackException($"cannot read image {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// An HVM image's device model state, every record checked on the way (nothing is created from an image whose
+    /// device model record is garbled or foreign; the refusal names the record).
+    /// </summary>
+    internal static DeviceModelRecord? ReadDeviceModel(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            var (record, index) = DomainImageReader.ReadDeviceModel(file);
+            if (record is not null)
+            {
+                DeviceModelStateFiles.Check(record, index);
+            }
+
+            return record;
+        }
+        catch (DomainImageException e)
+        {
+            throw new ToolstackException($"{path}: {e.Message}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
