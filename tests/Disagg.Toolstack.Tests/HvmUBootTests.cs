@@ -5,8 +5,8 @@ namespace Disagg.Toolstack.Tests;
 
 /// <summary>
 /// Debian's unmodified S-mode U-Boot (u-boot-qemu's qemu-riscv64_smode, the raw u-boot.bin) as an HVM guest
-/// through the toolstack, as QEMU virt runs it after OpenSBI: it reaches its prompt on the UART, `version`
-/// prints, `virtio scan` and `virtio info` list the disk qemu-dm serves with its size, `reset` is a new domain
+/// through the toolstack, as QEMU virt runs it after OpenSBI: its autoboot finds nothing to boot and it reaches its
+/// prompt on the UART, `version` prints, `virtio scan` and `virtio info` list the disk qemu-dm serves with its size, `reset` is a new domain
 /// with a new qemu-dm (on_reboot = restart), `poweroff` ends it and its device model (on_poweroff = destroy).
 /// </summary>
 public sealed class HvmUBootTests(ITestOutputHelper output)
@@ -42,9 +42,10 @@ public sealed class HvmUBootTests(ITestOutputHelper output)
             Assert.True(Eventually.Holds(() => host.ConsoleLog(Name).Contains(Banner, StringComparison.Ordinal), BootSeconds), "no banner: " + host.ConsoleLog(Name));
             AtThePrompt(host);
 
-            GuestConsole.Typed(host, Name, "version", log => GuestConsole.Count(After(log, "=> version"), Banner) >= 1, CommandSeconds);
-            GuestConsole.Typed(host, Name, "virtio scan; virtio info", log => After(log, "=> virtio scan; virtio info").Contains("(24576 x 512)", StringComparison.Ordinal), CommandSeconds);
-            var info = After(host.ConsoleLog(Name), "=> virtio scan; virtio info");
+            const string Commands = "version; virtio scan; virtio info";
+            GuestConsole.Typed(host, Name, Commands, log => After(log, "=> " + Commands).Contains("(24576 x 512)", StringComparison.Ordinal), CommandSeconds);
+            var info = After(host.ConsoleLog(Name), "=> " + Commands);
+            Assert.Contains(Banner, info, StringComparison.Ordinal); // version
             Assert.Contains("Device 0: ", info, StringComparison.Ordinal);
             Assert.Contains("Type: Hard Disk", info, StringComparison.Ordinal);
             Assert.Contains("Capacity: 12.0 MB", info, StringComparison.Ordinal);
@@ -69,15 +70,12 @@ public sealed class HvmUBootTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Stops the autoboot with a key once U-Boot counts down, and waits for its prompt after the last banner. A key
-    /// that comes too late only lets distro_bootcmd try the (empty) disk and the absent network first: the prompt follows.
+    /// Waits for the prompt after the last banner. Nobody stops the autoboot (a `disagg console` started for the
+    /// key may well miss U-Boot's 2-second countdown): distro_bootcmd finds no partition on the empty disk and no
+    /// network, and U-Boot drops to its prompt, as it does on QEMU.
     /// </summary>
-    private static void AtThePrompt(TestHost host)
-    {
-        Assert.True(Eventually.Holds(() => LastBoot(host.ConsoleLog(Name)).Contains("Hit any key to stop autoboot", StringComparison.Ordinal), BootSeconds), "no autoboot countdown: " + host.ConsoleLog(Name));
-        GuestConsole.TypeOnce(host, Name, " ");
+    private static void AtThePrompt(TestHost host) =>
         Assert.True(Eventually.Holds(() => LastBoot(host.ConsoleLog(Name)).Contains(Prompt, StringComparison.Ordinal), BootSeconds), "no prompt: " + host.ConsoleLog(Name));
-    }
 
     private static string LastBoot(string log) => log[Math.Max(0, log.LastIndexOf(Banner, StringComparison.Ordinal))..];
 
