@@ -31,8 +31,13 @@ all: build
 help:
 	@sed -n '2,7p' Makefile
 
+# Debian's S-mode U-Boot (tools/fetch-uboot.sh, cached outside the checkout; examples/uboot-hvm.cfg names the
+# link in out/u-boot): without network its test skips.
+UBOOT_CACHE := $(or $(DISAGG_CACHE),$(HOME)/.cache/disagg)/u-boot
 deps:
 	@tools/deps.sh
+	@if tools/fetch-uboot.sh; then mkdir -p out/u-boot && ln -sfn $(UBOOT_CACHE)/u-boot.bin out/u-boot/u-boot.bin; \
+	else echo "u-boot: not available; the U-Boot HVM test will skip"; fi
 
 build: deps guests
 	$(DOTNET) build Disagg.sln $(DOTNET_FLAGS)

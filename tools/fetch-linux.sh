@@ -15,19 +15,8 @@ have_modules() { [ -s "$cache/modules/modules.order" ]; }
 if have_kernel && have_modules; then exit 0; fi
 
 root="$cache/apt"
-mkdir -p "$root/state/lists/partial" "$root/cache/archives/partial" "$root/etc" "$root/debs"
-# The archive keys: trixie's are in debian-archive-keyring (bookworm ships them too).
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-echo "deb [arch=riscv64 signed-by=$keyring] http://deb.debian.org/debian trixie main" > "$root/etc/sources.list"
-apt_opts=(
-  -o "Dir::State=$root/state" -o "Dir::State::status=/dev/null"
-  -o "Dir::Cache=$root/cache" -o "Dir::Etc::SourceList=$root/etc/sources.list"
-  -o "Dir::Etc::SourceParts=/dev/null" -o "Dir::Etc::Preferences=/dev/null"
-  -o "Dir::Etc::PreferencesParts=/dev/null"
-  -o "APT::Architecture=riscv64" -o "APT::Architectures=riscv64"
-  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=$(id -un)" -qq
-)
-apt-get "${apt_opts[@]}" update
+. "$(dirname "$0")/debian-apt.sh"
+debian_apt "$root"
 x="$root/extract"
 # Keeps the extracted package's modules as $cache/modules (replaced whole, by rename).
 keep_modules() {

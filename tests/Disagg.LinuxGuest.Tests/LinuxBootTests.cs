@@ -62,7 +62,8 @@ public sealed class LinuxBootTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("garbage")]
+    [InlineData("empty")]
+    [InlineData("gzip")]
     [InlineData("truncated")]
     [InlineData("big-endian")]
     [InlineData("misaligned-offset")]
@@ -75,8 +76,9 @@ public sealed class LinuxBootTests(ITestOutputHelper output) : IAsyncLifetime
         byte[]? ramdisk = null;
         var image = how switch
         {
-            "garbage" => Enumerable.Repeat((byte)0x5A, 4096).ToArray(),
-            "truncated" => ImageHeader(0x20_0000, 0x10_0000)[..0x30],
+            "empty" => [],
+            "gzip" => [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 3, 0x5A, 0x5A],
+            "truncated" => ImageHeader(0x20_0000, 0x10_0000)[..0x38],
             "big-endian" => ImageHeader(0x20_0000, 0x10_0000, flags: 1),
             "misaligned-offset" => ImageHeader(0x20_0010, 0x10_0000),
             "size-below-file" => ImageHeader(0x20_0000, 16),

@@ -16,8 +16,26 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
         Refused("missing", $"kernel = \"{Path.Combine(host.GuestDir, "no-such-Image")}\"\n", "cannot read kernel");
 
     [Fact]
-    public void AnElfKernelIsNotALinuxImage() =>
-        Refused("elf", $"kernel = \"{Path.Combine(RepoPaths.Guests, "rv64", "hello.elf")}\"\n", "is not a Linux RISC-V Image");
+    public void AnElfForAnotherMachineIsRefused() =>
+        Refused("x86", $"kernel = \"{Write("x86.elf", Elf(machine: 62, is64: true))}\"\n", "is an ELF for machine 62, not RISC-V (243)");
+
+    [Fact]
+    public void AnRv32ElfIsRefused() =>
+        Refused("rv32", $"kernel = \"{Path.Combine(RepoPaths.Guests, "rv32", "hello.elf")}\"\n", "is an RV32 ELF");
+
+    [Fact]
+    public void AnEmptyKernelIsRefused() =>
+        Refused("empty", $"kernel = \"{Write("empty.bin", [])}\"\n", "is empty, not a kernel type 'hvm' boots");
+
+    /// <summary>The kernel reads the file: a gzip'd Image (Debian's vmlinuz as shipped) would boot raw as garbage.</summary>
+    [Fact]
+    public void ACompressedKernelIsRefusedByTheKernel() =>
+        Refused("gzip", $"kernel = \"{Write("vmlinuz", [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4])}\"\n", "kernel refused: compressed (gzip): decompress it first");
+
+    /// <summary>An RV64 RISC-V ELF whose segment lies below RAM: the kernel refuses it before anything is loaded.</summary>
+    [Fact]
+    public void AnElfSegmentOutsideRamIsRefusedByTheKernel() =>
+        Refused("lowelf", $"kernel = \"{Write("low.elf", Elf(machine: 243, is64: true, paddr: 0x1000))}\"\n", "ELF kernel: segment 0x1000+0x1000 lies outside RAM 0x80000000-0x81000000 (16 MiB)");
 
     [Fact]
     public void AnHvmDiskIsCheckedAsAPvOneIs() =>
@@ -33,6 +51,37 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
         // The magic is right, the text_offset is not page-aligned: the toolstack's check passes, LoadKernel fails after qemu-dm started.
         var path = FakeImage("badhdr", textOffset: 0x123);
         Refused("badhdr", $"kernel = \"{path}\"\n", "text_offset");
+    }
+
+    /// <summary>A little-endian ELF header and one PT_LOAD program header of 0x1000 bytes at <paramref name="paddr"/>, entered there.</summary>
+    private static byte[] Elf(ushort machine, bool is64, ulong paddr = 0x8020_0000)
+    {
+        var e = new byte[0x2000];
+        "\u007fELF"u8.CopyTo(e);
+        e[4] = is64 ? (byte)2 : (byte)1;
+        e[5] = 1; // little-endian
+        e[6] = 1;
+        BitConverter.TryWriteBytes(e.AsSpan(16), (ushort)2); // ET_EXEC
+        BitConverter.TryWriteBytes(e.AsSpan(18), machine);
+        BitConverter.TryWriteBytes(e.AsSpan(24), paddr); // e_entry
+        BitConverter.TryWriteBytes(e.AsSpan(32), 64UL); // e_phoff
+        BitConverter.TryWriteBytes(e.AsSpan(54), (ushort)56); // e_phentsize
+        BitConverter.TryWriteBytes(e.AsSpan(56), (ushort)1); // e_phnum
+        var ph = e.AsSpan(64);
+        BitConverter.TryWriteBytes(ph, 1U); // PT_LOAD
+        BitConverter.TryWriteBytes(ph[8..], 0x1000UL); // p_offset
+        BitConverter.TryWriteBytes(ph[16..], paddr);
+        BitConverter.TryWriteBytes(ph[24..], paddr);
+        BitConverter.TryWriteBytes(ph[32..], 0x1000UL);
+        BitConverter.TryWriteBytes(ph[40..], 0x1000UL);
+        return e;
+    }
+
+    private string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(host.GuestDir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
     }
 
     /// <summary>A file with the Linux RISC-V Image header and nothing to run.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Disagg.TestSupport.LinuxGuest;
 using Xunit.Abstractions;
@@ -259,41 +258,10 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
             && row.GetProperty("pid").ValueKind == JsonValueKind.Number && TestHost.Int(row, "pid") != oldPid;
     }
 
-    private static int Count(string text, string what)
-    {
-        var n = 0;
-        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
-        {
-            n++;
-        }
+    private static int Count(string text, string what) => GuestConsole.Count(text, what);
 
-        return n;
-    }
+    private static void Typed(TestHost host, string line, string answer) =>
+        GuestConsole.Typed(host, Name, line, log => log.Contains(answer, StringComparison.Ordinal), CommandSeconds);
 
-    /// <summary>Types a line through `disagg console` until its answer shows in the console log (a line typed while qemu-dm restarts is dropped).</summary>
-    private static void Typed(TestHost host, string line, string answer)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(CommandSeconds);
-        do
-        {
-            TypeOnce(host, line);
-            if (Eventually.Holds(() => host.ConsoleLog(Name).Contains(answer, StringComparison.Ordinal), 15))
-            {
-                return;
-            }
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Fail($"'{line}' never answered '{answer}': " + host.ConsoleLog(Name));
-    }
-
-    /// <summary>One `disagg console NAME` session that types the line and Enter, stays two seconds and ends with its input.</summary>
-    private static void TypeOnce(TestHost host, string line, bool domainEnds = false)
-    {
-        var r = HostProcess.Run(
-            "sh",
-            ["-c", "(printf '%s\\r' \"$1\"; sleep 2) | \"$0\" console \"$2\" --state-dir \"$3\"", RepoPaths.Program("disagg"), line, Name, host.Dir],
-            TestHost.Bound);
-        Assert.True(r.ExitCode == 0 || domainEnds, string.Create(CultureInfo.InvariantCulture, $"disagg console: {r}")); // the domain going ends a console with an error
-    }
+    private static void TypeOnce(TestHost host, string line, bool domainEnds = false) => GuestConsole.TypeOnce(host, Name, line, domainEnds);
 }

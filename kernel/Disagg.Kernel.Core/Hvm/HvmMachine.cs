@@ -54,18 +54,34 @@ public sealed class HvmMachine
     public LinuxBootLayout? BootLayout { get; private set; }
 
     /// <summary>
-    /// Loads a Linux RISC-V Image at RAM + <paramref name="textOffset"/> (its header's word; the kernel
-    /// uses <paramref name="imageSize"/> bytes from there, more than the file), the device tree at the
-    /// top of RAM and the initrd below it, then points vCPU 0 at the image
-    /// with a0 = 0 and a1 = the tree (Documentation/riscv/boot.rst). Throws <see cref="ArgumentException"/>
-    /// when the pieces do not fit the domain's RAM.
+    /// Loads <paramref name="kernel"/>'s segments where its loader put them (a Linux Image at RAM + its
+    /// text_offset, an ELF's PT_LOAD segments, a raw binary at RAM + 2 MiB), the device tree at the top of RAM
+    /// and the initrd below it, then points vCPU 0 at the entry with a0 = 0 and a1 = the tree
+    /// (Documentation/riscv/boot.rst; what QEMU's virt does for all three). Throws
+    /// <see cref="HvmBootException"/>, before anything is loaded, when a segment lies outside RAM or over the
+    /// initrd or tree, or the entry is in no segment.
     /// </summary>
-    public void PrepareLinuxBoot(Domain domain, byte[] image, ulong textOffset, ulong imageSize, string commandLine, byte[]? ramdisk)
+    public void PrepareBoot(Domain domain, HvmKernel kernel, string commandLine, byte[]? ramdisk)
     {
         var ramBytes = (ulong)domain.Memory.PopulatedPages * PageSize;
         var ramTop = VirtLayout.RamBase + ramBytes;
-        var load = VirtLayout.RamBase + textOffset;
-        var kernelEnd = load + imageSize;
+        ulong kernelStart = ulong.MaxValue, kernelEnd = 0;
+        foreach (var s in kernel.Segments)
+        {
+            var end = s.PhysicalAddress + s.MemorySize;
+            if (s.PhysicalAddress < VirtLayout.RamBase || end < s.PhysicalAddress || end > ramTop || s.MemorySize < (ulong)s.Data.Length)
+            {
+                throw new HvmBootException(domain.Id, kernel.Format, $"segment 0x{s.PhysicalAddress:x}+0x{s.MemorySize:x} lies outside RAM 0x{VirtLayout.RamBase:x}-0x{ramTop:x} ({ramBytes >> 20} MiB)");
+            }
+
+            kernelStart = Math.Min(kernelStart, s.PhysicalAddress);
+            kernelEnd = Math.Max(kernelEnd, end);
+        }
+
+        if (!kernel.Segments.Any(s => kernel.Entry >= s.PhysicalAddress && kernel.Entry < s.PhysicalAddress + (ulong)s.Data.Length))
+        {
+            throw new HvmBootException(domain.Id, kernel.Format, $"entry point 0x{kernel.Entry:x} is in no loaded segment");
+        }
 
         // The device tree goes at the top of RAM and the initrd, 2 MiB-aligned, below it: far from the
         // kernel's end, which Linux rounds up and allocates right after while it boots (an initrd that
@@ -81,13 +97,19 @@ public sealed class HvmMachine
         var initrdEnd = ramdiskBytes == 0 ? 0 : initrdStart + ramdiskBytes;
         var dtb = VirtDeviceTree.Build(domain.Spec.Isa, domain.Vcpus.Count, ramBytes, commandLine, initrdStart, initrdEnd, seed, deviceModel);
         var lowestAbove = ramdiskBytes == 0 ? dtbAddress : initrdStart;
-        if (textOffset >= ramBytes || imageSize > ramBytes || kernelEnd > lowestAbove || initrdEnd > dtbAddress || treeBytes >= ramBytes)
+        if (kernelEnd > lowestAbove || initrdEnd > dtbAddress || treeBytes >= ramBytes)
         {
-            throw new ArgumentException(
-                $"domain {domain.Id}: a {imageSize >> 10} KiB kernel at +0x{textOffset:x}, a {(ramdisk?.Length ?? 0) >> 10} KiB initrd and a {dtb.Length}-byte device tree do not fit {ramBytes >> 20} MiB of RAM");
+            throw new HvmBootException(
+                domain.Id,
+                kernel.Format,
+                $"0x{kernelStart:x}-0x{kernelEnd:x}, a {ramdiskBytes >> 10} KiB initrd and a {dtb.Length}-byte device tree do not fit {ramBytes >> 20} MiB of RAM");
         }
 
-        domain.Load(new ImageSegment(load, image, Math.Max(imageSize, (ulong)image.Length)));
+        foreach (var s in kernel.Segments)
+        {
+            domain.Load(s);
+        }
+
         if (ramdisk is { Length: > 0 })
         {
             domain.Load(new ImageSegment(initrdStart, ramdisk, (ulong)ramdisk.Length));
@@ -95,11 +117,11 @@ public sealed class HvmMachine
 
         domain.Load(new ImageSegment(dtbAddress, dtb, (ulong)dtb.Length));
         var boot = domain.Vcpus[0].Hart;
-        boot.Pc = load;
+        boot.Pc = kernel.Entry;
         boot.Privilege = Privilege.Supervisor;
         boot.SetX(10, 0);
         boot.SetX(11, dtbAddress);
-        BootLayout = new LinuxBootLayout(load, kernelEnd, initrdStart, initrdEnd, dtbAddress, dtb.Length);
+        BootLayout = new LinuxBootLayout(kernelStart, kernelEnd, initrdStart, initrdEnd, dtbAddress, dtb.Length);
     }
 
     /// <summary>

@@ -8,6 +8,13 @@ public static class VirtLayout
 {
     public const ulong RamBase = 0x8000_0000;
 
+    /// <summary>
+    /// Where a raw kernel is loaded and entered: RAM + 2 MiB, where QEMU virt puts a `-kernel` that is neither
+    /// ELF nor a Linux Image on RV64 (the first 2 MiB-aligned address after the SBI firmware) and what such
+    /// kernels are linked for (U-Boot's S-mode CONFIG_TEXT_BASE 0x8020_0000 is not position-independent).
+    /// </summary>
+    public const ulong RawKernelOffset = 2UL << 20;
+
     public const ulong PlicBase = 0x0C00_0000;
 
     /// <summary>QEMU's PLIC window: room for the contexts of 8 harts' M and S modes.</summary>

@@ -2,6 +2,7 @@ using Disagg.Abi.Hypercalls;
 using Disagg.Control.Messages;
 using Disagg.Kernel.Core;
 using Disagg.Kernel.Core.Domains;
+using Disagg.Kernel.Core.Hvm;
 using Disagg.Kernel.Core.Memory;
 using Disagg.Kernel.Core.Sched;
 using Disagg.Kernel.Cpu;
@@ -189,7 +190,7 @@ internal static class DomainRequests
         return new OkReply();
     }
 
-    /// <summary>An HVM domain boots an unmodified kernel: for now a Linux RISC-V Image, with a device tree.</summary>
+    /// <summary>An HVM domain boots an unmodified kernel with a device tree: a Linux RISC-V Image, an ELF or a raw binary.</summary>
     private static void LoadHvm(Hypervisor hv, Domain d, LoadKernel l)
     {
         if (d.Spec.Isa != IsaWidth.Rv64)
@@ -197,22 +198,22 @@ internal static class DomainRequests
             throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: HVM domains are RV64 for now");
         }
 
-        if (!LinuxImage.TryParse(l.Kernel, out var image, out var reason))
+        if (!HvmKernelLoader.TryRead(l.Kernel, out var kernel, out var reason))
         {
-            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: kernel is not a usable Linux RISC-V Image: {reason}");
+            throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: kernel refused: {reason}");
         }
 
         try
         {
-            d.Hvm!.PrepareLinuxBoot(d, l.Kernel, image!.TextOffset, image.ImageSize, l.CommandLine, l.Ramdisk);
+            d.Hvm!.PrepareBoot(d, kernel!, l.CommandLine, l.Ramdisk);
         }
-        catch (ArgumentException e)
+        catch (HvmBootException e)
         {
             throw new DomainRequestException(XenErrno.EINVAL, e.Message);
         }
 
         var at = d.Hvm.BootLayout!;
-        hv.Log.WriteKernel($"domain {d.Id}: HVM boot: Linux Image 0x{at.KernelStart:x}-0x{at.KernelEnd:x}, initrd 0x{at.InitrdStart:x}-0x{at.InitrdEnd:x}, device tree at 0x{at.DeviceTree:x} ({at.DeviceTreeBytes} bytes)");
+        hv.Log.WriteKernel($"domain {d.Id}: HVM boot: {kernel!.Format} 0x{at.KernelStart:x}-0x{at.KernelEnd:x} entered at 0x{kernel.Entry:x}, initrd 0x{at.InitrdStart:x}-0x{at.InitrdEnd:x}, device tree at 0x{at.DeviceTree:x} ({at.DeviceTreeBytes} bytes)");
     }
 
     public static OkReply Command(Hypervisor hv, DomainCommand c)

@@ -40,9 +40,15 @@ internal sealed class ElfImage
     public static bool TryParse(ReadOnlySpan<byte> file, out ElfImage? image, out string error)
     {
         image = null;
-        if (file.Length < 52 || file[0] != 0x7F || file[1] != (byte)'E' || file[2] != (byte)'L' || file[3] != (byte)'F')
+        if (file.Length < 4 || file[0] != 0x7F || file[1] != (byte)'E' || file[2] != (byte)'L' || file[3] != (byte)'F')
         {
             error = "not an ELF file (bad magic)";
+            return false;
+        }
+
+        if (file.Length < 52)
+        {
+            error = "truncated ELF header";
             return false;
         }
 

@@ -31,8 +31,10 @@ internal sealed class LinuxImage
     public ulong ImageSize { get; }
 
     /// <summary>True when the bytes carry the RISC-V Image magic: an image meant for this loader, well-formed or not.</summary>
+    /// <remarks>A file cut short after the magic still has it: it is a truncated Image, not a raw binary.</remarks>
     public static bool HasMagic(ReadOnlySpan<byte> file) =>
-        file.Length >= HeaderSize && (BinaryPrimitives.ReadUInt64LittleEndian(file[0x30..]) == Magic || BinaryPrimitives.ReadUInt32LittleEndian(file[0x38..]) == Magic2);
+        (file.Length >= 0x38 && BinaryPrimitives.ReadUInt64LittleEndian(file[0x30..]) == Magic)
+        || (file.Length >= 0x3C && BinaryPrimitives.ReadUInt32LittleEndian(file[0x38..]) == Magic2);
 
     public static bool TryParse(ReadOnlySpan<byte> file, out LinuxImage? image, out string error)
     {
@@ -40,6 +42,12 @@ internal sealed class LinuxImage
         if (!HasMagic(file))
         {
             error = "not a Linux RISC-V Image (no \"RISCV\" magic at 0x30)";
+            return false;
+        }
+
+        if (file.Length < HeaderSize)
+        {
+            error = $"a {file.Length}-byte file: the {HeaderSize}-byte header is truncated";
             return false;
         }
 

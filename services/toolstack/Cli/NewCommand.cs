@@ -16,8 +16,8 @@ internal static class NewCommand
     public static Command Build()
     {
         var name = new Argument<string?>("NAME") { Description = "the guest's name", Arity = ArgumentArity.ZeroOrOne };
-        var type = new Option<string?>("--type") { Description = "pv (default: our guest OS, an ELF image) or hvm (an unmodified Linux: a RISC-V Image, devices from qemu-dm)" };
-        var kernel = new Option<string?>("--kernel", "-k") { Description = "the guest's kernel: an ELF image for pv (a pvos.elf from guests/build), a Linux RISC-V Image for hvm" };
+        var type = new Option<string?>("--type") { Description = "pv (default: our guest OS, an ELF image) or hvm (an unmodified kernel or U-Boot, devices from qemu-dm)" };
+        var kernel = new Option<string?>("--kernel", "-k") { Description = "the guest's kernel: an ELF image for pv (a pvos.elf from guests/build), a Linux RISC-V Image, an RV64 ELF or a raw binary (U-Boot) for hvm" };
         var ramdisk = new Option<string?>("--ramdisk") { Description = "an initramfs for the kernel, or none (default none)" };
         var vcpus = new Option<string?>("--vcpus") { Description = "vCPUs, 1-32 (default 1)" };
         var memory = new Option<string?>("--memory", "-m") { Description = "memory: MiB, or with a suffix m, g (default 128)" };

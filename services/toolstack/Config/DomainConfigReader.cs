@@ -93,7 +93,7 @@ public static class DomainConfigReader
         if (type == DomainType.Hvm && kernel is null)
         {
             // No firmware boots an hvm domain from a disk yet: its kernel is loaded directly, as with QEMU's -kernel.
-            throw new ConfigException(start, "an hvm domain needs a 'kernel' setting (a Linux RISC-V Image; there is no firmware to boot from a disk)");
+            throw new ConfigException(start, "an hvm domain needs a 'kernel' setting (a Linux RISC-V Image, an ELF or a raw binary such as U-Boot)");
         }
 
         var cmdline = GetString(byKey, "cmdline");

@@ -18,10 +18,10 @@ public sealed record GuestTemplate
 
     public required string Name { get; init; }
 
-    /// <summary>pv (our guest OS, an ELF image) or hvm (an unmodified kernel, a Linux RISC-V Image, with qemu-dm).</summary>
+    /// <summary>pv (our guest OS, an ELF image) or hvm (an unmodified kernel or boot loader, with qemu-dm).</summary>
     public DomainType Type { get; init; } = DomainType.Pv;
 
-    /// <summary>Absolute path of the guest's kernel: an ELF image (pv) or a Linux RISC-V Image (hvm).</summary>
+    /// <summary>Absolute path of the guest's kernel: an ELF image (pv) or a Linux RISC-V Image, an ELF or a raw binary (hvm).</summary>
     public required string Kernel { get; init; }
 
     /// <summary>Absolute path of an initramfs, or null.</summary>
@@ -61,7 +61,7 @@ public sealed record GuestTemplate
 
     public static string? CheckKernel(string path) => CheckKernel(path, DomainType.Pv);
 
-    /// <summary>A pv kernel is an ELF image; an hvm one a Linux RISC-V Image ("RISCV" magic at 0x30).</summary>
+    /// <summary>A pv kernel is an ELF image; an hvm one a Linux RISC-V Image, an RV64 RISC-V ELF or a raw binary (<see cref="HvmKernelCheck"/>).</summary>
     public static string? CheckKernel(string path, DomainType type)
     {
         if (!File.Exists(path))
@@ -74,7 +74,9 @@ public sealed record GuestTemplate
         var n = f.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
         if (type == DomainType.Hvm)
         {
-            return n == 64 && header[0x30..0x38].SequenceEqual("RISCV\0\0\0"u8) ? null : $"'{path}' is not a Linux RISC-V Image (type hvm boots one)";
+            return HvmKernelCheck.Mistake(header[..n], f.Length) is { } mistake
+                ? $"'{path}' {mistake} (type hvm boots a Linux RISC-V Image, an RV64 RISC-V ELF or a raw binary)"
+                : null;
         }
 
         return n >= 4 && header[..4].SequenceEqual("\u007fELF"u8) ? null : $"'{path}' is not an ELF image";

@@ -16,10 +16,11 @@ internal static class DomainBuilder
         GuestIsa isa;
         if (hvm)
         {
-            // An unmodified OS boots as Linux does on QEMU's virt board: the kernel validates the whole header; this names the usual mistake early.
-            if (!IsLinuxImage(kernel))
+            // An unmodified OS boots as on QEMU's virt board: a Linux Image, an ELF or a raw binary. The kernel
+            // reads and places it (and says what is wrong with a broken Image or ELF); this names the usual mistakes early.
+            if (HvmKernelCheck.Mistake(kernel.AsSpan(0, Math.Min(kernel.Length, HvmKernelCheck.HeaderBytes)), kernel.Length) is { } mistake)
             {
-                throw new DomainOperationException(config.Name, $"kernel {config.Kernel} is not a Linux RISC-V Image (no \"RISCV\" magic at 0x30), which is what type 'hvm' boots");
+                throw new DomainOperationException(config.Name, $"kernel {config.Kernel} {mistake}, not a kernel type 'hvm' boots (a Linux RISC-V Image, an RV64 RISC-V ELF or a raw binary)");
             }
 
             isa = GuestIsa.Rv64;
@@ -65,11 +66,6 @@ internal static class DomainBuilder
             Hvm: hvm);
         return (create, kernel, ramdisk);
     }
-
-    /// <summary>The Linux RISC-V Image header's magic: "RISCV\0\0\0" at 0x30 (or, in older images, "RSC\x05" at 0x38).</summary>
-    private static bool IsLinuxImage(byte[] image) =>
-        image.Length >= 64 && (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(image.AsSpan(0x30)) == 0x0000_0056_4353_4952UL
-            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(0x38)) == 0x0543_5352U);
 
     private static byte[] ReadImage(string domain, string what, string path)
     {
