@@ -43,6 +43,7 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
             name,
             program,
             args,
+            [.. guest.Config.Disks.Select(d => (Path.GetFullPath(d.Target), d.ReadOnly, d.Format == Config.DiskFormat.Qcow2))],
             dm => kernel.Client.CallAsync<OkReply>(new SetDeviceModel(domainId, dm), cancel),
             cancel).ConfigureAwait(false);
         guest.DeviceModel = name;
