@@ -82,11 +82,11 @@ run: build
 	@tools/run-demo.sh $(ARGS)
 
 # NativeAOT builds of every program, same names, in out/aot (AOT_OUT). Never stale: the stamp depends on
-# every source and project file, so `make publish` rebuilds exactly when one changed, and `make run` (and
+# every source and project file (the sandbox launcher's C and the allow-lists too), so `make publish` rebuilds exactly when one changed, and `make run` (and
 # `disagg host up` from out/bin) use out/aot only while its stamp is newer than the last build
 # (tools/aot-choice.sh; services/toolstack/Host/ProgramChoice.cs).
 AOT_OUT ?= out/aot
-AOT_SOURCES := $(shell find kernel services shared -name bin -prune -o -name obj -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) \
+AOT_SOURCES := $(shell find kernel services shared -name bin -prune -o -name obj -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.c' -o -name '*.sh' -o -name '*.syscalls' \) -print 2>/dev/null) \
   Directory.Build.props Directory.Build.targets Directory.Packages.props global.json
 publish: deps $(AOT_OUT)/.published
 

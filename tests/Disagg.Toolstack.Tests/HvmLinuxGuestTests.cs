@@ -85,7 +85,10 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A disk line becomes qemu-dm's --disk (absolute path, format, ro): Linux reads the image's first bytes from /dev/vda.</summary>
+    /// <summary>
+    /// A disk line becomes qemu-dm's --disk (absolute path, format, ro): Linux reads the image's first bytes from /dev/vda,
+    /// through a qemu-dm that runs sandboxed (its sandbox lets it read that image and nothing else of the guest dir).
+    /// </summary>
     [LinuxGuestFact]
     public void AnHvmGuestsDiskIsServedByItsQemuDm()
     {
@@ -112,6 +115,11 @@ public sealed class HvmLinuxGuestTests(ITestOutputHelper output)
             var pid = TestHost.Int(host.Service($"qemu-dm-{DomainId(host)}"), "pid");
             var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
             Assert.Contains($"{image},format=raw,ro", args);
+            // Sandboxed as the host's services are: seccomp (its own allow-list), no-new-privs, a PID namespace of its own.
+            var status = File.ReadAllText($"/proc/{pid}/status");
+            Assert.Contains("NoNewPrivs:\t1", status, StringComparison.Ordinal);
+            Assert.Contains("Seccomp:\t2", status, StringComparison.Ordinal);
+            Assert.Contains($"NSpid:\t{pid}\t2", status, StringComparison.Ordinal);
             Assert.True(Eventually.Holds(() => host.ConsoleLog(Name).Contains("disagg-run: " + marker, StringComparison.Ordinal), BootSeconds), "not read: " + host.ConsoleLog(Name));
             Assert.True(Eventually.Holds(() => host.Domain(Name) is { } d && d.GetProperty("state").GetString()!.Contains('s', StringComparison.Ordinal), CommandSeconds), "did not power off");
             host.MustRun("destroy", Name);

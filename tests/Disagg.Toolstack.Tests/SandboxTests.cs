@@ -7,7 +7,9 @@ namespace Disagg.Toolstack.Tests;
 /// runs with no-new-privs, a seccomp filter and its own mount namespace; asked through the test-only probe (a host
 /// started for tests), it cannot open a file outside its state dir nor exec a program, while the same probe may use
 /// its own state dir; a system call outside its allow-list kills it, and the supervisor restarts it and says why.
-/// It holds no descriptor it does not use, its state dir is 0700, and the host's sockets are 0600.
+/// It holds no descriptor it does not use, its state dir is 0700, and the host's sockets are 0600. Each runs in a
+/// PID namespace of its own below its launcher, and what the supervisor sends (SIGSTOP, SIGCONT, SIGKILL) reaches
+/// the service itself; netback creates its TAP uplink under the sandbox (keeping CAP_NET_ADMIN, nothing else).
 /// </summary>
 public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
 {
@@ -26,10 +28,69 @@ public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
             var status = File.ReadAllText($"/proc/{pid}/status");
             Assert.Contains("NoNewPrivs:\t1", status, StringComparison.Ordinal);
             Assert.Contains("Seccomp:\t2", status, StringComparison.Ordinal); // 2: a filter
-            Assert.Contains("CapEff:\t0000000000000000", status, StringComparison.Ordinal); // as root, every capability dropped (netback keeps NET_ADMIN only with uplinks)
+            // as root, every capability dropped; netback keeps NET_ADMIN (bit 12) for its uplink's TAP
+            Assert.Contains(name == "netback" ? "CapEff:\t0000000000001000" : "CapEff:\t0000000000000000", status, StringComparison.Ordinal);
             Assert.NotEqual(ourMounts, new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget);
             Assert.Contains($"disagg-{name}", File.ReadAllText($"/proc/{pid}/cmdline"), StringComparison.Ordinal); // the launcher exec'd it: same pid
         }
+    }
+
+    [Fact]
+    public void EveryServiceRunsAsPid2OfItsOwnPidNamespaceAndSeesNoHostProcess()
+    {
+        var ourPids = new FileInfo("/proc/self/ns/pid").LinkTarget;
+        foreach (var name in Services)
+        {
+            var pid = Pid(name);
+            Assert.NotEqual(ourPids, new FileInfo($"/proc/{pid}/ns/pid").LinkTarget);
+            var nspid = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("NSpid:", StringComparison.Ordinal));
+            Assert.Equal($"NSpid:\t{pid}\t2", nspid); // the namespace's init (1) waits for it
+            // Its /proc (seen through its root) is its namespace's: init and itself.
+            var seen = Directory.GetDirectories($"/proc/{pid}/root/proc").Select(d => Path.GetFileName(d)).Where(d => d.All(char.IsAsciiDigit)).Order().ToList();
+            Assert.Equal<string>(["1", "2"], seen);
+        }
+    }
+
+    [Fact]
+    public void StopContAndKillReachTheServiceInsideItsPidNamespace()
+    {
+        var pid = Pid("xenstored");
+        var restarts = TestHost.Int(_host.Service("xenstored"), "restarts");
+        _host.MustRun("service", "stop", "xenstored");
+        Assert.True(Eventually.Holds(() => State(pid) == 'T'), $"state {State(pid)}");
+        _host.MustRun("service", "cont", "xenstored");
+        Assert.True(Eventually.Holds(() => State(pid) != 'T'), $"state {State(pid)}");
+        Assert.Contains($"pid {pid}", _host.MustRun("service", "kill", "xenstored").StdOut, StringComparison.Ordinal);
+        Assert.True(
+            Eventually.Holds(() => _host.Service("xenstored") is var s && s.GetProperty("state").GetString() == "running" && TestHost.Int(s, "restarts") == restarts + 1, 60),
+            _host.Service("xenstored").ToString());
+        Assert.Contains("SIGKILL", _host.Service("xenstored").GetProperty("last_exit").GetString(), StringComparison.Ordinal); // its status came up through init and the launcher
+        Assert.Equal("NSpid:\t" + Pid("xenstored") + "\t2", File.ReadLines($"/proc/{Pid("xenstored")}/status").Single(l => l.StartsWith("NSpid:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void AServiceDiesWithItsLauncher()
+    {
+        var pid = Pid("blkback");
+        var init = PPid(pid);
+        var launcher = PPid(init);
+        Assert.Equal("disagg-sandbox", File.ReadAllText($"/proc/{launcher}/comm").TrimEnd('\n'));
+        Assert.True(Disagg.Interop.ProcessSignals.Send(launcher, Disagg.Interop.ProcessSignals.Sigkill));
+        Assert.True(Eventually.Holds(() => State(pid) is null or 'Z'), $"blkback (pid {pid}) outlived its launcher");
+        Assert.True(Eventually.Holds(() => _host.Service("blkback") is var s && s.GetProperty("state").GetString() == "running" && TestHost.Int(s, "pid") != pid, 60), _host.Service("blkback").ToString());
+    }
+
+    [Fact]
+    public void NetbackCreatesItsTapUplinkInsideTheSandbox()
+    {
+        Assert.True(Eventually.Holds(() => Directory.Exists($"/sys/class/net/{SandboxedHost.Tap}")), $"no {SandboxedHost.Tap}: {File.ReadAllText(Path.Combine(_host.Dir, "netback.log"))}");
+    }
+
+    [Fact]
+    public void AnExtraServiceThatIsNoServiceProgramRunsUnsandboxedAndTheLogSaysSo()
+    {
+        Assert.Contains("service probe runs unsandboxed", File.ReadAllText(Path.Combine(_host.Dir, "disagg.log")), StringComparison.Ordinal);
+        Assert.Contains("Seccomp:\t0", File.ReadAllText($"/proc/{Pid("probe")}/status"), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -127,6 +188,23 @@ public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
 
     private int Pid(string name) => TestHost.Int(_host.Service(name), "pid");
 
+    /// <summary>The process's state letter (R, S, T, Z, ...), null when it is gone.</summary>
+    private static char? State(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static int PPid(int pid) =>
+        int.Parse(File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("PPid:", StringComparison.Ordinal))["PPid:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Asks <paramref name="name"/>'s probe to do <paramref name="request"/>; returns what it said ("allowed" or "refused (...)").</summary>
     private string Probe(string name, string request)
     {
@@ -142,11 +220,18 @@ public sealed class SandboxTests : IClassFixture<SandboxTests.SandboxedHost>
         return answer![(answer!.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..];
     }
 
-    /// <summary>One host for the class: three services started once.</summary>
+    /// <summary>One host for the class: three services started once, netback with a TAP uplink (a name of its own: other runs share the host's interfaces).</summary>
     public sealed class SandboxedHost : IDisposable
     {
-        public TestHost Host { get; } = new("xenstored,netback,blkback");
+        public static readonly string Tap = "dsb" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
 
-        public void Dispose() => Host.Dispose();
+        public TestHost Host { get; } = new("xenstored,netback,blkback", $"uplink.xenbr0 = {Tap}");
+
+        public void Dispose()
+        {
+            Host.Dispose();
+            // Persistent by design (it outlives a killed netback); a planned stop removes it, and this makes sure.
+            HostProcess.Run("/usr/sbin/ip", ["link", "del", Tap], TimeSpan.FromSeconds(10));
+        }
     }
 }

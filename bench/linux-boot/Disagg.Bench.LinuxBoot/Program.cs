@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Disagg.Bench;
 using Disagg.Control.Messages;
 using Disagg.TestSupport;
 using Disagg.TestSupport.LinuxGuest;
@@ -155,5 +156,4 @@ static double Median(List<double> values)
 }
 
 static void Report(string figure, double value, string unit, double? versus, string against) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"bench: linux-boot/{figure} {value:0.0} {unit}{(versus is { } v ? $" ratio {value / v:0.00} vs {against}" : "")}"));
+    new BenchReport("linux-boot", valueFormat: "0.0", ratioFormat: "0.00").Figure(figure, value, unit, versus is { } v ? value / v : null, against);

@@ -3,6 +3,7 @@
 // frame; and SIGKILL of netback to the first frame forwarded by its successor.
 using System.Diagnostics;
 using System.Globalization;
+using Disagg.Bench;
 using Disagg.Bench.Netback;
 using Disagg.TestSupport.Netif;
 
@@ -22,6 +23,7 @@ var quick = args.Contains("--quick");
 var rounds = quick ? 2 : 5;
 var slice = 1.0;
 static string F(double v) => v.ToString(v >= 100 ? "F0" : "F2", CultureInfo.InvariantCulture);
+var report = new BenchReport("netback", valueFormat: "0.##");
 using var linux = new LinuxBridgeLoad();
 await using (var host = await NetbackRig.StartAsync())
 {
@@ -61,18 +63,18 @@ await using (var host = await NetbackRig.StartAsync())
             $"linux bridge: {bridgeFrames:F0} datagrams in {bridgeSeconds:F2} s");
         if (size == 64)
         {
-            Console.WriteLine($"bench: netback/linux-bridge-pps-64 {F(bridgePps)} pkt/s");
-            Console.WriteLine($"bench: netback/pps-64 {F(pps)} pkt/s ratio {pps / bridgePps:F2} vs linux-bridge-pps-64");
+            report.Figure("linux-bridge-pps-64", Math.Round(bridgePps), "pkt/s");
+            report.Figure("pps-64", Math.Round(pps), "pkt/s", pps / bridgePps, "linux-bridge-pps-64");
         }
         else
         {
             var floorGbps = bridgePps * size * 8 / 1e9;
             var gbps = pps * size * 8 / 1e9;
-            Console.WriteLine($"bench: netback/linux-bridge-gbps-1514 {F(floorGbps)} Gbit/s ({F(bridgePps)} pkt/s)");
-            Console.WriteLine($"bench: netback/gbps-1514 {F(gbps)} Gbit/s ratio {gbps / floorGbps:F2} vs linux-bridge-gbps-1514");
+            report.Figure("linux-bridge-gbps-1514", floorGbps, "Gbit/s", note: $"{F(bridgePps)} pkt/s");
+            report.Figure("gbps-1514", gbps, "Gbit/s", gbps / floorGbps, "linux-bridge-gbps-1514");
         }
 
-        Console.WriteLine($"bench: netback/cpu-per-frame-{size} {F(cpuNs)} ns");
+        report.Figure($"cpu-per-frame-{size}", cpuNs >= 100 ? Math.Round(cpuNs) : cpuNs, "ns");
     }
 
     // Recovery: a frame every millisecond, stamped with its send time; SIGKILL; restart as the supervisor would;
@@ -122,7 +124,7 @@ await using (var host = await NetbackRig.StartAsync())
     tx.Join();
     rx.Join();
     var recovery = firstAfter - killedAt;
-    Console.WriteLine($"bench: netback/recovery-kill-to-first-frame {F(recovery)} ms");
+    report.Figure("recovery-kill-to-first-frame", recovery >= 100 ? Math.Round(recovery) : recovery, "ms");
 }
 
 return 0;

@@ -20,6 +20,9 @@ internal sealed partial class DaemonLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} not started: {Reason}")]
     public partial void ServiceNotStarted(string service, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} runs unsandboxed: {Program} is none of the service programs (disagg-xenstored, -netback, -blkback, -qemu-dm), so there is no system call allow-list for it")]
+    public partial void ServiceUnsandboxed(string service, string program);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "service {Service} restarted: died at {DiedAt:O}, {Cause}; down {DowntimeMs:F1} ms ({BackoffMs:F0} ms of it backoff)")]
     public partial void ServiceRestarted(string service, DateTimeOffset diedAt, string cause, double downtimeMs, double backoffMs);
 

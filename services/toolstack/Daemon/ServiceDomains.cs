@@ -82,8 +82,15 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 continue;
             }
 
-            var kind = Builtin.Any(b => b.Name == name) ? name : null; // a config's extra service is not a driver domain
-            var (service, registered) = await LaunchAsync(name, kind, id, program, args, cancel).ConfigureAwait(false);
+            var builtin = Builtin.Any(b => b.Name == name);
+            var kind = builtin ? name : null; // a config's extra service is not a driver domain
+            var sandboxKind = builtin ? name : SandboxPolicy.KindOf(program); // but one of our programs runs in its kind's sandbox
+            if (!builtin && sandboxKind is null && config.Sandbox)
+            {
+                log.ServiceUnsandboxed(name, program);
+            }
+
+            var (service, registered) = await LaunchAsync(name, kind, sandboxKind, id, program, args, cancel).ConfigureAwait(false);
             if (name == "xenstored")
             {
                 // Guests get xenstore from the moment it first serves, even when that is after the ready timeout below.
@@ -107,8 +114,12 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     }
 
     /// <summary>Registers a service domain with the kernel and starts its supervised process.</summary>
+    /// <param name="kind">A driver domain's kind (backend= may name it), or null.</param>
+    /// <param name="sandboxKind">Whose sandbox it runs in (SandboxPolicy), or null: none (a program with no allow-list).</param>
+    /// <param name="disks">A qemu-dm's disks, which its sandbox lets it open.</param>
     private async Task<(SupervisedService Service, ServiceRegistered Registered)> LaunchAsync(
-        string name, string? kind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel, Func<int, Task>? beforeStart = null)
+        string name, string? kind, string? sandboxKind, int id, string program, IReadOnlyList<string> args, CancellationToken cancel,
+        Func<int, Task>? beforeStart = null, IReadOnlyList<(string Path, bool ReadOnly, bool Qcow2)>? disks = null)
     {
         var registered = await kernel.Client.CallAsync<ServiceRegistered>(new RegisterService(name, id), cancel).ConfigureAwait(false);
         if (beforeStart is not null)
@@ -123,7 +134,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             ["DISAGG_DOMAIN_ID"] = registered.DomainId.ToString(CultureInfo.InvariantCulture),
         };
         ServiceSandbox? sandbox = null;
-        if (kind is not null)
+        if (sandboxKind is not null)
         {
             // Its state dir exists before it starts, 0700 (its sandbox makes it the one writable place).
             var stateDir = state.Combine(name);
@@ -131,7 +142,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
             File.SetUnixFileMode(stateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             if (config.Sandbox)
             {
-                sandbox = SandboxPolicy.For(kind, stateDir, state, config.Uplinks.Count > 0);
+                sandbox = SandboxPolicy.For(sandboxKind, stateDir, state, config.Uplinks.Count > 0, disks);
             }
 
             if (Environment.GetEnvironmentVariable(TestHooksVariable) == "1")
@@ -180,14 +191,16 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
     /// Not a driver domain: no backend= names it. <paramref name="beforeStart"/> gets the registered id before the process
     /// starts (qemu-dm must be named the domain's device model before it asks for the ioreq page).
     /// </summary>
-    public async Task<SupervisedService> LaunchForGuestAsync(string name, string program, IReadOnlyList<string> args, Func<int, Task> beforeStart, CancellationToken cancel)
+    /// <param name="disks">Its guest's disks (path, read-only, qcow2): the files its sandbox lets it open.</param>
+    public async Task<SupervisedService> LaunchForGuestAsync(
+        string name, string program, IReadOnlyList<string> args, IReadOnlyList<(string Path, bool ReadOnly, bool Qcow2)> disks, Func<int, Task> beforeStart, CancellationToken cancel)
     {
         for (var tries = 0; ; tries++)
         {
             var id = Interlocked.Increment(ref _nextExtraId) - 1;
             try
             {
-                return (await LaunchAsync(name, kind: null, id, program, args, cancel, beforeStart).ConfigureAwait(false)).Service;
+                return (await LaunchAsync(name, kind: null, sandboxKind: "qemu-dm", id, program, args, cancel, beforeStart, disks).ConfigureAwait(false)).Service;
             }
             catch (KernelRequestException e) when (e.Errno == (int)Disagg.Abi.Hypercalls.XenErrno.EEXIST && tries < 256)
             {
@@ -256,7 +269,7 @@ internal sealed class ServiceDomains(StateDir state, HostConfig config, KernelLi
                 throw new ToolstackException($"service '{name}': {program} does not exist (build it first)");
             }
 
-            var (service, registered) = await LaunchAsync(name, kind, _nextExtraId++, program, Arguments(kind, name), cancel).ConfigureAwait(false);
+            var (service, registered) = await LaunchAsync(name, kind, kind, _nextExtraId++, program, Arguments(kind, name), cancel).ConfigureAwait(false);
             try
             {
                 await service.Ready.WaitAsync(ReadyTimeout, cancel).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Disagg.Toolstack.Supervision;
 /// What a service process may do, applied where the supervisor starts it: the program runs through
 /// <see cref="Launcher"/> (disagg-sandbox, services/toolstack/Sandbox/Launcher), which closes inherited
 /// descriptors, enters a mount namespace, drops capabilities, restricts paths with Landlock, sets no-new-privs and
-/// a seccomp allow-list, then execs the program under the same pid.
+/// a seccomp allow-list, then execs the program (under the same pid, or as pid 2 of a PID namespace of its own).
 /// </summary>
 public sealed record ServiceSandbox
 {
@@ -30,6 +30,12 @@ public sealed record ServiceSandbox
 
     /// <summary>Capabilities (numbers) it keeps when the host runs as root; every other one is dropped.</summary>
     public IReadOnlyList<int> KeepCapabilities { get; init; } = [];
+
+    /// <summary>
+    /// A PID namespace of its own: the launcher stays as the supervisor's child, the service runs as pid 2 inside
+    /// (<see cref="LauncherTree"/> finds it), and sees no other process of the host.
+    /// </summary>
+    public bool PidNamespace { get; init; }
 
     /// <summary>Extra environment for a sandboxed process.</summary>
     public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
@@ -79,6 +85,11 @@ public sealed record ServiceSandbox
         {
             yield return "--keep-cap";
             yield return c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (PidNamespace)
+        {
+            yield return "--pid-namespace";
         }
 
         yield return "--";

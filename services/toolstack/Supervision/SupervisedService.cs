@@ -17,6 +17,7 @@ public sealed class SupervisedService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<RestartRecord> _onRestart;
     private Process? _process;
+    private int? _servicePid;
     private ServiceLogWriter? _log;
     private LastWords _lastWords = new();
     private DateTimeOffset _startedAt;
@@ -65,7 +66,9 @@ public sealed class SupervisedService : IAsyncDisposable
         {
             // The downtime of a kill we deliver counts from the signal, not from when we notice the exit.
             _killSentAt = DateTimeOffset.UtcNow;
-            return TryKill(_process);
+            return ServicePidLocked() is { } pid && pid != _process!.Id
+                ? Disagg.Interop.ProcessSignals.Send(pid, Disagg.Interop.ProcessSignals.Sigkill)
+                : TryKill(_process); // not sandboxed, or not exec'd yet: the launcher's death ends its namespace
         }
     }
 
@@ -77,7 +80,7 @@ public sealed class SupervisedService : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (_process is not { HasExited: false } p)
+            if (ServicePidLocked() is not { } pid)
             {
                 return false;
             }
@@ -87,7 +90,7 @@ public sealed class SupervisedService : IAsyncDisposable
                 _killSentAt = DateTimeOffset.UtcNow;
             }
 
-            return Disagg.Interop.ProcessSignals.Send(p.Id, signal);
+            return Disagg.Interop.ProcessSignals.Send(pid, signal);
         }
     }
 
@@ -99,6 +102,7 @@ public sealed class SupervisedService : IAsyncDisposable
     public bool Restart()
     {
         Process? running;
+        int target;
         lock (_lock)
         {
             running = _process is { HasExited: false } p ? p : null;
@@ -107,10 +111,11 @@ public sealed class SupervisedService : IAsyncDisposable
                 return false;
             }
 
+            target = ServicePidLocked() ?? running.Id;
             _plannedRestart = true;
         }
 
-        _ = StopAsync(running);
+        _ = StopAsync(running, target);
         return true;
     }
 
@@ -122,6 +127,7 @@ public sealed class SupervisedService : IAsyncDisposable
     public Task<int> SwapAsync(string program)
     {
         Process? running;
+        int target;
         Swap swap;
         lock (_lock)
         {
@@ -136,12 +142,13 @@ public sealed class SupervisedService : IAsyncDisposable
                 throw new InvalidOperationException($"it is {_state.ToString().ToLowerInvariant()}, not running");
             }
 
+            target = ServicePidLocked() ?? running.Id;
             swap = new Swap(_program, program);
             _swap = swap;
             _plannedRestart = true;
         }
 
-        _ = StopAsync(running);
+        _ = StopAsync(running, target);
         return swap.Done.Task;
     }
 
@@ -149,7 +156,7 @@ public sealed class SupervisedService : IAsyncDisposable
     {
         lock (_lock)
         {
-            var pid = _process is { HasExited: false } p ? p.Id : (int?)null;
+            var pid = ServicePidLocked();
             var uptime = pid is null ? TimeSpan.Zero : DateTimeOffset.UtcNow - _startedAt;
             return new ServiceStatus(Spec.Name, Spec.DomainId, pid, _state, uptime, _restarts, _swaps, _program, pid is { } id ? RssBytes(id) : 0, _lastExit);
         }
@@ -177,12 +184,15 @@ public sealed class SupervisedService : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>SIGTERM, so the service can finish what it acknowledged; SIGKILL if it is still there after the grace.</summary>
-    private static async Task StopAsync(Process p)
+    /// <summary>
+    /// SIGTERM to the service (<paramref name="service"/>: its own pid, below the launcher <paramref name="p"/> in a PID
+    /// namespace), so it can finish what it acknowledged; SIGKILL if it is still there after the grace.
+    /// </summary>
+    private static async Task StopAsync(Process p, int service)
     {
         try
         {
-            if (!Disagg.Interop.ProcessSignals.Send(p.Id, Disagg.Interop.ProcessSignals.Sigterm))
+            if (!Disagg.Interop.ProcessSignals.Send(service, Disagg.Interop.ProcessSignals.Sigterm))
             {
                 TryKill(p);
                 return;
@@ -294,7 +304,7 @@ public sealed class SupervisedService : IAsyncDisposable
                     if (_swap is { } swap && swap.Started)
                     {
                         _swap = null;
-                        swap.Done.TrySetResult(process.Id);
+                        swap.Done.TrySetResult(ServicePidLocked() ?? process.Id);
                     }
                 }
             }
@@ -478,6 +488,7 @@ public sealed class SupervisedService : IAsyncDisposable
         {
             _process?.Dispose();
             _process = p;
+            _servicePid = null;
             _log = log;
             _lastWords = lastWords;
             _readyLine = readyLine;
@@ -486,6 +497,25 @@ public sealed class SupervisedService : IAsyncDisposable
         }
 
         return p;
+    }
+
+    /// <summary>
+    /// The running service's own pid, null when none runs: the process started, or, with a PID namespace, the
+    /// service below its launcher once it has exec'd (<see cref="LauncherTree"/>; found once per process). Caller holds the lock.
+    /// </summary>
+    private int? ServicePidLocked()
+    {
+        if (_process is not { HasExited: false } p)
+        {
+            return null;
+        }
+
+        if (Spec.Sandbox is not { PidNamespace: true })
+        {
+            return p.Id;
+        }
+
+        return _servicePid ??= LauncherTree.ServicePid(p.Id);
     }
 
     /// <summary>A swap under way: From is running until its planned stop, then To is started (Started).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Disagg.Abi.Io;
 using Disagg.Control;
 using Disagg.Ring;
@@ -211,15 +213,18 @@ internal sealed class ConsoleRings : IAsyncDisposable
 
     private static ByteRing InRing(Span<byte> page) => new(page, 0, ConsoleInterface.InSize, 3072, 3076);
 
+    /// <summary>A ring index as the guest left it, for a report (the ring itself reads them with acquire order).</summary>
+    private static uint Index(Span<byte> page, int offset) => Volatile.Read(ref MemoryMarshal.Cast<byte, uint>(page[offset..(offset + 4)])[0]);
+
     /// <summary>One pass over a ring: out to the log (within budget), pending input in; one notify. Caller holds the lock.</summary>
-    private unsafe void Service(Ring ring, bool ignoreBudget)
+    private void Service(Ring ring, bool ignoreBudget)
     {
         if (ring.Detached)
         {
             return;
         }
 
-        var page = new Span<byte>(ring.Page.Pointer, sizeof(ConsoleInterface));
+        var page = ring.Page.Span[..Unsafe.SizeOf<ConsoleInterface>()];
         var notify = false;
         var now = Environment.TickCount64;
         ring.Tokens = Math.Min(Burst, ring.Tokens + ((now - ring.RefilledAt) * RatePerSecond / 1000));
@@ -228,8 +233,7 @@ internal sealed class ConsoleRings : IAsyncDisposable
         var output = OutRing(page);
         if (!output.TryGetUnconsumed(out var avail))
         {
-            var intf = (ConsoleInterface*)ring.Page.Pointer;
-            Report(ring, $"console ring out indices are bogus (prod {Volatile.Read(ref intf->OutProd)}, cons {Volatile.Read(ref intf->OutCons)}); its contents were discarded");
+            Report(ring, $"console ring out indices are bogus (prod {Index(page, 3084)}, cons {Index(page, 3080)}); its contents were discarded");
             output.DiscardAll();
             notify = true;
         }

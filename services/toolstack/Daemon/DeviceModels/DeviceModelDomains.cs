@@ -56,6 +56,7 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
             name,
             program,
             args,
+            [.. guest.Config.Disks.Select(d => (Path.GetFullPath(d.Target), d.ReadOnly, d.Format == Config.DiskFormat.Qcow2))],
             async dm =>
             {
                 await kernel.Client.CallAsync<OkReply>(new SetDeviceModel(domainId, dm), cancel).ConfigureAwait(false);

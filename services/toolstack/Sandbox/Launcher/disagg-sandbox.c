@@ -1,15 +1,17 @@
 /*
  * disagg-sandbox: the supervisor starts every service domain through this launcher, which takes away what the
- * service does not need and then execs it (same pid, so the supervisor's signals, /proc reads and exit status are
- * the service's own). .NET cannot run code in a forked child before exec, hence a few lines of C.
+ * service does not need and then execs it. .NET cannot run code in a forked child before exec, hence a few lines of C.
  *
  *   disagg-sandbox [--syscalls FILE]... [--state DIR]... [--read PATH]... [--write-files PATH]...
- *                  [--make-socket DIR]... [--device PATH]... [--keep-cap N]... -- PROGRAM [ARGS...]
+ *                  [--make-socket DIR]... [--device PATH]... [--keep-cap N]... [--pid-namespace]
+ *                  -- PROGRAM [ARGS...]
  *
  * In order:
  *  1. every inherited descriptor above stderr is closed (the daemon's sockets and files stay with the daemon);
  *  2. its own mount namespace (as root; otherwise inside a new user namespace when the kernel allows one), in
- *     which every mount is read-only, nosuid and nodev except the --state dirs (and everything, for --write-files /);
+ *     which every mount is read-only, nosuid and nodev except the --state and --make-socket dirs and the
+ *     --write-files paths (everything, for --write-files /);
+ *     with --pid-namespace, a PID namespace too (see below);
  *  3. as root, every capability but the --keep-cap ones leaves the bounding set, so root's exec regains nothing;
  *  4. Landlock: --state DIR may do anything but execute beneath DIR; --read PATH read; --write-files PATH read
  *     and write existing files; --make-socket DIR bind sockets (and remove stale ones); --device PATH read,
@@ -18,6 +20,16 @@
  *  5. no-new-privs and a seccomp filter allowing only the system calls named in the --syscalls files (one name a
  *     line, '#' comments); any other kills the process with SIGSYS, which the supervisor logs and restarts.
  * A missing kernel feature (no Landlock, no user namespaces) is said once on stderr and the rest still applies.
+ *
+ * Without --pid-namespace the launcher execs the service under its own pid. With it, a PID namespace needs a
+ * parent that stays outside it, and its first process (pid 1) is special: a signal from outside reaches it only
+ * when it has a handler (SIGKILL and SIGSTOP excepted), and signals it sends itself with no handler are dropped, so
+ * a SIGSEGV or SIGTERM the supervisor sends would be lost on a .NET service there. So three processes:
+ *    launcher (the supervisor's child, outside) -> init (pid 1 inside: reaps, waits) -> service (pid 2, exec'd)
+ * The supervisor signals the service itself (it finds its pid as the launcher's grandchild, whose comm is no
+ * longer "disagg-sandbox"); the service's exit status travels up unchanged (a signal's death as 128 + signal, as
+ * a shell reports it), and if the launcher dies the init and with it the whole namespace die (PR_SET_PDEATHSIG).
+ * init mounts a /proc of the namespace: the service sees its own processes only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +48,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct syscall_name { const char *name; int nr; };
@@ -52,6 +67,7 @@ static const char *socket_dirs[MAX_PATHS], *device_paths[MAX_PATHS];
 static int n_state, n_read, n_write, n_socket, n_device;
 static int allowed[MAX_SYSCALLS], n_allowed;
 static uint64_t keep_caps;
+static int pid_namespace; /* asked for with --pid-namespace, and entered */
 
 static void die(const char *what, const char *detail)
 {
@@ -131,7 +147,14 @@ static void enter_mount_namespace(void)
 {
     uid_t uid = getuid();
     gid_t gid = getgid();
-    if (unshare(geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    int flags = geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+    if (pid_namespace && unshare(flags | CLONE_NEWPID) != 0) {
+        fprintf(stderr, "disagg-sandbox: no PID namespace (%s); the service shares the host's\n", strerror(errno));
+        pid_namespace = 0;
+    } else if (pid_namespace) {
+        flags = 0; /* entered with it */
+    }
+    if (flags != 0 && unshare(flags) != 0) {
         fprintf(stderr, "disagg-sandbox: no mount namespace (%s); Landlock and seccomp still apply\n", strerror(errno));
         return;
     }
@@ -150,13 +173,17 @@ static void enter_mount_namespace(void)
     int everything_writable = 0;
     for (int i = 0; i < n_write; i++)
         everything_writable |= strcmp(write_paths[i], "/") == 0;
-    /* The dirs it writes in (its state, where it binds its socket) become mounts of their own, left writable. */
-    const char *writable[2 * MAX_PATHS];
+    /* The dirs it writes in (its state, where it binds its socket) and the files it writes (a qemu-dm's disks)
+       become mounts of their own, left writable. */
+    const char *writable[3 * MAX_PATHS];
     int n_writable = 0;
     for (int i = 0; i < n_socket; i++)
         writable[n_writable++] = socket_dirs[i];
     for (int i = 0; i < n_state; i++)
         writable[n_writable++] = state_dirs[i];
+    for (int i = 0; i < n_write; i++)
+        if (strcmp(write_paths[i], "/") != 0)
+            writable[n_writable++] = write_paths[i];
     for (int i = 0; i < n_writable; i++)
         if (mount(writable[i], writable[i], NULL, MS_BIND | MS_REC, NULL) != 0)
             die("bind mount of", writable[i]);
@@ -301,9 +328,9 @@ static void restrict_paths(const char *program)
 }
 
 /* 5. The allow-list as a classic BPF program: right architecture, one of the listed numbers, or the process dies. */
-static void install_seccomp(void)
+static void install_seccomp(const int *list, int count)
 {
-    size_t n = 0, cap = 6 + 2 * (size_t)n_allowed;
+    size_t n = 0, cap = 6 + 2 * (size_t)count;
     struct sock_filter *f = calloc(cap, sizeof *f);
     if (!f)
         die("allocating the filter", NULL);
@@ -311,8 +338,8 @@ static void install_seccomp(void)
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    for (int i = 0; i < n_allowed; i++) {
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i], 0, 1);
+    for (int i = 0; i < count; i++) {
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)list[i], 0, 1);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     }
     /* DISAGG_SANDBOX_AUDIT=1 (tools/sandbox-syscalls.sh): a call outside the list is allowed and logged (dmesg). */
@@ -325,6 +352,74 @@ static void install_seccomp(void)
         die("seccomp", NULL);
 }
 
+/* The namespace's init: nothing but waiting. Its own allow-list is what that takes. */
+static const int init_syscalls[] = { SYS_wait4, SYS_exit_group, SYS_exit, SYS_rt_sigreturn, SYS_rt_sigaction };
+
+/* A child's end as an exit code: its own, or 128 + the signal that ended it (what a shell says, and the supervisor reads). */
+static int exit_code_of(int status)
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 126;
+}
+
+/* Waits for `child` (reaping any other process that ends in the meantime) and returns how it ended. */
+static int wait_for(pid_t child)
+{
+    for (;;) {
+        int status;
+        pid_t done = waitpid(-1, &status, 0);
+        if (done == child)
+            return exit_code_of(status);
+        if (done < 0 && errno != EINTR)
+            return 126;
+    }
+}
+
+/* Dies with `parent`; false when it is already gone (the signal would never come). */
+static int die_with(pid_t parent)
+{
+    return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && getppid() == parent;
+}
+
+/*
+ * --pid-namespace: the launcher stays outside as the supervisor's child; its child is pid 1 inside (init), whose
+ * child becomes the service. Returns in the service's process (the caller sandboxes and execs it); the launcher and
+ * init exit here with the service's exit code.
+ */
+static void fork_into_pid_namespace(void)
+{
+    const char *die_with_daemon = getenv("DISAGG_DIE_WITH_PARENT");
+    if (die_with_daemon && strcmp(die_with_daemon, "1") == 0 && !die_with(getppid()))
+        exit(126);
+    /* The launcher holds this pipe's write end until it dies: init, which cannot see its parent's pid (getppid is 0
+       across the namespace), knows it is still there when the read end has not hung up. */
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) != 0)
+        die("pipe", NULL);
+    pid_t init = fork();
+    if (init < 0)
+        die("fork", NULL);
+    if (init > 0) {
+        close(alive[0]);
+        exit(wait_for(init));
+    }
+    close(alive[1]);
+    struct pollfd hung = { .fd = alive[0], .events = POLLIN };
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || poll(&hung, 1, 0) != 0)
+        _exit(126);
+    close(alive[0]);
+    /* A /proc of this namespace, read-only as the rest: the service sees its own processes, not the host's. */
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
+        fprintf(stderr, "disagg-sandbox: /proc of the PID namespace not mounted (%s); the host's stays\n", strerror(errno));
+    pid_t service = fork();
+    if (service < 0)
+        die("fork", NULL);
+    if (service == 0)
+        return;
+    drop_capabilities();
+    install_seccomp(init_syscalls, (int)(sizeof init_syscalls / sizeof init_syscalls[0]));
+    _exit(wait_for(service));
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -333,6 +428,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             i++;
             break;
+        }
+        if (strcmp(a, "--pid-namespace") == 0) {
+            pid_namespace = 1;
+            continue;
         }
         if (i + 1 >= argc)
             usage("an option needs a value");
@@ -364,9 +463,11 @@ int main(int argc, char **argv)
     const char *program = argv[i];
     close_inherited();
     enter_mount_namespace();
+    if (pid_namespace)
+        fork_into_pid_namespace();
     drop_capabilities();
     restrict_paths(program);
-    install_seccomp();
+    install_seccomp(allowed, n_allowed);
     execv(program, argv + i);
     die("exec", program);
 }
