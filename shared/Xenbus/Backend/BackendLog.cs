@@ -28,4 +28,7 @@ internal static partial class BackendLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Type} backend: xenstored back, {Devices} devices reconciled")]
     public static partial void XenstoreBack(ILogger logger, string type, int devices);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Type} backend: xenstored went again while we connected ({Reason}); connecting again")]
+    public static partial void XenstoreWentAgain(ILogger logger, string type, string reason);
 }

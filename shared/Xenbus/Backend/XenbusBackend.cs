@@ -63,15 +63,14 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
     public static async Task<XenbusBackend<TDevice, TConnection>> StartAsync(string xenstoreSocket, TimeSpan patience, int ownDomain, IXenbusDriver<TDevice, TConnection> driver, ILogger log, CancellationToken cancel)
     {
         var backend = new XenbusBackend<TDevice, TConnection>(xenstoreSocket, patience, ownDomain, driver, log);
-        await backend.ConnectXenstoreAsync(cancel).ConfigureAwait(false);
-        await backend.ReconcileAllAsync(cancel).ConfigureAwait(false);
+        await backend.ConnectAndReconcileAsync(cancel).ConfigureAwait(false);
         backend.Publish();
         backend._control = Task.Run(backend.ControlLoopAsync, CancellationToken.None);
         return backend;
     }
 
     /// <summary>Any thread (the data path): a ring of the device may have faulted; checked on the control task.</summary>
-    public void ReportFault(int frontendDomain, int deviceId) => _events.Writer.TryWrite(new ControlEvent(null, null, (frontendDomain, deviceId), false));
+    public void ReportFault(int frontendDomain, int deviceId) => _events.Writer.TryWrite(new ControlEvent(null, null, (frontendDomain, deviceId), null));
 
     /// <summary>A planned stop: every ring is let go, xenstore is left as it is (frontends keep their state; a successor takes over).</summary>
     public async ValueTask DisposeAsync()
@@ -100,19 +99,53 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task ConnectXenstoreAsync(CancellationToken cancel)
+    /// <summary>
+    /// Connects, watches and reconciles every device; a xenstored that goes again meanwhile (a chaos run kills it
+    /// every few seconds) is connected to again, for up to the patience in all. Before, a backend starting while
+    /// xenstored restarted exited (69) before it served, and the supervisor counted that as a crash loop.
+    /// </summary>
+    private async Task ConnectAndReconcileAsync(CancellationToken cancel)
     {
-        var xs = await XenstoreClient.ConnectWithRetryAsync(_xenstoreSocket, _patience, cancel).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + _patience;
+        while (true)
+        {
+            try
+            {
+                await ConnectXenstoreAsync(deadline - DateTime.UtcNow, cancel).ConfigureAwait(false);
+                await ReconcileAllAsync(cancel).ConfigureAwait(false);
+                return;
+            }
+            catch (IOException e) when (!cancel.IsCancellationRequested && DateTime.UtcNow < deadline)
+            {
+                BackendLog.XenstoreWentAgain(_log, _driver.DeviceType, e.Message);
+                if (_xs is { } lost)
+                {
+                    await lost.DisposeAsync().ConfigureAwait(false);
+                }
+
+                foreach (var d in _devices.Values)
+                {
+                    d.WatchesLost(); // watches set on the connection that went are set again on the next
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(10), cancel).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ConnectXenstoreAsync(TimeSpan patience, CancellationToken cancel)
+    {
+        var xs = await XenstoreClient.ConnectWithRetryAsync(_xenstoreSocket, patience > TimeSpan.Zero ? patience : TimeSpan.Zero, cancel).ConfigureAwait(false);
         _xs = xs;
         await xs.WatchAsync(Root, RootToken, cancel).ConfigureAwait(false);
         _ = Task.Run(async () =>
         {
             await foreach (var e in xs.WatchEvents.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                _events.Writer.TryWrite(new ControlEvent(e.Path, e.Token, null, false));
+                _events.Writer.TryWrite(new ControlEvent(e.Path, e.Token, null, null));
             }
 
-            _events.Writer.TryWrite(new ControlEvent(null, null, null, true)); // xenstored went: reconnect
+            _events.Writer.TryWrite(new ControlEvent(null, null, null, xs)); // xenstored went: reconnect
         }, CancellationToken.None);
     }
 
@@ -125,7 +158,7 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
             {
                 await HandleAsync(e, cancel).ConfigureAwait(false);
             }
-            catch (IOException failed) when (!cancel.IsCancellationRequested)
+            catch (IOException failed) when (!cancel.IsCancellationRequested && e.Lost is null)
             {
                 // xenstored died under a request (its reader may not have seen the close yet): the pump's "lost"
                 // event follows and reconnects. A request that timed out on a live xenstored costs this event's
@@ -141,8 +174,13 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
 
     private async Task HandleAsync(ControlEvent e, CancellationToken cancel)
     {
-        if (e.XenstoreLost)
+        if (e.Lost is { } lost)
         {
+            if (lost != _xs)
+            {
+                return; // a connection already replaced (it closed while we reconnected)
+            }
+
             BackendLog.XenstoreLost(_log, _driver.DeviceType);
             await _xs.DisposeAsync().ConfigureAwait(false);
             foreach (var d in _devices.Values)
@@ -150,8 +188,7 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
                 d.WatchesLost();
             }
 
-            await ConnectXenstoreAsync(cancel).ConfigureAwait(false);
-            await ReconcileAllAsync(cancel).ConfigureAwait(false);
+            await ConnectAndReconcileAsync(cancel).ConfigureAwait(false); // beyond the patience: the control task fails
             BackendLog.XenstoreBack(_log, _driver.DeviceType, _devices.Count);
             return;
         }
@@ -250,5 +287,6 @@ public sealed class XenbusBackend<TDevice, TConnection> : IAsyncDisposable
         }
     }
 
-    private readonly record struct ControlEvent(string? Path, string? Token, (int Frontend, int Device)? Faulted, bool XenstoreLost);
+    /// <summary>A watch event, a ring fault, or (<see cref="Lost"/>) the close of that xenstored connection.</summary>
+    private readonly record struct ControlEvent(string? Path, string? Token, (int Frontend, int Device)? Faulted, XenstoreClient? Lost);
 }

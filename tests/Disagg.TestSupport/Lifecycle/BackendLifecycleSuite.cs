@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Disagg.Abi.Io;
 using Xunit;
 using Disagg.Xenbus;
@@ -82,6 +83,55 @@ public abstract class BackendLifecycleSuite : IAsyncLifetime
         Assert.Equal(XenbusState.Connected, await BackendStateAsync(device.BackendPath));
         Assert.Equal(pid, Rig.Backend.Pid);
         Assert.False(Rig.Backend.HasExited, Rig.Backend.StdErr);
+    }
+
+    [Fact]
+    public async Task A_backend_started_while_xenstored_restarts_connects_again_and_serves_instead_of_exiting()
+    {
+        var device = await Rig.AttachAsync(0);
+        await device.AssertDataFlowsAsync();
+        Rig.Backend.Kill();
+        Rig.Xenstored.Kill();
+
+        // What a starting backend meets in a chaos run: a xenstored that accepts its connection and dies at once.
+        var turnedAway = 0;
+        using (var dying = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            File.Delete(Rig.XenstoreSocket);
+            dying.Bind(new UnixDomainSocketEndPoint(Rig.XenstoreSocket));
+            dying.Listen();
+            var accepting = Task.Run(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        dying.Accept().Dispose();
+                        Interlocked.Increment(ref turnedAway);
+                    }
+                }
+                catch (SocketException)
+                {
+                    // the listener was closed: the real xenstored takes over
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            });
+            var starting = Rig.Backend.StartAsync();
+            Assert.True(await Eventually.HoldsAsync(() => Task.FromResult(Volatile.Read(ref turnedAway) >= 2 || starting.IsCompleted), Patience.TotalSeconds), Rig.Backend.StdErr);
+            Assert.False(starting.IsCompleted, $"the backend did not wait for xenstored: {Rig.Backend.StdErr}"); // before: exit 69
+            dying.Close();
+            await accepting;
+            File.Delete(Rig.XenstoreSocket);
+            await Rig.Xenstored.StartAsync();
+            await starting;
+        }
+
+        // The backend serves (it printed ready) and stays up. Its frontend is not followed further: the native blkfront's
+        // own xenstore connection died with xenstored, and what frontends do after a backend restart is the test above.
+        Assert.False(Rig.Backend.HasExited, Rig.Backend.StdErr);
+        Assert.Contains("xenstored went again", Rig.Backend.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -43,7 +43,16 @@ public sealed record ServiceRecovery(string Name, int Faults, int Recovered, lon
 /// <summary>Seqs that went unanswered between two replies.</summary>
 public sealed record LossWindow(string Guest, long StartMs, long EndMs, long Lost);
 
-public sealed record PingSummary(string Guest, long Received, long Lost, long MaxWindowMs, long SilentMs, IReadOnlyList<LossWindow> Windows);
+/// <summary>
+/// One guest's pings: replies, losses and their windows, the median round trip, the longest, and every reply slower
+/// than <see cref="Workload.PingWatch.SlowMs"/> (a frame held while a backend restarted comes back late, not lost:
+/// its round trip is the outage that guest saw, to the millisecond).
+/// </summary>
+public sealed record PingSummary(string Guest, long Received, long Lost, long MaxWindowMs, long SilentMs, IReadOnlyList<LossWindow> Windows,
+    long MedianRttMs = 0, long MaxRttMs = 0, IReadOnlyList<SlowReply>? Slow = null);
+
+/// <summary>A reply whose round trip was at least <see cref="Workload.PingWatch.SlowMs"/>, seen at <paramref name="SeenMs"/>.</summary>
+public sealed record SlowReply(long SeenMs, long Seq, long RttMs);
 
 public sealed record StorageSummary(string Guest, long Passes, long Mismatches, long Errors, long Reconnects, long Reissued, IReadOnlyList<string> Evidence);
 

@@ -36,7 +36,7 @@ public static class ReportHtml
         Table(h, ["Service", "Faults", "Recovered", "Median ms", "p99 ms", "Max ms", "Down ms"], r.Services.Select(s => new[] { s.Name, N(s.Faults), N(s.Recovered), N(s.MedianRecoveryMs), N(s.P99RecoveryMs), N(s.MaxRecoveryMs), N(s.DowntimeMs) }));
 
         h.Append("<h2>Workloads</h2>");
-        Table(h, ["Guest", "Replies", "Lost", "Loss windows", "Longest window ms"], r.Network.Select(p => new[] { p.Guest, N(p.Received), N(p.Lost), N(p.Windows.Count), N(p.MaxWindowMs) }));
+        Table(h, ["Guest", "Replies", "Lost", "Loss windows", "Longest window ms", "Median round trip ms", "Longest round trip ms"], r.Network.Select(p => new[] { p.Guest, N(p.Received), N(p.Lost), N(p.Windows.Count), N(p.MaxWindowMs), N(p.MedianRttMs), N(p.MaxRttMs) }));
         Table(h, ["Guest", "Passes", "Mismatches", "Errors", "Reconnects", "Re-issued"], r.Storage.Select(s => new[] { s.Guest, N(s.Passes), N(s.Mismatches), N(s.Errors), N(s.Reconnects), N(s.Reissued) }));
         Table(h, ["Canary root", "Acknowledged", "Unanswered writes", "Read-backs"], [[r.Xenstore.Root, N(r.Xenstore.Acknowledged), N(r.Xenstore.Unacknowledged), N(r.Xenstore.Checks)]]);
         Table(h, ["Guest", "Role", "State", "Last heartbeat ms", "Evidence"], r.Guests.Select(g => new[] { g.Name, g.Role, g.State ?? "gone", N(g.LastHeartbeatMs), g.Evidence ?? "" }));

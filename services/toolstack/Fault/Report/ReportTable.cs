@@ -25,7 +25,7 @@ internal static class ReportTable
         var work = NewTable("Workload", "Guest", "Figures");
         foreach (var p in r.Network)
         {
-            work.AddRow("ping", Markup.Escape(p.Guest), $"{p.Received} replies, {p.Lost} lost in {p.Windows.Count} windows, longest {p.MaxWindowMs} ms");
+            work.AddRow("ping", Markup.Escape(p.Guest), $"{p.Received} replies, {p.Lost} lost in {p.Windows.Count} windows, longest {p.MaxWindowMs} ms; round trip median {p.MedianRttMs} ms, max {p.MaxRttMs} ms");
         }
 
         foreach (var s in r.Storage)

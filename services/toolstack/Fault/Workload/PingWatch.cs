@@ -12,7 +12,15 @@ namespace Disagg.Toolstack.Fault.Workload;
 /// </summary>
 public sealed partial class PingWatch(string guest, int intervalMs)
 {
+    /// <summary>A reply this slow or slower is kept with its seq and round trip (a held frame: the outage it saw).</summary>
+    public const int SlowMs = 20;
+
+    /// <summary>At most this many slow replies are kept (a 10-minute run on a loaded host stays a small report).</summary>
+    private const int SlowKept = 4096;
+
     private readonly List<LossWindow> _windows = [];
+    private readonly List<SlowReply> _slow = [];
+    private readonly long[] _rttHistogram = new long[1001]; // ms, the last bucket for 1 s and more
     private int _lastSeq = -1;
     private long _lastReplyMs = -1;
 
@@ -49,6 +57,17 @@ public sealed partial class PingWatch(string guest, int intervalMs)
             }
 
             Received++;
+            if (double.TryParse(m.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var rtt))
+            {
+                var ms = (long)rtt;
+                _rttHistogram[Math.Min(ms, _rttHistogram.Length - 1)]++;
+                MaxRttMs = Math.Max(MaxRttMs, ms);
+                if (ms >= SlowMs && _slow.Count < SlowKept)
+                {
+                    _slow.Add(new SlowReply(nowMs, seq, ms));
+                }
+            }
+
             if (_lastSeq >= 0 && seq > _lastSeq + 1)
             {
                 var lost = seq - _lastSeq - 1;
@@ -68,8 +87,27 @@ public sealed partial class PingWatch(string guest, int intervalMs)
     /// <summary>How long the link has been silent (0 before the first reply: not up yet, judged by the start-up bound).</summary>
     public long SilentMs(long nowMs) => _lastReplyMs < 0 ? 0 : nowMs - _lastReplyMs;
 
-    public PingSummary Summary(long nowMs) => new(Guest, Received, Lost, MaxWindowMs, SilentMs(nowMs), [.. _windows]);
+    /// <summary>The longest round trip of a reply, in ms.</summary>
+    public long MaxRttMs { get; private set; }
 
-    [GeneratedRegex(@"bytes from [0-9.]+: icmp_seq=(\d+) ")]
+    public PingSummary Summary(long nowMs) => new(Guest, Received, Lost, MaxWindowMs, SilentMs(nowMs), [.. _windows], MedianRttMs(), MaxRttMs, [.. _slow]);
+
+    private long MedianRttMs()
+    {
+        var timed = _rttHistogram.Sum();
+        for (long i = 0, seen = 0; i < _rttHistogram.Length; i++)
+        {
+            seen += _rttHistogram[i];
+            if (seen * 2 >= timed && timed > 0)
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    // pvos ping: "64 bytes from 10.0.0.2: icmp_seq=12 time=0.734 ms"
+    [GeneratedRegex(@"bytes from [0-9.]+: icmp_seq=(\d+) (?:time=([0-9.]+) ms)?")]
     private static partial Regex Reply();
 }
