@@ -147,7 +147,8 @@ public sealed unsafe partial class Hart
     public Interrupts PendingInterrupts => (Interrupts)PendingBits();
 
     /// <summary>Engine counters for profiling; read on the hart's thread.</summary>
-    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps, _statBlocksTranslated, _statTranslatedBytes, FirstTranslationMilliseconds);
+    public HartStatistics Statistics => new(_statTlbFills, _statPageWalks, _code.PagesDecoded, _statDecodes, _statTlbFlushes, _statTraps, _statBlocksTranslated, _statTranslatedBytes, FirstTranslationMilliseconds,
+        _statExitsToInterpreter, _statExitsAtLimit, _statExitsUnchained, _statInterpretedBlockStarts);
 
     public ulong GetX(int index) => (uint)index < 32 ? _x[index] : throw new ArgumentOutOfRangeException(nameof(index));
 

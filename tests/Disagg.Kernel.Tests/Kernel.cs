@@ -10,6 +10,16 @@ internal static class Kernel
     public static ProcessResult RunElf(params string[] args) =>
         HostProcess.Run(RepoPaths.Program("disagg-kernel"), ["run-elf", .. args], Timeout);
 
+    /// <summary>
+    /// run-elf once per engine: the interpreter, and the translator with every block translated at its first
+    /// execution (so the QEMU differential tests check both engines against one QEMU run).
+    /// </summary>
+    public static IEnumerable<(string Engine, ProcessResult Result)> RunElfOnEachEngine(string elf)
+    {
+        yield return ("interp", RunElf(elf, "--engine", "interp"));
+        yield return ("translate", RunElf(elf, "--engine", "translate", "--translate-after", "0"));
+    }
+
     public static string WriteTemp(byte[] contents, string name)
     {
         var dir = Path.Combine(Path.GetTempPath(), "disagg-kernel-tests-" + Environment.ProcessId);

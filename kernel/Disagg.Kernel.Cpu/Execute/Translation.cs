@@ -27,6 +27,10 @@ public sealed unsafe partial class Hart
     private nint _hotThreshold = DefaultTranslateAfter;
     private long _statBlocksTranslated;
     private long _statTranslatedBytes;
+    private long _statExitsToInterpreter;
+    private long _statExitsAtLimit;
+    private long _statExitsUnchained;
+    private long _statInterpretedBlockStarts;
     private long _firstTranslationTimestamp;
 
     private double FirstTranslationMilliseconds => _firstTranslationTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(_createdTimestamp, _firstTranslationTimestamp).TotalMilliseconds;
@@ -81,11 +85,13 @@ public sealed unsafe partial class Hart
             if (v < _hotThreshold)
             {
                 *entry = v + 1;
+                _statInterpretedBlockStarts++;
                 return -1;
             }
 
             if (v != _hotThreshold)
             {
+                _statInterpretedBlockStarts++;
                 return -1;
             }
 
@@ -94,6 +100,7 @@ public sealed unsafe partial class Hart
             DecodeCache.MarkTranslated(opBase);
             if (v == DecodeCache.Refused)
             {
+                _statInterpretedBlockStarts++;
                 return -1;
             }
         }
@@ -106,6 +113,19 @@ public sealed unsafe partial class Hart
         if (hostFlags != 0)
         {
             _fflags |= FloatFlagsOf(hostFlags);
+        }
+
+        if ((_x[NextPcSlot] & BlockTranslator.InterpretNext) != 0)
+        {
+            _statExitsToInterpreter++;
+        }
+        else if (left <= 0)
+        {
+            _statExitsAtLimit++;
+        }
+        else
+        {
+            _statExitsUnchained++;
         }
 
         return limit - left;

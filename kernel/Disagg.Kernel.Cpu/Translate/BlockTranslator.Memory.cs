@@ -37,15 +37,12 @@ internal sealed unsafe partial class BlockTranslator
     private void Lookup(DecodedOp* op, uint offset, int retired, int bytes, int tagOffset)
     {
         var e = _emitter;
-        Read(X64Register.Rax, op->Rs1);
+
+        // RV32 computes the address in 32 bits: the 32-bit move and add zero-extend, which is the address mask.
+        Read(X64Register.Rax, op->Rs1, wide: _rv64);
         if (op->Imm != 0)
         {
-            e.AluImmediate(X64AluOp.Add, X64Register.Rax, (int)op->Imm);
-        }
-
-        if (!_rv64)
-        {
-            e.Move(X64Register.Rax, X64Register.Rax, wide: false);
+            e.AluImmediate(X64AluOp.Add, X64Register.Rax, (int)op->Imm, wide: _rv64);
         }
 
         EntryOf(X64Register.Rax);

@@ -180,6 +180,8 @@ internal static class ElfRunner
         {
             stderr.WriteLine(FormattableString.Invariant($"stats: blocks-translated {s.BlocksTranslated} translated-bytes {s.TranslatedBytes}"));
             stderr.WriteLine(FormattableString.Invariant($"stats: first-translation {s.FirstTranslationMilliseconds:F2} ms"));
+            stderr.WriteLine(FormattableString.Invariant(
+                $"stats: exits-to-interpreter {s.ExitsToInterpreter} exits-at-limit {s.ExitsAtLimit} exits-unchained {s.ExitsUnchained} interpreted-block-starts {s.InterpretedBlockStarts}"));
         }
     }
 
