@@ -58,5 +58,26 @@ public sealed class AotChoiceTests : IDisposable
         Assert.Contains("is older than the build in out/bin", stale.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("disagg-sandbox")]
+    [InlineData("sandbox/netback.syscalls")]
+    public void ALauncherOrAllowListBuiltAfterThePublishMakesItStale(string file)
+    {
+        Publish();
+        File.SetLastWriteTimeUtc(Dll, DateTime.UtcNow.AddMinutes(-10));
+        File.SetLastWriteTimeUtc(Stamp, DateTime.UtcNow.AddMinutes(-5));
+        var path = Path.Combine(_root, "out", "bin", file);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, "");
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-7));
+        Assert.Equal("out/aot", Choose().StdOut.Trim()); // built before the publish: it is in out/aot
+
+        // Only the sandbox changed since (no assembly did): out/aot would run the old launcher or allow-list.
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        var stale = Choose();
+        Assert.Equal("out/bin", stale.StdOut.Trim());
+        Assert.Contains(file, stale.StdErr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

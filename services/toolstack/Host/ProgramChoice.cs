@@ -31,8 +31,12 @@ internal static class ProgramChoice
             return self;
         }
 
+        // Our assemblies, the sandbox launcher and its allow-lists: a change to any of them makes out/aot stale.
+        var sandbox = Path.Combine(bin, "sandbox");
         var built = Directory.EnumerateFiles(bin, "*.dll")
             .Where(f => Path.GetFileName(f).StartsWith("disagg", StringComparison.OrdinalIgnoreCase))
+            .Concat(File.Exists(Path.Combine(bin, "disagg-sandbox")) ? [Path.Combine(bin, "disagg-sandbox")] : [])
+            .Concat(Directory.Exists(sandbox) ? Directory.EnumerateFiles(sandbox, "*.syscalls") : [])
             .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
         if (File.GetLastWriteTimeUtc(stamp) >= built)
         {
