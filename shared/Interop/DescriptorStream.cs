@@ -87,6 +87,13 @@ public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : St
         }
     }
 
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for something to read (or the peer's end); false if nothing came.</summary>
+    public bool WaitReadable(int timeoutMs)
+    {
+        var pfd = new Libc.PollFd { Fd = fd.Value, Events = Libc.PollIn };
+        return Libc.Poll(&pfd, 1, Math.Max(0, timeoutMs)) != 0; // an error: let the next read say what it is
+    }
+
     public override void Flush()
     {
     }

@@ -41,6 +41,9 @@ public static class MigrationHandOff
     /// </summary>
     public const long CatchUpSlack = 256 << 10;
 
+    /// <summary>How long the source waits for the target's CaughtUp before it stops the guest anyway.</summary>
+    public static readonly TimeSpan CatchUpPatience = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// The target's reports while it reads the stream: each time its read finds nothing waiting, everything it read
     /// so far is applied; it says how many bytes that is (after every <see cref="CatchUpSlack"/> more), for
@@ -65,11 +68,21 @@ public static class MigrationHandOff
     /// <see cref="CatchUpSlack"/> of the <paramref name="sent"/> bytes, so the stop round is not queued behind pre-copy rounds the target is still applying (what made the
     /// downtime hundreds of ms on a loaded host). Read unbuffered: frames left in a buffer would be lost.
     /// </summary>
+    /// <remarks>
+    /// The wait only shortens the downtime, so it is bounded by <see cref="CatchUpPatience"/>: a target that has not
+    /// said so by then gets the stop round anyway (its late CaughtUp frames are skipped where Built is read).
+    /// </remarks>
     public static TimeSpan AwaitCaughtUp(Stream raw, long sent)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
+            var left = CatchUpPatience - Stopwatch.GetElapsedTime(started);
+            if (raw is Disagg.Interop.DescriptorStream socket && (left <= TimeSpan.Zero || !socket.WaitReadable((int)left.TotalMilliseconds)))
+            {
+                return Stopwatch.GetElapsedTime(started);
+            }
+
             var (kind, value, reason) = ReadFrame(raw, committed: false, "its word that it applied the pre-copy rounds");
             switch (kind)
             {
