@@ -23,7 +23,7 @@ down() {
 trap down INT TERM EXIT
 
 echo "== disagg host up (state dir $DISAGG_STATE_DIR)"
-"$disagg" host up --memory 256M --http 127.0.0.1:0
+"$disagg" host up --memory 512M --http 127.0.0.1:0
 "$disagg" service list
 [ -s "$DISAGG_STATE_DIR/http.addr" ] && echo "dashboard: http://$(cat "$DISAGG_STATE_DIR/http.addr")/  (Prometheus: /metrics)"
 echo
@@ -66,7 +66,7 @@ fi
 if [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && command -v xenstore-ls >/dev/null; then
   echo
   echo "== xenstore-ls /local/domain (XENSTORED_PATH=$DISAGG_STATE_DIR/xenstored.sock)"
-  XENSTORED_PATH="$DISAGG_STATE_DIR/xenstored.sock" xenstore-ls /local/domain | head -40
+  XENSTORED_PATH="$DISAGG_STATE_DIR/xenstored.sock" xenstore-ls /local/domain | head -40 || true # more lines than head takes: xenstore-ls ends on SIGPIPE
 fi
 
 if printf '%s\n' "${created[@]}" | grep -qx linux-hvm; then
