@@ -96,9 +96,10 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
         }
 
         services.Act(name, ServiceAction.Stop);
-        for (var waited = 0; !Stopped(pid); waited++)
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!Stopped(pid))
         {
-            if (waited > 5000)
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(5))
             {
                 Thaw(guest);
                 throw new DomainOperationException(guest.Name, $"its device model {name} (pid {pid}) did not stop within 5 s");
