@@ -3226,7 +3226,7 @@ internal static class ControlWire
 
     private static void WriteMigrationSend(ref MessagePackWriter w, MigrationSend m)
     {
-        w.WriteMapHeader(8);
+        w.WriteMapHeader(9);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Stage"u8);
@@ -3241,6 +3241,8 @@ internal static class ControlWire
         w.Write(m.Sent);
         w.WriteString("DeviceModelState"u8);
         WriteBin(ref w, m.DeviceModelState);
+        w.WriteString("Pause"u8);
+        w.Write(m.Pause);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3254,6 +3256,7 @@ internal static class ControlWire
         bool fVerify = false;
         long fSent = 0;
         byte[]? fDeviceModelState = null;
+        bool fPause = false;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3289,6 +3292,10 @@ internal static class ControlWire
                     fDeviceModelState = ReadNullableBin(ref r);
                     seen |= 64UL;
                     break;
+                case "Pause":
+                    fPause = r.ReadBoolean();
+                    seen |= 128UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3300,15 +3307,15 @@ internal static class ControlWire
 
         if ((seen & 15UL) != 15UL)
         {
-            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify", "Sent", "DeviceModelState"]);
+            throw Missing(seen, 15UL, "MigrationSend", ["DomainId", "Stage", "FirstRecord", "Config", "Verify", "Sent", "DeviceModelState", "Pause"]);
         }
 
-        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify, fSent, fDeviceModelState) { Id = id };
+        return new MigrationSend(fDomainId, fStage, fFirstRecord, fConfig!, fVerify, fSent, fDeviceModelState, fPause) { Id = id };
     }
 
     private static void WriteMigrationRoundSent(ref MessagePackWriter w, MigrationRoundSent m)
     {
-        w.WriteMapHeader(10);
+        w.WriteMapHeader(11);
         w.WriteString("Records"u8);
         w.Write(m.Records);
         w.WriteString("Pages"u8);
@@ -3327,6 +3334,8 @@ internal static class ControlWire
         w.Write(m.ResumedNs);
         w.WriteString("Unconfirmed"u8);
         w.Write(m.Unconfirmed);
+        w.WriteString("Timeline"u8);
+        WriteBin(ref w, m.Timeline);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -3342,6 +3351,7 @@ internal static class ControlWire
         long fBuiltNs = 0;
         long fResumedNs = 0;
         string? fUnconfirmed = null;
+        byte[]? fTimeline = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -3385,6 +3395,10 @@ internal static class ControlWire
                     fUnconfirmed = ReadString(ref r, "Unconfirmed");
                     seen |= 256UL;
                     break;
+                case "Timeline":
+                    fTimeline = ReadNullableBin(ref r);
+                    seen |= 512UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -3396,10 +3410,10 @@ internal static class ControlWire
 
         if ((seen & 31UL) != 31UL)
         {
-            throw Missing(seen, 31UL, "MigrationRoundSent", ["Records", "Pages", "Bytes", "DirtyPages", "ElapsedNs", "TargetDomainId", "BuiltNs", "ResumedNs", "Unconfirmed"]);
+            throw Missing(seen, 31UL, "MigrationRoundSent", ["Records", "Pages", "Bytes", "DirtyPages", "ElapsedNs", "TargetDomainId", "BuiltNs", "ResumedNs", "Unconfirmed", "Timeline"]);
         }
 
-        return new MigrationRoundSent(fRecords, fPages, fBytes, fDirtyPages, fElapsedNs, fTargetDomainId, fBuiltNs, fResumedNs, fUnconfirmed!) { Id = id };
+        return new MigrationRoundSent(fRecords, fPages, fBytes, fDirtyPages, fElapsedNs, fTargetDomainId, fBuiltNs, fResumedNs, fUnconfirmed!, fTimeline) { Id = id };
     }
 
     private static void WriteMigrationReceive(ref MessagePackWriter w, MigrationReceive m)

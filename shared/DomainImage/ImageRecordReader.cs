@@ -23,6 +23,14 @@ public sealed class ImageRecordReader(Stream stream)
     public int Index { get; private set; }
 
     /// <summary>
+    /// The pages of the last <see cref="MemoryRecord"/> read, as its check expanded them; valid until the next read.
+    /// A migration's target copies them from here: expanding the run a second time cost the stop round as much again.
+    /// </summary>
+    public ReadOnlySpan<byte> LastPages => _scratch.AsSpan(0, _lastPagesBytes);
+
+    private int _lastPagesBytes;
+
+    /// <summary>
     /// The next record: an <see cref="ImageHeader"/>, <see cref="DomainRecord"/>, <see cref="VcpuRecord"/>,
     /// <see cref="MemoryRecord"/> (already checked to decompress), <see cref="ZeroPagesRecord"/>,
     /// <see cref="EventChannelsRecord"/>, <see cref="GrantTableRecord"/>, <see cref="HvmPlatformRecord"/>,
@@ -97,9 +105,17 @@ public sealed class ImageRecordReader(Stream stream)
         return record;
     }
 
-    private MemoryRecord CheckMemory(MemoryRecord run) => PageCompression.TryDecompress(run.Compressed, _scratch.AsSpan(0, run.PageCount * PageSize))
-        ? run
-        : throw new MessagePackSerializationException($"{run.PageCount} pages at frame 0x{run.FirstFrame:x} do not decompress to {run.PageCount * PageSize} bytes");
+    private MemoryRecord CheckMemory(MemoryRecord run)
+    {
+        _lastPagesBytes = 0;
+        if (!PageCompression.TryDecompress(run.Compressed, _scratch.AsSpan(0, run.PageCount * PageSize)))
+        {
+            throw new MessagePackSerializationException($"{run.PageCount} pages at frame 0x{run.FirstFrame:x} do not decompress to {run.PageCount * PageSize} bytes");
+        }
+
+        _lastPagesBytes = run.PageCount * PageSize;
+        return run;
+    }
 
     private static EndRecord CheckEnd(EndRecord end, int index) => end.RecordCount == index
         ? end

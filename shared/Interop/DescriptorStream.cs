@@ -29,6 +29,9 @@ public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : St
     /// </summary>
     public Action? WouldBlock { get; set; }
 
+    /// <summary>When a read last woke from waiting for data (Stopwatch ticks; 0 if it never waited): a migration's target stamps the stop round's arrival with it.</summary>
+    public long WokeAt { get; private set; }
+
     public override long Position
     {
         get => throw new NotSupportedException();
@@ -62,6 +65,10 @@ public sealed unsafe class DescriptorStream(FileDescriptor fd, int stallMs) : St
                 }
 
                 Wait(errno, Libc.PollIn, "read");
+                if (errno == Libc.Eagain)
+                {
+                    WokeAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
             }
         }
     }

@@ -43,6 +43,23 @@ public sealed class MigrationHandOffTests
         Assert.Equal("REFS"u8.ToArray(), frame[..4]);
         MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Abort, 0, 0);
         Assert.Equal("ABRT"u8.ToArray(), frame[..4]);
+        MigrationHandOff.Encode(frame, MigrationHandOff.Kind.Timeline, 64, 0);
+        Assert.Equal("TLNE"u8.ToArray(), frame[..4]);
+
+        // The target's stamps after it: one i64 LE per step from StopRoundArrived on, in MigrationStep order.
+        Assert.Equal(7, (int)MigrationStep.StopRoundArrived);
+        Assert.Equal(14, (int)MigrationStep.Resumed);
+        var target = new MigrationTimeline();
+        target.Mark(MigrationStep.StopRoundArrived, 0x0102);
+        target.Mark(MigrationStep.Resumed, 0x0304);
+        var stamps = target.EncodeTarget();
+        Assert.Equal(8 * 8, stamps.Length);
+        Assert.Equal(new byte[] { 2, 1, 0, 0, 0, 0, 0, 0 }, stamps[..8]);
+        Assert.Equal(new byte[] { 4, 3, 0, 0, 0, 0, 0, 0 }, stamps[56..64]);
+        var source = new MigrationTimeline();
+        source.DecodeTarget(stamps);
+        Assert.Equal(0x0304L, source[MigrationStep.Resumed]);
+        Assert.Equal(0L, source[MigrationStep.Paused]);
     }
 
     [Fact]
@@ -52,28 +69,40 @@ public sealed class MigrationHandOffTests
         using var target = new HypervisorFixture();
         var d = source.Boot(Counter(), memoryKiB: MemoryKiB);
         var (ours, raw, theirs) = Pair();
+        var stamps = new MigrationTimeline();
         var receiving = Task.Run(() =>
         {
-            theirs.WouldBlock = MigrationHandOff.CaughtUpReporter(theirs, () => theirs.BytesRead);
-            var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0);
+            var applied = new System.Runtime.CompilerServices.StrongBox<long>();
+            theirs.WouldBlock = MigrationHandOff.CaughtUpReporter(theirs, () => applied.Value);
+            var (built, _) = MigrationReceiver.Receive(target.Hypervisor, theirs, null, 0, 0, timeline: stamps, lastWake: () => theirs.WokeAt, applied: applied);
             theirs.WouldBlock = null;
             Assert.Equal(DomainState.Paused, built.State);
-            MigrationHandOff.AwaitCommit(built, theirs, verify: true, staysPaused: false);
+            MigrationHandOff.AwaitCommit(built, theirs, verify: true, staysPaused: false, stamps);
             return built;
         });
 
         // Pre-copy, then the wait until the target applied all of it (its CaughtUp frames), then the stop round.
         var start = MigrationSender.Start(source.Hypervisor, d, ours, []);
         ours.Flush();
-        Assert.True(MigrationHandOff.AwaitCaughtUp(raw, start.Bytes) >= TimeSpan.Zero);
+        Assert.True(MigrationHandOff.AwaitCaughtUp(raw, start.Pages) >= TimeSpan.Zero);
         d.Pause();
         MigrationSender.Finish(source.Hypervisor, d, ours, start.Records);
-        var times = MigrationHandOff.Commit(d, ours, raw, verify: true);
+        var timeline = new MigrationTimeline();
+        var times = MigrationHandOff.Commit(d, ours, raw, verify: true, timeline);
         var arrived = await receiving;
 
         Assert.Equal(arrived.Id, times.TargetDomainId);
         Assert.NotEqual(DomainState.Paused, arrived.State);
         Assert.True(times.ToBuilt > TimeSpan.Zero && times.ToResumed > TimeSpan.Zero);
+
+        // The target's stamps came with its Resumed: every step it took, as it took them.
+        for (var step = MigrationStep.PagesApplied; step <= MigrationStep.Resumed; step++)
+        {
+            Assert.Equal(stamps[step], timeline[step]);
+            Assert.NotEqual(0L, timeline[step]);
+        }
+
+        Assert.True(timeline[MigrationStep.StopRoundSent] != 0 && timeline[MigrationStep.BuiltRead] >= timeline[MigrationStep.VcpusLoaded] && timeline[MigrationStep.ResumedRead] >= timeline[MigrationStep.Resumed]);
     }
 
     [Fact]

@@ -39,12 +39,22 @@ public sealed partial class MigrationHosts : IDisposable
         return found!;
     }
 
-    /// <summary>A pvos mem-touch guest (dirtying <paramref name="rate"/> pages/s over 8 MiB) created on <paramref name="host"/>.</summary>
-    public static void CreateMemTouch(TestHost host, string name, string width, int rate = 4096)
+    /// <summary>
+    /// A pvos mem-touch guest (dirtying <paramref name="rate"/> pages/s over 8 MiB) created on <paramref name="host"/>.
+    /// <paramref name="configGone"/>: its config file is in a directory removed after the create, so no other host
+    /// can read it (a config that exists only on the source host).
+    /// </summary>
+    public static void CreateMemTouch(TestHost host, string name, string width, int rate = 4096, bool configGone = false)
     {
-        var cfg = Path.Combine(host.GuestDir, name + ".cfg");
+        var dir = configGone ? Directory.CreateTempSubdirectory("dtk-cfg-").FullName : host.GuestDir;
+        var cfg = Path.Combine(dir, name + ".cfg");
         File.WriteAllText(cfg, $"name = \"{name}\"\nkernel = \"{Path.Combine(RepoPaths.Guests, width, "pvos.elf")}\"\nmemory = 32\ncmdline = \"app=mem-touch mb=8 rate={rate}\"\non_poweroff = \"destroy\"\n");
         host.MustRun("create", cfg);
+        if (configGone)
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
         Assert.True(Eventually.Holds(() => LastSecond(host, name) >= 1, 60), host.ConsoleLog(name));
     }
 
@@ -88,7 +98,8 @@ public sealed class MigrationTests(MigrationHosts hosts) : IClassFixture<Migrati
     [Fact]
     public void ALiveMigrationUnderADirtyingLoadConvergesAndTheGuestRunsOnAtTheTarget()
     {
-        MigrationHosts.CreateMemTouch(hosts.A, "touch64", "rv64");
+        // Its config file is gone before the migration: the target takes the config the offer carries.
+        MigrationHosts.CreateMemTouch(hosts.A, "touch64", "rv64", configGone: true);
         var before = MigrationHosts.LastSecond(hosts.A, "touch64");
 
         // --verify: the target's kernel digests the guest's memory and the source compares it with its own
@@ -100,6 +111,25 @@ public sealed class MigrationTests(MigrationHosts hosts) : IClassFixture<Migrati
         Assert.True(reply.GetProperty("pages").GetInt64() >= 2048, r.StdOut); // at least the 8 MiB it touches
         Assert.True(reply.GetProperty("downtime_us").GetInt64() > 0, r.StdOut);
 
+        // The stop-and-copy step by step, both kernels' stamps on this machine's one clock: the downtime ends at the
+        // target's unpause, and every step from the source's pause to its read of Resumed is there.
+        Assert.True(reply.GetProperty("target_clock").GetBoolean(), r.StdOut);
+        var steps = reply.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("step").GetString()!, s => s.GetProperty("at_us").GetInt64());
+        Assert.Equal(["paused", "off_cpu", "last_dirty_read", "stop_round_sent", "built_read", "commit_sent", "resumed_read", "stop_round_arrived", "pages_applied", "state_read", "domain_built", "vcpus_loaded", "built_sent", "commit_read", "resumed"], steps.Keys);
+        Assert.Equal(0, steps["paused"]);
+        Assert.Equal(reply.GetProperty("downtime_us").GetInt64(), steps["resumed"]);
+        // In the order causality dictates: each host's steps in its own order, each read after the other's write.
+        string[][] chains =
+        [
+            ["paused", "off_cpu", "last_dirty_read", "stop_round_sent", "built_read", "commit_sent", "resumed_read"],
+            ["paused", "pages_applied", "state_read", "domain_built", "vcpus_loaded", "built_sent", "commit_read", "resumed"],
+            ["vcpus_loaded", "built_read", "commit_read", "resumed", "resumed_read"],
+        ];
+        foreach (var chain in chains)
+        {
+            Assert.True(chain.Zip(chain.Skip(1)).All(p => steps[p.First] <= steps[p.Second]), $"{string.Join(" <= ", chain)}: {r.StdOut}");
+        }
+
         Assert.Null(hosts.A.Domain("touch64"));
         Assert.NotNull(hosts.B.Domain("touch64"));
         Assert.True(Eventually.Holds(() => MigrationHosts.LastSecond(hosts.B, "touch64") > before + 1, 60), hosts.B.ConsoleLog("touch64"));
@@ -109,7 +139,8 @@ public sealed class MigrationTests(MigrationHosts hosts) : IClassFixture<Migrati
     [Fact]
     public void AnRv32GuestMovesToAnRv32HostAndBackToAnRv64Host()
     {
-        MigrationHosts.CreateMemTouch(hosts.A, "touch32", "rv32");
+        // No host can read its config file: each hop carries the config the guest arrived with.
+        MigrationHosts.CreateMemTouch(hosts.A, "touch32", "rv32", configGone: true);
         var there = Migrate(hosts.A, "touch32", hosts.C, "--verify");
         Assert.True(there.ExitCode == 0, there.ToString());
         Assert.Contains("migrated touch32", there.StdOut, StringComparison.Ordinal);

@@ -31,41 +31,48 @@ public static class MigrationHandOff
 
         /// <summary>The target's kernel has read and applied this many bytes of the stream and waits for more.</summary>
         CaughtUp = 0x5448_4743, // "CGHT"
+
+        /// <summary>Right after Resumed, in the same write: the target's stamps (word: their byte count; MigrationTimeline).</summary>
+        Timeline = 0x454E_4C54, // "TLNE"
     }
 
     /// <summary>
-    /// How far behind the target may be when the source stops the guest: a quarter MiB takes it a millisecond or two
-    /// to apply. It also bounds the reports to one per quarter MiB of stream, so the ones the source does not read
-    /// (it reads them only at the catch-up) stay far below what the sockets' buffers hold: a target blocked writing
-    /// a report while the source is blocked writing the stream would stall both.
+    /// How far behind the target may be when the source stops the guest, in pages: applying 256 takes it well under a
+    /// millisecond (zero pages only populate a frame; others are an LZ4 expand and a copy). Counted in pages, not bytes:
+    /// a zero-page run is a dozen bytes on the wire yet thousands of frames to populate, so a byte slack let a target
+    /// still populating the first round of a 256 MiB guest (~80 ms of work, 0.1 MiB of stream) count as caught up, and
+    /// the stop round queued behind it (bench/migrate, 2026-12-07 08:12: the stop round's pages applied 73 ms after it
+    /// was sent). It also bounds the reports to one per 256 pages, so the ones the source does not read (it reads them
+    /// only at the catch-up) stay far below what the sockets' buffers hold (16 KiB per GiB of guest sent): a target
+    /// blocked writing a report while the source is blocked writing the stream would stall both.
     /// </summary>
-    public const long CatchUpSlack = 256 << 10;
+    public const long CatchUpSlack = 256;
 
     /// <summary>How long the source waits for the target's CaughtUp before it stops the guest anyway.</summary>
     public static readonly TimeSpan CatchUpPatience = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The target's reports while it reads the stream: each time its read finds nothing waiting, everything it read
-    /// so far is applied; it says how many bytes that is (after every <see cref="CatchUpSlack"/> more), for
+    /// so far is applied; it says how many pages that is (after every <see cref="CatchUpSlack"/> more), for
     /// <see cref="AwaitCaughtUp"/>.
     /// </summary>
-    public static Action CaughtUpReporter(Stream stream, Func<long> bytesRead)
+    public static Action CaughtUpReporter(Stream stream, Func<long> pagesApplied)
     {
         var reported = -CatchUpSlack;
         return () =>
         {
-            var read = bytesRead();
-            if (read - reported >= CatchUpSlack)
+            var applied = pagesApplied();
+            if (applied - reported >= CatchUpSlack)
             {
-                reported = read;
-                TryWrite(stream, Kind.CaughtUp, (ulong)read);
+                reported = applied;
+                TryWrite(stream, Kind.CaughtUp, (ulong)applied);
             }
         };
     }
 
     /// <summary>
     /// The source's wait before it stops the guest: until the target reports it applied all but
-    /// <see cref="CatchUpSlack"/> of the <paramref name="sent"/> bytes, so the stop round is not queued behind pre-copy rounds the target is still applying (what made the
+    /// <see cref="CatchUpSlack"/> of the <paramref name="sent"/> pages, so the stop round is not queued behind pre-copy rounds the target is still applying (what made the
     /// downtime hundreds of ms on a loaded host). Read unbuffered: frames left in a buffer would be lost.
     /// </summary>
     /// <remarks>
@@ -106,10 +113,13 @@ public static class MigrationHandOff
     /// </summary>
     /// <param name="stream">Where the stop round was written (flushed here).</param>
     /// <param name="raw">The same socket unbuffered, for the target's frames.</param>
-    public static HandOffTimes Commit(Domain domain, Stream stream, Stream raw, bool verify)
+    /// <param name="timeline">Gets the source's steps from StopRoundSent on, and the target's (its Timeline frame).</param>
+    public static HandOffTimes Commit(Domain domain, Stream stream, Stream raw, bool verify, MigrationTimeline? timeline = null)
     {
+        timeline ??= new MigrationTimeline();
         var started = Stopwatch.GetTimestamp();
         stream.Flush(); // the stop round's last bytes
+        timeline.Mark(MigrationStep.StopRoundSent);
         var (kind, value, reason) = ReadFrame(raw, committed: false, "its word that it built the domain", skipCaughtUp: true);
         if (kind == Kind.Refused)
         {
@@ -121,7 +131,8 @@ public static class MigrationHandOff
             throw new MigrationHandOffException(false, $"the target sent {kind} where Built belongs");
         }
 
-        var built = Stopwatch.GetTimestamp();
+        timeline.Mark(MigrationStep.BuiltRead);
+        var built = timeline[MigrationStep.BuiltRead];
         if (verify)
         {
             var (ours, _) = MemoryDigest.Compute(domain);
@@ -136,6 +147,7 @@ public static class MigrationHandOff
         try
         {
             Write(stream, Kind.Commit, 0);
+            timeline.Mark(MigrationStep.CommitSent);
         }
         catch (IOException e)
         {
@@ -149,7 +161,38 @@ public static class MigrationHandOff
             throw new MigrationHandOffException(true, $"the target sent {answer} where Resumed belongs");
         }
 
-        return new HandOffTimes((int)id, Stopwatch.GetElapsedTime(started, built), Stopwatch.GetElapsedTime(commit));
+        timeline.Mark(MigrationStep.ResumedRead);
+        var times = new HandOffTimes((int)id, Stopwatch.GetElapsedTime(started, built), Stopwatch.GetElapsedTime(commit, timeline[MigrationStep.ResumedRead]));
+        ReadTimeline(raw, timeline);
+        return times;
+    }
+
+    /// <summary>The target's stamps, sent with Resumed (so already here); only for the figures, so a missing or odd frame is skipped.</summary>
+    private static void ReadTimeline(Stream raw, MigrationTimeline timeline)
+    {
+        try
+        {
+            if (raw is Disagg.Interop.DescriptorStream socket && !socket.WaitReadable(1000))
+            {
+                return; // it came in Resumed's write, or not at all
+            }
+
+            Span<byte> frame = stackalloc byte[FrameBytes];
+            raw.ReadExactly(frame);
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(frame) != (uint)Kind.Timeline || length > MaxReason)
+            {
+                return;
+            }
+
+            var stamps = new byte[length];
+            raw.ReadExactly(stamps);
+            timeline.DecodeTarget(stamps);
+        }
+        catch (IOException)
+        {
+            // the target went away after resuming the guest: the figures lack its steps, nothing else
+        }
     }
 
     /// <summary>
@@ -157,9 +200,12 @@ public static class MigrationHandOff
     /// domain (unless it was paused at the source) and says Resumed. Anything but a Commit (an Abort, the source
     /// gone, silence for a minute) throws: the caller destroys the domain.
     /// </summary>
-    public static void AwaitCommit(Domain domain, Stream stream, bool verify, bool staysPaused)
+    /// <param name="timeline">The target's steps so far; gets BuiltSent, CommitRead and Resumed, and is sent with Resumed.</param>
+    public static void AwaitCommit(Domain domain, Stream stream, bool verify, bool staysPaused, MigrationTimeline? timeline = null)
     {
+        timeline ??= new MigrationTimeline();
         Write(stream, Kind.Built, verify ? MemoryDigest.Compute(domain).Hash : 0);
+        timeline.Mark(MigrationStep.BuiltSent);
         // A source that did not wait for its CaughtUp frames reads past them (Commit skips them).
         var (kind, _, _) = ReadFrame(stream, committed: false, "the commit"); // the stream's stall limit bounds the wait
         if (kind != Kind.Commit)
@@ -167,13 +213,31 @@ public static class MigrationHandOff
             throw new IOException(kind == Kind.Abort ? "the source aborted the migration" : $"the source sent {kind} where Commit belongs");
         }
 
+        timeline.Mark(MigrationStep.CommitRead);
+
         // From here the guest is this host's, whatever the source hears.
         if (!staysPaused)
         {
             domain.Unpause();
         }
 
-        TryWrite(stream, Kind.Resumed, (ulong)domain.Id);
+        timeline.Mark(MigrationStep.Resumed);
+
+        // Resumed and the stamps in one write: one wake-up of the source, which reads both.
+        var stamps = timeline.EncodeTarget();
+        var frames = new byte[(2 * FrameBytes) + stamps.Length];
+        Encode(frames, Kind.Resumed, 0, (ulong)domain.Id);
+        Encode(frames.AsSpan(FrameBytes), Kind.Timeline, (uint)stamps.Length, 0);
+        stamps.CopyTo(frames.AsSpan(2 * FrameBytes));
+        try
+        {
+            stream.Write(frames);
+            stream.Flush();
+        }
+        catch (IOException)
+        {
+            // the source went away; the guest is ours and runs
+        }
     }
 
     /// <summary>The target's refusal after the stream began (best effort: the source may be gone already).</summary>

@@ -21,7 +21,9 @@ public static class MigrationReceiver
     /// <param name="name">The new domain's name; the source's by default.</param>
     /// <returns>The new domain, paused, with the header's config (the toolstack's).</returns>
     /// <param name="deviceModel">Gets an HVM domain's device model state (the source toolstack's, for this one's device model).</param>
-    public static (Domain Domain, byte[] Config) Receive(Hypervisor hypervisor, Stream stream, string? name, int consoleBackend, int xenstoreDomain, ISbiConsole? sbiConsole = null, Action<DeviceModelRecord>? deviceModel = null)
+    /// <param name="timeline">Gets the target's steps up to VcpusLoaded; <paramref name="lastWake"/> says when the stream's read last woke from waiting (StopRoundArrived).</param>
+    /// <param name="applied">Pages applied so far (memory and zero runs), for the CaughtUp reports; updated after each run.</param>
+    public static (Domain Domain, byte[] Config) Receive(Hypervisor hypervisor, Stream stream, string? name, int consoleBackend, int xenstoreDomain, ISbiConsole? sbiConsole = null, Action<DeviceModelRecord>? deviceModel = null, MigrationTimeline? timeline = null, Func<long>? lastWake = null, System.Runtime.CompilerServices.StrongBox<long>? applied = null)
     {
         var reader = new ImageRecordReader(stream);
         var header = Expect<ImageHeader>(reader, ImageRecordKind.Header);
@@ -65,7 +67,6 @@ public static class MigrationReceiver
         {
             var received = new bool[sizes.MaxPages];
             var pages = 0L;
-            var scratch = new byte[MemoryRecord.MaxPages * PageSize];
             object? record = hvm ? null : first;
             var kind = firstKind;
             while (true)
@@ -79,14 +80,14 @@ public static class MigrationReceiver
                 if (record is MemoryRecord run)
                 {
                     Fit(sizes, run.FirstFrame, run.PageCount, kind, index);
-                    var bytes = scratch.AsSpan(0, run.PageCount * PageSize);
-                    PageCompression.TryDecompress(run.Compressed, bytes); // checked by the reader
+                    var bytes = reader.LastPages; // expanded by the reader's check
                     for (var p = 0; p < run.PageCount; p++)
                     {
                         bytes.Slice(p * PageSize, PageSize).CopyTo(Page(hypervisor, domain, received, run.FirstFrame + (ulong)p));
                     }
 
                     pages += run.PageCount;
+                    applied?.Value = pages;
                 }
                 else if (record is ZeroPagesRecord zero)
                 {
@@ -107,6 +108,7 @@ public static class MigrationReceiver
                     }
 
                     pages += zero.Count;
+                    applied?.Value = pages;
                 }
                 else if (record is DomainRecord)
                 {
@@ -122,6 +124,8 @@ public static class MigrationReceiver
 
             var final = (DomainRecord)record;
             var stopAt = System.Diagnostics.Stopwatch.GetTimestamp(); // the stop round's state records start here
+            timeline?.Mark(MigrationStep.PagesApplied, stopAt);
+            timeline?.Mark(MigrationStep.StopRoundArrived, lastWake?.Invoke() ?? 0);
             if (final.MaxPages != sizes.MaxPages || final.MaxVcpus != sizes.MaxVcpus)
             {
                 throw new DomainImageException(DomainImageError.Malformed, kind, reader.Index - 1, $"the domain changed size during the migration ({sizes.MaxPages} -> {final.MaxPages} pages)");
@@ -170,6 +174,7 @@ public static class MigrationReceiver
             }
 
             var endAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            timeline?.Mark(MigrationStep.StateRead, endAt);
             DomainRestore.Check(hypervisor, image); // ports and grant frames this host can bind
             for (var i = 0; i < received.Length; i++)
             {
@@ -179,7 +184,9 @@ public static class MigrationReceiver
                 }
             }
 
+            timeline?.Mark(MigrationStep.DomainBuilt);
             DomainRestore.RestoreState(hypervisor, domain, image);
+            timeline?.Mark(MigrationStep.VcpusLoaded);
             if (image.DeviceModel is { } state)
             {
                 deviceModel?.Invoke(state);

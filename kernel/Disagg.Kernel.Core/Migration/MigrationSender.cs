@@ -58,7 +58,8 @@ public static class MigrationSender
     /// dirty log stays on, so a failed hand-off can go back to pre-copy or simply stop it.
     /// </summary>
     /// <param name="deviceModel">An HVM domain's device model state (the toolstack's), sent after its platform.</param>
-    public static MigrationRound Finish(Hypervisor hypervisor, Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel = null)
+    /// <param name="timeline">Gets the steps' stamps (OffCpu, LastDirtyRead).</param>
+    public static MigrationRound Finish(Hypervisor hypervisor, Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel = null, MigrationTimeline? timeline = null)
     {
         if (domain.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed))
         {
@@ -67,12 +68,13 @@ public static class MigrationSender
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         DomainSave.WaitOffCpu(hypervisor, domain);
+        timeline?.Mark(MigrationStep.OffCpu);
         domain.Ioreq?.SettleForSave(); // as a save does (docs/SAVE-RESTORE.md, "HVM")
         var gate = domain.Ioreq?.GuestCopies;
         gate?.Enter();
         try
         {
-            return FinishRecords(domain, stream, firstRecord, deviceModel, started, hypervisor);
+            return FinishRecords(domain, stream, firstRecord, deviceModel, started, hypervisor, timeline);
         }
         finally
         {
@@ -80,10 +82,11 @@ public static class MigrationSender
         }
     }
 
-    private static MigrationRound FinishRecords(Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel, long started, Hypervisor hypervisor)
+    private static MigrationRound FinishRecords(Domain domain, Stream stream, int firstRecord, DeviceModelRecord? deviceModel, long started, Hypervisor hypervisor, MigrationTimeline? timeline)
     {
         var writer = new DomainImageWriter(stream, firstRecord);
         var last = DirtyLog.Clean(hypervisor, domain);
+        timeline?.Mark(MigrationStep.LastDirtyRead);
         for (var bit = domain.Memory.MaxPages; bit < domain.Memory.MaxPages + PvLayout.FirstGrantPage; bit++)
         {
             // The special pages always: the kernel writes shared_info (event pending bits, vcpu_info) itself,

@@ -51,18 +51,39 @@ internal static class MigrationRequests
         var raw = new DescriptorStream(fd, StallMs);
         var stream = new BufferedStream(raw, 1 << 20); // records are written in two parts each
         var d = Find(hv, m.DomainId);
+        var timeline = new MigrationTimeline();
+        var pausedHere = false;
         try
         {
+            if (m.Stage == MigrationStage.Finish)
+            {
+                // The stop itself: pausing here spares the downtime a request and reply between the toolstack and us.
+                pausedHere = m.Pause && d.State is not (DomainState.Paused or DomainState.Shutdown or DomainState.Crashed or DomainState.Dying);
+                if (pausedHere)
+                {
+                    d.Pause();
+                }
+
+                timeline.Mark(MigrationStep.Paused);
+            }
+
             var round = m.Stage switch
             {
                 MigrationStage.Start => MigrationSender.Start(hv, d, stream, m.Config ?? []),
                 MigrationStage.Round => MigrationSender.Round(hv, d, stream, m.FirstRecord),
-                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord, DeviceModel(d, m.DeviceModelState)),
+                MigrationStage.Finish => MigrationSender.Finish(hv, d, stream, m.FirstRecord, DeviceModel(d, m.DeviceModelState), timeline),
                 MigrationStage.CatchUp => new MigrationRound(0, 0, 0, d.Memory.CountDirty(), MigrationHandOff.AwaitCaughtUp(raw, m.Sent)),
                 _ => throw new DomainRequestException(XenErrno.EINVAL, $"domain {d.Id}: unknown migration stage {m.Stage}"),
             };
             var sent = new MigrationRoundSent(round.Records, round.Pages, round.Bytes, round.DirtyNow, (long)round.Elapsed.TotalNanoseconds);
-            return m.Stage == MigrationStage.Finish ? HandOff(d, stream, raw, m.Verify, sent) : sent;
+            if (m.Stage != MigrationStage.Finish)
+            {
+                return sent;
+            }
+
+            var handedOff = HandOff(d, stream, raw, m.Verify, sent, timeline);
+            pausedHere = false; // committed: the domain stays paused, the toolstack destroys it (or keeps it stopped, unconfirmed)
+            return handedOff;
         }
         catch (MigrationHandOffException e)
         {
@@ -84,21 +105,26 @@ internal static class MigrationRequests
         }
         finally
         {
+            if (pausedHere)
+            {
+                d.Unpause(); // not handed over: it runs on here as before
+            }
+
             Close(stream);
         }
     }
 
     /// <summary>The source's hand-off after the stop round; committed and unconfirmed is a reply, not an error (the domain stays paused).</summary>
-    private static MigrationRoundSent HandOff(Domain d, Stream stream, Stream raw, bool verify, MigrationRoundSent sent)
+    private static MigrationRoundSent HandOff(Domain d, Stream stream, Stream raw, bool verify, MigrationRoundSent sent, MigrationTimeline timeline)
     {
         try
         {
-            var times = MigrationHandOff.Commit(d, stream, raw, verify);
-            return sent with { TargetDomainId = times.TargetDomainId, BuiltNs = (long)times.ToBuilt.TotalNanoseconds, ResumedNs = (long)times.ToResumed.TotalNanoseconds };
+            var times = MigrationHandOff.Commit(d, stream, raw, verify, timeline);
+            return sent with { TargetDomainId = times.TargetDomainId, BuiltNs = (long)times.ToBuilt.TotalNanoseconds, ResumedNs = (long)times.ToResumed.TotalNanoseconds, Timeline = timeline.Encode() };
         }
         catch (MigrationHandOffException e) when (e.Committed)
         {
-            return sent with { Unconfirmed = e.Message };
+            return sent with { Unconfirmed = e.Message, Timeline = timeline.Encode() };
         }
     }
 
@@ -117,10 +143,12 @@ internal static class MigrationRequests
 
         Domain d;
         DeviceModelRecord? model = null;
-        stream.WouldBlock = MigrationHandOff.CaughtUpReporter(stream, () => stream.BytesRead);
+        var timeline = new MigrationTimeline();
+        var applied = new System.Runtime.CompilerServices.StrongBox<long>();
+        stream.WouldBlock = MigrationHandOff.CaughtUpReporter(stream, () => applied.Value);
         try
         {
-            (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain, deviceModel: m => model = m);
+            (d, _) = MigrationReceiver.Receive(hv, stream, r.Name, r.ConsoleBackendDomain, r.XenstoreDomain, deviceModel: m => model = m, timeline: timeline, lastWake: () => stream.WokeAt, applied: applied);
         }
         catch (DomainImageException e)
         {
@@ -142,7 +170,7 @@ internal static class MigrationRequests
         stream.WouldBlock = null;
         try
         {
-            MigrationHandOff.AwaitCommit(d, stream, r.Verify, r.Paused);
+            MigrationHandOff.AwaitCommit(d, stream, r.Verify, r.Paused, timeline);
         }
         catch (Exception e) when (e is MigrationHandOffException or IOException)
         {

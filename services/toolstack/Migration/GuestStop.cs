@@ -11,10 +11,12 @@ namespace Disagg.Toolstack.Migration;
 /// commit. A PV guest is asked to suspend, as for a save (<see cref="GuestSuspend"/>): on the target the suspend
 /// returns 0 in a new domain and its frontends reconnect to fresh rings there; taken back, it returns 1
 /// (cancelled) and the guest goes on with its rings, grants and event channels here. A host without xenstored
-/// has no PV devices to reconnect: its guest is paused instead. A guest that was paused is unpaused to answer
-/// and paused again afterwards (as a save does).
+/// has no PV devices to reconnect: its guest is paused instead — by the kernel itself at the Finish when
+/// <paramref name="kernelPauses"/> (no request and reply in the downtime; it unpauses the guest if the hand-off fails
+/// before the Commit), else here. A guest that was paused is unpaused to answer and paused again afterwards (as a
+/// save does).
 /// </summary>
-internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool cooperative, int id, string name, bool wasPaused)
+internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool cooperative, int id, string name, bool wasPaused, bool kernelPauses)
 {
     /// <summary>A guest that does not suspend within this is not migrated (the request is withdrawn; it runs on).</summary>
     private static readonly TimeSpan SuspendTimeout = TimeSpan.FromSeconds(10);
@@ -25,8 +27,11 @@ internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool 
     /// <summary>The guest suspended itself (its way back is <see cref="UndoAsync"/>'s resume).</summary>
     public bool Suspended { get; private set; }
 
-    /// <summary>When the guest stopped running (a Stopwatch timestamp); 0 until then.</summary>
+    /// <summary>When the guest stopped running (a Stopwatch timestamp); 0 until then, and when the kernel pauses it at the Finish (its stamp says).</summary>
     public long StoppedAt { get; private set; }
+
+    /// <summary>The Finish asks the kernel to pause the guest (MigrationSend.Pause): nothing was done here.</summary>
+    public bool LeftToKernel { get; private set; }
 
     /// <summary>From the stop request to the guest stopped: its suspend, or the pause.</summary>
     public TimeSpan Took { get; private set; }
@@ -39,8 +44,14 @@ internal sealed class GuestStop(KernelClient kernel, GuestSuspend suspend, bool 
 
     public async Task StopAsync(CancellationToken cancel)
     {
-        if (StoppedAt != 0)
+        if (StoppedAt != 0 || LeftToKernel)
         {
+            return;
+        }
+
+        if (!cooperative && !wasPaused && kernelPauses)
+        {
+            LeftToKernel = true;
             return;
         }
 

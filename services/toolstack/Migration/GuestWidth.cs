@@ -2,11 +2,19 @@ using Disagg.Toolstack.Daemon.Guests;
 
 namespace Disagg.Toolstack.Migration;
 
-/// <summary>A guest's ISA width, as its kernel's ELF class says ("rv32" or "rv64"): what an rv32 target checks first.</summary>
+/// <summary>
+/// A guest's ISA width ("rv32" or "rv64"): what an rv32 target checks first. The one the daemon learned at its create or
+/// arrival; else (a restored guest) its kernel's ELF class.
+/// </summary>
 internal static class GuestWidth
 {
     public static string Of(Guest guest)
     {
+        if (guest.Isa is { } known)
+        {
+            return known;
+        }
+
         var path = Path.Combine(Path.GetDirectoryName(guest.ConfigPath) ?? ".", guest.Config.Kernel ?? "");
         try
         {

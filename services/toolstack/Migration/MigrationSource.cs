@@ -75,7 +75,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         var summary = (await kernel.Client.CallAsync<DomainList>(new ListDomains(), cancel).ConfigureAwait(false)).Domains.FirstOrDefault(d => d.DomainId == guest.Id)
             ?? throw new MigrationException($"domain {guest.Id} is gone");
         var wasPaused = summary.State.Contains('p', StringComparison.Ordinal);
-        await peer.SendAsync(new MigrateOffer(MigrationKey.Prove(key, challenge.Nonce), guest.Name, isa, summary.MaxMemoryKiB, Path.GetFullPath(guest.ConfigPath), guest.Uuid, wasPaused, request.Verify), cancel).ConfigureAwait(false);
+        await peer.SendAsync(new MigrateOffer(MigrationKey.Prove(key, challenge.Nonce), guest.Name, isa, summary.MaxMemoryKiB, Path.GetFullPath(guest.ConfigPath), guest.Uuid, wasPaused, request.Verify, GuestStates.Describe(guest, guest.Id).Encode()), cancel).ConfigureAwait(false);
         var answer = await peer.ReceiveAsync<MigrateAnswer>(AnswerTimeout, cancel).ConfigureAwait(false);
         if (!answer.Accepted)
         {
@@ -86,7 +86,8 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var id = guest.Id;
         var hvm = guest.Config.Type == Config.DomainType.Hvm;
-        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused); // HVM: paused, no cooperation
+        // HVM: paused, no cooperation — by this daemon, before its qemu-dm is frozen; a PV guest without xenstored by the kernel at the Finish.
+        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused, kernelPauses: !hvm);
         var frozen = false;
         var committed = false;
         var logging = false;
@@ -125,7 +126,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
             var catchUp = TimeSpan.Zero;
             if (request.Live)
             {
-                catchUp = TimeSpan.FromTicks((await SendAsync(session, peer, new MigrationSend(id, MigrationStage.CatchUp, records, [], Sent: bytes), cancel).ConfigureAwait(false)).ElapsedNs / 100);
+                catchUp = TimeSpan.FromTicks((await SendAsync(session, peer, new MigrationSend(id, MigrationStage.CatchUp, records, [], Sent: pages), cancel).ConfigureAwait(false)).ElapsedNs / 100);
             }
 
             // The stop round and the hand-off in one request: our kernel writes the last pages and the state, the
@@ -141,9 +142,14 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
                 deviceModel = (await deviceModels.FreezeAsync(guest, id, cancel).ConfigureAwait(false)).Encode();
             }
 
-            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, [], request.Verify, DeviceModelState: deviceModel), cancel).ConfigureAwait(false);
+            var finishAt = Stopwatch.GetTimestamp();
+            round = await SendAsync(session, peer, new MigrationSend(id, MigrationStage.Finish, records, [], request.Verify, DeviceModelState: deviceModel, Pause: stop.LeftToKernel), cancel).ConfigureAwait(false);
             var finish = Lap(ref phase);
-            var downtime = Stopwatch.GetElapsedTime(stop.StoppedAt);
+            var (steps, downtimeUs, targetClock) = StopTimeline.Read(round.Timeline, stop.StoppedAt);
+            if (steps.Count == 0)
+            {
+                downtimeUs = Us(Stopwatch.GetElapsedTime(stop.StoppedAt != 0 ? stop.StoppedAt : finishAt)); // no stamps: to the Finish's reply
+            }
             committed = true; // a Finish that replies (not an error) got past the commit
             pages += round.Pages;
             bytes += round.Bytes;
@@ -174,11 +180,11 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
 
             await TrySendAsync(peer, new MigrateReleased(string.Join(", ", held), state)).ConfigureAwait(false);
             var release = Lap(ref phase);
-            log.Left(guest.Name, request.Target, rounds, pages, total.Elapsed.TotalMilliseconds, downtime.TotalMilliseconds);
+            log.Left(guest.Name, request.Target, rounds, pages, total.Elapsed.TotalMilliseconds, downtimeUs / 1000.0);
             // Phases: the stop round as our kernel timed it; to Built and Commit to Resumed as it waited on the socket;
             // what is left of the request is the two hops between this daemon and our kernel.
             var (stopRound, built, resumedWait) = (round.ElapsedNs / 1000, round.BuiltNs / 1000, round.ResumedNs / 1000);
-            return new MigrateReply(guest.Name, request.Target, round.TargetDomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, (long)downtime.TotalMicroseconds,
+            return new MigrateReply(guest.Name, request.Target, round.TargetDomainId, rounds, pages, bytes, (long)total.Elapsed.TotalMicroseconds, downtimeUs, steps, targetClock,
                 (long)stop.Took.TotalMicroseconds, stopRound, built, resumedWait, Us(release))
             {
                 RequestUs = Math.Max(0, Us(finish) - stopRound - built - resumedWait),

@@ -69,13 +69,19 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             return ($"refused: a domain named '{offer.Name}' already exists here", null);
         }
 
+        // The config comes with the offer (the source's file may exist only there), as a save file's header carries it.
+        if (offer.State is null)
+        {
+            return ($"refused: the offer of '{offer.Name}' carries no config", null);
+        }
+
         try
         {
-            return (null, DomainConfigReader.Read(offer.ConfigPath, out _));
+            return (null, GuestStates.ConfigOf(ToolstackState.Decode(offer.State)) with { Name = offer.Name }); // a restore --name renamed it
         }
-        catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
+        catch (DomainImageException e)
         {
-            return ($"refused: its config {offer.ConfigPath} cannot be read here: {e.Message}", null);
+            return ($"refused: the config offered with '{offer.Name}' does not decode: {e.Message}", null);
         }
     }
 
@@ -114,7 +120,7 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
             domainConfig = GuestStates.ConfigOf(state) with { Name = offer.Name };
         }
 
-        var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid };
+        var guest = new Guest { Name = offer.Name, Config = domainConfig, ConfigPath = offer.ConfigPath, Weight = domainConfig.Weight, Cap = domainConfig.Cap, Uuid = offer.Uuid, Isa = offer.Isa };
         if (hvm)
         {
             // Its qemu-dm is named the device model, then the guest runs (its MMIO accesses wait in their ioreq

@@ -2584,7 +2584,7 @@ internal static class DaemonWire
 
     private static void WriteMigrateReply(ref MessagePackWriter w, MigrateReply m)
     {
-        w.WriteMapHeader(18);
+        w.WriteMapHeader(20);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("Target"u8);
@@ -2601,6 +2601,14 @@ internal static class DaemonWire
         w.Write(m.TotalUs);
         w.WriteString("DowntimeUs"u8);
         w.Write(m.DowntimeUs);
+        w.WriteString("Steps"u8);
+        w.WriteArrayHeader(m.Steps.Count);
+        foreach (var x in m.Steps)
+        {
+            WriteMigrationStepRow(ref w, x);
+        }
+        w.WriteString("TargetClock"u8);
+        w.Write(m.TargetClock);
         w.WriteString("SuspendUs"u8);
         w.Write(m.SuspendUs);
         w.WriteString("StopRoundUs"u8);
@@ -2633,6 +2641,8 @@ internal static class DaemonWire
         long fBytes = default;
         long fTotalUs = default;
         long fDowntimeUs = default;
+        MigrationStepRow[]? fSteps = null;
+        bool fTargetClock = default;
         long fSuspendUs = 0;
         long fStopRoundUs = 0;
         long fReceivedUs = 0;
@@ -2681,41 +2691,49 @@ internal static class DaemonWire
                     fDowntimeUs = r.ReadInt64();
                     seen |= 128UL;
                     break;
+                case "Steps":
+                    fSteps = ReadArray(ref r, "Steps", ReadMigrationStepRow);
+                    seen |= 256UL;
+                    break;
+                case "TargetClock":
+                    fTargetClock = r.ReadBoolean();
+                    seen |= 512UL;
+                    break;
                 case "SuspendUs":
                     fSuspendUs = r.ReadInt64();
-                    seen |= 256UL;
+                    seen |= 1024UL;
                     break;
                 case "StopRoundUs":
                     fStopRoundUs = r.ReadInt64();
-                    seen |= 512UL;
+                    seen |= 2048UL;
                     break;
                 case "ReceivedUs":
                     fReceivedUs = r.ReadInt64();
-                    seen |= 1024UL;
+                    seen |= 4096UL;
                     break;
                 case "ResumedUs":
                     fResumedUs = r.ReadInt64();
-                    seen |= 2048UL;
+                    seen |= 8192UL;
                     break;
                 case "ReleaseUs":
                     fReleaseUs = r.ReadInt64();
-                    seen |= 4096UL;
+                    seen |= 16384UL;
                     break;
                 case "RequestUs":
                     fRequestUs = r.ReadInt64();
-                    seen |= 8192UL;
+                    seen |= 32768UL;
                     break;
                 case "StopHops":
                     fStopHops = r.ReadInt32();
-                    seen |= 16384UL;
+                    seen |= 65536UL;
                     break;
                 case "HandOffHops":
                     fHandOffHops = r.ReadInt32();
-                    seen |= 32768UL;
+                    seen |= 131072UL;
                     break;
                 case "CatchUpUs":
                     fCatchUpUs = r.ReadInt64();
-                    seen |= 65536UL;
+                    seen |= 262144UL;
                     break;
                 case "Id":
                     id = r.ReadInt64();
@@ -2726,12 +2744,12 @@ internal static class DaemonWire
             }
         }
 
-        if ((seen & 255UL) != 255UL)
+        if ((seen & 1023UL) != 1023UL)
         {
-            throw Missing(seen, 255UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs", "RequestUs", "StopHops", "HandOffHops", "CatchUpUs"]);
+            throw Missing(seen, 1023UL, "MigrateReply", ["Domain", "Target", "TargetDomainId", "Rounds", "Pages", "Bytes", "TotalUs", "DowntimeUs", "Steps", "TargetClock", "SuspendUs", "StopRoundUs", "ReceivedUs", "ResumedUs", "ReleaseUs", "RequestUs", "StopHops", "HandOffHops", "CatchUpUs"]);
         }
 
-        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs, fRequestUs, fStopHops, fHandOffHops, fCatchUpUs) { Id = id };
+        return new MigrateReply(fDomain!, fTarget!, fTargetDomainId, fRounds, fPages, fBytes, fTotalUs, fDowntimeUs, fSteps!, fTargetClock, fSuspendUs, fStopRoundUs, fReceivedUs, fResumedUs, fReleaseUs, fRequestUs, fStopHops, fHandOffHops, fCatchUpUs) { Id = id };
     }
 
     private static void WriteMigrateChallenge(ref MessagePackWriter w, MigrateChallenge m)
@@ -2783,7 +2801,7 @@ internal static class DaemonWire
 
     private static void WriteMigrateOffer(ref MessagePackWriter w, MigrateOffer m)
     {
-        w.WriteMapHeader(9);
+        w.WriteMapHeader(10);
         w.WriteString("Proof"u8);
         WriteBin(ref w, m.Proof);
         w.WriteString("Name"u8);
@@ -2800,6 +2818,8 @@ internal static class DaemonWire
         w.Write(m.Paused);
         w.WriteString("Verify"u8);
         w.Write(m.Verify);
+        w.WriteString("State"u8);
+        WriteBin(ref w, m.State);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2814,6 +2834,7 @@ internal static class DaemonWire
         string? fUuid = null;
         bool fPaused = default;
         bool fVerify = false;
+        byte[]? fState = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2853,6 +2874,10 @@ internal static class DaemonWire
                     fVerify = r.ReadBoolean();
                     seen |= 128UL;
                     break;
+                case "State":
+                    fState = ReadNullableBin(ref r);
+                    seen |= 256UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2864,10 +2889,10 @@ internal static class DaemonWire
 
         if ((seen & 127UL) != 127UL)
         {
-            throw Missing(seen, 127UL, "MigrateOffer", ["Proof", "Name", "Isa", "MaxMemoryKiB", "ConfigPath", "Uuid", "Paused", "Verify"]);
+            throw Missing(seen, 127UL, "MigrateOffer", ["Proof", "Name", "Isa", "MaxMemoryKiB", "ConfigPath", "Uuid", "Paused", "Verify", "State"]);
         }
 
-        return new MigrateOffer(fProof!, fName!, fIsa!, fMaxMemoryKiB, fConfigPath!, fUuid!, fPaused, fVerify) { Id = id };
+        return new MigrateOffer(fProof!, fName!, fIsa!, fMaxMemoryKiB, fConfigPath!, fUuid!, fPaused, fVerify, fState) { Id = id };
     }
 
     private static void WriteMigrateAnswer(ref MessagePackWriter w, MigrateAnswer m)
@@ -3044,6 +3069,54 @@ internal static class DaemonWire
         }
 
         return new HostCountersReply(fDomains, fServices, fEventPorts, fGrantMaps, fSharedPages, fFreeMemoryKiB, fTotalMemoryKiB) { Id = id };
+    }
+
+    private static void WriteMigrationStepRow(ref MessagePackWriter w, MigrationStepRow m)
+    {
+        w.WriteMapHeader(3);
+        w.WriteString("Host"u8);
+        w.Write(m.Host);
+        w.WriteString("Step"u8);
+        w.Write(m.Step);
+        w.WriteString("AtUs"u8);
+        w.Write(m.AtUs);
+    }
+
+    private static MigrationStepRow ReadMigrationStepRow(ref MessagePackReader r)
+    {
+        string? fHost = null;
+        string? fStep = null;
+        long fAtUs = default;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Host":
+                    fHost = ReadString(ref r, "Host");
+                    seen |= 1UL;
+                    break;
+                case "Step":
+                    fStep = ReadString(ref r, "Step");
+                    seen |= 2UL;
+                    break;
+                case "AtUs":
+                    fAtUs = r.ReadInt64();
+                    seen |= 4UL;
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MigrationStepRow", ["Host", "Step", "AtUs"]);
+        }
+
+        return new MigrationStepRow(fHost!, fStep!, fAtUs);
     }
 
     private static void WriteDeviceRow(ref MessagePackWriter w, DeviceRow m)

@@ -20,8 +20,13 @@ internal sealed record MigrateProgress(string Stage, int Round, long Pages, long
 /// Hops: messages that crossed from one process to another, each a wake-up: StopHops while the guest was stopped
 /// (the pause, or the suspend's xenstore write and domain-state polls), HandOffHops from then to the reply.
 /// CatchUpUs, before the stop: the wait until the target's kernel had applied every pre-copy round.
+/// Steps: the stop-and-copy step by step on both hosts, from the kernels' stamps (StopTimeline); DowntimeUs ends at
+/// the target's unpause when its stamps share our clock (TargetClock: one machine), else at our read of its Resumed.
 /// </summary>
-internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0, long RequestUs = 0, int StopHops = 0, int HandOffHops = 0, long CatchUpUs = 0) : DaemonMessage;
+internal sealed record MigrateReply(string Domain, string Target, int TargetDomainId, int Rounds, long Pages, long Bytes, long TotalUs, long DowntimeUs, IReadOnlyList<MigrationStepRow> Steps, bool TargetClock, long SuspendUs = 0, long StopRoundUs = 0, long ReceivedUs = 0, long ResumedUs = 0, long ReleaseUs = 0, long RequestUs = 0, int StopHops = 0, int HandOffHops = 0, long CatchUpUs = 0) : DaemonMessage;
+
+/// <summary>One step of the stop-and-copy: on which host, which (the kernel's MigrationStep, snake case), microseconds after the guest stopped.</summary>
+internal sealed record MigrationStepRow(string Host, string Step, long AtUs);
 
 // Host to host, over the target's --listen TCP socket (docs/SAVE-RESTORE.md, "Live migration"):
 // challenge -> offer -> answer, the image stream and its hand-off (kernel to kernel: built -> commit -> resumed),
@@ -33,8 +38,11 @@ internal sealed record MigrateChallenge(byte[] Nonce, string Arch) : DaemonMessa
 /// <summary>
 /// Proof = HMAC-SHA256(key, nonce); the rest is what the target checks before any memory moves. Verify: the
 /// target's kernel sends its memory digest with Built (MigrationHandOff) for the source's kernel to compare.
+/// State: the guest's config as the source has it (a ToolstackState without the xenstore subtree, which comes with
+/// MigrateReleased): the target takes the guest's config from here, never from ConfigPath, which names a file on the
+/// source's host (kept as the guest's config path, as a restore keeps the saved one).
 /// </summary>
-internal sealed record MigrateOffer(byte[] Proof, string Name, string Isa, long MaxMemoryKiB, string ConfigPath, string Uuid, bool Paused, bool Verify = false) : DaemonMessage;
+internal sealed record MigrateOffer(byte[] Proof, string Name, string Isa, long MaxMemoryKiB, string ConfigPath, string Uuid, bool Paused, bool Verify = false, byte[]? State = null) : DaemonMessage;
 
 internal sealed record MigrateAnswer(bool Accepted, string Reason) : DaemonMessage;
 

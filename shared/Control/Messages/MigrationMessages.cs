@@ -18,14 +18,18 @@ public sealed record DirtyBitmap(byte[] Bitmap, long DirtyPages) : ControlMessag
 /// the previous ones. <paramref name="DeviceModelState"/> (Finish, HVM): the device model's state, written after
 /// the platform record. Replies <see cref="MigrationRoundSent"/>; a Finish that failed before the Commit replies an
 /// error (the domain may run on here), one that failed after it MigrationRoundSent with Unconfirmed saying why.
+/// <paramref name="Sent"/> (CatchUp): the pages sent so far. <paramref name="Pause"/> (Finish): the kernel pauses the running domain itself first — no pause request and
+/// reply inside the downtime — and unpauses it again if the hand-off fails before the Commit.
 /// </summary>
-public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false, long Sent = 0, byte[]? DeviceModelState = null) : ControlMessage;
+public sealed record MigrationSend(int DomainId, MigrationStage Stage, int FirstRecord, byte[] Config, bool Verify = false, long Sent = 0, byte[]? DeviceModelState = null, bool Pause = false) : ControlMessage;
 
 /// <summary>
 /// A Finish adds the hand-off: the target's new domain id, the wait from the stop round's end to the target's
 /// Built (BuiltNs) and from the Commit to its Resumed (ResumedNs); Unconfirmed: committed, but no Resumed came.
+/// Timeline: the stop-and-copy's steps on both hosts, an i64 LE Stopwatch stamp each in MigrationStep order (0: not
+/// reached; the target's come from its clock, comparable with ours on one machine only).
 /// </summary>
-public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, long DirtyPages, long ElapsedNs, int TargetDomainId = 0, long BuiltNs = 0, long ResumedNs = 0, string Unconfirmed = "") : ControlMessage;
+public sealed record MigrationRoundSent(int Records, long Pages, long Bytes, long DirtyPages, long ElapsedNs, int TargetDomainId = 0, long BuiltNs = 0, long ResumedNs = 0, string Unconfirmed = "", byte[]? Timeline = null) : ControlMessage;
 
 /// <summary>
 /// Reads a whole migration stream from the stream socket sent with the request (one descriptor) into a new
@@ -51,8 +55,8 @@ public enum MigrationStage
     Finish = 2,
 
     /// <summary>
-    /// No records: waits until the target's kernel has read and applied <c>Sent</c> bytes of the stream (its
-    /// CaughtUp frames), so the stop round is not queued behind pre-copy rounds the target has not applied yet.
+    /// No records: waits until the target's kernel has applied all but a few of the <c>Sent</c> pages (memory and
+    /// zero pages, every round's, as MigrationRoundSent.Pages counts them; its CaughtUp frames), so the stop round is not queued behind pre-copy rounds the target has not applied yet.
     /// </summary>
     CatchUp = 3,
 }

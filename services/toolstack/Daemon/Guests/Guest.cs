@@ -14,6 +14,9 @@ internal sealed class Guest
 
     public int Id { get; set; }
 
+    /// <summary>"rv32" or "rv64" once known (its kernel's ELF class at create, the offer's on a migration's arrival): what a migration offers, without its kernel file.</summary>
+    public string? Isa { get; set; }
+
     /// <summary>The config's uuid, else one made at the first create and kept across restarts (/vm/UUID in xenstore).</summary>
     public string Uuid { get; set; } = "";
 

@@ -357,6 +357,7 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
     private async Task BootAsync(Guest guest, bool paused, CancellationToken cancel)
     {
         var (create, image, ramdisk) = DomainBuilder.Build(guest.Config, guest.ConfigPath, kernel.Pcpus, services.XenstoreDomain);
+        guest.Isa = create.Isa == GuestIsa.Rv32 ? "rv32" : "rv64";
         var created = await guests.CallAsync<DomainCreated>(guest.Name, create, cancel).ConfigureAwait(false);
         try
         {

@@ -17,13 +17,18 @@ namespace Disagg.Toolstack.Daemon.Save;
 internal sealed class GuestStates(XenstoreDomains xenstore)
 {
     /// <summary>The guest's state as it is now; take it while the guest is stopped (suspended or paused).</summary>
-    public async Task<ToolstackState> CaptureAsync(Guest guest, int domid, CancellationToken cancel) => new()
+    public async Task<ToolstackState> CaptureAsync(Guest guest, int domid, CancellationToken cancel) => Describe(guest, domid) with
+    {
+        Xenstore = await CaptureXenstoreAsync(domid, guest.Name, cancel).ConfigureAwait(false),
+    };
+
+    /// <summary>The guest's config as it is now, its path and uuid, without its xenstore subtree: what a migration's offer carries.</summary>
+    public static ToolstackState Describe(Guest guest, int domid) => new()
     {
         ConfigJson = JsonSerializer.Serialize(guest.Config, ToolstackJsonContext.Default.DomainConfig),
         ConfigPath = guest.ConfigPath,
         Uuid = guest.Uuid,
         DomainId = domid,
-        Xenstore = await CaptureXenstoreAsync(domid, guest.Name, cancel).ConfigureAwait(false),
     };
 
     /// <summary>The config in a state (refused as a malformed header, like every other refusal of the image).</summary>
