@@ -311,6 +311,9 @@ public sealed unsafe partial class Domain : IUpcallSink
         boot.SetX(11, PvLayout.SpecialAddress(PvLayout.StartInfoPage));
     }
 
+    /// <summary>When it last shut down (Stopwatch ticks; 0 never): a migration's downtime starts at a SHUTDOWN_suspend.</summary>
+    public long ShutdownAt { get; private set; }
+
     /// <summary>Control domain pause (xl pause); nests.</summary>
     public void Pause()
     {
@@ -361,6 +364,7 @@ public sealed unsafe partial class Domain : IUpcallSink
 
             ShutdownReason = reason;
             _shutdownState = reason == ShutdownReason.Crash ? DomainState.Crashed : DomainState.Shutdown;
+            ShutdownAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
         foreach (var v in Vcpus)

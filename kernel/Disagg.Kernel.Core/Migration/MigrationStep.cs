@@ -8,7 +8,7 @@ namespace Disagg.Kernel.Core.Migration;
 /// </summary>
 public enum MigrationStep
 {
-    /// <summary>Source: the guest stopped — the kernel's own pause at the Finish, else the Finish request's arrival (a guest the toolstack had stopped).</summary>
+    /// <summary>Source: the guest stopped — the kernel's own pause at the Finish, a PV guest's SHUTDOWN_suspend, else the Finish request's arrival (a guest the toolstack paused).</summary>
     Paused = 0,
 
     /// <summary>Source: every vCPU off its pCPU.</summary>

@@ -65,6 +65,10 @@ internal static class MigrationRequests
                 }
 
                 timeline.Mark(MigrationStep.Paused);
+                if (d.State == DomainState.Shutdown && d.ShutdownReason == ShutdownReason.Suspend && d.ShutdownAt != 0)
+                {
+                    timeline.Mark(MigrationStep.Paused, d.ShutdownAt); // it stopped itself: its SHUTDOWN_suspend
+                }
             }
 
             var round = m.Stage switch

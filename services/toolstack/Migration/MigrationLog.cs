@@ -26,7 +26,7 @@ internal sealed partial class MigrationLog(ILogger logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' runs on {Target}, but blkback here still held {Held} {Seconds:F0} s after its domain went")]
     public partial void DisksHeld(string name, string target, string held, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' runs on {Target}, without its state from here (its config file's devices there, its own xenstore nodes lost): {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' runs on {Target}, without its state from here (the offered config's devices there, its own xenstore nodes lost): {Reason}")]
     public partial void StateLost(string name, string target, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "migration: domain '{Name}' from {Peer}: {Reason}")]

@@ -222,7 +222,7 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         }
     }
 
-    /// <summary>The guest's toolstack state (GuestStates, as a save takes it); null when xenstore cannot give its subtree: the target then recreates the guest from its config file.</summary>
+    /// <summary>The guest's toolstack state (GuestStates, as a save takes it); null when xenstore cannot give its subtree: the target then recreates the guest from the config the offer carried.</summary>
     private async Task<byte[]?> CaptureStateAsync(Guest guest, int id, string target)
     {
         try

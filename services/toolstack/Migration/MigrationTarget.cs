@@ -190,12 +190,12 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         }
     }
 
-    /// <summary>The source's state, or null (with a log line) when it sent none or one that does not decode: the config file's devices then.</summary>
+    /// <summary>The source's state, or null (with a log line) when it sent none or one that does not decode: the offer's config's devices then.</summary>
     private ToolstackState? Decode(byte[]? bytes, PeerSocket peer, string name)
     {
         if (bytes is null)
         {
-            log.DevicesLate(name, peer.Peer, "no state came with the release; its devices come from its config file, its own xenstore nodes are lost");
+            log.DevicesLate(name, peer.Peer, "no state came with the release; its devices come from the config the offer carried, its own xenstore nodes are lost");
             return null;
         }
 
@@ -207,7 +207,7 @@ internal sealed class MigrationTarget(KernelLink kernel, GuestRegistry registry,
         }
         catch (DomainImageException e)
         {
-            log.DevicesLate(name, peer.Peer, $"its state does not decode ({e.Message}); its devices come from its config file, its own xenstore nodes are lost");
+            log.DevicesLate(name, peer.Peer, $"its state does not decode ({e.Message}); its devices come from the config the offer carried, its own xenstore nodes are lost");
             return null;
         }
     }

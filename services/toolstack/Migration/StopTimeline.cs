@@ -27,7 +27,7 @@ internal static class StopTimeline
     private const int TargetResumed = 14;
 
     /// <param name="timeline">The kernel's stamps (null from a kernel without them).</param>
-    /// <param name="stoppedAt">When this daemon saw the guest stop (its suspend), or 0 when the kernel paused it at the Finish.</param>
+    /// <param name="stoppedAt">When this daemon saw the guest stop (its suspend, or our pause's reply), or 0 when the kernel paused it at the Finish.</param>
     /// <returns>The steps reached, each as microseconds since the stop, and the downtime (0 without stamps).</returns>
     public static (IReadOnlyList<MigrationStepRow> Steps, long DowntimeUs, bool TargetClock) Read(byte[]? timeline, long stoppedAt)
     {
@@ -37,7 +37,9 @@ internal static class StopTimeline
             at[s] = BinaryPrimitives.ReadInt64LittleEndian(timeline.AsSpan(s * 8));
         }
 
-        var stop = stoppedAt != 0 ? stoppedAt : at[Paused];
+        // The earlier of our stamp and the kernel's: a suspend's SHUTDOWN_suspend precedes our seeing it, our pause's
+        // reply precedes the Finish's arrival (the kernel's stamp for a guest we paused).
+        var stop = stoppedAt != 0 && (at[Paused] == 0 || stoppedAt < at[Paused]) ? stoppedAt : at[Paused];
         if (stop == 0 || at[ResumedRead] == 0)
         {
             return ([], 0, false);
