@@ -86,8 +86,9 @@ internal sealed class MigrationSource(KernelLink kernel, GuestRegistry registry,
         await using var session = await KernelClient.ConnectAsync(kernel.Child.Socket, kernel.Child.Token, cancel).ConfigureAwait(false);
         var id = guest.Id;
         var hvm = guest.Config.Type == Config.DomainType.Hvm;
-        // HVM: paused, no cooperation — by this daemon, before its qemu-dm is frozen; a PV guest without xenstored by the kernel at the Finish.
-        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused, kernelPauses: !hvm);
+        // HVM: paused, no cooperation — by this daemon, before its qemu-dm is frozen; a PV guest without xenstored by the
+        // kernel at the Finish, unless --no-live stops it before the copy.
+        var stop = new GuestStop(kernel.Client, suspend, xenstore.Available && !hvm, id, guest.Name, wasPaused, kernelPauses: !hvm && request.Live);
         var frozen = false;
         var committed = false;
         var logging = false;
