@@ -277,7 +277,7 @@ void netfront_print_stats(struct netfront *nf, const char *who)
     struct netfront_stats *s = &nf->stats;
     printf("%s: netfront: tx %llu frames (%llu ring full, %llu error status), rx %llu frames (%llu error status); "
            "backend faults: %llu bad ids, %llu bad lengths, %llu bad flags, %llu bad indices; %llu stuck grants; "
-           "%llu events, %llu notifies, %llu connects\n",
+           "%llu events, %llu notifies, %llu connects, %llu resumes\n",
            who, s->tx_frames, s->tx_full, s->tx_error_status, s->rx_frames, s->rx_error_status, s->bad_ids, s->bad_lengths,
-           s->bad_flags, s->bad_indices, s->stuck_grants, s->events, s->notifies, s->connects);
+           s->bad_flags, s->bad_indices, s->stuck_grants, s->events, s->notifies, s->connects, s->resumes);
 }

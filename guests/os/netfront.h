@@ -26,7 +26,7 @@ struct nf_buf { u8 *page; grant_ref_t gref; u8 state; };
 /* Everything a misbehaving backend can cause is counted here; none of it stops the guest. */
 struct netfront_stats {
     u64 tx_frames, tx_full, tx_no_grant, tx_error_status, rx_frames, rx_error_status, rx_no_grant;
-    u64 bad_ids, bad_lengths, bad_flags, bad_indices, stuck_grants, events, notifies, connects;
+    u64 bad_ids, bad_lengths, bad_flags, bad_indices, stuck_grants, events, notifies, connects, resumes;
 };
 
 struct netfront {

@@ -8,13 +8,17 @@
    the thread acts on it in the next net_poll, where xenstore calls may block:
      backend InitWait, we have nothing published   -> new rings, grants, rx buffers; keys; Connected
      backend Connected, ours published             -> link up (a gratuitous ARP lets the switch learn us)
-     backend anything else while we are up, or InitWait again after it was Connected (it restarted)
-                                                   -> link down: rings torn down, our state Initialising;
+     backend InitWait again after it was Connected -> it restarted: rings kept, our state stays Connected;
+                                                      a netback resumes the same rings (docs/NETBACK.md,
+                                                      Recovery), so frames we queue meanwhile wait in the tx
+                                                      ring and go when it is back; on Connected, a gratuitous
+                                                      ARP (its MAC table is new)
+     backend anything else while we are up          -> link down: rings torn down, our state Initialising;
                                                       on InitWait, the whole dance again
    As Linux's netfront does, a backend that does not offer feature-rx-copy is refused. */
 #include "netfront.h"
 
-enum { NF_WAITING, NF_CONNECTING, NF_CONNECTED, NF_REFUSED };
+enum { NF_WAITING, NF_CONNECTING, NF_CONNECTED, NF_RESUMING, NF_REFUSED };
 
 static struct netfront the_netfront;
 static struct xenbus_watch backend_watch;
@@ -92,11 +96,22 @@ static void backend_changed(struct netfront *nf)
     if (state < 0) return; /* xenstore trouble: the next watch event tries again */
     switch (state) {
     case XenbusStateInitWait:
-        if (nf->phase == NF_CONNECTED) link_down(nf, "restarted (InitWait again)");
+        if (nf->phase == NF_CONNECTED && nf->broken) link_down(nf, "restarted (InitWait again) after it broke its ring");
+        if (nf->phase == NF_CONNECTED) {
+            /* Keep the rings (the "keep its rings" choice of docs/NETBACK.md): tearing them down would drop what
+               is queued in them and cost a second handshake, a whole extra outage per netback restart. */
+            nf->phase = NF_RESUMING;
+            printf("netfront: %s: backend restarted (InitWait again); rings kept\n", nf->dir);
+        }
         if (nf->phase == NF_WAITING) connect(nf);
         break;
     case XenbusStateConnected:
-        if (nf->phase == NF_CONNECTING) {
+        if (nf->phase == NF_RESUMING) {
+            nf->phase = NF_CONNECTED;
+            nf->stats.resumes++;
+            printf("netfront: %s: backend connected again; rings resumed\n", nf->dir);
+            if (nf->nif.ip) arp_request(&nf->nif, nf->nif.ip); /* the restarted switch learns our port again */
+        } else if (nf->phase == NF_CONNECTING) {
             nf->phase = NF_CONNECTED;
             char ip[16];
             ip_format(nf->nif.ip, ip);
@@ -128,7 +143,7 @@ static void rehome(struct netfront *nf)
         for (const char *c = value; *c >= '0' && *c <= '9'; c++) id = id * 10 + (u64)(*c - '0');
         if (id < DOMID_SELF) nf->backend_id = (domid_t)id;
     }
-    if (nf->phase == NF_CONNECTED || nf->phase == NF_CONNECTING) link_down(nf, "left behind by a restore");
+    if (nf->phase == NF_CONNECTED || nf->phase == NF_CONNECTING || nf->phase == NF_RESUMING) link_down(nf, "left behind by a restore");
     else xenbus_switch_state(nf->dir, XenbusStateInitialising);
     if (nf->phase == NF_REFUSED) nf->phase = NF_WAITING;
     snprintf(watch_path, sizeof watch_path, "%s/state", nf->backend);
@@ -157,7 +172,7 @@ static int nf_poll(struct netif *nif)
         nf->backend_changed = 0;
         backend_changed(nf);
     }
-    return nf->phase == NF_CONNECTED ? netfront_poll_rings(nf) : 0;
+    return nf->phase == NF_CONNECTED || nf->phase == NF_RESUMING ? netfront_poll_rings(nf) : 0;
 }
 
 int netfront_connected(struct netfront *nf) { return nf && nf->phase == NF_CONNECTED; }

@@ -20,8 +20,9 @@ public sealed class NetfrontHandshakeHost : IDisposable
 /// xenbus dance by xenstore-write (no netback: nobody serves the rings, so this is the handshake and
 /// the reconnect only, spec §7 and ARCHITECTURE §6): the frontend publishes its keys and Connected when
 /// the backend shows InitWait with feature-rx-copy, reports the link up on the backend's Connected
-/// with the MAC and IP the toolstack wrote, and when the backend state returns to InitWait (a restarted
-/// netback) it tears down and publishes fresh rings.
+/// with the MAC and IP the toolstack wrote; when the backend state returns to InitWait (a restarted
+/// netback, which resumes the same rings) it keeps its rings and state and carries on when the backend is
+/// Connected again; when the backend closes, it tears down and publishes fresh rings on the next InitWait.
 /// </summary>
 public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fixture) : IClassFixture<NetfrontHandshakeHost>
 {
@@ -80,10 +81,22 @@ public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fix
         XsWrite($"{be}/state", "4");
         WaitForLog(name, "netfront: device/vif/0: connected to backend d0, mac 00:16:3e:00:0a:0b, ip 10.9.0.2");
 
-        // The backend "restarts": its state goes back to InitWait. The frontend takes its rings down
-        // and publishes new ones, then connects again on Connected.
+        // The backend "restarts": its state goes back to InitWait. A netback resumes the rings it finds, so the
+        // frontend keeps them (same keys, still Connected: frames it queues wait in the tx ring) and carries on
+        // when the backend is Connected again; no second handshake.
         XsWrite($"{be}/state", "2");
-        WaitForLog(name, "netfront: device/vif/0: backend restarted (InitWait again); link down");
+        WaitForLog(name, "netfront: device/vif/0: backend restarted (InitWait again); rings kept");
+        Assert.Equal("4", XsRead($"{fe}/state"));
+        Assert.Equal(first, Keys(fe));
+        XsWrite($"{be}/state", "4");
+        WaitForLog(name, "netfront: device/vif/0: backend connected again; rings resumed");
+        Assert.Equal(first, Keys(fe));
+
+        // The backend closes: the frontend takes its rings down, and publishes new ones on the next InitWait.
+        XsWrite($"{be}/state", "5");
+        WaitForLog(name, "netfront: device/vif/0: backend Closing; link down");
+        Assert.True(Eventually.Holds(() => XsRead($"{fe}/state") == "1"), $"frontend state {XsRead($"{fe}/state")}");
+        XsWrite($"{be}/state", "2");
         WaitForLog(name, "netfront: device/vif/0: rings published", 2);
         Assert.True(Eventually.Holds(() => XsRead($"{fe}/state") == "4"), $"frontend state {XsRead($"{fe}/state")}");
         XsWrite($"{be}/state", "4");
