@@ -28,3 +28,11 @@ public sealed class AttachUplink(TapUplink uplink) : SwitchCommand
 {
     public TapUplink Uplink { get; } = uplink;
 }
+
+/// <summary>
+/// Ends the hold of <see cref="SwitchLoop.HoldForwarding"/>: the start-up reconcile attached every vif xenstore
+/// names, so frames queued in resumed rings can be switched to any of them.
+/// </summary>
+public sealed class StartForwarding : SwitchCommand
+{
+}

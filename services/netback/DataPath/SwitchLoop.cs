@@ -45,6 +45,7 @@ public sealed class SwitchLoop : IDisposable
     private long _frameCount;
     private long _allocated;
     private volatile bool _stop;
+    private bool _forwarding = true;
     private Thread? _thread;
 
     public SwitchLoop(IBackendChannel kernel)
@@ -85,6 +86,14 @@ public sealed class SwitchLoop : IDisposable
 
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// Before <see cref="Start"/>: apply commands but switch nothing until <see cref="StartForwarding"/>. A restarted
+    /// netback attaches its vifs one by one; the first one's resumed tx ring may hold frames queued while we were
+    /// away, and switched at once they would be flooded to a bridge whose other vifs are not attached yet, and
+    /// dropped (issue 15: about one ping lost per netback kill, always the first vif's).
+    /// </summary>
+    public void HoldForwarding() => _forwarding = false;
+
     public void Start()
     {
         _thread = new Thread(Run) { Name = "netback-switch", IsBackground = true };
@@ -116,6 +125,12 @@ public sealed class SwitchLoop : IDisposable
             while (!_stop)
             {
                 ApplyCommands();
+                if (!_forwarding)
+                {
+                    WaitForCommand();
+                    continue;
+                }
+
                 _ports.TakeEvents(_kernel);
                 var moved = _turn.Run();
                 if (moved > 0)
@@ -161,10 +176,26 @@ public sealed class SwitchLoop : IDisposable
                     _ports.AttachUplink(u.Uplink);
                     _uplinks.Add(u.Uplink);
                     break;
+                case StartForwarding:
+                    _forwarding = true;
+                    break;
             }
 
             command.Done.TrySetResult();
         }
+    }
+
+    /// <summary>While forwarding is held: asleep until the next command (events stay pending in the event page).</summary>
+    private void WaitForCommand()
+    {
+        if (!_commands.IsEmpty || _stop)
+        {
+            return;
+        }
+
+        _pollFds[0] = _wake.Fd.Value;
+        Readiness.WaitAny(_pollFds.AsSpan(0, 1), -1);
+        _wake.TryConsume();
     }
 
     private void Sleep()

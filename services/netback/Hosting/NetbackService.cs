@@ -82,6 +82,7 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
 
         IBackendChannel kernel = new ServiceBackendChannel(_channel);
         _switch = new SwitchLoop(_faults is null ? kernel : new FaultingBackendChannel(kernel, _faults)); // a normal host: the real channel, nothing in between
+        _switch.HoldForwarding(); // until every vif in xenstore is attached (below)
         _switch.Start();
         foreach (var (bridge, tap, mtu) in _options.Uplinks)
         {
@@ -111,6 +112,7 @@ internal sealed class NetbackService : IHostedService, IServiceExit, IAsyncDispo
             return;
         }
 
+        await _switch.Submit(new StartForwarding()).ConfigureAwait(false); // every vif xenstore names is attached: resumed rings' frames can go
         var faults = Task.Run(() => ForwardFaultsAsync(_switch, _backend, _stop.Token), CancellationToken.None);
         var status = Task.Run(() => WriteStatusAsync(_options.StateDirectory, _switch, _backend, _uplinks, _log, _stop.Token), CancellationToken.None);
         var failure = WatchFailuresAsync(_switch, _backend);
