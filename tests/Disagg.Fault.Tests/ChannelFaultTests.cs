@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Disagg.TestSupport;
 using Disagg.Toolstack.Fault.Report;
 using Disagg.Toolstack.Fault.Schedule;
+using Disagg.Toolstack.Host;
 
 namespace Disagg.Fault.Tests;
 
@@ -74,6 +75,25 @@ public sealed partial class ChannelFaultTests(InjectionHost fixture) : IClassFix
         Assert.Contains("signal 11", Host.Service("blkback").GetProperty("last_exit").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The same crash in a NativeAOT service: its runtime's SIGSEGV handler claims only faults in managed code, so the
+    /// fault in libc's memset kills it as a JIT service is killed (a SIGSEGV sent with kill() does not: see
+    /// docs/FAULT-INJECTION.md). Runs where the host runs out/aot, after `make publish`.
+    /// </summary>
+    [NativeAotFact]
+    public void AnInjectedSegvKillsANativeAotServiceAndTheSupervisorRestartsIt()
+    {
+        var aot = ProgramChoice.CurrentNativeAot(RepoPaths.Bin, out _)!;
+        var before = Host.Service("netback");
+        var pid = TestHost.Int(before, "pid");
+        AssertNativeAot(before, aot);
+        Host.MustRun("fault", "inject", "netback", "segv");
+        Assert.True(Eventually.Holds(() => Host.Service("netback") is var s && s.GetProperty("state").GetString() == "running" && TestHost.Int(s, "pid") != pid, 60), "netback did not die and come back");
+        var after = Host.Service("netback");
+        Assert.Contains("signal 11", after.GetProperty("last_exit").GetString(), StringComparison.Ordinal);
+        AssertNativeAot(after, aot);
+    }
+
     [Fact]
     public void AServiceRefusesAFaultItCannotInject()
     {
@@ -83,6 +103,14 @@ public sealed partial class ChannelFaultTests(InjectionHost fixture) : IClassFix
         var bad = Host.Run("fault", "inject", "netback", "kill");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("not a channel fault", bad.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>The service runs the program in out/aot, a native executable: no managed assembly of its name beside it.</summary>
+    private static void AssertNativeAot(System.Text.Json.JsonElement service, string aot)
+    {
+        var program = service.GetProperty("program").GetString()!;
+        Assert.Equal(aot, Path.GetDirectoryName(program));
+        Assert.False(File.Exists(program + ".dll"), $"{program} is a JIT apphost");
     }
 
     private ProcessResult XsWrite(string path, string value) =>

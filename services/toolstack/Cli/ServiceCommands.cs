@@ -15,7 +15,7 @@ internal static class ServiceCommands
         Action("kill", "SIGKILL a service, for fault injection: the supervisor sees a crash and restarts it", ServiceAction.Kill),
         Action("stop", "SIGSTOP a service, for fault injection: it hangs until `service cont`", ServiceAction.Stop),
         Action("cont", "SIGCONT a stopped service", ServiceAction.Continue),
-        Action("segv", "SIGSEGV a service, for fault injection: a crash as a bug would cause it", ServiceAction.Segv),
+        Action("segv", "send a service SIGSEGV with kill(): a .NET service (JIT or NativeAOT) survives a SIGSEGV it did not cause; on a --fault-injection host `disagg fault inject NAME segv` is a real crash", ServiceAction.Segv),
         Swap(),
         Add(),
     };

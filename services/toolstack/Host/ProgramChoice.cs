@@ -23,12 +23,23 @@ internal static class ProgramChoice
             return self; // asked for JIT, or this is a NativeAOT build already
         }
 
+        return CurrentNativeAot(bin, out note) is { } aot ? Path.Combine(aot, "disagg") : self;
+    }
+
+    /// <summary>
+    /// The NativeAOT folder beside the JIT build in <paramref name="bin"/> (bin/../aot) when `make publish` made it
+    /// after the last build, else null; <paramref name="note"/> says why one that exists was passed over. The rule a
+    /// JIT daemon hands over by, and how tests know whether the host they start runs NativeAOT services.
+    /// </summary>
+    public static string? CurrentNativeAot(string bin, out string? note)
+    {
+        note = null;
         var aot = Path.GetFullPath(Path.Combine(bin, "..", "aot"));
         var stamp = Path.Combine(aot, ".published");
         var program = Path.Combine(aot, "disagg");
         if (!File.Exists(stamp) || !File.Exists(program))
         {
-            return self;
+            return null;
         }
 
         // Our assemblies, the sandbox launcher and its allow-lists: a change to any of them makes out/aot stale.
@@ -40,10 +51,10 @@ internal static class ProgramChoice
             .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
         if (File.GetLastWriteTimeUtc(stamp) >= built)
         {
-            return program;
+            return aot;
         }
 
         note = $"host up: the NativeAOT build in {aot} is older than the build in {bin} (sources changed since `make publish`); running the JIT build. `make publish` brings NativeAOT back.";
-        return self;
+        return null;
     }
 }
