@@ -48,7 +48,7 @@ public sealed partial class PvosNetfrontHandshakeTests(NetfrontHandshakeHost fix
     [Theory]
     [InlineData("rv64")]
     [InlineData("rv32")]
-    public void NetfrontConnectsWhenTheBackendIsReadyAndReconnectsWhenItReturnsToInitWait(string width)
+    public void NetfrontConnectsWhenTheBackendIsReadyKeepsItsRingsWhenItRestartsAndStartsOverWhenItCloses(string width)
     {
         var name = "nf-" + width;
         var cfg = Path.Combine(Host.GuestDir, name + ".cfg");
