@@ -15,7 +15,8 @@ public sealed class DashboardHost : IDisposable
     {
         Dir = Directory.CreateTempSubdirectory("ddash-").FullName;
         var probe = Path.Combine(Dir, "probe.sh");
-        File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
+        // The probe ends with the daemon that started it: a test that kills the daemon must not leave it behind.
+        File.WriteAllText(probe, "#!/bin/sh\necho ready\nwhile kill -0 $PPID 2>/dev/null; do sleep 1; done\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(Dir, "host.conf"), $"memory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = none\nservice.probe = {probe}\n");
         var up = HostProcess.Run(RepoPaths.Program("disagg"), ["host", "up", "--state-dir", Dir, "--http", "127.0.0.1:0"], TimeSpan.FromSeconds(120));

@@ -33,7 +33,8 @@ public sealed class TestHost : IDisposable
         Dir = Directory.CreateTempSubdirectory("dts-").FullName;
         GuestDir = Directory.CreateDirectory(Path.Combine(Dir, "guests")).FullName;
         var probe = Path.Combine(Dir, "probe.sh");
-        File.WriteAllText(probe, "#!/bin/sh\necho ready\nexec sleep 100000\n");
+        // The probe ends with the daemon that started it: a test that kills the daemon must not leave it behind.
+        File.WriteAllText(probe, "#!/bin/sh\necho ready\nwhile kill -0 $PPID 2>/dev/null; do sleep 1; done\n");
         File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(Dir, "host.conf"), $"# test host\nmemory = 128M\npcpus = 1\nshutdown_timeout = 5\nservices = {services}\nservice.probe = {probe}\n{extraConfig?.Invoke(Dir)}");
         // host up waits for each service's ready line (15 s each at most): on a loaded machine three
