@@ -46,6 +46,7 @@ public sealed partial class LinuxNetworkTests(ITestOutputHelper output)
             await nic.Dm.StartAsync(TimeSpan.FromSeconds(90));
             console = await UartConsole.ConnectAsync(nic.ConsoleSocket, TimeSpan.FromSeconds(30));
             at = await console.WaitForAsync("30 packets transmitted, ", CommandTimeout);
+            at = await console.WaitForAsync("packet loss", CommandTimeout, at); // the whole summary line, not its start
             output.WriteLine($"a qemu-dm kill during 30 pings: {Received(console.Text, 30)} replies");
             Assert.True(Received(console.Text, 30) >= 6, console.Text); // seq 0-3 before the kill, and some after it
             await console.TypeAsync("ping -c 3 10.20.0.1");
@@ -57,6 +58,7 @@ public sealed partial class LinuxNetworkTests(ITestOutputHelper output)
             rig.Netback.Kill();
             await rig.Netback.StartAsync(TimeSpan.FromSeconds(90));
             at = await console.WaitForAsync("20 packets transmitted, ", CommandTimeout, at);
+            at = await console.WaitForAsync("packet loss", CommandTimeout, at); // the whole summary line, not its start
             output.WriteLine($"a netback kill during 20 pings: {Received(console.Text, 20)} replies");
             Assert.True(Received(console.Text, 20) >= 6, console.Text);
             await console.TypeAsync("ping -c 3 10.20.0.1");
