@@ -34,7 +34,13 @@ internal sealed partial class ControlSession
                 return Error(XenErrno.EINVAL, $"domain {s.Domain}: device model domain {s.DeviceModelDomain} is not a registered service");
             }
 
-            var rc = target.Ioreq!.SetDeviceModel(s.DeviceModelDomain);
+            var timeout = s.AnswerTimeoutMs == 0 ? (TimeSpan?)null : TimeSpan.FromMilliseconds(s.AnswerTimeoutMs);
+            if (timeout < IoreqServer.MinAnswerTimeout)
+            {
+                return Error(XenErrno.EINVAL, $"domain {s.Domain}: a device model answer timeout of {s.AnswerTimeoutMs} ms (at least {IoreqServer.MinAnswerTimeout.TotalMilliseconds} ms)");
+            }
+
+            var rc = target.Ioreq!.SetDeviceModel(s.DeviceModelDomain, timeout);
             return rc == 0 ? new OkReply() : Error((XenErrno)(-rc), $"domain {s.Domain}: already has device model domain {target.Ioreq.DeviceModelDomain}");
         }
 

@@ -3,9 +3,11 @@ namespace Disagg.Control.Messages;
 /// <summary>
 /// The control domain names the service domain that is an HVM domain's device model (qemu-dm; Xen's
 /// XEN_DMOP_create_ioreq_server with the dm's XSM target). Once per domain; before LoadKernel, so the
-/// device tree lists the devices the device model serves (the UART, the test device).
+/// device tree lists the devices the device model serves (the UART, the test device). AnswerTimeoutMs: how long
+/// the device model, while its process is there, may leave a vCPU waiting on an ioreq before the domain is crashed
+/// (0: the kernel's default, 30 s; at least 100 ms).
 /// </summary>
-public sealed record SetDeviceModel(int Domain, int DeviceModelDomain) : ControlMessage;
+public sealed record SetDeviceModel(int Domain, int DeviceModelDomain, int AnswerTimeoutMs = 0) : ControlMessage;
 
 /// <summary>
 /// The device model asks for its domain's ioreq page (public/hvm/ioreq.h, a slot per vCPU whose vp_eport
