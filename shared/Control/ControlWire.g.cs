@@ -77,6 +77,9 @@ internal static class ControlWire
         (180, typeof(GuestMemoryBatch)),
         (210, typeof(InjectChannelFault)),
         (211, typeof(ChannelFaultArmed)),
+        (290, typeof(MapGuestPages)),
+        (291, typeof(GuestPagesMapped)),
+        (292, typeof(UnmapGuestPages)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -137,6 +140,9 @@ internal static class ControlWire
         GuestMemoryData => 106,
         WriteGuestMemory => 107,
         GuestMemoryBatch => 180,
+        MapGuestPages => 290,
+        GuestPagesMapped => 291,
+        UnmapGuestPages => 292,
         CleanDirtyLog => 130,
         DirtyBitmap => 131,
         MigrationSend => 132,
@@ -321,6 +327,15 @@ internal static class ControlWire
             case GuestMemoryBatch m:
                 WriteGuestMemoryBatch(ref w, m);
                 break;
+            case MapGuestPages m:
+                WriteMapGuestPages(ref w, m);
+                break;
+            case GuestPagesMapped m:
+                WriteGuestPagesMapped(ref w, m);
+                break;
+            case UnmapGuestPages m:
+                WriteUnmapGuestPages(ref w, m);
+                break;
             case CleanDirtyLog m:
                 WriteCleanDirtyLog(ref w, m);
                 break;
@@ -417,6 +432,9 @@ internal static class ControlWire
         106 => ReadGuestMemoryData(ref r),
         107 => ReadWriteGuestMemory(ref r),
         180 => ReadGuestMemoryBatch(ref r),
+        290 => ReadMapGuestPages(ref r),
+        291 => ReadGuestPagesMapped(ref r),
+        292 => ReadUnmapGuestPages(ref r),
         130 => ReadCleanDirtyLog(ref r),
         131 => ReadDirtyBitmap(ref r),
         132 => ReadMigrationSend(ref r),
@@ -3149,6 +3167,168 @@ internal static class ControlWire
         }
 
         return new GuestMemoryBatch(fDomain, fWrites!, fReadAddress, fReadLength) { Id = id };
+    }
+
+    private static void WriteMapGuestPages(ref MessagePackWriter w, MapGuestPages m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MapGuestPages ReadMapGuestPages(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MapGuestPages", ["Domain", "Address", "Pages"]);
+        }
+
+        return new MapGuestPages(fDomain, fAddress, fPages) { Id = id };
+    }
+
+    private static void WriteGuestPagesMapped(ref MessagePackWriter w, GuestPagesMapped m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static GuestPagesMapped ReadGuestPagesMapped(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "GuestPagesMapped", ["Domain", "Address", "Pages"]);
+        }
+
+        return new GuestPagesMapped(fDomain, fAddress, fPages) { Id = id };
+    }
+
+    private static void WriteUnmapGuestPages(ref MessagePackWriter w, UnmapGuestPages m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static UnmapGuestPages ReadUnmapGuestPages(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "UnmapGuestPages", ["Domain", "Address", "Pages"]);
+        }
+
+        return new UnmapGuestPages(fDomain, fAddress, fPages) { Id = id };
     }
 
     private static void WriteCleanDirtyLog(ref MessagePackWriter w, CleanDirtyLog m)

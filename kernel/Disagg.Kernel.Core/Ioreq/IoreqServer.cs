@@ -53,6 +53,7 @@ public sealed unsafe class IoreqServer : IDisposable
         _domain = domain;
         _page = SharedMemorySegment.Create($"disagg-dom{domain.Id}-ioreq", 1);
         _watchdog = new IoreqWatchdog(this, hypervisor.Timers, domain.Vcpus.Count, DefaultAnswerTimeout);
+        RingPages = new DeviceModelPages(hypervisor, domain);
         delivery.Consume(this);
     }
 
@@ -65,6 +66,9 @@ public sealed unsafe class IoreqServer : IDisposable
 
     /// <summary>The device model's service domain id; -1 until the control domain names one.</summary>
     public int DeviceModelDomain => Volatile.Read(ref _deviceModel);
+
+    /// <summary>The pages of the domain's RAM its device model holds mapped (virtqueue rings).</summary>
+    public DeviceModelPages RingPages { get; }
 
     /// <summary>The ioreq page, for the device model (mapped through its descriptor, never more than this page).</summary>
     public SharedMemorySegment Page => _page;
