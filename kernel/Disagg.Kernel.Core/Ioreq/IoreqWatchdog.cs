@@ -94,8 +94,9 @@ internal sealed class IoreqWatchdog : ITimerTarget
                 Volatile.Write(ref _binding[v], binding);
                 since = Interlocked.CompareExchange(ref _since[v], now, since) == since ? now : Volatile.Read(ref _since[v]);
             }
-            else if (now - since >= TimeoutNs)
+            else if (now - since >= TimeoutNs && Volatile.Read(ref _since[v]) == since)
             {
+                // (Looked at again last: an answer taken just now ends the wait, and the domain lives.)
                 _server.Expire(v, TimeSpan.FromTicks((now - since) / 100));
                 return; // crashed: the domain's vCPUs are paused for good, nothing more to watch
             }
