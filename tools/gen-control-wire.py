@@ -47,7 +47,7 @@ MESSAGES = [
     ("GetHostInfo", 32, ""),
     ("HostInfo", 33, "Pcpus:i32 TotalMemoryKiB:i64 FreeMemoryKiB:i64 KernelVersion:str XenInterface:str UptimeNs:i64"),
     ("Subscribe", 34, ""),
-    ("DomainEvent", 35, "DomainId:i32 State:str ShutdownReason:i32 TimestampNs:i64"),
+    ("DomainEvent", 35, "DomainId:i32 State:str ShutdownReason:i32 TimestampNs:i64 Detail:str=\"\""),
     ("ReadConsole", 36, "DomainId:i32 Offset:i64 MaxBytes:i32"),
     ("ConsoleChunk", 37, "DomainId:i32 Text:bin NextOffset:i64 Missed:i64"),
     ("WriteConsoleInput", 38, "DomainId:i32 Data:bin"),
@@ -70,7 +70,7 @@ MESSAGES = [
     ("SharedPageAllocated", 63, "Frame:u64"),
     ("WatchConsoles", 160, ""),
     ("ConsoleActivity", 161, "DomainId:i32"),
-    ("SetDeviceModel", 100, "Domain:i32 DeviceModelDomain:i32"),
+    ("SetDeviceModel", 100, "Domain:i32 DeviceModelDomain:i32 AnswerTimeoutMs:i32=0"),
     ("MapIoreqPage", 101, "Domain:i32"),
     ("IoreqPageMapped", 102, "Domain:i32 Vcpus:i32 RamBytes:u64=0"),
     ("SetIrqLevel", 103, "Domain:i32 Irq:i32 Asserted:bool"),
@@ -79,6 +79,9 @@ MESSAGES = [
     ("GuestMemoryData", 106, "Data:bin"),
     ("WriteGuestMemory", 107, "Domain:i32 Address:u64 Data:bin"),
     ("GuestMemoryBatch", 180, "Domain:i32 Writes:list:GuestMemoryWrite ReadAddress:u64 ReadLength:i32"),
+    ("MapGuestPages", 290, "Domain:i32 Address:u64 Pages:i32"),
+    ("GuestPagesMapped", 291, "Domain:i32 Address:u64 Pages:i32"),
+    ("UnmapGuestPages", 292, "Domain:i32 Address:u64 Pages:i32"),
     ("CleanDirtyLog", 130, "DomainId:i32"),
     ("DirtyBitmap", 131, "Bitmap:bin DirtyPages:i64"),
     ("MigrationSend", 132, "DomainId:i32 Stage:enum:MigrationStage FirstRecord:i32 Config:bin Verify:bool=false Sent:i64=0 DeviceModelState:bin?=null Pause:bool=false"),
@@ -93,7 +96,7 @@ MESSAGES = [
 ]
 
 RECORDS = [
-    ("DomainSummary", "DomainId:i32 Name:str State:str ShutdownReason:i32 MemoryKiB:i64 MaxMemoryKiB:i64 TargetKiB:i64 VcpusOnline:i32 MaxVcpus:i32 CpuTimeNs:i64 IsService:bool ConsolePort:i32=0 XenstorePort:i32=0 ConsoleFrame:u64=0 XenstoreFrame:u64=0 ConsoleBackendDomain:i32=0 XenstoreDomain:i32=0"),
+    ("DomainSummary", "DomainId:i32 Name:str State:str ShutdownReason:i32 MemoryKiB:i64 MaxMemoryKiB:i64 TargetKiB:i64 VcpusOnline:i32 MaxVcpus:i32 CpuTimeNs:i64 IsService:bool ConsolePort:i32=0 XenstorePort:i32=0 ConsoleFrame:u64=0 XenstoreFrame:u64=0 ConsoleBackendDomain:i32=0 XenstoreDomain:i32=0 CrashReason:str=\"\""),
     ("VcpuSummary", "DomainId:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:u64 Online:bool"),
     ("GuestMemoryWrite", "Address:u64 Data:bin"),
     ("GrantCopyOp", "SourceIsGrant:bool SourceDomain:i32 SourceRefOrFrame:u64 SourceOffset:u16 DestIsGrant:bool DestDomain:i32 DestRefOrFrame:u64 DestOffset:u16 Length:u16"),
@@ -154,7 +157,7 @@ DAEMON_MESSAGES = [
 DAEMON_RECORDS = [
     ("MigrationStepRow", "Host:str Step:str AtUs:i64"),
     ("DeviceRow", "Devid:i32 Name:str BackendDomain:i32 Handle:i32 State:i32 BackendState:i32 EventChannel:i32 RingRef:str BackendPath:str Error:str?"),
-    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64 ConfigJson:str?"),
+    ("DomainRow", "Name:str Id:i32 MemoryMiB:i64 MaxMemoryMiB:i64 Vcpus:i32 State:str CpuTimeNs:i64 UptimeMs:i64 ConfigJson:str? Reason:str?"),
     ("VcpuRow", "Name:str Id:i32 Vcpu:i32 Pcpu:i32 State:str CpuTimeNs:i64 Affinity:str Online:bool"),
     ("SchedCreditRow", "Name:str Id:i32 Weight:i32 Cap:i32"),
     ("ServiceRow", "Name:str DomainId:i32 Pid:i32? State:str UptimeMs:i64 Restarts:i32 Swaps:i32 Program:str RssBytes:i64 LastExit:str?"),

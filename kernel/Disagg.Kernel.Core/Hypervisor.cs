@@ -216,7 +216,8 @@ public sealed class Hypervisor : IDisposable
     /// <summary>Tells the control domain a domain changed state (and raises VIRQ_DOM_EXC in the privileged domains that bound it).</summary>
     internal void Report(Domain domain)
     {
-        StateChanged?.Invoke(new DomainStateChange(domain.Id, domain.State, domain.ShutdownReason, MonotonicClock.Instance.NowNs));
+        var state = domain.State;
+        StateChanged?.Invoke(new DomainStateChange(domain.Id, state, domain.ShutdownReason, MonotonicClock.Instance.NowNs, state == DomainState.Crashed ? domain.CrashReason : null));
         foreach (var table in PrivilegedTables)
         {
             EventChannels.RaiseVirq(table, Virq.DomExc);

@@ -77,6 +77,9 @@ internal static class ControlWire
         (180, typeof(GuestMemoryBatch)),
         (210, typeof(InjectChannelFault)),
         (211, typeof(ChannelFaultArmed)),
+        (290, typeof(MapGuestPages)),
+        (291, typeof(GuestPagesMapped)),
+        (292, typeof(UnmapGuestPages)),
     ];
 
     /// <summary>The union tag of <paramref name="message"/>'s case; -1 for a type that is not one.</summary>
@@ -137,6 +140,9 @@ internal static class ControlWire
         GuestMemoryData => 106,
         WriteGuestMemory => 107,
         GuestMemoryBatch => 180,
+        MapGuestPages => 290,
+        GuestPagesMapped => 291,
+        UnmapGuestPages => 292,
         CleanDirtyLog => 130,
         DirtyBitmap => 131,
         MigrationSend => 132,
@@ -321,6 +327,15 @@ internal static class ControlWire
             case GuestMemoryBatch m:
                 WriteGuestMemoryBatch(ref w, m);
                 break;
+            case MapGuestPages m:
+                WriteMapGuestPages(ref w, m);
+                break;
+            case GuestPagesMapped m:
+                WriteGuestPagesMapped(ref w, m);
+                break;
+            case UnmapGuestPages m:
+                WriteUnmapGuestPages(ref w, m);
+                break;
             case CleanDirtyLog m:
                 WriteCleanDirtyLog(ref w, m);
                 break;
@@ -417,6 +432,9 @@ internal static class ControlWire
         106 => ReadGuestMemoryData(ref r),
         107 => ReadWriteGuestMemory(ref r),
         180 => ReadGuestMemoryBatch(ref r),
+        290 => ReadMapGuestPages(ref r),
+        291 => ReadGuestPagesMapped(ref r),
+        292 => ReadUnmapGuestPages(ref r),
         130 => ReadCleanDirtyLog(ref r),
         131 => ReadDirtyBitmap(ref r),
         132 => ReadMigrationSend(ref r),
@@ -1649,7 +1667,7 @@ internal static class ControlWire
 
     private static void WriteDomainEvent(ref MessagePackWriter w, DomainEvent m)
     {
-        w.WriteMapHeader(5);
+        w.WriteMapHeader(6);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("State"u8);
@@ -1658,6 +1676,8 @@ internal static class ControlWire
         w.Write(m.ShutdownReason);
         w.WriteString("TimestampNs"u8);
         w.Write(m.TimestampNs);
+        w.WriteString("Detail"u8);
+        w.Write(m.Detail);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -1668,6 +1688,7 @@ internal static class ControlWire
         string? fState = null;
         int fShutdownReason = default;
         long fTimestampNs = default;
+        string? fDetail = null;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -1691,6 +1712,10 @@ internal static class ControlWire
                     fTimestampNs = r.ReadInt64();
                     seen |= 8UL;
                     break;
+                case "Detail":
+                    fDetail = ReadString(ref r, "Detail");
+                    seen |= 16UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -1702,10 +1727,10 @@ internal static class ControlWire
 
         if ((seen & 15UL) != 15UL)
         {
-            throw Missing(seen, 15UL, "DomainEvent", ["DomainId", "State", "ShutdownReason", "TimestampNs"]);
+            throw Missing(seen, 15UL, "DomainEvent", ["DomainId", "State", "ShutdownReason", "TimestampNs", "Detail"]);
         }
 
-        return new DomainEvent(fDomainId, fState!, fShutdownReason, fTimestampNs) { Id = id };
+        return new DomainEvent(fDomainId, fState!, fShutdownReason, fTimestampNs, fDetail!) { Id = id };
     }
 
     private static void WriteReadConsole(ref MessagePackWriter w, ReadConsole m)
@@ -2684,11 +2709,13 @@ internal static class ControlWire
 
     private static void WriteSetDeviceModel(ref MessagePackWriter w, SetDeviceModel m)
     {
-        w.WriteMapHeader(3);
+        w.WriteMapHeader(4);
         w.WriteString("Domain"u8);
         w.Write(m.Domain);
         w.WriteString("DeviceModelDomain"u8);
         w.Write(m.DeviceModelDomain);
+        w.WriteString("AnswerTimeoutMs"u8);
+        w.Write(m.AnswerTimeoutMs);
         w.WriteString("Id"u8);
         w.Write(m.Id);
     }
@@ -2697,6 +2724,7 @@ internal static class ControlWire
     {
         int fDomain = default;
         int fDeviceModelDomain = default;
+        int fAnswerTimeoutMs = 0;
         long id = 0;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
@@ -2712,6 +2740,10 @@ internal static class ControlWire
                     fDeviceModelDomain = r.ReadInt32();
                     seen |= 2UL;
                     break;
+                case "AnswerTimeoutMs":
+                    fAnswerTimeoutMs = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
                 case "Id":
                     id = r.ReadInt64();
                     break;
@@ -2723,10 +2755,10 @@ internal static class ControlWire
 
         if ((seen & 3UL) != 3UL)
         {
-            throw Missing(seen, 3UL, "SetDeviceModel", ["Domain", "DeviceModelDomain"]);
+            throw Missing(seen, 3UL, "SetDeviceModel", ["Domain", "DeviceModelDomain", "AnswerTimeoutMs"]);
         }
 
-        return new SetDeviceModel(fDomain, fDeviceModelDomain) { Id = id };
+        return new SetDeviceModel(fDomain, fDeviceModelDomain, fAnswerTimeoutMs) { Id = id };
     }
 
     private static void WriteMapIoreqPage(ref MessagePackWriter w, MapIoreqPage m)
@@ -3135,6 +3167,168 @@ internal static class ControlWire
         }
 
         return new GuestMemoryBatch(fDomain, fWrites!, fReadAddress, fReadLength) { Id = id };
+    }
+
+    private static void WriteMapGuestPages(ref MessagePackWriter w, MapGuestPages m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static MapGuestPages ReadMapGuestPages(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "MapGuestPages", ["Domain", "Address", "Pages"]);
+        }
+
+        return new MapGuestPages(fDomain, fAddress, fPages) { Id = id };
+    }
+
+    private static void WriteGuestPagesMapped(ref MessagePackWriter w, GuestPagesMapped m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static GuestPagesMapped ReadGuestPagesMapped(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "GuestPagesMapped", ["Domain", "Address", "Pages"]);
+        }
+
+        return new GuestPagesMapped(fDomain, fAddress, fPages) { Id = id };
+    }
+
+    private static void WriteUnmapGuestPages(ref MessagePackWriter w, UnmapGuestPages m)
+    {
+        w.WriteMapHeader(4);
+        w.WriteString("Domain"u8);
+        w.Write(m.Domain);
+        w.WriteString("Address"u8);
+        w.Write(m.Address);
+        w.WriteString("Pages"u8);
+        w.Write(m.Pages);
+        w.WriteString("Id"u8);
+        w.Write(m.Id);
+    }
+
+    private static UnmapGuestPages ReadUnmapGuestPages(ref MessagePackReader r)
+    {
+        int fDomain = default;
+        ulong fAddress = default;
+        int fPages = default;
+        long id = 0;
+        var seen = 0UL;
+        var count = ReadMapHeader(ref r);
+        for (var i = 0; i < count; i++)
+        {
+            switch (ReadKey(ref r))
+            {
+                case "Domain":
+                    fDomain = r.ReadInt32();
+                    seen |= 1UL;
+                    break;
+                case "Address":
+                    fAddress = r.ReadUInt64();
+                    seen |= 2UL;
+                    break;
+                case "Pages":
+                    fPages = r.ReadInt32();
+                    seen |= 4UL;
+                    break;
+                case "Id":
+                    id = r.ReadInt64();
+                    break;
+                default:
+                    Skip(ref r);
+                    break;
+            }
+        }
+
+        if ((seen & 7UL) != 7UL)
+        {
+            throw Missing(seen, 7UL, "UnmapGuestPages", ["Domain", "Address", "Pages"]);
+        }
+
+        return new UnmapGuestPages(fDomain, fAddress, fPages) { Id = id };
     }
 
     private static void WriteCleanDirtyLog(ref MessagePackWriter w, CleanDirtyLog m)
@@ -3790,7 +3984,7 @@ internal static class ControlWire
 
     private static void WriteDomainSummary(ref MessagePackWriter w, DomainSummary m)
     {
-        w.WriteMapHeader(17);
+        w.WriteMapHeader(18);
         w.WriteString("DomainId"u8);
         w.Write(m.DomainId);
         w.WriteString("Name"u8);
@@ -3825,6 +4019,8 @@ internal static class ControlWire
         w.Write(m.ConsoleBackendDomain);
         w.WriteString("XenstoreDomain"u8);
         w.Write(m.XenstoreDomain);
+        w.WriteString("CrashReason"u8);
+        w.Write(m.CrashReason);
     }
 
     private static DomainSummary ReadDomainSummary(ref MessagePackReader r)
@@ -3846,6 +4042,7 @@ internal static class ControlWire
         ulong fXenstoreFrame = 0;
         int fConsoleBackendDomain = 0;
         int fXenstoreDomain = 0;
+        string? fCrashReason = null;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
@@ -3920,6 +4117,10 @@ internal static class ControlWire
                     fXenstoreDomain = r.ReadInt32();
                     seen |= 65536UL;
                     break;
+                case "CrashReason":
+                    fCrashReason = ReadString(ref r, "CrashReason");
+                    seen |= 131072UL;
+                    break;
                 default:
                     Skip(ref r);
                     break;
@@ -3928,10 +4129,10 @@ internal static class ControlWire
 
         if ((seen & 2047UL) != 2047UL)
         {
-            throw Missing(seen, 2047UL, "DomainSummary", ["DomainId", "Name", "State", "ShutdownReason", "MemoryKiB", "MaxMemoryKiB", "TargetKiB", "VcpusOnline", "MaxVcpus", "CpuTimeNs", "IsService", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame", "ConsoleBackendDomain", "XenstoreDomain"]);
+            throw Missing(seen, 2047UL, "DomainSummary", ["DomainId", "Name", "State", "ShutdownReason", "MemoryKiB", "MaxMemoryKiB", "TargetKiB", "VcpusOnline", "MaxVcpus", "CpuTimeNs", "IsService", "ConsolePort", "XenstorePort", "ConsoleFrame", "XenstoreFrame", "ConsoleBackendDomain", "XenstoreDomain", "CrashReason"]);
         }
 
-        return new DomainSummary(fDomainId, fName!, fState!, fShutdownReason, fMemoryKiB, fMaxMemoryKiB, fTargetKiB, fVcpusOnline, fMaxVcpus, fCpuTimeNs, fIsService, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame, fConsoleBackendDomain, fXenstoreDomain);
+        return new DomainSummary(fDomainId, fName!, fState!, fShutdownReason, fMemoryKiB, fMaxMemoryKiB, fTargetKiB, fVcpusOnline, fMaxVcpus, fCpuTimeNs, fIsService, fConsolePort, fXenstorePort, fConsoleFrame, fXenstoreFrame, fConsoleBackendDomain, fXenstoreDomain, fCrashReason!);
     }
 
     private static void WriteVcpuSummary(ref MessagePackWriter w, VcpuSummary m)

@@ -136,6 +136,7 @@ public sealed class KernelClient : IAsyncDisposable
         SharedPageAllocated => SharedPageAllocated.FdCount,
         GrantMapped => GrantMapped.FdCount,
         IoreqPageMapped => IoreqPageMapped.FdCount,
+        GuestPagesMapped m => Math.Clamp(m.Pages, 0, Interop.UnixRights.MaxFds),
         _ => 0,
     };
 

@@ -63,6 +63,18 @@ public class DomainConfigReaderTests
     }
 
     [Fact]
+    public void DeviceModelTimeoutIsAnHvmDomainsWithThirtySecondsByDefault()
+    {
+        Assert.Equal(30, Read("name='g'\ntype='hvm'\nkernel='/k'\n").DeviceModelTimeoutSeconds);
+        Assert.Equal(5, Read("name='g'\ntype='hvm'\nkernel='/k'\ndevice_model_timeout = 5\n", out var none).DeviceModelTimeoutSeconds);
+        Assert.Empty(none);
+        Read("name='g'\nkernel='/k'\ndevice_model_timeout = 5\n", out var warnings);
+        Assert.Contains("g.cfg:3:1: warning: 'device_model_timeout' is for type 'hvm'", Assert.Single(warnings), StringComparison.Ordinal);
+        var e = Assert.Throws<ConfigException>(() => Read("name='g'\ntype='hvm'\nkernel='/k'\ndevice_model_timeout = 0\n"));
+        Assert.Contains("'device_model_timeout' must be a whole number from 1 to 86400", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CmdlineWinsOverRootAndExtra()
     {
         Assert.Equal("console=hvc0", Read("name='g'\nkernel='/k'\ncmdline='console=hvc0'\nextra='x'\n").CommandLine);

@@ -45,6 +45,11 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
     public void VifLinesAreRefusedOnAHostWithoutXenstoredAndNetback() =>
         Refused("vif", $"kernel = \"{FakeImage("vif")}\"\nvif = [ 'bridge=xenbr0' ]\n", "type 'hvm' with vif lines needs xenstored and netback on this host");
 
+    /// <summary>ip= is what a PV guest's netfront reads from xenstore; an unmodified guest sets its own address, so it would do nothing.</summary>
+    [Fact]
+    public void AVifIpIsRefusedForAnHvmGuestSayingWhy() =>
+        Refused("vifip", $"kernel = \"{FakeImage("vifip")}\"\nvif = [ 'bridge=xenbr0', 'bridge=xenbr0, ip=10.0.0.5/24' ]\n", "vif 1: ip=10.0.0.5/24 cannot reach a type 'hvm' guest: its own OS sets its address");
+
     [Fact]
     public void AnImageTheKernelRefusesTakesItsDeviceModelWithIt()
     {

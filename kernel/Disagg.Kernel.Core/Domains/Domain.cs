@@ -154,6 +154,9 @@ public sealed unsafe partial class Domain : IUpcallSink
 
     public ShutdownReason ShutdownReason { get; private set; }
 
+    /// <summary>Why the kernel crashed the domain (a device model's garbage answer or silence), in dmesg too; null otherwise.</summary>
+    public string? CrashReason { get; private set; }
+
     /// <summary>Set by SCHEDOP_shutdown_code: the reason a later shutdown will report.</summary>
     public ShutdownReason? PendingShutdownCode { get; set; }
 
@@ -353,7 +356,10 @@ public sealed unsafe partial class Domain : IUpcallSink
     }
 
     /// <summary>The guest shut itself down (SRST, sched_op shutdown) or the control domain did: its vCPUs stop for good.</summary>
-    public void Shutdown(ShutdownReason reason)
+    public void Shutdown(ShutdownReason reason) => Shutdown(reason, why: null);
+
+    /// <summary>As <see cref="Shutdown(ShutdownReason)"/>, with the kernel's reason for a crash it decided on (reported with the state change).</summary>
+    public void Shutdown(ShutdownReason reason, string? why)
     {
         lock (_lock)
         {
@@ -363,6 +369,7 @@ public sealed unsafe partial class Domain : IUpcallSink
             }
 
             ShutdownReason = reason;
+            CrashReason = why;
             _shutdownState = reason == ShutdownReason.Crash ? DomainState.Crashed : DomainState.Shutdown;
             ShutdownAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }

@@ -9,7 +9,8 @@ namespace Disagg.Kernel.Core.Migration;
 /// whose write entries are only installed after the P2M was asked for the frame with forWrite, and every
 /// round's clear bumps the memory generation so those entries go. Grant copies ask the P2M the same way.
 /// What the P2M cannot see is a service writing through a grant it mapped: a writable map counts as
-/// dirty in every round it is held, and its unmap marks the frame once more.
+/// dirty in every round it is held, and its unmap marks the frame once more. So does a ring page an HVM domain's
+/// device model holds mapped (<see cref="Ioreq.DeviceModelPages"/>).
 /// </summary>
 public static class DirtyLog
 {
@@ -57,6 +58,7 @@ public static class DirtyLog
         }
 
         domain.Grants.ForEachWritablyPinned(frame => Mark(memory, bitmap, frame));
+        domain.Ioreq?.RingPages.ForEach(frame => Mark(memory, bitmap, frame)); // used rings qemu-dm writes through its mapping
         return bitmap;
     }
 

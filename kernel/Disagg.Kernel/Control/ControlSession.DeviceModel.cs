@@ -15,7 +15,8 @@ namespace Disagg.Kernel.Control;
 internal sealed partial class ControlSession
 {
     private static bool IsDeviceModelRequest(ControlMessage request) =>
-        request is SetDeviceModel or MapIoreqPage or SetIrqLevel or DeviceModelShutdown or ReadGuestMemory or WriteGuestMemory or GuestMemoryBatch;
+        request is SetDeviceModel or MapIoreqPage or SetIrqLevel or DeviceModelShutdown or ReadGuestMemory or WriteGuestMemory or GuestMemoryBatch
+            or MapGuestPages or UnmapGuestPages;
 
     private ControlMessage HandleDeviceModel(ControlMessage request, out FileDescriptor[]? fds)
     {
@@ -34,7 +35,13 @@ internal sealed partial class ControlSession
                 return Error(XenErrno.EINVAL, $"domain {s.Domain}: device model domain {s.DeviceModelDomain} is not a registered service");
             }
 
-            var rc = target.Ioreq!.SetDeviceModel(s.DeviceModelDomain);
+            var timeout = s.AnswerTimeoutMs == 0 ? (TimeSpan?)null : TimeSpan.FromMilliseconds(s.AnswerTimeoutMs);
+            if (timeout < IoreqServer.MinAnswerTimeout)
+            {
+                return Error(XenErrno.EINVAL, $"domain {s.Domain}: a device model answer timeout of {s.AnswerTimeoutMs} ms (at least {IoreqServer.MinAnswerTimeout.TotalMilliseconds} ms)");
+            }
+
+            var rc = target.Ioreq!.SetDeviceModel(s.DeviceModelDomain, timeout);
             return rc == 0 ? new OkReply() : Error((XenErrno)(-rc), $"domain {s.Domain}: already has device model domain {target.Ioreq.DeviceModelDomain}");
         }
 
@@ -46,11 +53,14 @@ internal sealed partial class ControlSession
             ReadGuestMemory r => r.Domain,
             WriteGuestMemory w => w.Domain,
             GuestMemoryBatch b => b.Domain,
+            MapGuestPages m => m.Domain,
+            UnmapGuestPages u => u.Domain,
             _ => -1,
         });
         switch (request)
         {
             case MapIoreqPage:
+                domain.Ioreq!.RingPages.Forget(); // a new device model process: its predecessor's mappings died with it
                 fds = [domain.Ioreq!.Page.Fd.Duplicate()];
                 return new IoreqPageMapped(domain.Id, domain.Vcpus.Count, (ulong)domain.Memory.PopulatedPages * 4096);
             case SetIrqLevel i:
@@ -81,6 +91,12 @@ internal sealed partial class ControlSession
                 return DeviceModelMemory.TryCopy(domain, w.Address, w.Data ?? [], write: true) ? new OkReply() : Gone(domain);
             case GuestMemoryBatch b:
                 return Batch(domain, b);
+            case MapGuestPages m:
+                fds = domain.Ioreq!.RingPages.Map(m.Address, m.Pages, out var why);
+                return fds is null ? Error(XenErrno.EINVAL, why!) : new GuestPagesMapped(domain.Id, m.Address, m.Pages);
+            case UnmapGuestPages u:
+                domain.Ioreq!.RingPages.Unmap(u.Address, u.Pages);
+                return new OkReply();
             default:
                 return Error(XenErrno.ENOSYS, $"{request.GetType().Name} is not a device-model request");
         }

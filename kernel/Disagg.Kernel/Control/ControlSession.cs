@@ -96,7 +96,7 @@ internal sealed partial class ControlSession(KernelServer server, ControlConnect
     }
 
     private void OnStateChanged(DomainStateChange change) =>
-        _outbox.Writer.TryWrite(new Outgoing(new DomainEvent(change.DomainId, DomainRequests.StateLetter(change.State), (int)change.Reason, change.TimestampNs), null));
+        _outbox.Writer.TryWrite(new Outgoing(new DomainEvent(change.DomainId, DomainRequests.StateLetter(change.State), (int)change.Reason, change.TimestampNs, change.Detail ?? ""), null));
 
     private ControlMessage Handle(ControlMessage request, out Disagg.Interop.FileDescriptor[]? fds)
     {

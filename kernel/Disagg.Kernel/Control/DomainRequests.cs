@@ -67,7 +67,8 @@ internal static class DomainRequests
                 Core.Domains.PvLayout.SpecialFrame(Core.Domains.PvLayout.ConsolePage),
                 Core.Domains.PvLayout.SpecialFrame(Core.Domains.PvLayout.XenstorePage),
                 d.Spec.ConsoleBackend,
-                d.Spec.XenstoreDomain));
+                d.Spec.XenstoreDomain,
+                d.State == Core.Domains.DomainState.Crashed ? d.CrashReason ?? "" : ""));
         }
 
         return new DomainList(rows);

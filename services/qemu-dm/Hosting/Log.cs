@@ -20,8 +20,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "domain {Domain}: guest driver error, device needs reset: {Fault}")]
     public static partial void VirtioFault(ILogger logger, int domain, string fault);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: guest memory: {Copies} copies in {RoundTrips} round trips")]
-    public static partial void GuestMemory(ILogger logger, int domain, long copies, long roundTrips);
+    [LoggerMessage(Level = LogLevel.Information, Message = "domain {Domain}: guest memory: {Copies} copies in {RoundTrips} round trips ({Mapped} through {Pages} mapped ring pages)")]
+    public static partial void GuestMemory(ILogger logger, int domain, long copies, long roundTrips, long mapped, int pages);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "domain {Domain}: the ioreq loop cannot go on; exiting so the supervisor restarts us (the guest waits)")]
     public static partial void LoopFailed(ILogger logger, int domain, Exception error);

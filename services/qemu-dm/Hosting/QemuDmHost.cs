@@ -94,6 +94,8 @@ internal static class QemuDmHost
         using var ownedPage = page;
         using var console = new ConsoleSocket(options.ConsoleSocket);
         var platform = new KernelDevicePlatform(channel.Kernel, options.Domain);
+        var kernelMemory = new KernelGuestMemory(platform, VirtioGuestRam.Base, ramBytes);
+        using var ringPages = new GuestRingPages(platform, kernelMemory.IsRam);
         var uart = new Ns16550a(state, console, platform, options.StateFile);
         var nics = new List<(NicOption Option, NicPort Port)>();
         for (var i = 0; i < options.Nics.Count; i++)
@@ -104,7 +106,7 @@ internal static class QemuDmHost
         VirtioSlots slots;
         try
         {
-            slots = new VirtioSlots(options.Devices, platform, new KernelGuestMemory(platform, VirtioGuestRam.Base, ramBytes), options.StateDirectory, options.Domain, f => Log.VirtioFault(log, options.Domain, f.ToString()), [.. nics.Select(n => n.Port)]);
+            slots = new VirtioSlots(options.Devices, platform, new MappedGuestMemory(kernelMemory, ringPages, platform), options.StateDirectory, options.Domain, f => Log.VirtioFault(log, options.Domain, f.ToString()), [.. nics.Select(n => n.Port)]);
         }
         catch (DiskImageException e)
         {
@@ -113,6 +115,11 @@ internal static class QemuDmHost
         }
 
         using var ownedSlots = slots;
+        foreach (var slot in slots.All)
+        {
+            slot.RingsChanged = () => ringPages.Sync(LiveQueues(slots));
+        }
+
         var devices = new DeviceMap([uart, new SifiveTest(platform), .. slots.All]);
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
@@ -184,7 +191,7 @@ internal static class QemuDmHost
         System.Console.Out.Flush();
         loop.Start();
         await Task.Run(loop.Join).ConfigureAwait(false);
-        Log.GuestMemory(log, options.Domain, platform.GuestMemoryCopies, platform.GuestMemoryRoundTrips);
+        Log.GuestMemory(log, options.Domain, platform.GuestMemoryCopies, platform.GuestMemoryRoundTrips, platform.MappedCopies, ringPages.Count);
         await connecting.ConfigureAwait(false);
         if (domainGone)
         {
@@ -192,6 +199,24 @@ internal static class QemuDmHost
         }
 
         return exitCode;
+    }
+
+    /// <summary>Every queue of every plugged slot (queue set-up time only: it allocates).</summary>
+    private static List<Disagg.Virtio.Queue.Virtqueue> LiveQueues(VirtioSlots slots)
+    {
+        var queues = new List<Disagg.Virtio.Queue.Virtqueue>();
+        foreach (var slot in slots.All)
+        {
+            if (slot.Transport is { } t)
+            {
+                for (var q = 0; q < t.QueueCount; q++)
+                {
+                    queues.Add(t.Queue(q));
+                }
+            }
+        }
+
+        return queues;
     }
 
     /// <summary>Copy-buffer pages before the NICs' (the device model's own page).</summary>

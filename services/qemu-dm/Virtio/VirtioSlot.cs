@@ -55,6 +55,12 @@ internal sealed class VirtioSlot : IMmioWindow, IInterruptLine, IVirtioTransport
     /// <summary>The level last sent to the kernel (null: not sent by this process yet).</summary>
     public bool? Line { get; private set; }
 
+    /// <summary>
+    /// Called after the transport's record changed (queue set-up, reset, a fault) and after a predecessor's record was
+    /// taken back: qemu-dm maps the rings of the queues now live (<see cref="GuestRingPages"/>).
+    /// </summary>
+    public Action? RingsChanged { get; set; }
+
     /// <summary>Puts <paramref name="transport"/> (built with this slot as its line and observer) behind the slot.</summary>
     public void Plug(VirtioMmioTransport transport) => _transport = transport;
 
@@ -96,6 +102,7 @@ internal sealed class VirtioSlot : IMmioWindow, IInterruptLine, IVirtioTransport
         if (record is not null)
         {
             t.RestoreState(record, afterRestart: true);
+            RingsChanged?.Invoke();
             var before = 0;
             for (var q = 0; q < t.QueueCount; q++)
             {
@@ -124,6 +131,8 @@ internal sealed class VirtioSlot : IMmioWindow, IInterruptLine, IVirtioTransport
         {
             VirtioStateFile.Write(StateFile, t.SaveState());
         }
+
+        RingsChanged?.Invoke();
     }
 
     void IVirtioTransportObserver.Faulted(VirtioFault fault) => _faulted?.Invoke(fault);

@@ -94,6 +94,10 @@ internal static class DomainCommands
             else
             {
                 PrintList(rows);
+                foreach (var d in rows.Where(d => d.Reason is not null))
+                {
+                    Console.WriteLine($"{d.Name}: {d.Reason}"); // why the kernel crashed it
+                }
             }
 
             return 0;

@@ -52,4 +52,15 @@ public sealed record DomainConfig
     public LifecycleAction OnCrash { get; init; } = LifecycleAction.Destroy;
 
     public string? Uuid { get; init; }
+
+    /// <summary>The kernel's default answer timeout for a device model (IoreqServer.DefaultAnswerTimeout).</summary>
+    public const int DefaultDeviceModelTimeoutSeconds = 30;
+
+    /// <summary>
+    /// device_model_timeout (HVM; ours, xl has none): how long qemu-dm, while its process is there, may leave a vCPU
+    /// waiting on an ioreq before the kernel crashes the domain (on_crash applies). A qemu-dm that died does not
+    /// count: the request waits for its successor.
+    /// </summary>
+    [JsonPropertyName("device_model_timeout")]
+    public int DeviceModelTimeoutSeconds { get; init; } = DefaultDeviceModelTimeoutSeconds;
 }

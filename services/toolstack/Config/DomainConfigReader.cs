@@ -117,6 +117,12 @@ public static class DomainConfigReader
             }
         }
 
+        var dmTimeout = GetInt(byKey, "device_model_timeout", DomainConfig.DefaultDeviceModelTimeoutSeconds, 1, 86400);
+        if (type != DomainType.Hvm && byKey.TryGetValue("device_model_timeout", out var dmt))
+        {
+            warn.Add($"{dmt.Position}: warning: 'device_model_timeout' is for type 'hvm' (a pv domain has no device model); ignored");
+        }
+
         warnings = warn;
         return new DomainConfig
         {
@@ -138,12 +144,13 @@ public static class DomainConfigReader
             OnReboot = GetAction(byKey, "on_reboot", LifecycleAction.Restart),
             OnCrash = GetAction(byKey, "on_crash", LifecycleAction.Destroy),
             Uuid = GetString(byKey, "uuid"),
+            DeviceModelTimeoutSeconds = dmTimeout,
         };
     }
 
     private static bool IsKnown(string key) => key is "name" or "type" or "memory" or "maxmem" or "vcpus" or "maxvcpus" or "cpus"
         or "cpu_weight" or "cap" or "kernel" or "ramdisk" or "cmdline" or "extra" or "root" or "disk" or "vif"
-        or "on_poweroff" or "on_reboot" or "on_crash" or "uuid" || IgnoredXlKeys.Contains(key);
+        or "on_poweroff" or "on_reboot" or "on_crash" or "uuid" or "device_model_timeout" || IgnoredXlKeys.Contains(key);
 
     private static void ValidateName(string name, ConfigPosition at)
     {

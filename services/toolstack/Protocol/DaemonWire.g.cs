@@ -3218,7 +3218,7 @@ internal static class DaemonWire
 
     private static void WriteDomainRow(ref MessagePackWriter w, DomainRow m)
     {
-        w.WriteMapHeader(9);
+        w.WriteMapHeader(10);
         w.WriteString("Name"u8);
         w.Write(m.Name);
         w.WriteString("Id"u8);
@@ -3237,6 +3237,8 @@ internal static class DaemonWire
         w.Write(m.UptimeMs);
         w.WriteString("ConfigJson"u8);
         w.Write(m.ConfigJson);
+        w.WriteString("Reason"u8);
+        w.Write(m.Reason);
     }
 
     private static DomainRow ReadDomainRow(ref MessagePackReader r)
@@ -3250,6 +3252,7 @@ internal static class DaemonWire
         long fCpuTimeNs = default;
         long fUptimeMs = default;
         string? fConfigJson = null;
+        string? fReason = null;
         var seen = 0UL;
         var count = ReadMapHeader(ref r);
         for (var i = 0; i < count; i++)
@@ -3292,18 +3295,22 @@ internal static class DaemonWire
                     fConfigJson = ReadNullableString(ref r);
                     seen |= 256UL;
                     break;
+                case "Reason":
+                    fReason = ReadNullableString(ref r);
+                    seen |= 512UL;
+                    break;
                 default:
                     Skip(ref r);
                     break;
             }
         }
 
-        if ((seen & 511UL) != 511UL)
+        if ((seen & 1023UL) != 1023UL)
         {
-            throw Missing(seen, 511UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs", "ConfigJson"]);
+            throw Missing(seen, 1023UL, "DomainRow", ["Name", "Id", "MemoryMiB", "MaxMemoryMiB", "Vcpus", "State", "CpuTimeNs", "UptimeMs", "ConfigJson", "Reason"]);
         }
 
-        return new DomainRow(fName!, fId, fMemoryMiB, fMaxMemoryMiB, fVcpus, fState!, fCpuTimeNs, fUptimeMs, fConfigJson);
+        return new DomainRow(fName!, fId, fMemoryMiB, fMaxMemoryMiB, fVcpus, fState!, fCpuTimeNs, fUptimeMs, fConfigJson, fReason);
     }
 
     private static void WriteVcpuRow(ref MessagePackWriter w, VcpuRow m)

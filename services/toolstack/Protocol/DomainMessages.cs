@@ -26,7 +26,7 @@ internal sealed record ListRequest(bool Long = false) : DaemonMessage;
 
 internal sealed record DomainListReply(IReadOnlyList<DomainRow> Domains, long SampledNs) : DaemonMessage;
 
-/// <summary>One domain, as xl list shows it, plus what top and uptime need.</summary>
+/// <summary>One domain, as xl list shows it, plus what top and uptime need; Reason: why the kernel crashed it, when it did.</summary>
 internal sealed record DomainRow(
     string Name,
     int Id,
@@ -36,7 +36,8 @@ internal sealed record DomainRow(
     string State,
     long CpuTimeNs,
     long UptimeMs,
-    [property: JsonIgnore] string? ConfigJson = null);
+    [property: JsonIgnore] string? ConfigJson = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
 
 /// <summary>mem-set (TargetMiB) and mem-max (MaxMiB); null leaves one alone.</summary>
 internal sealed record MemoryRequest(string Domain, long? TargetMiB, long? MaxMiB) : DaemonMessage;

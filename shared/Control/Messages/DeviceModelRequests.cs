@@ -3,9 +3,11 @@ namespace Disagg.Control.Messages;
 /// <summary>
 /// The control domain names the service domain that is an HVM domain's device model (qemu-dm; Xen's
 /// XEN_DMOP_create_ioreq_server with the dm's XSM target). Once per domain; before LoadKernel, so the
-/// device tree lists the devices the device model serves (the UART, the test device).
+/// device tree lists the devices the device model serves (the UART, the test device). AnswerTimeoutMs: how long
+/// the device model, while its process is there, may leave a vCPU waiting on an ioreq before the domain is crashed
+/// (0: the kernel's default, 30 s; at least 100 ms).
 /// </summary>
-public sealed record SetDeviceModel(int Domain, int DeviceModelDomain) : ControlMessage;
+public sealed record SetDeviceModel(int Domain, int DeviceModelDomain, int AnswerTimeoutMs = 0) : ControlMessage;
 
 /// <summary>
 /// The device model asks for its domain's ioreq page (public/hvm/ioreq.h, a slot per vCPU whose vp_eport
@@ -59,3 +61,20 @@ public sealed record GuestMemoryBatch(int Domain, IReadOnlyList<GuestMemoryWrite
 
 /// <summary>One write of a <see cref="GuestMemoryBatch"/>.</summary>
 public sealed record GuestMemoryWrite(ulong Address, byte[] Data);
+
+/// <summary>
+/// The device model maps <paramref name="Pages"/> whole pages of its domain's RAM from the page-aligned
+/// <paramref name="Address"/> (1 to 16): the rings of a virtqueue the guest driver enabled, as Xen's privcmd maps a
+/// target's foreign frames. The reply (<see cref="GuestPagesMapped"/>) carries one descriptor per page, each for that
+/// page alone; at most 256 pages held at once. Everything else a queue points at is still copied through the kernel.
+/// </summary>
+public sealed record MapGuestPages(int Domain, ulong Address, int Pages) : ControlMessage;
+
+/// <summary>Reply to <see cref="MapGuestPages"/>: <paramref name="Pages"/> descriptors travel with it, in page order.</summary>
+public sealed record GuestPagesMapped(int Domain, ulong Address, int Pages) : ControlMessage
+{
+    public int FdCount => Pages;
+}
+
+/// <summary>The device model unmapped pages it had mapped (the driver reset the queue): the kernel forgets them.</summary>
+public sealed record UnmapGuestPages(int Domain, ulong Address, int Pages) : ControlMessage;

@@ -3,6 +3,7 @@ using Disagg.Abi.Hypercalls;
 using Disagg.DomainImage;
 using Disagg.Kernel.Core.Domains;
 using Disagg.Kernel.Core.Hvm;
+using Disagg.Kernel.Core.Ioreq;
 using Disagg.Kernel.Core.Persist;
 using Disagg.Kernel.Cpu.Tests;
 using Disagg.TestSupport;
@@ -166,8 +167,65 @@ public sealed unsafe class IoreqServerTests : IDisposable
         Assert.Equal((VirtLayout.UartBase, false, 0x62UL), (fresh->Address, IoreqSlot.IsRead(fresh->Flags), fresh->Data)); // the THR store, with the saved answer
     }
 
+    /// <summary>
+    /// Issue 13: a device model that is there (its process holds the vCPU's port) and never answers has the domain
+    /// crashed after its answer timeout, with a reason naming the device model, vCPU, access and wait; while nobody
+    /// holds the port the wait does not count, however long.
+    /// </summary>
+    [Fact]
+    public void ASilentDeviceModelHasItsDomainCrashedAfterTheAnswerTimeoutSayingWhatItWaitedFor()
+    {
+        var timeout = TimeSpan.FromMilliseconds(500);
+        var (d, _) = Start(out var slot, timeout);
+        Assert.Equal(timeout, d.Ioreq!.AnswerTimeout);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        Thread.Sleep(timeout * 3); // no device model process: the request waits for one, the domain is not crashed
+        Assert.Equal(DomainState.Blocked, d.State);
+
+        var service = _hv.Hypervisor.OpenService(7, 1); // the device model's process comes, binds the port, says nothing
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(_hv.Hypervisor.EventChannels.BindInterdomain(service.Events, d.Id, d.Ioreq.Ports[0]) > 0);
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Crashed), $"state {d.State}\n{_hv.Dmesg()}");
+        Assert.True(bound.Elapsed >= timeout * 0.9, $"crashed {bound.Elapsed.TotalMilliseconds} ms after the device model bound its port");
+        var why = d.CrashReason!;
+        Assert.Matches(@$"domain {d.Id} vcpu 0: device model \(domain 7\) did not answer an ioreq \(read of 1 bytes at 0x10000005, slot (Ready|InProcess)\) for [0-9.]+ s \(answer timeout 0\.5 s\): domain crashed", why);
+        Assert.Contains(why, _hv.Dmesg(), StringComparison.Ordinal);
+        Assert.Equal(why, d.Ioreq.LastRefusal);
+        _hv.Hypervisor.CloseService(service);
+    }
+
+    /// <summary>A device model that dies leaves its request to the next one (the wait starts over); the next one answers and the guest goes on.</summary>
+    [Fact]
+    public void AWaitForADeviceModelThatDiedDoesNotCountAndTheNextOneIsAnswered()
+    {
+        var timeout = TimeSpan.FromSeconds(1.5);
+        var (d, _) = Start(out var slot, timeout);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        var service = _hv.Hypervisor.OpenService(7, 1);
+        Assert.True(_hv.Hypervisor.EventChannels.BindInterdomain(service.Events, d.Id, d.Ioreq!.Ports[0]) > 0);
+        _hv.Hypervisor.CloseService(service); // killed with the request unanswered: the port goes back to unbound
+        Thread.Sleep(timeout * 2);
+        Assert.Equal(DomainState.Blocked, d.State);
+        Assert.Null(d.CrashReason);
+
+        Answer(slot, 0x63, d); // its successor takes the request from the slot
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready && !IoreqSlot.IsRead(slot->Flags)), _hv.Dmesg());
+        Answer(slot, 0, d);
+        Assert.True(Eventually.Holds(() => d.State == DomainState.Shutdown), $"state {d.State}\n{_hv.Dmesg()}");
+    }
+
+    [Fact]
+    public void AnAnswerTimeoutBelowTheFloorIsRefused()
+    {
+        var d = _hv.Hypervisor.CreateDomain(new DomainSpec { Name = "hvm", MemoryPages = 64, MaxMemoryPages = 64, Hvm = true });
+        Assert.Equal(-(int)XenErrno.EINVAL, d.Ioreq!.SetDeviceModel(7, TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(-1, d.Ioreq.DeviceModelDomain);
+        Assert.Equal(0, d.Ioreq.SetDeviceModel(7));
+        Assert.Equal(IoreqServer.DefaultAnswerTimeout, d.Ioreq.AnswerTimeout);
+    }
+
     /// <summary>A guest that loads the UART's LSR, stores the value to THR and to memory, and powers off.</summary>
-    private (Domain Domain, ulong Result) Start(out Disagg.Abi.Hvm.IoreqSlot* slot)
+    private (Domain Domain, ulong Result) Start(out Disagg.Abi.Hvm.IoreqSlot* slot, TimeSpan? answerTimeout = null)
     {
         var p = new GuestProgram();
         var result = p.Data(new byte[8]);
@@ -177,7 +235,7 @@ public sealed unsafe class IoreqServerTests : IDisposable
         p.Emit(Asm.Sd(GuestProgram.T1, GuestProgram.S1, 0));
         p.Shutdown();
         var d = _hv.Hypervisor.CreateDomain(new DomainSpec { Name = "hvm", MemoryPages = 64, MaxMemoryPages = 64, Hvm = true });
-        Assert.Equal(0, d.Ioreq!.SetDeviceModel(7));
+        Assert.Equal(0, d.Ioreq!.SetDeviceModel(7, answerTimeout));
         d.PrepareBoot(p.Build(), GuestProgram.CodeBase, "");
         slot = (Disagg.Abi.Hvm.IoreqSlot*)d.Ioreq.Page.Pointer;
         d.Unpause();

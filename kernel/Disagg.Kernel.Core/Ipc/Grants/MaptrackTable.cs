@@ -184,34 +184,4 @@ public sealed class MaptrackTable
 
     /// <summary>A grant held mapped: Granter is the <see cref="Domain"/> or native-frontend <see cref="ServiceDomain"/> that granted it.</summary>
     private readonly record struct GrantMap(object Granter, GrantTable Table, uint Ref, bool Write);
-
-    /// <summary>Keeps a domain's vCPUs off every pCPU while one of its pages moves (a few microseconds).</summary>
-    private sealed class DomainQuiesce : IDisposable
-    {
-        private readonly Hypervisor _hypervisor;
-        private readonly Domain _domain;
-
-        public DomainQuiesce(Hypervisor hypervisor, Domain domain)
-        {
-            _hypervisor = hypervisor;
-            _domain = domain;
-            foreach (var v in domain.Vcpus)
-            {
-                hypervisor.Scheduler.Pause(v.Sched);
-            }
-
-            foreach (var v in domain.Vcpus)
-            {
-                SpinWait.SpinUntil(() => !hypervisor.Scheduler.IsOnCpu(v.Sched), TimeSpan.FromSeconds(10));
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var v in _domain.Vcpus)
-            {
-                _hypervisor.Scheduler.Unpause(v.Sched);
-            }
-        }
-    }
 }

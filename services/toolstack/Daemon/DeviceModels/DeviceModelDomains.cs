@@ -59,7 +59,7 @@ internal sealed class DeviceModelDomains(ServiceDomains services, StateDir state
             [.. guest.Config.Disks.Select(d => (Path.GetFullPath(d.Target), d.ReadOnly, d.Format == Config.DiskFormat.Qcow2))],
             async dm =>
             {
-                await kernel.Client.CallAsync<OkReply>(new SetDeviceModel(domainId, dm), cancel).ConfigureAwait(false);
+                await kernel.Client.CallAsync<OkReply>(new SetDeviceModel(domainId, dm, guest.Config.DeviceModelTimeoutSeconds * 1000), cancel).ConfigureAwait(false);
                 if (afterNamed is not null)
                 {
                     await afterNamed().ConfigureAwait(false);

@@ -13,13 +13,27 @@ internal static class QemuDmArguments
 {
     /// <summary>
     /// Why this HVM config cannot be served, or null. The one place that knows what qemu-dm does not emulate:
-    /// its NICs reach netback through xenstore, so a host without xenstored cannot give an HVM guest a vif.
+    /// its NICs reach netback through xenstore, so a host without xenstored cannot give an HVM guest a vif; and a
+    /// vif's ip= is refused: for a PV guest the toolstack writes it to the vif's backend directory, where the
+    /// guest's netfront (pvos) reads its address, and Xen hands it to the vif scripts Disagg does not run (no
+    /// rule enforces it); an unmodified guest never reads xenstore and sets its own address, so for it ip= would
+    /// be a setting that silently does nothing.
     /// </summary>
     /// <param name="netbackOf">The domain id of the netback a vif goes to (0: none serving).</param>
-    public static string? Unsupported(DomainConfig config, bool hasXenstore, Func<VifSpec, int> netbackOf) =>
-        config.Vifs.Count > 0 && (!hasXenstore || config.Vifs.Any(v => netbackOf(v) == 0))
+    public static string? Unsupported(DomainConfig config, bool hasXenstore, Func<VifSpec, int> netbackOf)
+    {
+        for (var i = 0; i < config.Vifs.Count; i++)
+        {
+            if (config.Vifs[i].Ip is { } ip)
+            {
+                return $"vif {i}: ip={ip} cannot reach a type 'hvm' guest: its own OS sets its address (a PV guest's netfront reads ip= from xenstore, which an unmodified guest never reads); configure it inside the guest and drop ip=";
+            }
+        }
+
+        return config.Vifs.Count > 0 && (!hasXenstore || config.Vifs.Any(v => netbackOf(v) == 0))
             ? "type 'hvm' with vif lines needs xenstored and netback on this host (its qemu-dm's NICs are vifs on netback, found through xenstore)"
             : null;
+    }
 
     /// <param name="xenstoreSocket">xenstored's socket: qemu-dm connects each NIC's vif to netback through it.</param>
     /// <param name="netbackOf">The domain id of the netback a vif goes to (its backend= resolved, or the built-in one).</param>

@@ -24,7 +24,7 @@ internal sealed class DomainTable(GuestRegistry guests, KernelLink kernel)
             var guest = guests.Find(d.DomainId);
             var uptime = guest is not null ? now - guest.CreatedAtMs : 0;
             var config = withConfig && guest is not null ? JsonSerializer.Serialize(guest.Config, ToolstackJsonContext.Default.DomainConfig) : null;
-            rows.Add(new DomainRow(d.Name, d.DomainId, d.MemoryKiB / 1024, d.MaxMemoryKiB / 1024, d.VcpusOnline, StateColumn(d.State), d.CpuTimeNs, uptime, config));
+            rows.Add(new DomainRow(d.Name, d.DomainId, d.MemoryKiB / 1024, d.MaxMemoryKiB / 1024, d.VcpusOnline, StateColumn(d.State), d.CpuTimeNs, uptime, config, d.CrashReason.Length > 0 ? d.CrashReason : null));
         }
 
         return new DomainListReply(rows, Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency));

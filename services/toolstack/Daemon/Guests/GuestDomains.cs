@@ -193,6 +193,11 @@ internal sealed class GuestDomains(GuestRegistry guests, KernelLink kernel, Cons
             }
 
             var reason = e.State == "c" ? ShutdownReason.Crash : (ShutdownReason)e.ShutdownReason;
+            if (e.Detail.Length > 0)
+            {
+                log.DomainProblem(guest.Name, e.Detail); // the kernel crashed it: say why (a device model's garbage or silence)
+            }
+
             var action = reason switch
             {
                 ShutdownReason.Poweroff => guest.Config.OnPoweroff,
