@@ -264,7 +264,7 @@ public sealed class PvGuestRv64Tests(KernelHost host) : PvGuestTests(host, Guest
 
 public sealed class PvGuestRv32Tests(KernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<KernelHost>;
 
-/// <summary>The same guests with every vCPU on the translating engine: each must behave exactly as interpreted.</summary>
-public sealed class PvGuestRv64TranslateTests(TranslatingKernelHost host) : PvGuestTests(host, GuestIsa.Rv64), IClassFixture<TranslatingKernelHost>;
+/// <summary>The same guests with every vCPU on the interpreter, the reference engine: each must behave exactly as translated.</summary>
+public sealed class PvGuestRv64InterpretTests(InterpretingKernelHost host) : PvGuestTests(host, GuestIsa.Rv64), IClassFixture<InterpretingKernelHost>;
 
-public sealed class PvGuestRv32TranslateTests(TranslatingKernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<TranslatingKernelHost>;
+public sealed class PvGuestRv32InterpretTests(InterpretingKernelHost host) : PvGuestTests(host, GuestIsa.Rv32), IClassFixture<InterpretingKernelHost>;
