@@ -11,8 +11,8 @@ namespace Disagg.Kernel.Cpu;
 /// <see cref="PhysicalMemory"/>. It knows nothing of domains: the host runs it in slices with
 /// <see cref="Run"/>, answers SBI calls when it exits with <see cref="ExitReason.SupervisorCall"/>,
 /// injects interrupts (thread-safe) and saves/restores it as a <see cref="HartState"/>.
-/// Only <see cref="Kick"/>, <see cref="RaiseInterrupt"/> and <see cref="ClearInterrupt"/> may be called
-/// from another thread; everything else belongs to the thread that runs the hart.
+/// Only <see cref="Kick"/>, <see cref="RaiseInterrupt"/>, <see cref="ClearInterrupt"/>, <see cref="RequestTranslationFlush"/>
+/// and <see cref="RequestTlbFlush"/> may be called from another thread; everything else belongs to the thread that runs the hart.
 /// </summary>
 public sealed unsafe partial class Hart
 {
@@ -20,6 +20,10 @@ public sealed unsafe partial class Hart
     public const ulong TimebaseHz = 10_000_000;
 
     private const int KickBit = 1 << 30;
+
+    // What another thread asked the hart to drop (_flushRequested): decoded code and translations too, or the TLB alone.
+    private const int FlushCode = 1;
+    private const int FlushTlbOnly = 2;
     private const int HostInterruptMask = (int)(Interrupts.SupervisorTimer | Interrupts.SupervisorExternal);
 
     private readonly PhysicalMemory _memory;
@@ -38,7 +42,7 @@ public sealed unsafe partial class Hart
     private TlbEntry* _tlb;
     private bool _tlbHasSuperpages;
     private int _seenGeneration;
-    private int _flushRequested;
+    private int _flushRequested; // FlushCode | FlushTlbOnly, set by other threads (Interlocked)
     private ulong _pc;
     private Privilege _privilege;
 
@@ -244,7 +248,21 @@ public sealed unsafe partial class Hart
     /// </summary>
     public void RequestTranslationFlush()
     {
-        Volatile.Write(ref _flushRequested, 1);
+        Interlocked.Or(ref _flushRequested, FlushCode);
+        Kick();
+    }
+
+    /// <summary>
+    /// From another thread (SBI remote SFENCE.VMA): makes the hart drop its TLB before it executes another
+    /// instruction, as a local SFENCE.VMA does, and return <see cref="ExitReason.Kicked"/> from a running
+    /// <see cref="Run"/>. Decoded code and translations stay: they are keyed by guest-physical frame, and the
+    /// jump cache between translations is the fetch TLB itself, so a page-table change needs no more.
+    /// (ASIDs are not implemented and a range is a whole flush: dropping 1024 entries costs less than the
+    /// refills either way.) Thread-safe.
+    /// </summary>
+    public void RequestTlbFlush()
+    {
+        Interlocked.Or(ref _flushRequested, FlushTlbOnly);
         Kick();
     }
 
@@ -254,6 +272,9 @@ public sealed unsafe partial class Hart
         _code.Flush();
         FlushTlb();
     }
+
+    /// <summary>Drops the TLB alone, as SFENCE.VMA without an address does (see <see cref="RequestTlbFlush"/>). Only on the hart's own thread.</summary>
+    public void FlushAddressTranslations() => FlushTlb();
 
     private int PendingBits()
     {

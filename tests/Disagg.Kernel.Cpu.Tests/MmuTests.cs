@@ -82,8 +82,10 @@ public class MmuTests
         Assert.Equal(0UL, s.Sstatus & 0x100); // SPP = U
     }
 
-    [Fact]
-    public void RemoteFlushRequestMakesTheHartSeeAChangedPageTable()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RemoteFlushRequestMakesTheHartSeeAChangedPageTable(bool tlbOnly)
     {
         using var m = new TestMachine(IsaWidth.Rv64, Csrw(Satp, 5), Csrrs(0, Sstatus, 8), Ld(7, 6, 0), Ecall, Ld(7, 6, 0), Ecall, Ld(7, 6, 0), Ecall);
         BuildSv39(m, V | R | W | U | A | D);
@@ -101,13 +103,23 @@ public class MmuTests
         Assert.Equal(ExitReason.SupervisorCall, m.Run());
         Assert.Equal(111UL, m.X(7)); // no SFENCE.VMA: the cached translation still holds
 
-        var other = new Thread(m.Hart.RequestTranslationFlush);
+        // SBI remote_sfence_vma asks for the TLB alone (decoded code is keyed by physical frame), remote_fence_i for both.
+        var pages = m.Hart.Statistics.PagesDecoded;
+        var other = new Thread(tlbOnly ? m.Hart.RequestTlbFlush : m.Hart.RequestTranslationFlush);
         other.Start();
         other.Join();
         m.Hart.CompleteSbiCall(0, 0);
         Assert.Equal(ExitReason.Kicked, m.Hart.Run(1000));
         Assert.Equal(ExitReason.SupervisorCall, m.Run());
         Assert.Equal(222UL, m.X(7));
+        if (tlbOnly)
+        {
+            Assert.Equal(pages, m.Hart.Statistics.PagesDecoded);
+        }
+        else
+        {
+            Assert.True(m.Hart.Statistics.PagesDecoded > pages);
+        }
     }
 
     [Fact]

@@ -61,6 +61,13 @@ public class TranslatorFloatTests
     }
 
     [Fact]
+    public void TheTranslatorsFma3ProbeAgreesWithTheJit()
+    {
+        // The probe (CPUID and XGETBV) is what the NativeAOT kernel decides by; the JIT asks the same CPU and OS.
+        Assert.Equal(System.Runtime.Intrinsics.X86.Fma.IsSupported, Disagg.Kernel.Cpu.Translate.HostFeatures.Fma3);
+    }
+
+    [Fact]
     public void FpOpsAreLeftToTheInterpreterWhenFsIsNotDirtyOrFrmIsNotNearestEven()
     {
         // fadd.d f4, f1, f2 with FS = Clean: it must still run (and dirty FS), as the interpreter does.

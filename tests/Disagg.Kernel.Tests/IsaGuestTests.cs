@@ -31,7 +31,7 @@ public class IsaGuestTests
     public void IsaTestPasses(string elf)
     {
         Assert.True(elf != Missing, $"no ISA test ELFs found in {RepoPaths.Guests} (run `make guests`). {GuestElfs.Error}");
-        var r = Kernel.RunElf(Path.Combine(RepoPaths.Guests, elf), "--max-instructions", "2000000000");
+        var r = Kernel.RunElf(Path.Combine(RepoPaths.Guests, elf), "--engine", "interp", "--max-instructions", "2000000000");
         Assert.True(r.ExitCode == 0, r.ToString());
     }
 

@@ -105,11 +105,12 @@ public sealed partial class DomainPlatform
     }
 
     /// <summary>
-    /// remote_fence_i / remote_sfence_vma(_asid): each named hart drops its translations and decoded
-    /// code before its next instruction (a superset of an address- or ASID-ranged fence, which the
-    /// spec allows); the caller flushes itself at once, on its own thread.
+    /// remote_fence_i (<paramref name="code"/>): each named hart drops its translations and decoded code before
+    /// its next instruction; remote_sfence_vma(_asid): its TLB only, as a local SFENCE.VMA does (decoded code is
+    /// keyed by guest-physical frame). Both drop more than an address- or ASID-ranged fence names, which the
+    /// spec allows. The caller flushes itself at once, on its own thread.
     /// </summary>
-    private static long RemoteFence(Domain domain, Vcpu self, ulong mask, ulong maskBase)
+    private static long RemoteFence(Domain domain, Vcpu self, ulong mask, ulong maskBase, bool code)
     {
         ulong targets;
         if (mask == AllHarts)
@@ -128,13 +129,22 @@ public sealed partial class DomainPlatform
                 continue;
             }
 
-            if (i == self.Id)
+            var hart = domain.Vcpus[i].Hart;
+            if (i == self.Id && code)
             {
-                self.Hart.FlushTranslations();
+                hart.FlushTranslations();
+            }
+            else if (i == self.Id)
+            {
+                hart.FlushAddressTranslations();
+            }
+            else if (code)
+            {
+                hart.RequestTranslationFlush();
             }
             else
             {
-                domain.Vcpus[i].Hart.RequestTranslationFlush();
+                hart.RequestTlbFlush();
             }
         }
 

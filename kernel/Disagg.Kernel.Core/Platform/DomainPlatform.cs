@@ -64,11 +64,11 @@ public sealed partial class DomainPlatform(Hypervisor hypervisor) : IVcpuPlatfor
                 hart.ClearInterrupt(Interrupts.SupervisorSoftware);
                 return Legacy(hart, 0);
             case SbiExtension.Rfence when fid is >= 0 and <= 2:
-                return Done(hart, RemoteFence(domain, vcpu, Arg(hart, 0), Arg(hart, 1)), 0);
+                return Done(hart, RemoteFence(domain, vcpu, Arg(hart, 0), Arg(hart, 1), code: fid == 0), 0);
             case SbiExtension.LegacyRemoteFenceI:
             case SbiExtension.LegacyRemoteSfenceVma:
             case SbiExtension.LegacyRemoteSfenceVmaAsid:
-                RemoteFence(domain, vcpu, ulong.MaxValue, 0);
+                RemoteFence(domain, vcpu, ulong.MaxValue, 0, code: ext == SbiExtension.LegacyRemoteFenceI);
                 return Legacy(hart, 0);
             default:
                 return Done(hart, SbiExtension.ErrNotSupported, 0);

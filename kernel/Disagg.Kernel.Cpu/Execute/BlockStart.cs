@@ -9,10 +9,15 @@ public sealed unsafe partial class Hart
     private void PollHost()
     {
         var generation = _memory.Generation;
-        if (generation != _seenGeneration || Interlocked.Exchange(ref _flushRequested, 0) != 0)
+        var requested = Volatile.Read(ref _flushRequested) != 0 ? Interlocked.Exchange(ref _flushRequested, 0) : 0;
+        if (generation != _seenGeneration || (requested & FlushCode) != 0)
         {
             _seenGeneration = generation;
             FlushTranslations();
+        }
+        else if (requested != 0)
+        {
+            FlushTlb();
         }
 
         if (_timerDeadline != ulong.MaxValue && (Volatile.Read(ref _hostPending) & (int)Interrupts.SupervisorTimer) == 0 && Time >= _timerDeadline)

@@ -90,14 +90,15 @@ internal sealed unsafe partial class BlockTranslator
     private void EmitBranch(DecodedOp* op, uint offset, int retired)
     {
         var e = _emitter;
+        // RV32 compares the low 32 bits (a host register's upper half is not the sign there).
         if (_map.TryHost(op->Rs1, out var h))
         {
-            AluWith(X64AluOp.Cmp, h, op->Rs2);
+            AluWith(X64AluOp.Cmp, h, op->Rs2, _rv64);
         }
         else
         {
-            Read(X64Register.Rax, op->Rs1);
-            AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2);
+            Read(X64Register.Rax, op->Rs1, _rv64);
+            AluWith(X64AluOp.Cmp, X64Register.Rax, op->Rs2, _rv64);
         }
 
         _takenExitPatch[_takenExits] = e.JumpIf(op->Kind switch

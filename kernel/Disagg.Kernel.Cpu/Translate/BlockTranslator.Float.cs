@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using Disagg.Kernel.Cpu.Decode;
 
 namespace Disagg.Kernel.Cpu.Translate;
@@ -36,7 +35,7 @@ internal sealed unsafe partial class BlockTranslator
     /// <summary>The per-op half of the test: rounding ops need a static RNE or dynamic rm, fused ops need FMA3.</summary>
     private static bool TranslatesFloat(DecodedOp* op) => op->Kind switch
     {
-        >= Op.FmaddD and <= Op.FnmaddD => Fma.IsSupported && op->Rm is 0 or 7,
+        >= Op.FmaddD and <= Op.FnmaddD => HostFeatures.Fma3 && op->Rm is 0 or 7,
         Op.FaddD or Op.FsubD or Op.FmulD or Op.FdivD or Op.FcvtDL => op->Rm is 0 or 7,
         _ => true,
     };

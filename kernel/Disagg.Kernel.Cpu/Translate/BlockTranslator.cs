@@ -256,7 +256,10 @@ internal sealed unsafe partial class BlockTranslator
         }
     }
 
-    /// <summary>On every way out of the block: the allocated guest registers it may have written, back to the register file.</summary>
+    /// <summary>
+    /// On every way out of the block: the allocated guest registers it may have written, back to the register
+    /// file. RV32: sign-extended here, once per way out, not after every op (see <see cref="Read"/>).
+    /// </summary>
     private void StoreAllocated()
     {
         for (var i = 0; i < _map.Count; i++)
@@ -264,6 +267,11 @@ internal sealed unsafe partial class BlockTranslator
             if (_map.Written(i))
             {
                 var (guest, host) = _map[i];
+                if (!_rv64)
+                {
+                    _emitter.SignExtend32(host, host);
+                }
+
                 _emitter.Store(X(guest), host, 8);
             }
         }
@@ -278,12 +286,25 @@ internal sealed unsafe partial class BlockTranslator
         _sideExits++;
     }
 
-    /// <summary>dst = guest register r (the 32-bit form zero-extends).</summary>
+    /// <summary>
+    /// dst = guest register r (the 32-bit form zero-extends). RV32: a host register holding a guest register
+    /// is valid in its low 32 bits only (32-bit ops leave the upper half zero, not the sign), since no RV32 op
+    /// observes more: arithmetic, compares and branches use 32-bit forms, addresses are 32-bit. The 64-bit
+    /// form sign-extends it (movsxd costs what a mov does), and the register file is always sign-extended
+    /// (<see cref="StoreAllocated"/>, <see cref="Finish"/>): that saves a movsxd per ALU op in a loop.
+    /// </summary>
     private void Read(X64Register dst, int r, bool wide = true)
     {
         if (_map.TryHost(r, out var h))
         {
-            _emitter.Move(dst, h, wide);
+            if (wide && !_rv64)
+            {
+                _emitter.SignExtend32(dst, h);
+            }
+            else
+            {
+                _emitter.Move(dst, h, wide);
+            }
         }
         else
         {
@@ -304,11 +325,16 @@ internal sealed unsafe partial class BlockTranslator
         }
     }
 
-    /// <summary>dst op= guest register r.</summary>
+    /// <summary>dst op= guest register r. RV32 passes the 32-bit form (a host register's upper half is not the sign).</summary>
     private void AluWith(X64AluOp alu, X64Register dst, int r, bool wide = true)
     {
         if (_map.TryHost(r, out var h))
         {
+            if (wide && !_rv64)
+            {
+                throw new InvalidOperationException($"cpu: translator: a 64-bit {alu} of RV32 register x{r} held in {h}");
+            }
+
             _emitter.Alu(alu, dst, h, wide);
         }
         else
@@ -385,9 +411,9 @@ internal sealed unsafe partial class BlockTranslator
                 e.SignExtend32(rax, rax);
                 break;
             case Op.Addi: AluImmediate(X64AluOp.Add, rd, rs1, imm, true); return;
-            case Op.Xori: AluImmediate(X64AluOp.Xor, rd, rs1, imm, true); return;
-            case Op.Ori: AluImmediate(X64AluOp.Or, rd, rs1, imm, true); return;
-            case Op.Andi: AluImmediate(X64AluOp.And, rd, rs1, imm, true); return;
+            case Op.Xori: AluImmediate(X64AluOp.Xor, rd, rs1, imm, _rv64); return;
+            case Op.Ori: AluImmediate(X64AluOp.Or, rd, rs1, imm, _rv64); return;
+            case Op.Andi: AluImmediate(X64AluOp.And, rd, rs1, imm, _rv64); return;
             case Op.Addiw: AluImmediate(X64AluOp.Add, rd, rs1, imm, false); return;
             case Op.Slti: CompareImmediate(rs1, imm, X64Condition.Less); break;
             case Op.Sltiu: CompareImmediate(rs1, imm, X64Condition.Below); break;
@@ -399,9 +425,9 @@ internal sealed unsafe partial class BlockTranslator
             case Op.Sraiw: ShiftImmediate(X64ShiftOp.Sar, rd, rs1, imm, false); return;
             case Op.Add: AluRegisters(X64AluOp.Add, rd, rs1, rs2, true); return;
             case Op.Sub: AluRegisters(X64AluOp.Sub, rd, rs1, rs2, true); return;
-            case Op.Xor: AluRegisters(X64AluOp.Xor, rd, rs1, rs2, true); return;
-            case Op.Or: AluRegisters(X64AluOp.Or, rd, rs1, rs2, true); return;
-            case Op.And: AluRegisters(X64AluOp.And, rd, rs1, rs2, true); return;
+            case Op.Xor: AluRegisters(X64AluOp.Xor, rd, rs1, rs2, _rv64); return;
+            case Op.Or: AluRegisters(X64AluOp.Or, rd, rs1, rs2, _rv64); return;
+            case Op.And: AluRegisters(X64AluOp.And, rd, rs1, rs2, _rv64); return;
             case Op.Addw: AluRegisters(X64AluOp.Add, rd, rs1, rs2, false); return;
             case Op.Subw: AluRegisters(X64AluOp.Sub, rd, rs1, rs2, false); return;
             case Op.Slt: CompareRegisters(rs1, rs2, X64Condition.Less); break;
@@ -441,10 +467,13 @@ internal sealed unsafe partial class BlockTranslator
         return X64Register.Rax;
     }
 
-    /// <summary>Finishes <see cref="Target"/>: W results sign-extended to 64 bits, a result in rax written to rd.</summary>
+    /// <summary>
+    /// Finishes <see cref="Target"/>: W results sign-extended to 64 bits (on RV32 only a result for the register
+    /// file: one in a host register stays 32-bit, see <see cref="Read"/>), a result in rax written to rd.
+    /// </summary>
     private void Finish(int rd, X64Register result, bool wide)
     {
-        if (!wide)
+        if (!wide && (_rv64 || result == X64Register.Rax))
         {
             _emitter.SignExtend32(result, result);
         }
@@ -490,8 +519,9 @@ internal sealed unsafe partial class BlockTranslator
 
     private void CompareRegisters(int rs1, int rs2, X64Condition condition)
     {
-        Read(X64Register.Rax, rs1);
-        AluWith(X64AluOp.Cmp, X64Register.Rax, rs2);
+        // RV32 compares the low 32 bits, signed or unsigned as the condition says.
+        Read(X64Register.Rax, rs1, _rv64);
+        AluWith(X64AluOp.Cmp, X64Register.Rax, rs2, _rv64);
         _emitter.SetIf(condition, X64Register.Rax);
         _emitter.ZeroExtend8(X64Register.Rax, X64Register.Rax);
     }

@@ -4,7 +4,7 @@ using Disagg.Kernel.Cpu;
 namespace Disagg.Kernel.Control;
 
 /// <summary>`disagg-kernel serve` arguments: where to listen, how many pCPUs, how much memory for guests.</summary>
-internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, HartEngine Engine = HartEngine.Interpret, IsaWidth Arch = IsaWidth.Rv64)
+internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, HartEngine Engine = HartEngine.Translate, IsaWidth Arch = IsaWidth.Rv64)
 {
     public static bool TryParse(string[] args, out ServeOptions? options, out string error)
     {
@@ -12,7 +12,7 @@ internal sealed record ServeOptions(string Socket, int Pcpus, long MemoryBytes, 
         string? socket = null;
         var pcpus = Environment.ProcessorCount;
         long memory = 1L << 30;
-        var engine = HartEngine.Interpret;
+        var engine = HartEngine.Translate;
         var arch = IsaWidth.Rv64;
         for (var i = 0; i < args.Length; i++)
         {

@@ -4,8 +4,8 @@ namespace Disagg.Kernel.Runner;
 internal static class KernelCommand
 {
     private const string Usage =
-        "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats] [--engine interp|translate [--translate-after N]]\n" +
-        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE] [--engine interp|translate] [--arch rv32|rv64]";
+        "usage: disagg-kernel run-elf <file.elf> [--mem 64M] [--isa rv64|rv32] [--max-instructions N] [--stats] [--engine translate|interp [--translate-after N]]\n" +
+        "       disagg-kernel serve --socket PATH [--pcpus N] [--memory SIZE] [--engine translate|interp] [--arch rv32|rv64]";
 
     public static int Run(string[] args)
     {

@@ -3,7 +3,7 @@ using Disagg.Kernel.Cpu;
 namespace Disagg.Kernel.Runner;
 
 /// <summary>Options of `disagg-kernel run-elf`.</summary>
-internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats, HartEngine Engine = HartEngine.Interpret, int TranslateAfter = Hart.DefaultTranslateAfter)
+internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? Isa, ulong MaxInstructions, bool Stats, HartEngine Engine = HartEngine.Translate, int TranslateAfter = Hart.DefaultTranslateAfter)
 {
     public static bool TryParse(string[] args, out RunElfOptions? options, out string error)
     {
@@ -13,7 +13,7 @@ internal sealed record RunElfOptions(string File, ulong MemoryBytes, IsaWidth? I
         IsaWidth? isa = null;
         var max = ulong.MaxValue;
         var stats = false;
-        var engine = HartEngine.Interpret;
+        var engine = HartEngine.Translate; // the interpreter stays the reference: --engine interp
         var translateAfter = Hart.DefaultTranslateAfter;
         for (var i = 0; i < args.Length; i++)
         {
