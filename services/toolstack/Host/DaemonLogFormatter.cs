@@ -1,3 +1,4 @@
+using Disagg.Service.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -23,7 +24,7 @@ internal sealed class DaemonLogFormatter() : ConsoleFormatter(FormatterName)
         }
 
         textWriter.Write(DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:ss.fff ", System.Globalization.CultureInfo.InvariantCulture));
-        textWriter.Write(Level(logEntry.LogLevel));
+        textWriter.Write(LogLevelNames.Short(logEntry.LogLevel));
         textWriter.Write(": ");
         textWriter.Write(message.ReplaceLineEndings(" "));
         if (logEntry.Exception is { } e)
@@ -34,16 +35,4 @@ internal sealed class DaemonLogFormatter() : ConsoleFormatter(FormatterName)
 
         textWriter.Write('\n');
     }
-
-    // The simple formatter's four-letter names, so existing readers of the log keep working.
-    private static string Level(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trce",
-        LogLevel.Debug => "dbug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        LogLevel.Error => "fail",
-        LogLevel.Critical => "crit",
-        _ => "none",
-    };
 }

@@ -32,22 +32,10 @@ public sealed class StderrLineLogger : ILoggerProvider
     {
     }
 
-    /// <summary>The console formatter's short level names, so a log reads the same as before.</summary>
-    private static string LevelName(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trce",
-        LogLevel.Debug => "dbug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        LogLevel.Error => "fail",
-        LogLevel.Critical => "crit",
-        _ => "none",
-    };
-
     private void Write(string category, LogLevel level, EventId eventId, string message, Exception? exception)
     {
         var line = new StringBuilder(category.Length + message.Length + 24)
-            .Append(LevelName(level)).Append(": ").Append(category).Append('[').Append(eventId.Id).Append("] ")
+            .Append(LogLevelNames.Short(level)).Append(": ").Append(category).Append('[').Append(eventId.Id).Append("] ")
             .Append(message.ReplaceLineEndings(" "));
         if (exception is not null)
         {
