@@ -80,6 +80,81 @@ public sealed unsafe class IoreqServerTests : IDisposable
         Assert.Equal(1, d.Ioreq.Refused);
     }
 
+    /// <summary>
+    /// The ioreq path fuzzed: a device model writes random bytes over the slot of a waiting UART load (every field; half
+    /// the time the request's own fields are kept and only the state and data are random, so answers are also accepted).
+    /// What the kernel does is predicted from the bytes alone: READY/INPROCESS wait, a well-formed answer is taken and the
+    /// guest goes on to its next access, anything else crashes the domain naming the garbage. Never an exception, never a
+    /// hang, and the next domain on the same hypervisor is served normally.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RandomAnswersAreTakenWaitedOnOrRefusedAsTheBytesSay(int seed)
+    {
+        var random = new Random(seed);
+        var outcomes = new int[3];
+        for (var i = 0; i < 12; i++)
+        {
+            var (d, _) = Start(out var slot);
+            Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready), _hv.Dmesg());
+            var asked = *slot;
+            var bytes = new byte[IoreqSlot.SlotSize];
+            random.NextBytes(bytes);
+            var answer = System.Runtime.InteropServices.MemoryMarshal.Read<Disagg.Abi.Hvm.IoreqSlot>(bytes);
+            if (random.Next(2) == 0)
+            {
+                var data = random.Next(3) == 0 ? answer.Data : answer.Data & 0xFF; // mostly a fitting byte
+                var state = random.Next(4) == 0 ? (IoreqState)(answer.Flags & 0x0F) : IoreqState.ResponseReady;
+                answer = asked;
+                answer.Data = data;
+                answer.Flags = IoreqSlot.MakeFlags(state, read: true);
+            }
+
+            var flags = answer.Flags;
+            answer.Flags = Volatile.Read(ref slot->Flags); // the state goes last, as a device model publishes it
+            *slot = answer;
+            Volatile.Write(ref slot->Flags, flags);
+            d.Vcpus[0].Wake();
+
+            var state2 = IoreqSlot.StateOf(flags);
+            if (state2 is IoreqState.Ready or IoreqState.InProcess)
+            {
+                Assert.True(Eventually.Holds(() => d.State == DomainState.Blocked), $"state {d.State}\n{_hv.Dmesg()}"); // not answered yet: it waits
+                Assert.Equal(0, d.Ioreq!.Refused);
+                outcomes[0]++;
+            }
+            else if (state2 == IoreqState.ResponseReady && answer.Address == asked.Address && answer.Size == asked.Size
+                && answer.Count == 1 && answer.Type == IoreqSlot.TypeCopy && IoreqSlot.IsRead(flags)
+                && !IoreqSlot.DataIsPointer(flags) && answer.Data <= 0xFF)
+            {
+                // taken: the guest stores it to THR, a write request carrying the value
+                Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref slot->Flags)) == IoreqState.Ready && !IoreqSlot.IsRead(slot->Flags)), $"state {d.State}\n{_hv.Dmesg()}");
+                Assert.Equal(answer.Data, slot->Data);
+                outcomes[1]++;
+            }
+            else
+            {
+                Assert.True(Eventually.Holds(() => d.State == DomainState.Crashed), $"state {d.State} flags 0x{flags:x2}\n{_hv.Dmesg()}");
+                Assert.Contains("answered an ioreq with garbage", d.Ioreq!.LastRefusal, StringComparison.Ordinal);
+                outcomes[2]++;
+            }
+
+            _hv.Hypervisor.DestroyDomain(d);
+        }
+
+        Assert.True(outcomes[1] > 0 && outcomes[2] > 0, $"waited {outcomes[0]}, taken {outcomes[1]}, refused {outcomes[2]}: the seed explores too little");
+
+        // the hypervisor still serves a domain normally
+        var (next, _) = Start(out var s);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref s->Flags)) == IoreqState.Ready), _hv.Dmesg());
+        Answer(s, 0x60, next);
+        Assert.True(Eventually.Holds(() => IoreqSlot.StateOf(Volatile.Read(ref s->Flags)) == IoreqState.Ready && !IoreqSlot.IsRead(s->Flags)), _hv.Dmesg());
+        Answer(s, 0, next);
+        Assert.True(Eventually.Holds(() => next.State == DomainState.Shutdown), $"state {next.State}\n{_hv.Dmesg()}");
+    }
+
     [Fact]
     public void OnlyOneDeviceModelMayBeNamed()
     {
