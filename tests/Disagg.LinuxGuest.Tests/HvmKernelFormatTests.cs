@@ -124,29 +124,12 @@ public sealed class HvmKernelFormatTests : IAsyncLifetime
         (await _control.CallAsync<DomainCreated>(new CreateDomain(name, GuestIsa.Rv64, 1, 1, 16L << 10, 16L << 10, 256, 0, [ulong.MaxValue], 0, 0, Hvm: true))).DomainId;
 
     /// <summary>
-    /// An RV64 RISC-V ELF: header, one PT_LOAD program header with 0x1000 file bytes at offset 0x1000, loaded at
-    /// <paramref name="paddr"/> with 0x2000 of memory, entered 0x10 into it; <paramref name="spoil"/> edits it.
+    /// An RV64 RISC-V ELF (TestSupport's ElfWriter: header at 0, one PT_LOAD program header at 64) with 0x1000 file bytes
+    /// loaded at <paramref name="paddr"/> in 0x2000 of memory, entered 0x10 into it; <paramref name="spoil"/> edits it.
     /// </summary>
     private static byte[] Elf(Action<byte[]>? spoil = null, ulong paddr = Base)
     {
-        var e = new byte[0x2000];
-        "\u007fELF"u8.CopyTo(e);
-        e[4] = 2; // ELFCLASS64
-        e[5] = 1; // little-endian
-        e[6] = 1;
-        BitConverter.TryWriteBytes(e.AsSpan(16), (ushort)2); // ET_EXEC
-        BitConverter.TryWriteBytes(e.AsSpan(18), (ushort)243); // EM_RISCV
-        BitConverter.TryWriteBytes(e.AsSpan(24), paddr + 0x10); // e_entry
-        BitConverter.TryWriteBytes(e.AsSpan(32), 64UL); // e_phoff
-        BitConverter.TryWriteBytes(e.AsSpan(54), (ushort)56); // e_phentsize
-        BitConverter.TryWriteBytes(e.AsSpan(56), (ushort)1); // e_phnum
-        var ph = e.AsSpan(64);
-        BitConverter.TryWriteBytes(ph, 1U); // PT_LOAD
-        BitConverter.TryWriteBytes(ph[8..], 0x1000UL); // p_offset
-        BitConverter.TryWriteBytes(ph[16..], paddr); // p_vaddr
-        BitConverter.TryWriteBytes(ph[24..], paddr); // p_paddr
-        BitConverter.TryWriteBytes(ph[32..], 0x1000UL); // p_filesz
-        BitConverter.TryWriteBytes(ph[40..], 0x2000UL); // p_memsz
+        var e = ElfWriter.Build([new ElfSegment(paddr, new byte[0x1000], 0x2000)], paddr + 0x10, is64: true);
         spoil?.Invoke(e);
         return e;
     }

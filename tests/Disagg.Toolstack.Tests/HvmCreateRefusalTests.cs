@@ -17,7 +17,7 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
 
     [Fact]
     public void AnElfForAnotherMachineIsRefused() =>
-        Refused("x86", $"kernel = \"{Write("x86.elf", Elf(machine: 62, is64: true))}\"\n", "is an ELF for machine 62, not RISC-V (243)");
+        Refused("x86", $"kernel = \"{Write("x86.elf", Elf(machine: 62))}\"\n", "is an ELF for machine 62, not RISC-V (243)");
 
     [Fact]
     public void AnRv32ElfIsRefused() =>
@@ -35,7 +35,7 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
     /// <summary>An RV64 RISC-V ELF whose segment lies below RAM: the kernel refuses it before anything is loaded.</summary>
     [Fact]
     public void AnElfSegmentOutsideRamIsRefusedByTheKernel() =>
-        Refused("lowelf", $"kernel = \"{Write("low.elf", Elf(machine: 243, is64: true, paddr: 0x1000))}\"\n", "ELF kernel: segment 0x1000+0x1000 lies outside RAM 0x80000000-0x81000000 (16 MiB)");
+        Refused("lowelf", $"kernel = \"{Write("low.elf", Elf(machine: 243, paddr: 0x1000))}\"\n", "ELF kernel: segment 0x1000+0x1000 lies outside RAM 0x80000000-0x81000000 (16 MiB)");
 
     [Fact]
     public void AnHvmDiskIsCheckedAsAPvOneIs() =>
@@ -58,27 +58,11 @@ public sealed class HvmCreateRefusalTests(TestHost host) : IClassFixture<TestHos
         Refused("badhdr", $"kernel = \"{path}\"\n", "text_offset");
     }
 
-    /// <summary>A little-endian ELF header and one PT_LOAD program header of 0x1000 bytes at <paramref name="paddr"/>, entered there.</summary>
-    private static byte[] Elf(ushort machine, bool is64, ulong paddr = 0x8020_0000)
+    /// <summary>An RV64 ELF (TestSupport's ElfWriter) of one 0x1000-byte PT_LOAD at <paramref name="paddr"/>, entered there, for <paramref name="machine"/>.</summary>
+    private static byte[] Elf(ushort machine, ulong paddr = 0x8020_0000)
     {
-        var e = new byte[0x2000];
-        "\u007fELF"u8.CopyTo(e);
-        e[4] = is64 ? (byte)2 : (byte)1;
-        e[5] = 1; // little-endian
-        e[6] = 1;
-        BitConverter.TryWriteBytes(e.AsSpan(16), (ushort)2); // ET_EXEC
-        BitConverter.TryWriteBytes(e.AsSpan(18), machine);
-        BitConverter.TryWriteBytes(e.AsSpan(24), paddr); // e_entry
-        BitConverter.TryWriteBytes(e.AsSpan(32), 64UL); // e_phoff
-        BitConverter.TryWriteBytes(e.AsSpan(54), (ushort)56); // e_phentsize
-        BitConverter.TryWriteBytes(e.AsSpan(56), (ushort)1); // e_phnum
-        var ph = e.AsSpan(64);
-        BitConverter.TryWriteBytes(ph, 1U); // PT_LOAD
-        BitConverter.TryWriteBytes(ph[8..], 0x1000UL); // p_offset
-        BitConverter.TryWriteBytes(ph[16..], paddr);
-        BitConverter.TryWriteBytes(ph[24..], paddr);
-        BitConverter.TryWriteBytes(ph[32..], 0x1000UL);
-        BitConverter.TryWriteBytes(ph[40..], 0x1000UL);
+        var e = ElfWriter.Build([new ElfSegment(paddr, new byte[0x1000], 0x1000)], paddr, is64: true);
+        BitConverter.TryWriteBytes(e.AsSpan(18), machine); // e_machine
         return e;
     }
 
