@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: a host in a temporary state dir, two demo guests from examples/*.cfg, `disagg list`
-# and their consoles, then a short fault run (each service killed once, its report's summary); runs until
+# `make run`: a host in a temporary state dir, the demo guests from examples/*.cfg, `disagg list`
+# and their consoles, a save/restore and a live migration to a second host, then a short fault run (each service killed once, its report's summary); runs until
 # Ctrl-C, then `disagg host down`.
 # Usage: tools/run-demo.sh [--once]   (--once: show everything once, bring the host down, exit)
 set -euo pipefail
@@ -19,6 +19,10 @@ down() {
   echo "== disagg host down"
   "$disagg" host down || true
   rm -rf "$DISAGG_STATE_DIR"
+  if [ -n "${second:-}" ]; then
+    DISAGG_STATE_DIR=$second "$disagg" host down >/dev/null 2>&1 || true
+    rm -rf "$second"
+  fi
 }
 trap down INT TERM EXIT
 
@@ -92,6 +96,25 @@ if printf '%s\n' "${created[@]}" | grep -qx demo-disk; then
   "$disagg" save demo-disk "$DISAGG_STATE_DIR/demo-disk.save"
   "$disagg" restore "$DISAGG_STATE_DIR/demo-disk.save"
   "$disagg" list
+fi
+
+if printf '%s\n' "${created[@]}" | grep -qx demo-disk && [ "${DEMO_MIGRATE:-1}" = 1 ]; then
+  # Live migration: a second host on this machine listens with a shared token; demo-disk moves there while it
+  # runs (pre-copy, a short stop, its disk and vif reconnected on the target) and the end line gives the downtime.
+  echo
+  echo "== a second host listening for migrations; disagg migrate demo-disk there, live"
+  second=$(mktemp -d /tmp/disagg-demo2-XXXXXX)
+  token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  DISAGG_STATE_DIR=$second "$disagg" host up --memory 128M --listen 127.0.0.1:0 --migration-token "$token" >/dev/null
+  addr=
+  for _ in $(seq 100); do
+    addr=$(grep -o 'migration: listening on [0-9.]*:[0-9]*' "$second/disagg.log" 2>/dev/null | head -1 | awk '{print $4}') || true
+    [ -n "$addr" ] && break
+    sleep 0.1
+  done
+  "$disagg" migrate demo-disk "$addr" --token "$token"
+  echo "-- on the second host:"
+  DISAGG_STATE_DIR=$second "$disagg" list
 fi
 
 if [ -f "$pvos" ] && [ -S "$DISAGG_STATE_DIR/xenstored.sock" ] && [ "${DEMO_FAULTS:-1}" = 1 ]; then
